@@ -1,0 +1,11 @@
+//! The database tables of dupin as sea-orm entities: data only, no behaviour.
+//!
+//! Queries live beside the domain modules that own them (`dupin::schools`, `dupin::campaigns`,
+//! `dupin::answering`); this crate only says what a row looks like.
+
+pub mod campaign;
+pub mod campaign_link;
+pub mod response;
+pub mod school;
+pub mod survey_version;
+pub mod tally;

@@ -1,0 +1,15 @@
+//! The schema of dupin, one file per migration. Applied by `dupin` itself at start-up, so a fresh
+//! machine needs no separate migration step.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_create_tables::Migration)]
+    }
+}

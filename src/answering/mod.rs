@@ -1,0 +1,45 @@
+//! Answering: a submitted form checked against its frozen survey (`validate`), and stored once
+//! and durably by the group-commit `writer`, with the running tallies kept in the same
+//! transaction. Knows nothing of HTTP.
+
+pub mod validate;
+pub mod writer;
+
+use sha2::{Digest, Sha256};
+
+pub use validate::{Answer, FormErrors, FormFields, ValidResponse, validate};
+
+/// What is stored to tell one browser's second answer to a campaign from a first one: a hash of
+/// the campaign and the browser's random cookie, so that the same browser cannot be followed
+/// from one campaign to another in the database, and nothing names the person.
+pub fn browser_key(campaign_id: i32, browser_cookie: &str) -> String {
+    let hash = Sha256::digest(format!("dupin-browser:{campaign_id}:{browser_cookie}").as_bytes());
+    hash.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A random value for cookies and idempotency keys: 128 bits as 32 hex characters.
+pub fn random_key() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Whether `text` looks like a key made by `random_key`: anything else is refused unread.
+pub fn is_random_key(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Whether this browser already answered this campaign.
+pub async fn has_answered(
+    db: &impl sea_orm::ConnectionTrait,
+    campaign_id: i32,
+    browser_key: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    use entity::response;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let count = response::Entity::find()
+        .filter(response::Column::CampaignId.eq(campaign_id))
+        .filter(response::Column::BrowserKey.eq(browser_key))
+        .count(db)
+        .await?;
+    Ok(count > 0)
+}

@@ -1,0 +1,409 @@
+//! A submitted form, checked against its survey: `FormFields` (what the browser sent) becomes a
+//! `ValidResponse` or `FormErrors` with a message in plain Chinese beside each question.
+//!
+//! Field names are the question ids (`meals`), a matrix row is `question.row` (`meals.food`), and
+//! the form's own hidden fields start with `_`. Pure: no I/O.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::survey::{Question, QuestionKind, Survey};
+
+/// The form's hidden field carrying the idempotency key.
+pub const KEY_FIELD: &str = "_key";
+/// The form's hidden field carrying when it was served (Unix milliseconds).
+pub const SERVED_AT_FIELD: &str = "_t";
+
+/// The fields of a submitted form, in the order they came, values as sent.
+#[derive(Clone, Debug, Default)]
+pub struct FormFields {
+    pairs: Vec<(String, String)>,
+}
+
+impl FormFields {
+    pub fn new(pairs: Vec<(String, String)>) -> Self {
+        FormFields { pairs }
+    }
+
+    /// Every value sent under `name`.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    /// The single value of a hidden field; `None` if absent or sent more than once.
+    pub fn single(&self, name: &str) -> Option<&str> {
+        match self.values(name).as_slice() {
+            [value] => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.pairs.iter().map(|(name, _)| name.as_str())
+    }
+}
+
+/// One question's validated answer. Choice-like kinds (single, scale, yes/no, rating) store the
+/// option's code; `yes`/`no` for yes/no, `0`…`10` for ratings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Choice(String),
+    Choices(Vec<String>),
+    Integer(i64),
+    Decimal(f64),
+    Text(String),
+    Rows(BTreeMap<String, String>),
+}
+
+/// A response that satisfies its survey: every required question visible to the person is
+/// answered, every value is one the question allows. Hidden questions have no answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ValidResponse {
+    pub answers: BTreeMap<String, Answer>,
+}
+
+impl ValidResponse {
+    pub fn to_json(&self) -> String {
+        // A map of strings and numbers always serialises; NaN cannot occur (parse refuses it).
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// The (question key, option code) pairs this response adds to the running tallies.
+    pub fn tally_keys(&self) -> Vec<(String, String)> {
+        let mut keys = Vec::new();
+        for (question, answer) in &self.answers {
+            match answer {
+                Answer::Choice(code) => keys.push((question.clone(), code.clone())),
+                Answer::Choices(codes) => {
+                    keys.extend(codes.iter().map(|code| (question.clone(), code.clone())));
+                }
+                Answer::Rows(rows) => keys.extend(
+                    rows.iter()
+                        .map(|(row, code)| (format!("{question}.{row}"), code.clone())),
+                ),
+                Answer::Integer(_) | Answer::Decimal(_) | Answer::Text(_) => {}
+            }
+        }
+        keys
+    }
+}
+
+/// What is wrong with a submitted form.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FormErrors {
+    /// Messages shown beside their question, by question id.
+    pub by_question: BTreeMap<String, String>,
+    /// Messages shown above the form.
+    pub general: Vec<String>,
+    /// The form was not one our page could have sent (unknown fields, repeated fields, options
+    /// that do not exist): answered with 400 rather than 422.
+    pub malformed: bool,
+}
+
+impl FormErrors {
+    pub fn is_empty(&self) -> bool {
+        self.by_question.is_empty() && self.general.is_empty()
+    }
+
+    fn question(&mut self, id: &str, message: impl Into<String>) {
+        self.by_question
+            .entry(id.to_owned())
+            .or_insert_with(|| message.into());
+    }
+
+    fn forged(&mut self, id: &str, message: impl Into<String>) {
+        self.malformed = true;
+        self.question(id, message);
+    }
+}
+
+const NOT_FROM_THIS_FORM: &str = "表单中有本问卷没有的内容，请刷新页面后重新填写。";
+
+/// Checks `fields` against `survey`.
+pub fn validate(survey: &Survey, fields: &FormFields) -> Result<ValidResponse, FormErrors> {
+    let mut errors = FormErrors::default();
+    check_field_names(survey, fields, &mut errors);
+
+    let mut answers: BTreeMap<String, Answer> = BTreeMap::new();
+    for question in survey.questions() {
+        let visible = question.show_if.as_ref().is_none_or(|show_if| {
+            match answers.get(&show_if.question) {
+                Some(Answer::Choice(code)) => show_if.any_of.contains(code),
+                Some(Answer::Choices(codes)) => codes.iter().any(|code| show_if.any_of.contains(code)),
+                _ => false,
+            }
+        });
+        if !visible {
+            // Answers to a question the person should not have seen are dropped, not refused:
+            // without CSS support the question shows, and they may have changed their mind.
+            continue;
+        }
+        match check_question(question, fields, &mut errors) {
+            Some(answer) => {
+                answers.insert(question.id.clone(), answer);
+            }
+            None if question.required && !errors.by_question.contains_key(&question.id) => {
+                errors.question(&question.id, missing_message(&question.kind));
+            }
+            None => {}
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(ValidResponse { answers })
+    } else {
+        if errors.malformed && errors.general.is_empty() {
+            errors.general.push(NOT_FROM_THIS_FORM.to_owned());
+        }
+        Err(errors)
+    }
+}
+
+fn check_field_names(survey: &Survey, fields: &FormFields, errors: &mut FormErrors) {
+    let mut known: HashSet<String> = HashSet::new();
+    for question in survey.questions() {
+        match &question.kind {
+            QuestionKind::Matrix { rows, .. } => {
+                known.extend(rows.iter().map(|row| format!("{}.{}", question.id, row.id)));
+            }
+            _ => {
+                known.insert(question.id.clone());
+            }
+        }
+    }
+    let mut seen_hidden = HashSet::new();
+    for name in fields.names() {
+        if name == KEY_FIELD || name == SERVED_AT_FIELD {
+            if !seen_hidden.insert(name) {
+                errors.malformed = true;
+            }
+        } else if !known.contains(name) {
+            errors.malformed = true;
+        }
+    }
+}
+
+fn missing_message(kind: &QuestionKind) -> &'static str {
+    match kind {
+        QuestionKind::Multiple { .. } => "请至少选择一项。",
+        QuestionKind::Matrix { .. } => "请为每一项作出选择。",
+        QuestionKind::Number { .. } => "请填写这一题。",
+        QuestionKind::Text { .. } | QuestionKind::LongText { .. } => "请填写这一题。",
+        _ => "请选择一项。",
+    }
+}
+
+/// The one non-empty value of a single-valued field, or `None` if left empty.
+fn single_value<'a>(
+    question_id: &str,
+    values: &[&'a str],
+    errors: &mut FormErrors,
+) -> Option<&'a str> {
+    match values {
+        [] => None,
+        [value] if value.trim().is_empty() => None,
+        [value] => Some(value),
+        _ => {
+            errors.forged(question_id, "这一题收到了多个答案，请只选一项。");
+            None
+        }
+    }
+}
+
+fn check_code(question: &Question, code: &str, errors: &mut FormErrors) -> Option<String> {
+    let codes = question.kind.codes().unwrap_or_default();
+    if codes.iter().any(|known| known == code) {
+        Some(code.to_owned())
+    } else {
+        errors.forged(&question.id, "所选的选项不在本题中，请重新选择。");
+        None
+    }
+}
+
+fn check_question(
+    question: &Question,
+    fields: &FormFields,
+    errors: &mut FormErrors,
+) -> Option<Answer> {
+    let id = question.id.as_str();
+    match &question.kind {
+        QuestionKind::Single { .. }
+        | QuestionKind::Scale { .. }
+        | QuestionKind::YesNo { .. }
+        | QuestionKind::Rating { .. } => {
+            let value = single_value(id, &fields.values(id), errors)?;
+            check_code(question, value.trim(), errors).map(Answer::Choice)
+        }
+        QuestionKind::Multiple { min, max, .. } => {
+            let values: Vec<&str> = fields
+                .values(id)
+                .into_iter()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .collect();
+            if values.is_empty() {
+                return None;
+            }
+            let mut picked: Vec<String> = Vec::new();
+            for value in values {
+                let code = check_code(question, value, errors)?;
+                if picked.contains(&code) {
+                    errors.forged(id, "同一个选项收到了两次，请重新选择。");
+                    return None;
+                }
+                picked.push(code);
+            }
+            let count = picked.len() as u32;
+            if count < *min {
+                errors.question(id, format!("请至少选择 {min} 项（您选了 {count} 项）。"));
+                return None;
+            }
+            if let Some(max) = max
+                && count > *max
+            {
+                errors.question(id, format!("最多只能选择 {max} 项（您选了 {count} 项）。"));
+                return None;
+            }
+            Some(Answer::Choices(picked))
+        }
+        QuestionKind::Matrix { scale, rows } => {
+            let mut answered = BTreeMap::new();
+            for row in rows {
+                let name = format!("{id}.{}", row.id);
+                if let Some(value) = single_value(id, &fields.values(&name), errors) {
+                    let value = value.trim();
+                    if scale.points.iter().any(|point| point.code == value) {
+                        answered.insert(row.id.clone(), value.to_owned());
+                    } else {
+                        errors.forged(id, "所选的选项不在本题中，请重新选择。");
+                        return None;
+                    }
+                }
+            }
+            if answered.is_empty() {
+                return None;
+            }
+            let unanswered = rows.len() - answered.len();
+            if question.required && unanswered > 0 {
+                errors.question(id, format!("还有 {unanswered} 项没有选择，请为每一项作出选择。"));
+                return None;
+            }
+            Some(Answer::Rows(answered))
+        }
+        QuestionKind::Number {
+            decimal,
+            min,
+            max,
+            unit,
+        } => {
+            let value = single_value(id, &fields.values(id), errors)?;
+            let text = normalize_number(value);
+            let number = if *decimal {
+                match text.parse::<f64>() {
+                    Ok(number) if number.is_finite() => number,
+                    _ => {
+                        errors.question(id, "请填写一个数字，例如 12 或 12.5。");
+                        return None;
+                    }
+                }
+            } else {
+                match text.parse::<i64>() {
+                    Ok(number) => number as f64,
+                    Err(_) => {
+                        errors.question(id, "请填写一个整数，例如 12。");
+                        return None;
+                    }
+                }
+            };
+            let unit = unit.as_deref().unwrap_or("");
+            let out_of_range = min.is_some_and(|min| number < min) || max.is_some_and(|max| number > max);
+            if out_of_range {
+                let message = match (min, max) {
+                    (Some(min), Some(max)) => format!(
+                        "请填写 {} 到 {} 之间的数{}。",
+                        plain_number(*min),
+                        plain_number(*max),
+                        bracket_unit(unit)
+                    ),
+                    (Some(min), None) => format!("请填写不小于 {} 的数{}。", plain_number(*min), bracket_unit(unit)),
+                    (None, Some(max)) => format!("请填写不大于 {} 的数{}。", plain_number(*max), bracket_unit(unit)),
+                    (None, None) => String::new(),
+                };
+                errors.question(id, message);
+                return None;
+            }
+            Some(if *decimal {
+                Answer::Decimal(number)
+            } else {
+                Answer::Integer(number as i64)
+            })
+        }
+        QuestionKind::Text { max_length } | QuestionKind::LongText { max_length } => {
+            let multiline = matches!(question.kind, QuestionKind::LongText { .. });
+            let value = single_value(id, &fields.values(id), errors)?;
+            let text = clean_text(value, multiline);
+            if text.is_empty() {
+                return None;
+            }
+            let length = text.chars().count();
+            if length > *max_length as usize {
+                errors.question(
+                    id,
+                    format!("最多 {max_length} 个字，您写了 {length} 个字，请删减一些。"),
+                );
+                return None;
+            }
+            Some(Answer::Text(text))
+        }
+    }
+}
+
+/// Full-width digits and points come from Chinese input methods; spaces from fat fingers.
+fn normalize_number(text: &str) -> String {
+    text.trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ',' && *c != '，')
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '．' | '。' => '.',
+            '－' => '-',
+            other => other,
+        })
+        .collect()
+}
+
+fn plain_number(number: f64) -> String {
+    if number.fract() == 0.0 {
+        format!("{}", number as i64)
+    } else {
+        format!("{number}")
+    }
+}
+
+fn bracket_unit(unit: &str) -> String {
+    if unit.is_empty() {
+        String::new()
+    } else {
+        format!("（单位：{unit}）")
+    }
+}
+
+/// Trims, unifies line breaks, and drops control characters other than line breaks.
+fn clean_text(text: &str, multiline: bool) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    text.trim()
+        .chars()
+        .filter(|c| !c.is_control() || (multiline && *c == '\n'))
+        .map(|c| if c == '\n' && !multiline { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,273 @@
+//! The group-commit writer: every accepted response goes through one task that commits whatever
+//! is queued in a single transaction — one multi-row INSERT for the responses, one upsert for
+//! the tallies, one update per link — and only then acknowledges each submitter.
+//!
+//! It never waits on a timer: a batch is whatever queued while the previous commit ran, so a
+//! quiet server commits each answer at once and a busy one commits hundreds per fsync.
+//! Duplicates are settled by the database's unique constraints (idempotency key; campaign and
+//! browser), so several dupin processes on one PostgreSQL stay correct.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait, Value};
+use tokio::sync::{mpsc, oneshot};
+
+/// Rows per INSERT statement: SQLite allows 32,766 bound values; a response takes 8.
+const RESPONSES_PER_STATEMENT: usize = 500;
+const TALLIES_PER_STATEMENT: usize = 1000;
+/// Responses per transaction: large enough to amortise the fsync, small enough to answer fast.
+const RESPONSES_PER_BATCH: usize = 2000;
+/// Submissions waiting for the writer before new submitters wait for room.
+const QUEUE_LENGTH: usize = 20_000;
+
+/// A response ready to store.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub campaign_id: i32,
+    pub school_id: i32,
+    pub link_id: i32,
+    pub survey_version_id: i32,
+    pub idempotency_key: String,
+    pub browser_key: Option<String>,
+    pub answers_json: String,
+    pub tally_keys: Vec<(String, String)>,
+    pub duration_ms: Option<i64>,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// What became of a submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored now.
+    Stored,
+    /// The same form was stored before (a double tap or a retry): nothing new stored.
+    AlreadyStored,
+    /// This browser already answered this campaign with another form: refused.
+    AlreadyAnswered,
+}
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the answer could not be stored: {0}")]
+    Database(String),
+    #[error("the writer has stopped")]
+    Stopped,
+}
+
+type Reply = oneshot::Sender<Result<Outcome, WriteError>>;
+
+/// The handle submitters use; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<(Submission, Reply)>,
+}
+
+impl Writer {
+    /// Starts the writer task on the current Tokio runtime.
+    pub fn start(db: DatabaseConnection) -> Writer {
+        let (queue, receiver) = mpsc::channel(QUEUE_LENGTH);
+        tokio::spawn(run(db, receiver));
+        Writer { queue }
+    }
+
+    /// Queues `submission` and waits until it is committed (or refused).
+    pub async fn submit(&self, submission: Submission) -> Result<Outcome, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((submission, reply))
+            .await
+            .map_err(|_| WriteError::Stopped)?;
+        answer.await.map_err(|_| WriteError::Stopped)?
+    }
+}
+
+async fn run(db: DatabaseConnection, mut receiver: mpsc::Receiver<(Submission, Reply)>) {
+    let mut batch = Vec::with_capacity(RESPONSES_PER_BATCH);
+    while receiver.recv_many(&mut batch, RESPONSES_PER_BATCH).await > 0 {
+        let (submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
+        match commit(&db, &submissions).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = %error, responses = submissions.len(), "storing answers failed");
+                let error = WriteError::Database(error.to_string());
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Stores a batch in one transaction and says what became of each submission, in order.
+pub async fn commit(
+    db: &DatabaseConnection,
+    submissions: &[Submission],
+) -> Result<Vec<Outcome>, DbErr> {
+    let txn = db.begin().await?;
+    let mut inserted: HashSet<String> = HashSet::new();
+    for chunk in submissions.chunks(RESPONSES_PER_STATEMENT) {
+        inserted.extend(insert_responses(&txn, chunk).await?);
+    }
+
+    // A key not inserted was either stored before (a retry) or refused for its browser.
+    let not_inserted: Vec<&str> = submissions
+        .iter()
+        .map(|submission| submission.idempotency_key.as_str())
+        .filter(|key| !inserted.contains(*key))
+        .collect();
+    let stored_before = existing_keys(&txn, &not_inserted).await?;
+
+    let mut counted: HashSet<&str> = HashSet::new();
+    let mut tallies: BTreeMap<(i32, i32, &str, &str), i64> = BTreeMap::new();
+    let mut per_link: HashMap<i32, i64> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(submissions.len());
+    for submission in submissions {
+        let key = submission.idempotency_key.as_str();
+        if inserted.contains(key) {
+            // Two copies of one form in the same batch insert one row: count it once.
+            if counted.insert(key) {
+                for (question, option) in &submission.tally_keys {
+                    *tallies
+                        .entry((
+                            submission.campaign_id,
+                            submission.school_id,
+                            question.as_str(),
+                            option.as_str(),
+                        ))
+                        .or_default() += 1;
+                }
+                *per_link.entry(submission.link_id).or_default() += 1;
+                outcomes.push(Outcome::Stored);
+            } else {
+                outcomes.push(Outcome::AlreadyStored);
+            }
+        } else if stored_before.contains(key) {
+            outcomes.push(Outcome::AlreadyStored);
+        } else {
+            outcomes.push(Outcome::AlreadyAnswered);
+        }
+    }
+
+    let tallies: Vec<_> = tallies.into_iter().collect();
+    for chunk in tallies.chunks(TALLIES_PER_STATEMENT) {
+        upsert_tallies(&txn, chunk).await?;
+    }
+    for (link_id, count) in per_link {
+        let update = Query::update()
+            .table(Alias::new("campaign_link"))
+            .value(
+                Alias::new("response_count"),
+                Expr::col(Alias::new("response_count")).add(count),
+            )
+            .and_where(ExprTrait::eq(Expr::col(Alias::new("id")), link_id))
+            .to_owned();
+        txn.execute(&update).await?;
+    }
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+async fn insert_responses(
+    txn: &impl ConnectionTrait,
+    chunk: &[Submission],
+) -> Result<Vec<String>, DbErr> {
+    let mut insert = Query::insert();
+    insert.into_table(Alias::new("response")).columns([
+        Alias::new("campaign_id"),
+        Alias::new("school_id"),
+        Alias::new("survey_version_id"),
+        Alias::new("idempotency_key"),
+        Alias::new("browser_key"),
+        Alias::new("answers"),
+        Alias::new("submitted_at"),
+        Alias::new("duration_ms"),
+        Alias::new("excluded"),
+    ]);
+    for submission in chunk {
+        insert
+            .values([
+                submission.campaign_id.into(),
+                submission.school_id.into(),
+                submission.survey_version_id.into(),
+                submission.idempotency_key.clone().into(),
+                Value::from(submission.browser_key.clone()).into(),
+                submission.answers_json.clone().into(),
+                submission.submitted_at.into(),
+                Value::from(submission.duration_ms).into(),
+                false.into(),
+            ])
+            .map_err(|error| DbErr::Custom(error.to_string()))?;
+    }
+    insert
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .returning_col(Alias::new("idempotency_key"));
+    let rows = txn.query_all(&insert).await?;
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "idempotency_key"))
+        .collect()
+}
+
+async fn existing_keys(
+    txn: &impl ConnectionTrait,
+    keys: &[&str],
+) -> Result<HashSet<String>, DbErr> {
+    let mut found = HashSet::new();
+    for chunk in keys.chunks(RESPONSES_PER_STATEMENT) {
+        let select = Query::select()
+            .column(Alias::new("idempotency_key"))
+            .from(Alias::new("response"))
+            .and_where(Expr::col(Alias::new("idempotency_key")).is_in(chunk.iter().copied()))
+            .to_owned();
+        for row in txn.query_all(&select).await? {
+            found.insert(row.try_get::<String>("", "idempotency_key")?);
+        }
+    }
+    Ok(found)
+}
+
+async fn upsert_tallies(
+    txn: &impl ConnectionTrait,
+    chunk: &[((i32, i32, &str, &str), i64)],
+) -> Result<(), DbErr> {
+    let mut insert = Query::insert();
+    insert.into_table(Alias::new("tally")).columns([
+        Alias::new("campaign_id"),
+        Alias::new("school_id"),
+        Alias::new("question_key"),
+        Alias::new("option_key"),
+        Alias::new("count"),
+    ]);
+    for ((campaign_id, school_id, question, option), count) in chunk {
+        insert
+            .values([
+                (*campaign_id).into(),
+                (*school_id).into(),
+                (*question).into(),
+                (*option).into(),
+                (*count).into(),
+            ])
+            .map_err(|error| DbErr::Custom(error.to_string()))?;
+    }
+    insert.on_conflict(
+        OnConflict::columns([
+            Alias::new("campaign_id"),
+            Alias::new("school_id"),
+            Alias::new("question_key"),
+            Alias::new("option_key"),
+        ])
+        .value(
+            Alias::new("count"),
+            Expr::col((Alias::new("tally"), Alias::new("count")))
+                .add(Expr::col((Alias::new("excluded"), Alias::new("count")))),
+        )
+        .to_owned(),
+    );
+    txn.execute(&insert).await?;
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Opening the database: SQLite in a file by default (folder created, WAL, `synchronous=FULL`),
+//! PostgreSQL by URL, and every migration applied before anything else runs.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got \"{0}\")")]
+    UnsupportedUrl(String),
+    #[error("cannot create the database folder {folder}: {source}")]
+    Folder {
+        folder: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] DbErr),
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[source] DbErr),
+}
+
+/// Connects and migrates.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        create_sqlite_folder(url)?;
+        // One writer at a time is SQLite's rule; readers run beside it thanks to WAL. FULL makes
+        // every acknowledged answer durable; group commit (see `answering::writer`) keeps it cheap.
+        options
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
+                opts.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        options.max_connections(16).min_connections(1);
+    } else {
+        return Err(DbSetupError::UnsupportedUrl(url.to_owned()));
+    }
+    let db = Database::connect(options)
+        .await
+        .map_err(DbSetupError::Connect)?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(DbSetupError::Migrate)?;
+    Ok(db)
+}
+
+fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
+    let Ok(options) = SqliteConnectOptions::from_str(url) else {
+        return Ok(());
+    };
+    let file = options.get_filename();
+    if let Some(folder) = file.parent().filter(|folder| !folder.as_os_str().is_empty())
+        && !folder.exists()
+        && file != Path::new(":memory:")
+    {
+        std::fs::create_dir_all(folder).map_err(|source| DbSetupError::Folder {
+            folder: folder.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether the database answers; used by `/healthz`.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}

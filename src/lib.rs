@@ -1,0 +1,16 @@
+//! dupin (督评): a county education bureau's platform for the questionnaires, satisfaction tests
+//! and overall ratings of its supervision plan.
+//!
+//! Data flows one way: `web` → domain modules (`survey`, `schools`, `campaigns`, `answering`,
+//! `distribution`) → `entity`. Domain modules never import actix-web; parsing, validation and
+//! scoring do no I/O and are unit-tested beside their code.
+
+pub mod answering;
+pub mod bench;
+pub mod campaigns;
+pub mod db;
+pub mod distribution;
+pub mod schools;
+pub mod startup;
+pub mod survey;
+pub mod web;

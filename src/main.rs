@@ -1,0 +1,332 @@
+//! The `dupin` command: serve (the default), check the plan, import schools, create campaigns and
+//! print their links, and benchmark. Configuration comes from flags or the environment.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use dupin::campaigns::{self, NewCampaign, SchoolSelection};
+use dupin::startup::{Application, Settings};
+use dupin::{bench, db, distribution, schools, survey};
+use indicatif::{ProgressBar, ProgressStyle};
+
+const DEFAULT_DATABASE: &str = "sqlite://data/dupin.sqlite3";
+
+#[derive(Parser)]
+#[command(name = "dupin", version, about = "督评: county education-supervision surveys")]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE, global = true)]
+    database_url: String,
+    /// The folder of the plan's survey files.
+    #[arg(long, env = "DUPIN_SURVEYS", default_value = "surveys", global = true)]
+    surveys: PathBuf,
+    /// The public address people reach dupin at, printed into QR codes and links
+    /// (behind a proxy it differs from --bind). Default: http://BIND.
+    #[arg(long, env = "DUPIN_BASE_URL", global = true)]
+    base_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "DUPIN_BIND", default_value = "127.0.0.1:8080", global = true)]
+    bind: String,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "DUPIN_WORKERS", global = true)]
+    workers: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the forms and pages (what plain `dupin` does).
+    Serve,
+    /// Check every survey file and list every error.
+    Check,
+    /// The county's schools.
+    #[command(subcommand)]
+    Schools(SchoolsCommand),
+    /// Campaigns and their links.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// Measure complete submissions per second on a fresh database.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum SchoolsCommand {
+    /// Import or update schools from a CSV file (UTF-8 or GBK, Chinese or English headers).
+    Import { file: PathBuf },
+    /// List the schools.
+    List,
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Start a campaign: one link per school.
+    Create {
+        /// The survey's id (see `dupin check`).
+        #[arg(long)]
+        survey: String,
+        #[arg(long)]
+        name: String,
+        /// When answering opens, China time: 2026-12-01 or "2026-12-01 08:00".
+        #[arg(long)]
+        opens: Option<String>,
+        /// When answering closes, China time.
+        #[arg(long)]
+        closes: Option<String>,
+        /// all, or school codes separated by commas.
+        #[arg(long, default_value = "all")]
+        schools: String,
+    },
+    /// Print one line per school: code, name, URL.
+    Links { id: i32 },
+    /// List campaigns.
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DUPIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let common = cli.common;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(common).await,
+        Command::Check => Ok(check(&common)),
+        Command::Schools(command) => schools_command(&common, command).await,
+        Command::Campaign(command) => campaign_command(&common, command).await,
+        Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+async fn serve(common: Common) -> anyhow::Result<ExitCode> {
+    let settings = Settings {
+        bind: common.bind.clone(),
+        database_url: common.database_url.clone(),
+        surveys_dir: common.surveys.clone(),
+        base_url: common.base_url,
+        workers: common.workers,
+    };
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("dupin cannot start: {error}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let ids = app.catalog().ids().join(", ");
+    println!("dupin 督评 is serving on http://127.0.0.1:{} (public address {})", app.port(), app.base_url());
+    println!("  database: {}", common.database_url);
+    println!("  surveys:  {} ({})", common.surveys.display(), ids);
+    println!("Next steps, in another terminal:");
+    println!("  dupin schools import schools.csv");
+    println!("  dupin campaign create --survey parents --name \"2026 家长满意度测评\"");
+    println!("  dupin campaign links 1       # one URL per school; /s/TOKEN/qr.png is its QR code");
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(common: &Common) -> ExitCode {
+    match survey::load_dir(&common.surveys) {
+        Ok(catalog) => {
+            for entry in catalog.entries() {
+                println!(
+                    "ok  {}  {} ({}, {} questions) — {}",
+                    entry.file.display(),
+                    entry.survey.id,
+                    entry.survey.audience.label(),
+                    entry.survey.question_count(),
+                    entry.survey.title
+                );
+            }
+            println!("{} surveys, no errors.", catalog.len());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("{} errors found.", errors.0.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn schools_command(common: &Common, command: SchoolsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SchoolsCommand::Import { file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
+            let parsed = match schools::parse_csv(&bytes) {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    eprintln!("{}: {error}", file.display());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let db = db::connect(&common.database_url).await?;
+            let bar = ProgressBar::new(parsed.len() as u64);
+            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} 所学校 {msg}") {
+                bar.set_style(style);
+            }
+            let summary = schools::import(&db, &parsed, &|done| bar.set_position(done as u64)).await?;
+            bar.finish_and_clear();
+            println!(
+                "导入完成：新增 {} 所，更新 {} 所（共 {} 所）。",
+                summary.created,
+                summary.updated,
+                parsed.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SchoolsCommand::List => {
+            let db = db::connect(&common.database_url).await?;
+            for school in schools::list(&db).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t中心校:{}\t重点村:{}\t在校生:{}\t专任教师:{}",
+                    school.code,
+                    school.name,
+                    school.township,
+                    school.kind,
+                    if school.is_central { "是" } else { "否" },
+                    if school.is_key_village { "是" } else { "否" },
+                    school.enrolment,
+                    school.teachers
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn campaign_command(common: &Common, command: CampaignCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CampaignCommand::Create {
+            survey: survey_id,
+            name,
+            opens,
+            closes,
+            schools,
+        } => {
+            let catalog = match survey::load_dir(&common.surveys) {
+                Ok(catalog) => catalog,
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let Some(entry) = catalog.get(&survey_id) else {
+                eprintln!(
+                    "error: no survey \"{survey_id}\" in {} (known: {})",
+                    common.surveys.display(),
+                    catalog.ids().join(", ")
+                );
+                return Ok(ExitCode::FAILURE);
+            };
+            let parse = |flag: &str, text: Option<String>| -> Result<_, String> {
+                text.map(|text| {
+                    campaigns::parse_time(&text).ok_or_else(|| {
+                        format!("{flag} \"{text}\" is not a time: write 2026-12-01 or \"2026-12-01 08:00\"")
+                    })
+                })
+                .transpose()
+            };
+            let (opens_at, closes_at) = match (parse("--opens", opens), parse("--closes", closes)) {
+                (Ok(opens), Ok(closes)) => (opens, closes),
+                (Err(message), _) | (_, Err(message)) => {
+                    eprintln!("error: {message}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let db = db::connect(&common.database_url).await?;
+            let new = NewCampaign {
+                name,
+                survey: entry,
+                opens_at,
+                closes_at,
+                schools: SchoolSelection::parse(&schools),
+            };
+            match campaigns::create(&db, new).await {
+                Ok((campaign, links)) => {
+                    println!(
+                        "Campaign {} created: \"{}\", survey {} ({}), {} school links.",
+                        campaign.id, campaign.name, entry.survey.id, entry.survey.title, links
+                    );
+                    println!("Print the links: dupin campaign links {}", campaign.id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        CampaignCommand::Links { id } => {
+            let db = db::connect(&common.database_url).await?;
+            let base_url = common
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+            match campaigns::links(&db, id).await {
+                Ok(rows) => {
+                    for row in rows {
+                        println!(
+                            "{}\t{}\t{}",
+                            row.code,
+                            row.name,
+                            distribution::link_url(&base_url, &row.token)
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        CampaignCommand::List => {
+            let db = db::connect(&common.database_url).await?;
+            for campaign in campaigns::list(&db).await? {
+                let now = chrono::Utc::now();
+                let state = match campaigns::availability(&campaign, now) {
+                    campaigns::Availability::Open => "open",
+                    campaigns::Availability::Draft => "draft",
+                    campaigns::Availability::NotYetOpen(_) => "not yet open",
+                    campaigns::Availability::Closed => "closed",
+                };
+                println!("{}\t{}\t{}", campaign.id, campaign.name, state);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

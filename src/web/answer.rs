@@ -1,0 +1,341 @@
+//! The pages a parent, student or teacher sees: the form of a school's link, its submission, the
+//! thank-you page, and the link's QR code.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Serialize;
+
+use super::body::{self, BodyError};
+use super::error::PageError;
+use super::form_view::{FormView, form_view};
+use super::templates::{self, MessagePage};
+use super::AppState;
+use crate::answering::validate::{KEY_FIELD, SERVED_AT_FIELD};
+use crate::answering::writer::{Outcome, Submission};
+use crate::answering::{self, FormErrors, FormFields};
+use crate::campaigns::{self, Availability, LinkContext};
+use crate::distribution;
+use crate::survey::Survey;
+
+/// The cookie that tells one browser from another (never a person); see README, "One answer
+/// per phone".
+const BROWSER_COOKIE: &str = "dupin_browser";
+/// Forms older than this still submit; the time is kept only for answer-quality checks.
+const LONGEST_PLAUSIBLE_FILL_MS: i64 = 24 * 3600 * 1000;
+
+async fn find_link(state: &AppState, token: &str) -> Result<LinkContext, PageError> {
+    let token = distribution::normalize_token(token).ok_or(PageError::NotFound)?;
+    campaigns::find_link(&state.db, &token)
+        .await?
+        .ok_or(PageError::NotFound)
+}
+
+fn browser_cookie(request: &HttpRequest) -> Option<String> {
+    request
+        .cookie(BROWSER_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| answering::is_random_key(value))
+}
+
+fn new_browser_cookie(state: &AppState) -> Cookie<'static> {
+    Cookie::build(BROWSER_COOKIE, answering::random_key())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.secure_cookies)
+        .max_age(CookieDuration::days(730))
+        .finish()
+}
+
+fn unavailable_page(availability: &Availability, submitting: bool) -> Option<(StatusCode, String)> {
+    let not_saved = if submitting { "您的答案没有被保存。" } else { "" };
+    let message = match availability {
+        Availability::Open => return None,
+        Availability::Draft => format!("本次调查还没有开始，请留意学校的通知。{not_saved}"),
+        Availability::NotYetOpen(opens) => format!(
+            "本次调查将于 {} 开始，届时请再扫码填写。{not_saved}",
+            campaigns::display_time(*opens)
+        ),
+        Availability::Closed => format!("本次调查已经结束，感谢您的关注。{not_saved}"),
+    };
+    let status = if submitting {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    };
+    Some((status, message))
+}
+
+#[derive(Serialize)]
+struct FormPage<'a> {
+    title: &'a str,
+    school: &'a str,
+    campaign: &'a str,
+    intro: &'a str,
+    minutes: Option<u32>,
+    action: String,
+    key: String,
+    served_at: i64,
+    errors: Vec<String>,
+    form: &'a FormView,
+}
+
+fn render_form(
+    state: &AppState,
+    context: &LinkContext,
+    survey: &Survey,
+    submitted: Option<(&FormFields, &FormErrors)>,
+    key: String,
+) -> Result<String, PageError> {
+    let view = form_view(survey, submitted);
+    let mut errors: Vec<String> = submitted
+        .map(|(_, errors)| errors.general.clone())
+        .unwrap_or_default();
+    if let Some((_, form_errors)) = submitted
+        && !form_errors.by_question.is_empty()
+    {
+        errors.push(format!(
+            "有 {} 道题需要修改，请查看标红的题目。",
+            form_errors.by_question.len()
+        ));
+    }
+    let page = FormPage {
+        title: &survey.title,
+        school: &context.school.name,
+        campaign: &context.campaign.name,
+        intro: &survey.intro,
+        minutes: survey.minutes,
+        action: format!("/s/{}", context.link.token),
+        key,
+        served_at: Utc::now().timestamp_millis(),
+        errors,
+        form: &view,
+    };
+    Ok(state.templates.render("form", &page)?)
+}
+
+fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Result<HttpResponse, PageError> {
+    let body = state.templates.render(
+        "message",
+        &MessagePage {
+            title,
+            heading: title,
+            message: text,
+        },
+    )?;
+    Ok(templates::html(HttpResponse::build(status), body))
+}
+
+const ALREADY_ANSWERED: &str = "这部手机已经提交过本次问卷，每部手机只需填写一次。感谢您的参与！";
+
+pub async fn show_form(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let context = find_link(&state, &token).await?;
+    if let Some((status, text)) =
+        unavailable_page(&campaigns::availability(&context.campaign, Utc::now()), false)
+    {
+        return message(&state, status, &context.campaign.name, &text);
+    }
+    let cookie = browser_cookie(&request);
+    if let Some(cookie) = &cookie
+        && answering::has_answered(
+            &state.db,
+            context.campaign.id,
+            &answering::browser_key(context.campaign.id, cookie),
+        )
+        .await?
+    {
+        return message(&state, StatusCode::OK, "您已经填写过了", ALREADY_ANSWERED);
+    }
+    let survey = state.survey(context.link_survey_version()).await?;
+    let body = render_form(&state, &context, &survey, None, answering::random_key())?;
+    let mut response = HttpResponse::Ok();
+    if cookie.is_none() {
+        response.cookie(new_browser_cookie(&state));
+    }
+    Ok(templates::html(response, body))
+}
+
+pub async fn submit_form(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let context = find_link(&state, &token).await?;
+    let now = Utc::now();
+    if let Some((status, text)) =
+        unavailable_page(&campaigns::availability(&context.campaign, now), true)
+    {
+        return message(&state, status, &context.campaign.name, &text);
+    }
+    let survey = state.survey(context.link_survey_version()).await?;
+    let refuse = |status: StatusCode, fields: &FormFields, errors: &FormErrors| -> Result<HttpResponse, PageError> {
+        let key = fields
+            .single(KEY_FIELD)
+            .filter(|key| answering::is_random_key(key))
+            .map(str::to_owned)
+            .unwrap_or_else(answering::random_key);
+        let body = render_form(&state, &context, &survey, Some((fields, errors)), key)?;
+        Ok(templates::html(HttpResponse::build(status), body))
+    };
+    let general = |text: &str| FormErrors {
+        general: vec![text.to_owned()],
+        malformed: true,
+        ..FormErrors::default()
+    };
+
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &FormFields::default(),
+            &general("提交的内容不是本问卷的表单，请重新填写后提交。"),
+        );
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok());
+    let body = match body::read_limited(payload, declared).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return Err(PageError::PayloadTooLarge),
+        Err(BodyError::Unreadable) => return Err(PageError::BadRequest),
+    };
+    let Some(pairs) = body::parse_urlencoded(&body) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &FormFields::default(),
+            &general("提交的内容无法识别（可能含有无效字符），答案没有保存，请重新填写。"),
+        );
+    };
+    let fields = FormFields::new(pairs);
+    let answers = match answering::validate(&survey, &fields) {
+        Ok(answers) => answers,
+        Err(errors) => {
+            let status = if errors.malformed {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return refuse(status, &fields, &errors);
+        }
+    };
+    let Some(key) = fields
+        .single(KEY_FIELD)
+        .filter(|key| answering::is_random_key(key))
+    else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &fields,
+            &general("页面已过期，请检查您的答案后再点一次“提交”。"),
+        );
+    };
+    let duration_ms = fields
+        .single(SERVED_AT_FIELD)
+        .and_then(|served| served.parse::<i64>().ok())
+        .map(|served| now.timestamp_millis() - served)
+        .filter(|elapsed| (0..=LONGEST_PLAUSIBLE_FILL_MS).contains(elapsed));
+    let cookie = browser_cookie(&request);
+    let submission = Submission {
+        campaign_id: context.campaign.id,
+        school_id: context.school.id,
+        link_id: context.link.id,
+        survey_version_id: context.campaign.survey_version_id,
+        idempotency_key: key.to_owned(),
+        browser_key: cookie
+            .as_deref()
+            .map(|cookie| answering::browser_key(context.campaign.id, cookie)),
+        answers_json: answers.to_json(),
+        tally_keys: answers.tally_keys(),
+        duration_ms,
+        submitted_at: now,
+    };
+    match state.writer.submit(submission).await {
+        Ok(Outcome::Stored | Outcome::AlreadyStored) => {
+            let mut response = HttpResponse::SeeOther();
+            response.insert_header((
+                header::LOCATION,
+                format!("/s/{}/thanks", context.link.token),
+            ));
+            if cookie.is_none() {
+                response.cookie(new_browser_cookie(&state));
+            }
+            Ok(response.finish())
+        }
+        Ok(Outcome::AlreadyAnswered) => {
+            message(&state, StatusCode::CONFLICT, "您已经填写过了", ALREADY_ANSWERED)
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "an answer could not be stored");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &fields,
+                &FormErrors {
+                    general: vec![
+                        "系统繁忙，您的答案还没有保存。请稍等片刻，再点一次“提交”。".to_owned(),
+                    ],
+                    ..FormErrors::default()
+                },
+            )
+        }
+    }
+}
+
+pub async fn thanks(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let context = find_link(&state, &token).await?;
+    let survey = state.survey(context.link_survey_version()).await?;
+    let text = survey
+        .thanks
+        .clone()
+        .unwrap_or_else(|| "您的答案已经保存。感谢您抽出时间参与！".to_owned());
+    message(&state, StatusCode::OK, "提交成功，谢谢您！", &text)
+}
+
+fn qr_url(state: &AppState, context: &LinkContext) -> String {
+    distribution::link_url(&state.base_url, &context.link.token)
+}
+
+pub async fn qr_svg(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let context = find_link(&state, &token).await?;
+    let svg = distribution::qr_svg(&qr_url(&state, &context)).map_err(PageError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(svg))
+}
+
+#[derive(serde::Deserialize)]
+pub struct PngSize {
+    size: Option<u32>,
+}
+
+pub async fn qr_png(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    query: web::Query<PngSize>,
+) -> Result<HttpResponse, PageError> {
+    let context = find_link(&state, &token).await?;
+    let size = query.size.unwrap_or(512).clamp(128, 2048);
+    let png = distribution::qr_png(&qr_url(&state, &context), size).map_err(PageError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(png))
+}

@@ -1,0 +1,99 @@
+//! The HTTP face of dupin: routes, extraction, rendering and the mapping of errors to pages.
+//! Handlers extract, call the domain, render; no SQL and no business rules live here.
+
+mod answer;
+mod body;
+pub mod error;
+mod form_view;
+pub mod templates;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use actix_web::{HttpResponse, web};
+use sea_orm::DatabaseConnection;
+
+use crate::answering::writer::Writer;
+use crate::campaigns;
+use crate::survey::Survey;
+use error::PageError;
+use templates::Templates;
+
+/// What every handler may use; cloned per worker thread, everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub templates: Templates,
+    pub writer: Writer,
+    /// The public address, as printed into QR codes.
+    pub base_url: String,
+    /// Cookies get `Secure` when the public address is https.
+    pub secure_cookies: bool,
+    surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, templates: Templates, writer: Writer, base_url: String) -> Self {
+        let secure_cookies = base_url.starts_with("https://");
+        AppState {
+            db,
+            templates,
+            writer,
+            base_url,
+            secure_cookies,
+            surveys: Arc::default(),
+        }
+    }
+
+    /// The frozen survey of a version; read from the database once per process, since a version
+    /// never changes.
+    pub async fn survey(&self, version_id: i32) -> Result<Arc<Survey>, PageError> {
+        if let Some(survey) = self
+            .surveys
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(&version_id).cloned())
+        {
+            return Ok(survey);
+        }
+        let survey = campaigns::load_version(&self.db, version_id)
+            .await?
+            .ok_or_else(|| PageError::internal(format!("survey version {version_id} is missing")))?;
+        let survey = Arc::new(survey);
+        if let Ok(mut cache) = self.surveys.write() {
+            cache.insert(version_id, survey.clone());
+        }
+        Ok(survey)
+    }
+}
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/", web::get().to(home))
+        .route("/healthz", web::get().to(healthz))
+        .route("/s/{token}", web::get().to(answer::show_form))
+        .route("/s/{token}", web::post().to(answer::submit_form))
+        .route("/s/{token}/thanks", web::get().to(answer::thanks))
+        .route("/s/{token}/qr.svg", web::get().to(answer::qr_svg))
+        .route("/s/{token}/qr.png", web::get().to(answer::qr_png))
+        .default_service(web::to(not_found));
+}
+
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    if crate::db::ping(&state.db).await {
+        HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok")
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("database unavailable")
+    }
+}
+
+async fn home(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let body = state.templates.render("home", &serde_json::json!({}))?;
+    Ok(templates::html(HttpResponse::Ok(), body))
+}
+
+async fn not_found() -> Result<HttpResponse, PageError> {
+    Err(PageError::NotFound)
+}
