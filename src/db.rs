@@ -63,7 +63,9 @@ fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
         return Ok(());
     };
     let file = options.get_filename();
-    if let Some(folder) = file.parent().filter(|folder| !folder.as_os_str().is_empty())
+    if let Some(folder) = file
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
         && !folder.exists()
         && file != Path::new(":memory:")
     {

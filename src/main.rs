@@ -13,7 +13,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 const DEFAULT_DATABASE: &str = "sqlite://data/dupin.sqlite3";
 
 #[derive(Parser)]
-#[command(name = "dupin", version, about = "督评: county education-supervision surveys")]
+#[command(
+    name = "dupin",
+    version,
+    about = "督评: county education-supervision surveys"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -34,7 +38,12 @@ struct Common {
     #[arg(long, env = "DUPIN_BASE_URL", global = true)]
     base_url: Option<String>,
     /// Address to listen on.
-    #[arg(long, env = "DUPIN_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "DUPIN_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     bind: String,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "DUPIN_WORKERS", global = true)]
@@ -146,7 +155,11 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
         }
     };
     let ids = app.catalog().ids().join(", ");
-    println!("dupin 督评 is serving on http://127.0.0.1:{} (public address {})", app.port(), app.base_url());
+    println!(
+        "dupin 督评 is serving on http://127.0.0.1:{} (public address {})",
+        app.port(),
+        app.base_url()
+    );
     println!("  database: {}", common.database_url);
     println!("  surveys:  {} ({})", common.surveys.display(), ids);
     println!("Next steps, in another terminal:");
@@ -195,10 +208,12 @@ async fn schools_command(common: &Common, command: SchoolsCommand) -> anyhow::Re
             };
             let db = db::connect(&common.database_url).await?;
             let bar = ProgressBar::new(parsed.len() as u64);
-            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} 所学校 {msg}") {
+            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} 所学校 {msg}")
+            {
                 bar.set_style(style);
             }
-            let summary = schools::import(&db, &parsed, &|done| bar.set_position(done as u64)).await?;
+            let summary =
+                schools::import(&db, &parsed, &|done| bar.set_position(done as u64)).await?;
             bar.finish_and_clear();
             println!(
                 "导入完成：新增 {} 所，更新 {} 所（共 {} 所）。",

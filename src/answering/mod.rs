@@ -14,7 +14,10 @@ pub use validate::{Answer, FormErrors, FormFields, ValidResponse, validate};
 /// from one campaign to another in the database, and nothing names the person.
 pub fn browser_key(campaign_id: i32, browser_cookie: &str) -> String {
     let hash = Sha256::digest(format!("dupin-browser:{campaign_id}:{browser_cookie}").as_bytes());
-    hash.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+    hash.iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// A random value for cookies and idempotency keys: 128 bits as 32 hex characters.

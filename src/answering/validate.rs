@@ -109,7 +109,7 @@ pub struct FormErrors {
 
 impl FormErrors {
     pub fn is_empty(&self) -> bool {
-        self.by_question.is_empty() && self.general.is_empty()
+        !self.malformed && self.by_question.is_empty() && self.general.is_empty()
     }
 
     fn question(&mut self, id: &str, message: impl Into<String>) {
@@ -133,13 +133,17 @@ pub fn validate(survey: &Survey, fields: &FormFields) -> Result<ValidResponse, F
 
     let mut answers: BTreeMap<String, Answer> = BTreeMap::new();
     for question in survey.questions() {
-        let visible = question.show_if.as_ref().is_none_or(|show_if| {
-            match answers.get(&show_if.question) {
-                Some(Answer::Choice(code)) => show_if.any_of.contains(code),
-                Some(Answer::Choices(codes)) => codes.iter().any(|code| show_if.any_of.contains(code)),
-                _ => false,
-            }
-        });
+        let visible =
+            question
+                .show_if
+                .as_ref()
+                .is_none_or(|show_if| match answers.get(&show_if.question) {
+                    Some(Answer::Choice(code)) => show_if.any_of.contains(code),
+                    Some(Answer::Choices(codes)) => {
+                        codes.iter().any(|code| show_if.any_of.contains(code))
+                    }
+                    _ => false,
+                });
         if !visible {
             // Answers to a question the person should not have seen are dropped, not refused:
             // without CSS support the question shows, and they may have changed their mind.
@@ -292,7 +296,10 @@ fn check_question(
             }
             let unanswered = rows.len() - answered.len();
             if question.required && unanswered > 0 {
-                errors.question(id, format!("还有 {unanswered} 项没有选择，请为每一项作出选择。"));
+                errors.question(
+                    id,
+                    format!("还有 {unanswered} 项没有选择，请为每一项作出选择。"),
+                );
                 return None;
             }
             Some(Answer::Rows(answered))
@@ -323,7 +330,8 @@ fn check_question(
                 }
             };
             let unit = unit.as_deref().unwrap_or("");
-            let out_of_range = min.is_some_and(|min| number < min) || max.is_some_and(|max| number > max);
+            let out_of_range =
+                min.is_some_and(|min| number < min) || max.is_some_and(|max| number > max);
             if out_of_range {
                 let message = match (min, max) {
                     (Some(min), Some(max)) => format!(
@@ -332,8 +340,16 @@ fn check_question(
                         plain_number(*max),
                         bracket_unit(unit)
                     ),
-                    (Some(min), None) => format!("请填写不小于 {} 的数{}。", plain_number(*min), bracket_unit(unit)),
-                    (None, Some(max)) => format!("请填写不大于 {} 的数{}。", plain_number(*max), bracket_unit(unit)),
+                    (Some(min), None) => format!(
+                        "请填写不小于 {} 的数{}。",
+                        plain_number(*min),
+                        bracket_unit(unit)
+                    ),
+                    (None, Some(max)) => format!(
+                        "请填写不大于 {} 的数{}。",
+                        plain_number(*max),
+                        bracket_unit(unit)
+                    ),
                     (None, None) => String::new(),
                 };
                 errors.question(id, message);

@@ -29,7 +29,9 @@ pub enum CampaignError {
     EmptyName,
     #[error("unknown school codes: {0}")]
     UnknownSchools(String),
-    #[error("no schools to put the campaign to: import schools first (dupin schools import FILE.csv)")]
+    #[error(
+        "no schools to put the campaign to: import schools first (dupin schools import FILE.csv)"
+    )]
     NoSchools,
     #[error("the campaign closes ({closes}) before it opens ({opens})")]
     ClosesBeforeOpening { opens: String, closes: String },
@@ -69,14 +71,19 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Some(time.with_timezone(&Utc));
     }
-    let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|date| date.and_hms_opt(0, 0, 0))
-        })?;
+    let naive = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|date| date.and_hms_opt(0, 0, 0))
+    })?;
     china_offset()
         .from_local_datetime(&naive)
         .single()
@@ -233,10 +240,7 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>, DbE
         .await
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    id: i32,
-) -> Result<campaign::Model, CampaignError> {
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<campaign::Model, CampaignError> {
     campaign::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -307,7 +311,9 @@ pub async fn find_link(
     else {
         return Ok(None);
     };
-    let campaign = campaign::Entity::find_by_id(link.campaign_id).one(db).await?;
+    let campaign = campaign::Entity::find_by_id(link.campaign_id)
+        .one(db)
+        .await?;
     let school = school::Entity::find_by_id(link.school_id).one(db).await?;
     Ok(match (campaign, school) {
         (Some(campaign), Some(school)) => Some(LinkContext {
@@ -324,12 +330,19 @@ pub async fn load_version(
     db: &impl ConnectionTrait,
     version_id: i32,
 ) -> Result<Option<Survey>, DbErr> {
-    let Some(version) = survey_version::Entity::find_by_id(version_id).one(db).await? else {
+    let Some(version) = survey_version::Entity::find_by_id(version_id)
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     survey::from_definition_json(&version.definition)
         .map(Some)
-        .map_err(|error| DbErr::Custom(format!("survey version {version_id} cannot be read: {error}")))
+        .map_err(|error| {
+            DbErr::Custom(format!(
+                "survey version {version_id} cannot be read: {error}"
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -370,7 +383,10 @@ mod tests {
         };
         assert_eq!(availability(&campaign, now), Availability::Open);
         campaign.opens_at = Some(now + chrono::Duration::hours(1));
-        assert!(matches!(availability(&campaign, now), Availability::NotYetOpen(_)));
+        assert!(matches!(
+            availability(&campaign, now),
+            Availability::NotYetOpen(_)
+        ));
         campaign.opens_at = None;
         campaign.closes_at = Some(now);
         assert_eq!(availability(&campaign, now), Availability::Closed);

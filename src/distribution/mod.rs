@@ -53,7 +53,10 @@ pub enum QrError {
 
 /// Error correction M survives a smudged or creased poster; Q when the code is small.
 fn qr_code(url: &str) -> Result<QrCode, QrError> {
-    Ok(QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)?)
+    Ok(QrCode::with_error_correction_level(
+        url.as_bytes(),
+        EcLevel::M,
+    )?)
 }
 
 /// The QR code as a scalable SVG with the four-module quiet zone kept.
@@ -97,8 +100,14 @@ mod tests {
     #[test]
     fn a_typed_token_is_read_back_whatever_the_case_and_look_alikes() {
         let token = "0123456789ABCDEFGHJK";
-        assert_eq!(normalize_token("o123456789abcdefghjk").as_deref(), Some(token));
-        assert_eq!(normalize_token("0l23456789ABCDEFGHJK").as_deref(), Some(token));
+        assert_eq!(
+            normalize_token("o123456789abcdefghjk").as_deref(),
+            Some(token)
+        );
+        assert_eq!(
+            normalize_token("0l23456789ABCDEFGHJK").as_deref(),
+            Some(token)
+        );
         assert_eq!(normalize_token("short"), None);
         assert_eq!(normalize_token("0123456789ABCDEFGHJU"), None);
         assert_eq!(normalize_token("0123456789ABCDEFGH中"), None);

@@ -110,7 +110,10 @@ pub(super) fn check_scale(id: &str, raw: &RawScale, report: &mut Report) -> Scal
             );
         }
         if !seen.insert(point.code.as_str()) {
-            report.add(location(), format!("point code \"{}\" appears twice", point.code));
+            report.add(
+                location(),
+                format!("point code \"{}\" appears twice", point.code),
+            );
         }
         if point.label.trim().is_empty() {
             report.add(location(), format!("point \"{}\" has no label", point.code));
@@ -394,7 +397,10 @@ fn check_options(
             );
         }
         if option.label.trim().is_empty() {
-            report.add(location(), format!("option \"{}\" has no label", option.code));
+            report.add(
+                location(),
+                format!("option \"{}\" has no label", option.code),
+            );
         }
         if scored && option.score.is_none() {
             report.add(
@@ -516,10 +522,7 @@ fn check_question(
         if !allowed.contains(&field) {
             report.add(
                 location(),
-                format!(
-                    "`{}` does not apply to a {} question",
-                    field, raw.kind
-                ),
+                format!("`{}` does not apply to a {} question", field, raw.kind),
             );
         }
     }
@@ -534,7 +537,10 @@ fn check_question(
             let max = whole_count(raw.max, "max", &location, report);
             if let Some(max) = max {
                 if max < min.max(1) {
-                    report.add(location(), format!("`max` ({max}) is below `min` ({min}) or zero"));
+                    report.add(
+                        location(),
+                        format!("`max` ({max}) is below `min` ({min}) or zero"),
+                    );
                 }
                 if max as usize > options.len() {
                     report.add(

@@ -140,7 +140,10 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, PlanErrors> {
         sources.push((scales_path.clone(), text));
     }
     for path in &files {
-        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
         if RESERVED_FILES.contains(&name) {
             continue;
         }
@@ -203,10 +206,7 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, PlanErrors> {
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(
-    text: &str,
-    report: &mut check::Report,
-) -> Option<T> {
+fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, report: &mut check::Report) -> Option<T> {
     match toml::from_str::<T>(text) {
         Ok(value) => Some(value),
         Err(error) => {

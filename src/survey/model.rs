@@ -19,7 +19,9 @@ pub struct Survey {
 
 impl Survey {
     pub fn questions(&self) -> impl Iterator<Item = &Question> {
-        self.sections.iter().flat_map(|section| section.questions.iter())
+        self.sections
+            .iter()
+            .flat_map(|section| section.questions.iter())
     }
 
     pub fn question(&self, id: &str) -> Option<&Question> {
@@ -27,7 +29,10 @@ impl Survey {
     }
 
     pub fn question_count(&self) -> usize {
-        self.sections.iter().map(|section| section.questions.len()).sum()
+        self.sections
+            .iter()
+            .map(|section| section.questions.len())
+            .sum()
     }
 }
 
@@ -67,7 +72,9 @@ impl Audience {
     }
 
     pub fn parse(slug: &str) -> Option<Audience> {
-        Audience::ALL.into_iter().find(|audience| audience.slug() == slug)
+        Audience::ALL
+            .into_iter()
+            .find(|audience| audience.slug() == slug)
     }
 }
 
@@ -224,9 +231,13 @@ impl QuestionKind {
             QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
                 Some(options.iter().map(|option| option.code.clone()).collect())
             }
-            QuestionKind::Scale { scale } => {
-                Some(scale.points.iter().map(|point| point.code.clone()).collect())
-            }
+            QuestionKind::Scale { scale } => Some(
+                scale
+                    .points
+                    .iter()
+                    .map(|point| point.code.clone())
+                    .collect(),
+            ),
             QuestionKind::YesNo { .. } => Some(vec!["yes".to_owned(), "no".to_owned()]),
             QuestionKind::Rating { .. } => Some((0..=10).map(|n| n.to_string()).collect()),
             QuestionKind::Matrix { .. }

@@ -135,7 +135,10 @@ fn the_definition_round_trips_through_json_with_a_stable_digest() {
 #[test]
 fn every_error_is_listed_with_file_and_question() {
     let broken = GOOD
-        .replace("scale = \"satisfaction\"\nscored", "scale = \"satisfacton\"\nscored")
+        .replace(
+            "scale = \"satisfaction\"\nscored",
+            "scale = \"satisfacton\"\nscored",
+        )
         .replace("id = \"children\"", "id = \"poor\"")
         .replace(
             "show_if = { question = \"poor\", equals = \"yes\" }",
@@ -144,11 +147,16 @@ fn every_error_is_listed_with_file_and_question() {
     let dir = write_plan(&[("scales.toml", SCALES), ("parents.toml", &broken)]);
     let found = messages(dir.path());
     assert!(
-        found.contains(&"parents.toml: question funded: unknown scale \"satisfacton\" (known: satisfaction)".to_owned()),
+        found.contains(
+            &"parents.toml: question funded: unknown scale \"satisfacton\" (known: satisfaction)"
+                .to_owned()
+        ),
         "{found:#?}"
     );
     assert!(
-        found.contains(&"parents.toml: question poor: this question id appears twice in the survey".to_owned()),
+        found.contains(
+            &"parents.toml: question poor: this question id appears twice in the survey".to_owned()
+        ),
         "{found:#?}"
     );
     assert!(
@@ -159,10 +167,7 @@ fn every_error_is_listed_with_file_and_question() {
 
 #[test]
 fn a_scored_question_without_scores_is_refused() {
-    let broken = GOOD.replace(
-        "kind = \"multiple\"",
-        "kind = \"multiple\"\nscored = true",
-    );
+    let broken = GOOD.replace("kind = \"multiple\"", "kind = \"multiple\"\nscored = true");
     let dir = write_plan(&[("scales.toml", SCALES), ("parents.toml", &broken)]);
     let found = messages(dir.path());
     assert!(
@@ -184,13 +189,17 @@ fn show_if_on_a_missing_question_or_unknown_option_is_refused() {
     let dir = write_plan(&[("scales.toml", SCALES), ("parents.toml", &missing)]);
     assert_eq!(
         messages(dir.path()),
-        vec!["parents.toml: question funded: show_if points at question nothere, which does not exist"]
+        vec![
+            "parents.toml: question funded: show_if points at question nothere, which does not exist"
+        ]
     );
     let wrong_code = GOOD.replace("equals = \"yes\"", "equals = \"maybe\"");
     let dir = write_plan(&[("scales.toml", SCALES), ("parents.toml", &wrong_code)]);
     assert_eq!(
         messages(dir.path()),
-        vec!["parents.toml: question funded: show_if: question poor has no option \"maybe\" (it has yes, no)"]
+        vec![
+            "parents.toml: question funded: show_if: question poor has no option \"maybe\" (it has yes, no)"
+        ]
     );
 }
 
@@ -214,18 +223,16 @@ fn a_typo_in_a_field_name_names_the_line() {
 #[test]
 fn duplicate_survey_ids_across_files_and_fields_of_another_kind_are_refused() {
     let odd = GOOD.replace("kind = \"rating\"", "kind = \"rating\"\nunit = \"分\"");
-    let dir = write_plan(&[
-        ("scales.toml", SCALES),
-        ("a.toml", GOOD),
-        ("b.toml", &odd),
-    ]);
+    let dir = write_plan(&[("scales.toml", SCALES), ("a.toml", GOOD), ("b.toml", &odd)]);
     let found = messages(dir.path());
     assert!(
         found.contains(&"b.toml: survey id \"parents\" is already used by a.toml".to_owned()),
         "{found:#?}"
     );
     assert!(
-        found.contains(&"b.toml: question recommend: `unit` does not apply to a rating question".to_owned()),
+        found.contains(
+            &"b.toml: question recommend: `unit` does not apply to a rating question".to_owned()
+        ),
         "{found:#?}"
     );
 }
@@ -237,6 +244,16 @@ fn an_unknown_area_and_kind_are_named() {
         .replace("kind = \"long_text\"", "kind = \"essay\"");
     let dir = write_plan(&[("scales.toml", SCALES), ("parents.toml", &odd)]);
     let found = messages(dir.path());
-    assert!(found.iter().any(|m| m.starts_with("parents.toml: section basic: unknown area \"sports\"")), "{found:#?}");
-    assert!(found.iter().any(|m| m.starts_with("parents.toml: question advice: unknown kind \"essay\"")), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("parents.toml: section basic: unknown area \"sports\"")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("parents.toml: question advice: unknown kind \"essay\"")),
+        "{found:#?}"
+    );
 }

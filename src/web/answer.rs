@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Serialize;
 
+use super::AppState;
 use super::body::{self, BodyError};
 use super::error::PageError;
 use super::form_view::{FormView, form_view};
 use super::templates::{self, MessagePage};
-use super::AppState;
 use crate::answering::validate::{KEY_FIELD, SERVED_AT_FIELD};
 use crate::answering::writer::{Outcome, Submission};
 use crate::answering::{self, FormErrors, FormFields};
@@ -50,7 +50,11 @@ fn new_browser_cookie(state: &AppState) -> Cookie<'static> {
 }
 
 fn unavailable_page(availability: &Availability, submitting: bool) -> Option<(StatusCode, String)> {
-    let not_saved = if submitting { "您的答案没有被保存。" } else { "" };
+    let not_saved = if submitting {
+        "您的答案没有被保存。"
+    } else {
+        ""
+    };
     let message = match availability {
         Availability::Open => return None,
         Availability::Draft => format!("本次调查还没有开始，请留意学校的通知。{not_saved}"),
@@ -116,7 +120,12 @@ fn render_form(
     Ok(state.templates.render("form", &page)?)
 }
 
-fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Result<HttpResponse, PageError> {
+fn message(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+) -> Result<HttpResponse, PageError> {
     let body = state.templates.render(
         "message",
         &MessagePage {
@@ -136,9 +145,10 @@ pub async fn show_form(
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let context = find_link(&state, &token).await?;
-    if let Some((status, text)) =
-        unavailable_page(&campaigns::availability(&context.campaign, Utc::now()), false)
-    {
+    if let Some((status, text)) = unavailable_page(
+        &campaigns::availability(&context.campaign, Utc::now()),
+        false,
+    ) {
         return message(&state, status, &context.campaign.name, &text);
     }
     let cookie = browser_cookie(&request);
@@ -175,7 +185,10 @@ pub async fn submit_form(
         return message(&state, status, &context.campaign.name, &text);
     }
     let survey = state.survey(context.link_survey_version()).await?;
-    let refuse = |status: StatusCode, fields: &FormFields, errors: &FormErrors| -> Result<HttpResponse, PageError> {
+    let refuse = |status: StatusCode,
+                  fields: &FormFields,
+                  errors: &FormErrors|
+     -> Result<HttpResponse, PageError> {
         let key = fields
             .single(KEY_FIELD)
             .filter(|key| answering::is_random_key(key))
@@ -273,9 +286,12 @@ pub async fn submit_form(
             }
             Ok(response.finish())
         }
-        Ok(Outcome::AlreadyAnswered) => {
-            message(&state, StatusCode::CONFLICT, "您已经填写过了", ALREADY_ANSWERED)
-        }
+        Ok(Outcome::AlreadyAnswered) => message(
+            &state,
+            StatusCode::CONFLICT,
+            "您已经填写过了",
+            ALREADY_ANSWERED,
+        ),
         Err(error) => {
             tracing::error!(error = %error, "an answer could not be stored");
             refuse(

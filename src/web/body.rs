@@ -16,7 +16,10 @@ pub enum BodyError {
     Unreadable,
 }
 
-pub async fn read_limited(mut payload: web::Payload, declared: Option<usize>) -> Result<Vec<u8>, BodyError> {
+pub async fn read_limited(
+    mut payload: web::Payload,
+    declared: Option<usize>,
+) -> Result<Vec<u8>, BodyError> {
     if declared.is_some_and(|length| length > MAX_FORM_BYTES) {
         return Err(BodyError::TooLarge);
     }

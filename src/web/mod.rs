@@ -33,7 +33,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, templates: Templates, writer: Writer, base_url: String) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        templates: Templates,
+        writer: Writer,
+        base_url: String,
+    ) -> Self {
         let secure_cookies = base_url.starts_with("https://");
         AppState {
             db,
@@ -58,7 +63,9 @@ impl AppState {
         }
         let survey = campaigns::load_version(&self.db, version_id)
             .await?
-            .ok_or_else(|| PageError::internal(format!("survey version {version_id} is missing")))?;
+            .ok_or_else(|| {
+                PageError::internal(format!("survey version {version_id} is missing"))
+            })?;
         let survey = Arc::new(survey);
         if let Ok(mut cache) = self.surveys.write() {
             cache.insert(version_id, survey.clone());
@@ -81,7 +88,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     if crate::db::ping(&state.db).await {
-        HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok")
+        HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ok")
     } else {
         HttpResponse::ServiceUnavailable()
             .content_type("text/plain; charset=utf-8")

@@ -35,7 +35,11 @@ impl Templates {
         Ok(templates)
     }
 
-    pub fn render<T: Serialize>(&self, name: &str, context: &T) -> Result<String, handlebars::RenderError> {
+    pub fn render<T: Serialize>(
+        &self,
+        name: &str,
+        context: &T,
+    ) -> Result<String, handlebars::RenderError> {
         self.registry.render(name, context)
     }
 }

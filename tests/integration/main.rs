@@ -1,1 +1,4 @@
+//! One integration-test binary: the real server on a random port, spoken to over HTTP.
 
+mod answering;
+mod helpers;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::survey::{ChoiceOption, MatrixRow, Scale, ScalePoint, Section, ShowIf, Area, Audience};
+use crate::survey::{Area, Audience, ChoiceOption, MatrixRow, Scale, ScalePoint, Section, ShowIf};
 
 fn scale() -> Scale {
     Scale {
@@ -50,7 +50,13 @@ fn survey() -> Survey {
             area: Area::Overall,
             intro: None,
             questions: vec![
-                question("poor", QuestionKind::YesNo { yes_score: None, no_score: None }),
+                question(
+                    "poor",
+                    QuestionKind::YesNo {
+                        yes_score: None,
+                        no_score: None,
+                    },
+                ),
                 funded,
                 question(
                     "help",
@@ -72,16 +78,33 @@ fn survey() -> Survey {
                     QuestionKind::Matrix {
                         scale: scale(),
                         rows: vec![
-                            MatrixRow { id: "food".into(), text: "饭菜".into() },
-                            MatrixRow { id: "water".into(), text: "饮水".into() },
+                            MatrixRow {
+                                id: "food".into(),
+                                text: "饭菜".into(),
+                            },
+                            MatrixRow {
+                                id: "water".into(),
+                                text: "饮水".into(),
+                            },
                         ],
                     },
                 ),
                 question(
                     "children",
-                    QuestionKind::Number { decimal: false, min: Some(0.0), max: Some(10.0), unit: Some("个".into()) },
+                    QuestionKind::Number {
+                        decimal: false,
+                        min: Some(0.0),
+                        max: Some(10.0),
+                        unit: Some("个".into()),
+                    },
                 ),
-                question("recommend", QuestionKind::Rating { min_label: None, max_label: None }),
+                question(
+                    "recommend",
+                    QuestionKind::Rating {
+                        min_label: None,
+                        max_label: None,
+                    },
+                ),
                 advice,
             ],
         }],
@@ -89,7 +112,12 @@ fn survey() -> Survey {
 }
 
 fn form(pairs: &[(&str, &str)]) -> FormFields {
-    FormFields::new(pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect())
+    FormFields::new(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect(),
+    )
 }
 
 const GOOD: &[(&str, &str)] = &[
@@ -133,11 +161,18 @@ fn a_complete_form_becomes_a_valid_response_with_its_tallies() {
 
 #[test]
 fn missing_required_answers_are_named_beside_their_questions() {
-    let errors = validate(&survey(), &form(&[("_key", "K"), ("poor", "yes"), ("meals.food", "5")])).expect_err("invalid");
+    let errors = validate(
+        &survey(),
+        &form(&[("_key", "K"), ("poor", "yes"), ("meals.food", "5")]),
+    )
+    .expect_err("invalid");
     assert!(!errors.malformed);
     assert_eq!(errors.by_question["funded"], "请选择一项。");
     assert_eq!(errors.by_question["help"], "请至少选择一项。");
-    assert_eq!(errors.by_question["meals"], "还有 1 项没有选择，请为每一项作出选择。");
+    assert_eq!(
+        errors.by_question["meals"],
+        "还有 1 项没有选择，请为每一项作出选择。"
+    );
     assert_eq!(errors.by_question["children"], "请填写这一题。");
     assert!(!errors.by_question.contains_key("advice"));
 }
@@ -159,9 +194,18 @@ fn ranges_picks_and_lengths_are_checked() {
     pairs.push(("help", "b"));
     pairs[10] = ("advice", "一二三四五六七八九十十一");
     let errors = validate(&survey(), &form(&pairs)).expect_err("invalid");
-    assert_eq!(errors.by_question["children"], "请填写 0 到 10 之间的数（单位：个）。");
-    assert_eq!(errors.by_question["help"], "最多只能选择 2 项（您选了 3 项）。");
-    assert_eq!(errors.by_question["advice"], "最多 10 个字，您写了 11 个字，请删减一些。");
+    assert_eq!(
+        errors.by_question["children"],
+        "请填写 0 到 10 之间的数（单位：个）。"
+    );
+    assert_eq!(
+        errors.by_question["help"],
+        "最多只能选择 2 项（您选了 3 项）。"
+    );
+    assert_eq!(
+        errors.by_question["advice"],
+        "最多 10 个字，您写了 12 个字，请删减一些。"
+    );
     assert!(!errors.malformed);
 }
 
@@ -171,7 +215,10 @@ fn forged_options_unknown_and_repeated_fields_are_malformed() {
     pairs[3] = ("funded", "6");
     let errors = validate(&survey(), &form(&pairs)).expect_err("invalid");
     assert!(errors.malformed);
-    assert_eq!(errors.by_question["funded"], "所选的选项不在本题中，请重新选择。");
+    assert_eq!(
+        errors.by_question["funded"],
+        "所选的选项不在本题中，请重新选择。"
+    );
 
     let mut pairs: Vec<(&str, &str)> = GOOD.to_vec();
     pairs.push(("drop_table", "1"));
@@ -187,7 +234,11 @@ fn forged_options_unknown_and_repeated_fields_are_malformed() {
 
     let mut pairs: Vec<(&str, &str)> = GOOD.to_vec();
     pairs.push(("_key", "other"));
-    assert!(validate(&survey(), &form(&pairs)).expect_err("invalid").malformed);
+    assert!(
+        validate(&survey(), &form(&pairs))
+            .expect_err("invalid")
+            .malformed
+    );
 }
 
 #[test]

@@ -1,0 +1,351 @@
+//! `spawn_app()`: the real server on a random port with a fresh SQLite database in a temporary
+//! folder, the county's sample schools imported, and a client that talks HTTP to it like a phone.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use dupin::campaigns::{self, NewCampaign, SchoolSelection};
+use dupin::schools;
+use dupin::startup::{Application, Settings};
+use dupin::survey::{self, QuestionKind, Survey};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+pub const PHONE_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 10; V2031A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.193 Mobile Safari/537.36 MMWEBID/1234 MicroMessenger/8.0.49.2600(0x28003133) WeChat/arm64 Weixin NetType/4G Language/zh_CN ABI/arm64";
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub base_url: String,
+    pub database_url: String,
+    pub db: DatabaseConnection,
+    pub surveys_dir: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub surveys_dir: PathBuf,
+    pub base_url: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            surveys_dir: repo_path("surveys"),
+            base_url: None,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}/dupin.sqlite3", dir.path().display());
+    let settings = Settings {
+        bind: "127.0.0.1:0".to_owned(),
+        database_url: database_url.clone(),
+        surveys_dir: options.surveys_dir.clone(),
+        base_url: options.base_url,
+        workers: Some(2),
+    };
+    let app = Application::build(settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let base_url = app.base_url().to_owned();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let db = dupin::db::connect(&database_url)
+        .await
+        .expect("test connection");
+    TestApp {
+        address,
+        base_url,
+        database_url,
+        db,
+        surveys_dir: options.surveys_dir,
+        dir,
+    }
+}
+
+impl TestApp {
+    pub async fn import_sample_schools(&self) {
+        let bytes = std::fs::read(repo_path("tests/fixtures/schools/county.csv")).expect("fixture");
+        let parsed = schools::parse_csv(&bytes).expect("sample schools parse");
+        schools::import(&self.db, &parsed, &|_| {})
+            .await
+            .expect("import");
+    }
+
+    /// Creates a campaign of `survey` for all schools (importing the sample schools if needed)
+    /// and returns its id.
+    pub async fn create_campaign(
+        &self,
+        survey_id: &str,
+        opens: Option<&str>,
+        closes: Option<&str>,
+    ) -> i32 {
+        if schools::count(&self.db).await.expect("count") == 0 {
+            self.import_sample_schools().await;
+        }
+        let catalog = survey::load_dir(&self.surveys_dir).expect("plan loads");
+        let entry = catalog.get(survey_id).expect("survey exists");
+        let (campaign, _) = campaigns::create(
+            &self.db,
+            NewCampaign {
+                name: format!("测试 {survey_id}"),
+                survey: entry,
+                opens_at: opens.map(|t| campaigns::parse_time(t).expect("time")),
+                closes_at: closes.map(|t| campaigns::parse_time(t).expect("time")),
+                schools: SchoolSelection::All,
+            },
+        )
+        .await
+        .expect("campaign created");
+        campaign.id
+    }
+
+    pub async fn links(&self, campaign_id: i32) -> Vec<campaigns::LinkRow> {
+        campaigns::links(&self.db, campaign_id)
+            .await
+            .expect("links")
+    }
+
+    pub async fn first_token(&self, campaign_id: i32) -> String {
+        self.links(campaign_id).await.remove(0).token
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("a count")
+    }
+
+    pub async fn responses(&self) -> i64 {
+        self.count("SELECT COUNT(*) FROM response").await
+    }
+
+    pub fn phone(&self) -> Phone {
+        Phone {
+            address: self.address.clone(),
+            cookie: None,
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .disable_redirects()
+                .add_default_header(("User-Agent", PHONE_USER_AGENT))
+                .finish(),
+        }
+    }
+}
+
+/// What a page answered.
+pub struct Page {
+    pub status: StatusCode,
+    pub body: String,
+    pub location: Option<String>,
+    pub content_type: String,
+    pub set_cookie: Option<String>,
+}
+
+impl Page {
+    /// The value of the form's hidden field `name`.
+    pub fn hidden(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_owned())
+    }
+}
+
+/// One phone: a browser with its own cookie, as WeChat's would keep it.
+pub struct Phone {
+    address: String,
+    pub cookie: Option<String>,
+    client: awc::Client,
+}
+
+impl Phone {
+    async fn page(
+        &mut self,
+        mut response: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+    ) -> Page {
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        if let Some(cookie) = &set_cookie
+            && self.cookie.is_none()
+        {
+            self.cookie = cookie.split(';').next().map(str::to_owned);
+        }
+        let body = response.body().limit(1 << 20).await.expect("body");
+        Page {
+            status: response.status(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            location: response
+                .headers()
+                .get("location")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+            content_type: response
+                .headers()
+                .get("content-type")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            set_cookie,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let mut request = self.client.get(format!("{}{}", self.address, path));
+        if let Some(cookie) = &self.cookie {
+            request = request.insert_header(("Cookie", cookie.clone()));
+        }
+        let response = request.send().await.expect("GET");
+        self.page(response).await
+    }
+
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let mut response = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("GET");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response.body().limit(8 << 20).await.expect("body");
+        (response.status(), content_type, body.to_vec())
+    }
+
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let mut request = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .insert_header(("Content-Type", content_type.to_owned()));
+        if let Some(cookie) = &self.cookie {
+            request = request.insert_header(("Cookie", cookie.clone()));
+        }
+        let response = request.send_body(body).await.expect("POST");
+        self.page(response).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(String, String)]) -> Page {
+        let body = encode_form(fields);
+        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+            .await
+    }
+
+    /// Opens the link, answers every question with `answers_for`, submits.
+    pub async fn answer(&mut self, token: &str, survey: &Survey) -> Page {
+        let form = self.get(&format!("/s/{token}")).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        let mut fields = vec![
+            (
+                "_key".to_owned(),
+                form.hidden("_key").expect("the form has a key"),
+            ),
+            (
+                "_t".to_owned(),
+                form.hidden("_t").expect("the form has a time"),
+            ),
+        ];
+        fields.extend(answers_for(survey));
+        self.post_form(&format!("/s/{token}"), &fields).await
+    }
+}
+
+pub fn encode_form(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", percent(name), percent(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+pub fn catalog_survey(id: &str) -> Survey {
+    survey::load_dir(&repo_path("surveys"))
+        .expect("plan loads")
+        .get(id)
+        .expect("survey exists")
+        .survey
+        .clone()
+}
+
+/// A complete, valid set of answers: the first option of every choice, the smallest allowed
+/// number, a short text. Answers to questions hidden by `show_if` are sent too; the server drops
+/// them.
+pub fn answers_for(survey: &Survey) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for question in survey.questions() {
+        let id = question.id.clone();
+        match &question.kind {
+            QuestionKind::Single { options } => fields.push((id, options[0].code.clone())),
+            QuestionKind::Multiple { options, min, .. } => {
+                for option in options.iter().take((*min).max(1) as usize) {
+                    fields.push((id.clone(), option.code.clone()));
+                }
+            }
+            QuestionKind::Scale { scale } => fields.push((id, scale.points[1].code.clone())),
+            QuestionKind::Matrix { scale, rows } => {
+                for row in rows {
+                    fields.push((format!("{id}.{}", row.id), scale.points[0].code.clone()));
+                }
+            }
+            QuestionKind::Number { min, .. } => {
+                fields.push((id, format!("{}", min.unwrap_or(0.0).max(0.0) as i64)))
+            }
+            QuestionKind::YesNo { .. } => fields.push((id, "yes".to_owned())),
+            QuestionKind::Text { .. } | QuestionKind::LongText { .. } => {
+                fields.push((id, "老师们辛苦了".to_owned()))
+            }
+            QuestionKind::Rating { .. } => fields.push((id, "8".to_owned())),
+        }
+    }
+    fields
+}
+
+impl TestApp {
+    /// A phone that already carries `cookie`, like a second tab of the same browser.
+    pub fn phone_with_cookie(&self, cookie: Option<String>) -> Phone {
+        let mut phone = self.phone();
+        phone.cookie = cookie;
+        phone
+    }
+}
+
+impl Phone {
+    pub async fn post_form_owned(mut self, path: String, fields: Vec<(String, String)>) -> Page {
+        self.post_form(&path, &fields).await
+    }
+}
