@@ -135,7 +135,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => Ok(check(&common)),
         Command::Schools(command) => schools_command(&common, command).await,
         Command::Campaign(command) => campaign_command(&common, command).await,
-        Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Bench(args) => bench::run(args, common.surveys.clone())
+            .await
+            .map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -307,10 +309,11 @@ async fn campaign_command(common: &Common, command: CampaignCommand) -> anyhow::
         }
         CampaignCommand::Links { id } => {
             let db = db::connect(&common.database_url).await?;
+            // The same default as the server's: the bind address, when no public one is set.
             let base_url = common
                 .base_url
                 .clone()
-                .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+                .unwrap_or_else(|| format!("http://{}", common.bind));
             match campaigns::links(&db, id).await {
                 Ok(rows) => {
                     for row in rows {

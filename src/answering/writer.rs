@@ -87,7 +87,14 @@ async fn run(db: DatabaseConnection, mut receiver: mpsc::Receiver<(Submission, R
     let mut batch = Vec::with_capacity(RESPONSES_PER_BATCH);
     while receiver.recv_many(&mut batch, RESPONSES_PER_BATCH).await > 0 {
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
-        match commit(&db, &submissions).await {
+        let started = std::time::Instant::now();
+        let committed = commit(&db, &submissions).await;
+        tracing::debug!(
+            responses = submissions.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "batch committed"
+        );
+        match committed {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
@@ -231,9 +238,12 @@ async fn existing_keys(
     Ok(found)
 }
 
+/// (campaign, school, question key, option code) → how many answers to add.
+type TallyDelta<'a> = ((i32, i32, &'a str, &'a str), i64);
+
 async fn upsert_tallies(
     txn: &impl ConnectionTrait,
-    chunk: &[((i32, i32, &str, &str), i64)],
+    chunk: &[TallyDelta<'_>],
 ) -> Result<(), DbErr> {
     let mut insert = Query::insert();
     insert.into_table(Alias::new("tally")).columns([

@@ -1,6 +1,8 @@
 //! The pages a parent, student or teacher sees: the form of a school's link, its submission, the
 //! thank-you page, and the link's QR code.
 
+use std::sync::Arc;
+
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -10,7 +12,7 @@ use serde::Serialize;
 use super::AppState;
 use super::body::{self, BodyError};
 use super::error::PageError;
-use super::form_view::{FormView, form_view};
+use super::form_view::form_view;
 use super::templates::{self, MessagePage};
 use crate::answering::validate::{KEY_FIELD, SERVED_AT_FIELD};
 use crate::answering::writer::{Outcome, Submission};
@@ -25,11 +27,9 @@ const BROWSER_COOKIE: &str = "dupin_browser";
 /// Forms older than this still submit; the time is kept only for answer-quality checks.
 const LONGEST_PLAUSIBLE_FILL_MS: i64 = 24 * 3600 * 1000;
 
-async fn find_link(state: &AppState, token: &str) -> Result<LinkContext, PageError> {
+async fn find_link(state: &AppState, token: &str) -> Result<Arc<LinkContext>, PageError> {
     let token = distribution::normalize_token(token).ok_or(PageError::NotFound)?;
-    campaigns::find_link(&state.db, &token)
-        .await?
-        .ok_or(PageError::NotFound)
+    state.link(&token).await?.ok_or(PageError::NotFound)
 }
 
 fn browser_cookie(request: &HttpRequest) -> Option<String> {
@@ -83,7 +83,7 @@ struct FormPage<'a> {
     key: String,
     served_at: i64,
     errors: Vec<String>,
-    form: &'a FormView,
+    questions_html: &'a str,
 }
 
 fn render_form(
@@ -93,7 +93,18 @@ fn render_form(
     submitted: Option<(&FormFields, &FormErrors)>,
     key: String,
 ) -> Result<String, PageError> {
-    let view = form_view(survey, submitted);
+    let questions_html = match submitted {
+        None => state.blank_form(context.campaign.survey_version_id, || {
+            Ok(state
+                .templates
+                .render("form_questions", &form_view(survey, None))?)
+        })?,
+        Some(_) => Arc::from(
+            state
+                .templates
+                .render("form_questions", &form_view(survey, submitted))?,
+        ),
+    };
     let mut errors: Vec<String> = submitted
         .map(|(_, errors)| errors.general.clone())
         .unwrap_or_default();
@@ -115,7 +126,7 @@ fn render_form(
         key,
         served_at: Utc::now().timestamp_millis(),
         errors,
-        form: &view,
+        questions_html: &questions_html,
     };
     Ok(state.templates.render("form", &page)?)
 }

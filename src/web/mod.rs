@@ -9,12 +9,13 @@ pub mod templates;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, web};
 use sea_orm::DatabaseConnection;
 
 use crate::answering::writer::Writer;
-use crate::campaigns;
+use crate::campaigns::{self, LinkContext};
 use crate::survey::Survey;
 use error::PageError;
 use templates::Templates;
@@ -30,7 +31,20 @@ pub struct AppState {
     /// Cookies get `Secure` when the public address is https.
     pub secure_cookies: bool,
     surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
+    /// The questions of a version's blank form, rendered once: what every phone of every school
+    /// gets alike.
+    blank_forms: Arc<RwLock<HashMap<i32, Arc<str>>>>,
+    links: Arc<RwLock<HashMap<String, CachedLink>>>,
 }
+
+/// A link's context and when it was read from the database.
+type CachedLink = (Instant, Arc<LinkContext>);
+
+/// How long a link's campaign and school are trusted from memory. A campaign closed by hand, or
+/// by another dupin process, stops taking answers at most this long after.
+const LINK_CACHE_SECONDS: Duration = Duration::from_secs(5);
+/// Past this many cached links the cache starts afresh, so memory stays flat.
+const LINK_CACHE_SIZE: usize = 20_000;
 
 impl AppState {
     pub fn new(
@@ -47,7 +61,53 @@ impl AppState {
             base_url,
             secure_cookies,
             surveys: Arc::default(),
+            blank_forms: Arc::default(),
+            links: Arc::default(),
         }
+    }
+
+    /// The link of a (normalised) token with its campaign and school, from memory when fresh.
+    pub async fn link(&self, token: &str) -> Result<Option<Arc<LinkContext>>, PageError> {
+        if let Some(context) = self.links.read().ok().and_then(|cache| {
+            cache
+                .get(token)
+                .filter(|(fetched, _)| fetched.elapsed() < LINK_CACHE_SECONDS)
+                .map(|(_, context)| context.clone())
+        }) {
+            return Ok(Some(context));
+        }
+        let Some(context) = campaigns::find_link(&self.db, token).await? else {
+            return Ok(None);
+        };
+        let context = Arc::new(context);
+        if let Ok(mut cache) = self.links.write() {
+            if cache.len() >= LINK_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(token.to_owned(), (Instant::now(), context.clone()));
+        }
+        Ok(Some(context))
+    }
+
+    /// The blank questions of a version's form, rendered on first use.
+    pub fn blank_form(
+        &self,
+        version_id: i32,
+        render: impl FnOnce() -> Result<String, PageError>,
+    ) -> Result<Arc<str>, PageError> {
+        if let Some(html) = self
+            .blank_forms
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(&version_id).cloned())
+        {
+            return Ok(html);
+        }
+        let html: Arc<str> = Arc::from(render()?);
+        if let Ok(mut cache) = self.blank_forms.write() {
+            cache.insert(version_id, html.clone());
+        }
+        Ok(html)
     }
 
     /// The frozen survey of a version; read from the database once per process, since a version

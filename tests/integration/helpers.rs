@@ -20,10 +20,13 @@ pub fn repo_path(relative: &str) -> PathBuf {
 pub struct TestApp {
     pub address: String,
     pub base_url: String,
+    /// Where the database is, for tests that open it with the command line too.
+    #[allow(dead_code)]
     pub database_url: String,
     pub db: DatabaseConnection,
     pub surveys_dir: PathBuf,
-    pub dir: tempfile::TempDir,
+    /// Kept so that the folder (and the database in it) lives as long as the test.
+    _dir: tempfile::TempDir,
 }
 
 pub struct Options {
@@ -67,7 +70,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         database_url,
         db,
         surveys_dir: options.surveys_dir,
-        dir,
+        _dir: dir,
     }
 }
 
@@ -348,4 +351,44 @@ impl Phone {
     pub async fn post_form_owned(mut self, path: String, fields: Vec<(String, String)>) -> Page {
         self.post_form(&path, &fields).await
     }
+}
+
+/// A phone pointed at any running dupin, such as one started as a separate process.
+pub fn phone_at(address: &str) -> Phone {
+    Phone {
+        address: address.trim_end_matches('/').to_owned(),
+        cookie: None,
+        client: awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .disable_redirects()
+            .add_default_header(("User-Agent", PHONE_USER_AGENT))
+            .finish(),
+    }
+}
+
+/// Copies the plan's survey files into `parent/surveys`, so a test can edit or break them, and
+/// returns that folder.
+pub fn copy_of_the_plan(parent: &Path) -> PathBuf {
+    let copy = parent.join("surveys");
+    std::fs::create_dir_all(&copy).expect("surveys folder");
+    for entry in std::fs::read_dir(repo_path("surveys")).expect("the plan's folder") {
+        let path = entry.expect("a folder entry").path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            let name = path.file_name().expect("a file name");
+            std::fs::copy(&path, copy.join(name)).expect("copy a survey file");
+        }
+    }
+    copy
+}
+
+/// Replaces `old`, which must occur exactly once, with `new` in the file at `path`.
+pub fn edit_file(path: &Path, old: &str, new: &str) {
+    let text = std::fs::read_to_string(path).expect("read the file to edit");
+    assert_eq!(
+        text.matches(old).count(),
+        1,
+        "{old:?} should occur once in {}",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(old, new, 1)).expect("write the edited file");
 }

@@ -1,4 +1,7 @@
 //! One integration-test binary: the real server on a random port, spoken to over HTTP.
 
 mod answering;
+mod cli;
 mod helpers;
+mod qr;
+mod versions;

@@ -1,0 +1,189 @@
+//! A deliberately small HTTP/1.1 client for the benchmark: one keep-alive connection per
+//! simulated phone loop, `Content-Length` bodies only (what dupin sends), gzip when asked.
+//! Each submission is a new phone: no cookie, a fresh form, a fresh key.
+
+use std::io::Read;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::survey::Survey;
+
+pub struct Connection {
+    stream: BufReader<TcpStream>,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub set_cookie: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Connection {
+    pub async fn open(port: u16) -> anyhow::Result<Connection> {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Connection {
+            stream: BufReader::new(stream),
+        })
+    }
+
+    pub async fn request(
+        &mut self,
+        head: &str,
+        body: &[u8],
+        gzip: bool,
+    ) -> anyhow::Result<Response> {
+        let stream = self.stream.get_mut();
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        let mut status_line = String::new();
+        if self.stream.read_line(&mut status_line).await? == 0 {
+            bail!("the server closed the connection");
+        }
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .with_context(|| format!("bad status line {status_line:?}"))?;
+        let mut length = 0usize;
+        let mut chunked = false;
+        let mut set_cookie = None;
+        let mut gzipped = false;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).await?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').unwrap_or((line, ""));
+            let value = value.trim();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.parse().context("bad content-length")?,
+                "set-cookie" => set_cookie = value.split(';').next().map(str::to_owned),
+                "content-encoding" => gzipped = value.eq_ignore_ascii_case("gzip"),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                _ => {}
+            }
+        }
+        let mut body = if chunked {
+            self.read_chunked().await?
+        } else {
+            let mut body = vec![0; length];
+            self.stream.read_exact(&mut body).await?;
+            body
+        };
+        if gzipped && gzip {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut plain)?;
+            body = plain;
+        }
+        Ok(Response {
+            status,
+            set_cookie,
+            body,
+        })
+    }
+}
+
+impl Connection {
+    async fn read_chunked(&mut self) -> anyhow::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            let mut size_line = String::new();
+            self.stream.read_line(&mut size_line).await?;
+            let size_text = size_line.trim().split(';').next().unwrap_or("");
+            let size = usize::from_str_radix(size_text, 16)
+                .with_context(|| format!("bad chunk size {size_line:?}"))?;
+            let start = body.len();
+            body.resize(start + size, 0);
+            self.stream.read_exact(&mut body[start..]).await?;
+            let mut end_of_chunk = String::new();
+            self.stream.read_line(&mut end_of_chunk).await?;
+            if size == 0 {
+                return Ok(body);
+            }
+        }
+    }
+}
+
+fn hidden(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker)? + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_owned())
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (n, (name, value)) in fields.iter().enumerate() {
+        if n > 0 {
+            out.push('&');
+        }
+        for (part, text) in [(0, name), (1, value)] {
+            if part == 1 {
+                out.push('=');
+            }
+            for byte in text.bytes() {
+                match byte {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        out.push(byte as char)
+                    }
+                    other => out.push_str(&format!("%{other:02X}")),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One phone: open the form, answer at random, submit; succeed on the redirect to thanks.
+pub async fn submit_once(
+    connection: &mut Option<Connection>,
+    port: u16,
+    token: &str,
+    survey: &Survey,
+    gzip: bool,
+) -> anyhow::Result<()> {
+    if connection.is_none() {
+        *connection = Some(Connection::open(port).await?);
+    }
+    let Some(conn) = connection.as_mut() else {
+        bail!("no connection");
+    };
+    let accept = if gzip {
+        "Accept-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
+    let head = format!(
+        "GET /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}User-Agent: dupin-bench\r\n\r\n"
+    );
+    let form = conn.request(&head, b"", gzip).await?;
+    if form.status != 200 {
+        bail!("GET /s/{token} answered {}", form.status);
+    }
+    let page = String::from_utf8_lossy(&form.body);
+    let key = hidden(&page, "_key").context("the form has no _key")?;
+    let served = hidden(&page, "_t").context("the form has no _t")?;
+    let cookie = form.set_cookie.context("the form set no cookie")?;
+    let mut fields = vec![("_key".to_owned(), key), ("_t".to_owned(), served)];
+    fields.extend(super::random_answers(survey, &mut rand::rng()));
+    let body = encode(&fields);
+    let head = format!(
+        "POST /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}User-Agent: dupin-bench\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let answer = conn.request(&head, body.as_bytes(), gzip).await?;
+    if answer.status != 303 {
+        let text = String::from_utf8_lossy(&answer.body);
+        let alert = text
+            .find("role=\"alert\"")
+            .map(|at| &text[at..(at + 300).min(text.len())])
+            .unwrap_or("");
+        bail!("POST /s/{token} answered {} {alert}", answer.status);
+    }
+    Ok(())
+}

@@ -1,0 +1,424 @@
+//! `dupin bench`: the capacity benchmark. It makes a fresh database with synthetic schools and a
+//! campaign, starts `dupin serve` as a child process, drives simulated phones over loopback HTTP
+//! (open the form, answer it, submit), and reports complete submissions per second, latency,
+//! the server's CPU per submission and peak memory — and checks that every acknowledged answer
+//! is stored, and nothing more.
+
+mod client;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rand::RngExt;
+use sea_orm::{ConnectionTrait, Statement};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::campaigns::{self, NewCampaign, SchoolSelection};
+use crate::schools::{self, NewSchool, SchoolKind};
+use crate::survey::{self, QuestionKind, Survey};
+use client::Connection;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Simulated phones submitting at the same time.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// How long to drive load, in seconds (after the warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds of load before measuring starts.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: u64,
+    /// The survey to answer.
+    #[arg(long, default_value = "parents")]
+    pub survey: String,
+    /// Synthetic schools in the campaign.
+    #[arg(long, default_value_t = 100)]
+    pub schools: usize,
+    /// Ask for gzip like a phone browser does (the server then compresses every form).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub gzip: bool,
+    /// HTTP worker threads of the server under test (default: one per core).
+    #[arg(long)]
+    pub server_workers: Option<usize>,
+    /// Keep the benchmark's database folder instead of deleting it.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Everything the run measured.
+#[derive(Debug)]
+pub struct BenchReport {
+    pub submissions: u64,
+    pub seconds: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub failures: u64,
+    pub acknowledged: u64,
+    pub stored: i64,
+    pub server_cpu_seconds: f64,
+    pub server_peak_rss_kib: u64,
+}
+
+pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
+    let catalog = survey::load_dir(&surveys_dir).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    let entry = catalog
+        .get(&args.survey)
+        .with_context(|| format!("no survey \"{}\" in {}", args.survey, surveys_dir.display()))?;
+    let survey = entry.survey.clone();
+
+    let dir = tempfile_dir()?;
+    let database_url = format!("sqlite://{}/bench.sqlite3", dir.display());
+    println!(
+        "dupin bench: survey {} ({} questions), {} schools, concurrency {}, {} s (+{} s warm-up), gzip {}",
+        survey.id,
+        survey.question_count(),
+        args.schools,
+        args.concurrency,
+        args.duration,
+        args.warmup,
+        args.gzip
+    );
+    println!("  database: {database_url}");
+
+    let db = crate::db::connect(&database_url).await?;
+    schools::import(&db, &synthetic_schools(args.schools), &|_| {}).await?;
+    let (campaign, _) = campaigns::create(
+        &db,
+        NewCampaign {
+            name: "bench".to_owned(),
+            survey: entry,
+            opens_at: None,
+            closes_at: None,
+            schools: SchoolSelection::All,
+        },
+    )
+    .await?;
+    let tokens: Vec<String> = campaigns::links(&db, campaign.id)
+        .await?
+        .into_iter()
+        .map(|link| link.token)
+        .collect();
+
+    let mut server =
+        ServerUnderTest::start(&database_url, &surveys_dir, args.server_workers).await?;
+    let report = drive(&args, &server, &tokens, &survey).await;
+    let usage = server.usage();
+    server.stop().await;
+    let mut report = report?;
+    report.server_cpu_seconds = usage.0;
+    report.server_peak_rss_kib = usage.1;
+    report.stored = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM response".to_owned(),
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    print_report(&report);
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    if report.stored != report.acknowledged as i64 {
+        bail!(
+            "stored answers ({}) differ from acknowledged answers ({})",
+            report.stored,
+            report.acknowledged
+        );
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("dupin-bench-{}", crate::answering::random_key()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn print_report(report: &BenchReport) {
+    let rate = report.submissions as f64 / report.seconds;
+    println!();
+    println!(
+        "complete submissions (GET form + POST answers): {} in {:.1} s",
+        report.submissions, report.seconds
+    );
+    println!("  rate:       {rate:.0} submissions/s");
+    println!(
+        "  latency:    p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        report.p50.as_secs_f64() * 1000.0,
+        report.p99.as_secs_f64() * 1000.0,
+        report.max.as_secs_f64() * 1000.0
+    );
+    println!("  failures:   {}", report.failures);
+    println!(
+        "  server:     {:.2} ms CPU per submission, peak RSS {:.1} MB",
+        report.server_cpu_seconds * 1000.0 / report.acknowledged.max(1) as f64,
+        report.server_peak_rss_kib as f64 / 1024.0
+    );
+    println!(
+        "  durability: {} acknowledged, {} stored — {}",
+        report.acknowledged,
+        report.stored,
+        if report.stored == report.acknowledged as i64 {
+            "equal"
+        } else {
+            "DIFFERENT"
+        }
+    );
+}
+
+/// Schools with plausible codes, names and sizes.
+pub fn synthetic_schools(count: usize) -> Vec<NewSchool> {
+    let kinds = [
+        SchoolKind::Primary,
+        SchoolKind::Junior,
+        SchoolKind::TeachingPoint,
+        SchoolKind::Kindergarten,
+    ];
+    (0..count)
+        .map(|n| NewSchool {
+            code: format!("99{n:08}"),
+            name: format!("测试第{}学校", n + 1),
+            township: format!("测试{}镇", n % 12 + 1),
+            kind: kinds[n % kinds.len()],
+            is_central: n % 12 == 0,
+            is_key_village: n % 3 == 0,
+            enrolment: 200 + (n as i32 * 37) % 900,
+            teachers: 12 + (n as i32 * 7) % 60,
+        })
+        .collect()
+}
+
+/// A random complete and valid answer to `survey`, as form fields.
+pub fn random_answers(survey: &Survey, rng: &mut impl rand::Rng) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for question in survey.questions() {
+        let id = question.id.clone();
+        let pick = |rng: &mut dyn FnMut(usize) -> usize, codes: Vec<String>| {
+            codes[rng(codes.len())].clone()
+        };
+        let mut below = |n: usize| rng.random_range(0..n);
+        match &question.kind {
+            QuestionKind::Single { .. }
+            | QuestionKind::Scale { .. }
+            | QuestionKind::YesNo { .. }
+            | QuestionKind::Rating { .. } => {
+                let codes = question.kind.codes().unwrap_or_default();
+                fields.push((id, pick(&mut below, codes)));
+            }
+            QuestionKind::Multiple { options, min, max } => {
+                let most = max
+                    .map_or(options.len(), |max| max as usize)
+                    .min(options.len());
+                let least = (*min as usize).max(1).min(most);
+                let count = least + below(most - least + 1);
+                for option in options.iter().take(count) {
+                    fields.push((id.clone(), option.code.clone()));
+                }
+            }
+            QuestionKind::Matrix { scale, rows } => {
+                for row in rows {
+                    let point = &scale.points[below(scale.points.len())];
+                    fields.push((format!("{id}.{}", row.id), point.code.clone()));
+                }
+            }
+            QuestionKind::Number { min, max, .. } => {
+                let low = min.unwrap_or(0.0).ceil() as i64;
+                let high = max.unwrap_or(low as f64 + 1000.0).floor() as i64;
+                let value = low + below((high - low).max(0) as usize + 1) as i64;
+                fields.push((id, value.to_string()));
+            }
+            QuestionKind::Text { .. } | QuestionKind::LongText { .. } => {
+                if below(4) == 0 {
+                    fields.push((id, "希望学校继续加强和家长的沟通，谢谢老师们。".to_owned()));
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// `dupin serve` in a child process, so that its CPU time and memory can be read on their own.
+struct ServerUnderTest {
+    child: Child,
+    port: u16,
+    pid: u32,
+}
+
+impl ServerUnderTest {
+    async fn start(
+        database_url: &str,
+        surveys_dir: &std::path::Path,
+        workers: Option<usize>,
+    ) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the dupin binary")?;
+        let mut command = Command::new(exe);
+        command
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("DUPIN_SURVEYS", surveys_dir)
+            .env("DUPIN_BIND", "127.0.0.1:0")
+            .env(
+                "DUPIN_LOG",
+                std::env::var("DUPIN_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
+            .env_remove("DUPIN_BASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(workers) = workers {
+            command.env("DUPIN_WORKERS", workers.to_string());
+        }
+        let mut child = command.spawn().context("cannot start dupin serve")?;
+        let pid = child.id().context("the server exited at once")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let port = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.split("serving on http://127.0.0.1:").nth(1) {
+                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    return Ok::<_, anyhow::Error>(port.parse::<u16>()?);
+                }
+            }
+            bail!("the server stopped before it served")
+        })
+        .await
+        .context("the server did not start within 30 s")??;
+        // Keep draining its stdout so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(ServerUnderTest { child, port, pid })
+    }
+
+    /// CPU seconds (user + system) and peak resident memory in KiB, from /proc.
+    fn usage(&self) -> (f64, u64) {
+        let cpu = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|stat| {
+                let after = stat.rsplit(')').next()?.to_owned();
+                let fields: Vec<&str> = after.split_whitespace().collect();
+                let utime: f64 = fields.get(11)?.parse().ok()?;
+                let stime: f64 = fields.get(12)?.parse().ok()?;
+                Some((utime + stime) / 100.0)
+            })
+            .unwrap_or(0.0);
+        let rss = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|line| line.starts_with("VmHWM:"))
+                    .and_then(|line| line.split_whitespace().nth(1))
+                    .and_then(|kib| kib.parse().ok())
+            })
+            .unwrap_or(0);
+        (cpu, rss)
+    }
+
+    async fn stop(&mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    acknowledged: AtomicU64,
+    failures: AtomicU64,
+}
+
+async fn drive(
+    args: &BenchArgs,
+    server: &ServerUnderTest,
+    tokens: &[String],
+    survey: &Survey,
+) -> anyhow::Result<BenchReport> {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::new(AtomicBool::new(false));
+    let counters = Arc::new(Counters::default());
+    let tokens = Arc::new(tokens.to_vec());
+    let survey = Arc::new(survey.clone());
+    let mut workers = Vec::new();
+    for _ in 0..args.concurrency {
+        let (measuring, stopping, counters, tokens, survey) = (
+            measuring.clone(),
+            stopping.clone(),
+            counters.clone(),
+            tokens.clone(),
+            survey.clone(),
+        );
+        let (port, gzip) = (server.port, args.gzip);
+        workers.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::new();
+            let mut measured = 0u64;
+            let mut connection: Option<Connection> = None;
+            while !stopping.load(Ordering::Relaxed) {
+                let token = {
+                    let mut rng = rand::rng();
+                    tokens[rng.random_range(0..tokens.len())].clone()
+                };
+                let started = Instant::now();
+                let result =
+                    client::submit_once(&mut connection, port, &token, &survey, gzip).await;
+                let elapsed = started.elapsed();
+                match result {
+                    Ok(()) => {
+                        counters.acknowledged.fetch_add(1, Ordering::Relaxed);
+                        if measuring.load(Ordering::Relaxed) {
+                            measured += 1;
+                            latencies.push(elapsed.as_micros().min(u32::MAX as u128) as u32);
+                        }
+                    }
+                    Err(error) => {
+                        connection = None;
+                        if counters.failures.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("a submission failed: {error:#}");
+                        }
+                    }
+                }
+            }
+            (measured, latencies)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let failures_before = counters.failures.load(Ordering::Relaxed);
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let seconds = started.elapsed().as_secs_f64();
+    stopping.store(true, Ordering::Relaxed);
+    let mut submissions = 0;
+    let mut latencies = Vec::new();
+    for worker in workers {
+        let (measured, mut own) = worker.await?;
+        submissions += measured;
+        latencies.append(&mut own);
+    }
+    latencies.sort_unstable();
+    let at = |fraction: f64| -> Duration {
+        if latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((latencies.len() as f64 * fraction) as usize).min(latencies.len() - 1);
+        Duration::from_micros(u64::from(latencies[index]))
+    };
+    Ok(BenchReport {
+        submissions,
+        seconds,
+        p50: at(0.50),
+        p99: at(0.99),
+        max: at(1.0),
+        failures: counters.failures.load(Ordering::Relaxed) - failures_before,
+        acknowledged: counters.acknowledged.load(Ordering::Relaxed),
+        stored: 0,
+        server_cpu_seconds: 0.0,
+        server_peak_rss_kib: 0,
+    })
+}
