@@ -172,6 +172,17 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints lines to stdout, stopping quietly when the reader goes away (`dupin … | head`).
+fn print_lines(lines: impl Iterator<Item = String>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+}
+
 fn check(common: &Common) -> ExitCode {
     match survey::load_dir(&common.surveys) {
         Ok(catalog) => {
@@ -227,8 +238,8 @@ async fn schools_command(common: &Common, command: SchoolsCommand) -> anyhow::Re
         }
         SchoolsCommand::List => {
             let db = db::connect(&common.database_url).await?;
-            for school in schools::list(&db).await? {
-                println!(
+            print_lines(schools::list(&db).await?.into_iter().map(|school| {
+                format!(
                     "{}\t{}\t{}\t{}\t中心校:{}\t重点村:{}\t在校生:{}\t专任教师:{}",
                     school.code,
                     school.name,
@@ -238,8 +249,8 @@ async fn schools_command(common: &Common, command: SchoolsCommand) -> anyhow::Re
                     if school.is_key_village { "是" } else { "否" },
                     school.enrolment,
                     school.teachers
-                );
-            }
+                )
+            }));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -316,14 +327,14 @@ async fn campaign_command(common: &Common, command: CampaignCommand) -> anyhow::
                 .unwrap_or_else(|| format!("http://{}", common.bind));
             match campaigns::links(&db, id).await {
                 Ok(rows) => {
-                    for row in rows {
-                        println!(
+                    print_lines(rows.into_iter().map(|row| {
+                        format!(
                             "{}\t{}\t{}",
                             row.code,
                             row.name,
                             distribution::link_url(&base_url, &row.token)
-                        );
-                    }
+                        )
+                    }));
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => {

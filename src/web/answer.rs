@@ -19,7 +19,7 @@ use crate::answering::writer::{Outcome, Submission};
 use crate::answering::{self, FormErrors, FormFields};
 use crate::campaigns::{self, Availability, LinkContext};
 use crate::distribution;
-use crate::survey::Survey;
+use crate::survey::{Audience, Survey};
 
 /// The cookie that tells one browser from another (never a person); see README, "One answer
 /// per phone".
@@ -79,6 +79,9 @@ struct FormPage<'a> {
     campaign: &'a str,
     intro: &'a str,
     minutes: Option<u32>,
+    /// Parents, students and teachers answer anonymously; a school's self-check is signed by
+    /// the school.
+    anonymous: bool,
     action: String,
     key: String,
     served_at: i64,
@@ -122,6 +125,7 @@ fn render_form(
         campaign: &context.campaign.name,
         intro: &survey.intro,
         minutes: survey.minutes,
+        anonymous: survey.audience != Audience::School,
         action: format!("/s/{}", context.link.token),
         key,
         served_at: Utc::now().timestamp_millis(),

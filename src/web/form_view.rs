@@ -32,7 +32,6 @@ pub struct RowView {
 #[derive(Serialize, Default)]
 pub struct QuestionView {
     pub id: String,
-    pub number: usize,
     pub text: String,
     pub help: Option<String>,
     pub required: bool,
@@ -79,7 +78,6 @@ pub struct FormView {
 
 /// Builds the view; `submitted` carries what was sent and what was wrong with it.
 pub fn form_view(survey: &Survey, submitted: Option<(&FormFields, &FormErrors)>) -> FormView {
-    let mut number = 0;
     let mut conditions = Vec::new();
     let sections = survey
         .sections
@@ -92,7 +90,6 @@ pub fn form_view(survey: &Survey, submitted: Option<(&FormFields, &FormErrors)>)
                 .questions
                 .iter()
                 .map(|question| {
-                    number += 1;
                     if let Some(show_if) = &question.show_if {
                         conditions.push(ConditionRule {
                             id: question.id.clone(),
@@ -100,7 +97,7 @@ pub fn form_view(survey: &Survey, submitted: Option<(&FormFields, &FormErrors)>)
                             codes: show_if.any_of.clone(),
                         });
                     }
-                    question_view(question, number, submitted)
+                    question_view(question, submitted)
                 })
                 .collect(),
         })
@@ -121,7 +118,6 @@ fn plain(number: f64) -> String {
 
 fn question_view(
     question: &Question,
-    number: usize,
     submitted: Option<(&FormFields, &FormErrors)>,
 ) -> QuestionView {
     let sent = |name: &str| -> Vec<String> {
@@ -156,7 +152,6 @@ fn question_view(
     let id = question.id.as_str();
     let mut view = QuestionView {
         id: question.id.clone(),
-        number,
         text: question.text.clone(),
         help: question.help.clone(),
         required: question.required,

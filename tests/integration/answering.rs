@@ -82,7 +82,7 @@ async fn a_complete_answer_is_stored_once_with_its_campaign_school_and_version()
     // The tallies count the same answer: one per scale question the parent saw.
     assert_eq!(
         app.count(
-            "SELECT COALESCE(SUM(count), 0) FROM tally WHERE question_key = 'overall_satisfaction'"
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM tally WHERE question_key = 'overall_satisfaction'"
         )
         .await,
         1
@@ -366,7 +366,7 @@ async fn many_phones_answering_at_once_are_all_stored_and_counted() {
     assert_eq!(counted, phones as i64);
     assert_eq!(
         app.count(
-            "SELECT COALESCE(SUM(count), 0) FROM tally WHERE question_key = 'overall_satisfaction'"
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM tally WHERE question_key = 'overall_satisfaction'"
         )
         .await,
         phones as i64
@@ -385,7 +385,12 @@ async fn nothing_that_identifies_a_parent_is_stored() {
         app.db
             .query_all_raw(Statement::from_string(
                 app.db.get_database_backend(),
-                "SELECT name FROM pragma_table_info('response')".to_owned(),
+                if crate::helpers::is_postgres(&app) {
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'response'"
+                } else {
+                    "SELECT name FROM pragma_table_info('response')"
+                }
+                .to_owned(),
             ))
             .await
             .expect("columns")

@@ -21,12 +21,12 @@ pub struct TestApp {
     pub address: String,
     pub base_url: String,
     /// Where the database is, for tests that open it with the command line too.
-    #[allow(dead_code)]
     pub database_url: String,
     pub db: DatabaseConnection,
     pub surveys_dir: PathBuf,
     /// Kept so that the folder (and the database in it) lives as long as the test.
     _dir: tempfile::TempDir,
+    _postgres: Option<PostgresDatabase>,
 }
 
 pub struct Options {
@@ -47,9 +47,66 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
+/// Set to an administrator's URL (`postgres://postgres@127.0.0.1:5432/postgres`) to run the suite
+/// on PostgreSQL: each test then creates its own database and drops it at the end.
+pub const POSTGRES_ENV: &str = "DUPIN_TEST_POSTGRES";
+
+/// A fresh database for one test: a SQLite file in `dir`, or a new PostgreSQL database.
+async fn fresh_database(dir: &Path) -> (String, Option<PostgresDatabase>) {
+    match std::env::var(POSTGRES_ENV) {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("dupin_test_{}", dupin::answering::random_key());
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL answers at DUPIN_TEST_POSTGRES");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the test database");
+            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+            (
+                format!("{base}/{name}"),
+                Some(PostgresDatabase { admin_url: admin_url.clone(), name }),
+            )
+        }
+        _ => (format!("sqlite://{}/dupin.sqlite3", dir.display()), None),
+    }
+}
+
+/// Drops its database when the test ends, whether it passed or not.
+pub struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // The test's own runtime is ending: drop from a thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn is_postgres(app: &TestApp) -> bool {
+    app.database_url.starts_with("postgres")
+}
+
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/dupin.sqlite3", dir.path().display());
+    let (database_url, postgres) = fresh_database(dir.path()).await;
     let settings = Settings {
         bind: "127.0.0.1:0".to_owned(),
         database_url: database_url.clone(),
@@ -71,6 +128,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         db,
         surveys_dir: options.surveys_dir,
         _dir: dir,
+        _postgres: postgres,
     }
 }
 
