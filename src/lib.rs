@@ -5,7 +5,9 @@
 //! `distribution`) → `entity`. Domain modules never import actix-web; parsing, validation and
 //! scoring do no I/O and are unit-tested beside their code.
 
+pub mod accounts;
 pub mod answering;
+pub mod audit;
 pub mod bench;
 pub mod campaigns;
 pub mod db;

@@ -48,6 +48,10 @@ struct Common {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "DUPIN_WORKERS", global = true)]
     workers: Option<usize>,
+    /// The secret that signs console sessions; give every process of one installation the same.
+    /// Default: a random key kept in the database.
+    #[arg(long, env = "DUPIN_SESSION_KEY", global = true, hide_env_values = true)]
+    session_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -148,6 +152,7 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
         surveys_dir: common.surveys.clone(),
         base_url: common.base_url,
         workers: common.workers,
+        session_key: common.session_key.clone(),
     };
     let app = match Application::build(settings).await {
         Ok(app) => app,
@@ -162,6 +167,11 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
         app.port(),
         app.base_url()
     );
+    if let Some(setup_url) = app.setup_url() {
+        println!("No account exists yet. Create the first admin at this one-time link:");
+        println!("  {setup_url}");
+        println!("  (or run: dupin admin create EMAIL)");
+    }
     println!("  database: {}", common.database_url);
     println!("  surveys:  {} ({})", common.surveys.display(), ids);
     println!("Next steps, in another terminal:");

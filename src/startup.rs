@@ -3,12 +3,14 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, Logger};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 
+use crate::accounts;
 use crate::answering::writer::Writer;
 use crate::db;
 use crate::survey::{self, Catalog};
@@ -26,6 +28,9 @@ pub struct Settings {
     pub base_url: Option<String>,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// The key that signs console sessions (`DUPIN_SESSION_KEY`); `None` keeps a generated one
+    /// in the database, shared by every process that uses it.
+    pub session_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,14 +50,16 @@ pub enum StartError {
 
 pub struct Application {
     port: u16,
+    /// On an installation without accounts, the one-time link that creates the first admin.
+    setup_url: Option<String>,
     base_url: String,
-    catalog: Catalog,
+    catalog: Arc<Catalog>,
     server: Server,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
-        let catalog = survey::load_dir(&settings.surveys_dir)?;
+        let catalog = Arc::new(survey::load_dir(&settings.surveys_dir)?);
         let db = db::connect(&settings.database_url).await?;
         let templates = Templates::load().map_err(Box::new)?;
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
@@ -68,9 +75,24 @@ impl Application {
             .clone()
             .map(|url| url.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| format!("http://{address}"));
-        let server = serve(listener, db, templates, base_url.clone(), settings.workers)?;
+        let session_key = accounts::session_key(&db, settings.session_key.as_deref())
+            .await
+            .map_err(db::DbSetupError::Connect)?;
+        let setup_token = accounts::new_setup_token(&db)
+            .await
+            .map_err(db::DbSetupError::Connect)?;
+        let server = serve(
+            listener,
+            db,
+            templates,
+            base_url.clone(),
+            session_key,
+            catalog.clone(),
+            settings.workers,
+        )?;
         Ok(Application {
             port: address.port(),
+            setup_url: setup_token.map(|token| format!("{base_url}/setup/{token}")),
             base_url,
             catalog,
             server,
@@ -83,6 +105,10 @@ impl Application {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    pub fn setup_url(&self) -> Option<&str> {
+        self.setup_url.as_deref()
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -99,10 +125,19 @@ fn serve(
     db: DatabaseConnection,
     templates: Templates,
     base_url: String,
+    session_key: Vec<u8>,
+    catalog: Arc<Catalog>,
     workers: Option<usize>,
 ) -> Result<Server, StartError> {
     let writer = Writer::start(db.clone());
-    let state = web::Data::new(AppState::new(db, templates, writer, base_url));
+    let state = web::Data::new(AppState::new(
+        db,
+        templates,
+        writer,
+        base_url,
+        session_key,
+        catalog,
+    ));
     let address = listener
         .local_addr()
         .map(|address| address.to_string())

@@ -16,6 +16,9 @@ pub struct Model {
     /// Answers stored through this link, kept up to date in the same transaction as the answers.
     pub response_count: i64,
     pub created_at: DateTimeUtc,
+    /// Answers hoped for from this school: enrolment for parents and students, full-time
+    /// teachers for teachers, 1 for the school's self-check.
+    pub expected: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,9 +3,12 @@
 //! Queries live beside the domain modules that own them (`dupin::schools`, `dupin::campaigns`,
 //! `dupin::answering`); this crate only says what a row looks like.
 
+pub mod account;
+pub mod audit_event;
 pub mod campaign;
 pub mod campaign_link;
 pub mod response;
 pub mod school;
+pub mod setting;
 pub mod survey_version;
 pub mod tally;

@@ -241,10 +241,7 @@ async fn existing_keys(
 /// (campaign, school, question key, option code) → how many answers to add.
 type TallyDelta<'a> = ((i32, i32, &'a str, &'a str), i64);
 
-async fn upsert_tallies(
-    txn: &impl ConnectionTrait,
-    chunk: &[TallyDelta<'_>],
-) -> Result<(), DbErr> {
+async fn upsert_tallies(txn: &impl ConnectionTrait, chunk: &[TallyDelta<'_>]) -> Result<(), DbErr> {
     let mut insert = Query::insert();
     insert.into_table(Alias::new("tally")).columns([
         Alias::new("campaign_id"),

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::distribution;
-use crate::survey::{self, CatalogEntry, Survey};
+use crate::survey::{self, Audience, CatalogEntry, Survey};
 
 /// China keeps one time zone (UTC+8); dates typed by supervisors are read in it.
 const CHINA_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
@@ -153,6 +153,16 @@ pub async fn freeze_survey(
     .await
 }
 
+/// The answers hoped for from a school: every pupil's family or every pupil, every full-time
+/// teacher, or the school's one self-check.
+pub fn expected_answers(audience: Audience, school: &school::Model) -> i32 {
+    match audience {
+        Audience::Parents | Audience::Students => school.enrolment,
+        Audience::Teachers => school.teachers,
+        Audience::School => 1,
+    }
+}
+
 /// Creates an open campaign with one fresh link per selected school, in one transaction.
 pub async fn create(
     db: &DatabaseConnection,
@@ -219,6 +229,7 @@ pub async fn create(
             school_id: Set(school.id),
             token: Set(distribution::new_token()),
             response_count: Set(0),
+            expected: Set(expected_answers(new.survey.survey.audience, school)),
             created_at: Set(now),
             ..Default::default()
         })
@@ -255,6 +266,7 @@ pub struct LinkRow {
     pub township: String,
     pub token: String,
     pub response_count: i64,
+    pub expected: i32,
 }
 
 pub async fn links(
@@ -277,6 +289,7 @@ pub async fn links(
                 township: school.township.clone(),
                 token: link.token,
                 response_count: link.response_count,
+                expected: link.expected,
             })
         })
         .collect();

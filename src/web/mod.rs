@@ -3,6 +3,7 @@
 
 mod answer;
 mod body;
+pub mod console;
 pub mod error;
 mod form_view;
 pub mod templates;
@@ -16,7 +17,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::answering::writer::Writer;
 use crate::campaigns::{self, LinkContext};
-use crate::survey::Survey;
+use crate::survey::{Catalog, Survey};
 use error::PageError;
 use templates::Templates;
 
@@ -30,6 +31,11 @@ pub struct AppState {
     pub base_url: String,
     /// Cookies get `Secure` when the public address is https.
     pub secure_cookies: bool,
+    /// Signs console sessions; the same in every process of one installation.
+    pub session_key: Arc<Vec<u8>>,
+    pub sign_in_throttle: Arc<console::SignInThrottle>,
+    /// The plan's surveys as checked at start-up, for new campaigns.
+    pub catalog: Arc<Catalog>,
     surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
     /// The questions of a version's blank form, rendered once: what every phone of every school
     /// gets alike.
@@ -52,6 +58,8 @@ impl AppState {
         templates: Templates,
         writer: Writer,
         base_url: String,
+        session_key: Vec<u8>,
+        catalog: Arc<Catalog>,
     ) -> Self {
         let secure_cookies = base_url.starts_with("https://");
         AppState {
@@ -60,6 +68,9 @@ impl AppState {
             writer,
             base_url,
             secure_cookies,
+            session_key: Arc::new(session_key),
+            sign_in_throttle: Arc::default(),
+            catalog,
             surveys: Arc::default(),
             blank_forms: Arc::default(),
             links: Arc::default(),
@@ -143,6 +154,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/s/{token}/thanks", web::get().to(answer::thanks))
         .route("/s/{token}/qr.svg", web::get().to(answer::qr_svg))
         .route("/s/{token}/qr.png", web::get().to(answer::qr_png))
+        .configure(console::routes)
         .default_service(web::to(not_found));
 }
 

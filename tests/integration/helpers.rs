@@ -63,10 +63,15 @@ async fn fresh_database(dir: &Path) -> (String, Option<PostgresDatabase>) {
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create the test database");
-            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(base, _)| base);
             (
                 format!("{base}/{name}"),
-                Some(PostgresDatabase { admin_url: admin_url.clone(), name }),
+                Some(PostgresDatabase {
+                    admin_url: admin_url.clone(),
+                    name,
+                }),
             )
         }
         _ => (format!("sqlite://{}/dupin.sqlite3", dir.display()), None),
@@ -113,6 +118,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         surveys_dir: options.surveys_dir.clone(),
         base_url: options.base_url,
         workers: Some(2),
+        session_key: None,
     };
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -449,4 +455,229 @@ pub fn edit_file(path: &Path, old: &str, new: &str) {
         path.display()
     );
     std::fs::write(path, text.replacen(old, new, 1)).expect("write the edited file");
+}
+
+/// A desktop browser for the console: keeps every cookie it is given, like a real one.
+pub struct Browser {
+    address: String,
+    pub cookies: std::collections::BTreeMap<String, String>,
+    client: awc::Client,
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser {
+        Browser {
+            address: self.address.clone(),
+            cookies: Default::default(),
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .disable_redirects()
+                .finish(),
+        }
+    }
+
+    /// Creates an account directly in the database (password `correct horse battery`).
+    pub async fn account(
+        &self,
+        email: &str,
+        role: dupin::accounts::Role,
+        school_id: Option<i32>,
+    ) -> entity::account::Model {
+        dupin::accounts::create(
+            &self.db,
+            dupin::accounts::NewAccount {
+                email: email.to_owned(),
+                display_name: String::new(),
+                password: PASSWORD.to_owned(),
+                role,
+                school_id,
+            },
+        )
+        .await
+        .expect("account created")
+    }
+
+    /// A browser signed in as a new account of `role` (a school viewer gets the first school,
+    /// importing the sample schools if needed).
+    pub async fn signed_in(&self, role: dupin::accounts::Role) -> Browser {
+        let school_id = if role == dupin::accounts::Role::School {
+            if schools::count(&self.db).await.expect("count") == 0 {
+                self.import_sample_schools().await;
+            }
+            Some(schools::list(&self.db).await.expect("schools")[0].id)
+        } else {
+            None
+        };
+        let email = format!(
+            "{}-{}@county.edu.cn",
+            role.slug(),
+            dupin::answering::random_key()
+        );
+        self.account(&email, role, school_id).await;
+        let mut browser = self.browser();
+        let page = browser.sign_in(&email, PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        browser
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl Browser {
+    fn remember(
+        &mut self,
+        response: &awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+    ) {
+        for value in response.headers().get_all("set-cookie") {
+            let Ok(value) = value.to_str() else { continue };
+            let pair = value.split(';').next().unwrap_or_default();
+            if let Some((name, cookie)) = pair.split_once('=') {
+                let expired = value.contains("Max-Age=0")
+                    || value
+                        .to_ascii_lowercase()
+                        .contains("expires=thu, 01 jan 1970");
+                if cookie.is_empty() || expired {
+                    self.cookies.remove(name.trim());
+                } else {
+                    self.cookies
+                        .insert(name.trim().to_owned(), cookie.to_owned());
+                }
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    async fn finish(
+        &mut self,
+        mut response: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+    ) -> Page {
+        self.remember(&response);
+        let body = response.body().limit(32 << 20).await.expect("body");
+        Page {
+            status: response.status(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            location: response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            content_type: response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            set_cookie: response
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let mut request = self.client.get(format!("{}{}", self.address, path));
+        if let Some(cookies) = self.cookie_header() {
+            request = request.insert_header(("Cookie", cookies));
+        }
+        let response = request.send().await.expect("GET");
+        self.finish(response).await
+    }
+
+    pub async fn post_body(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let mut request = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .insert_header(("Content-Type", content_type.to_owned()));
+        if let Some(cookies) = self.cookie_header() {
+            request = request.insert_header(("Cookie", cookies));
+        }
+        let response = request.send_body(body).await.expect("POST");
+        self.finish(response).await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let owned: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.post_body(
+            path,
+            "application/x-www-form-urlencoded",
+            encode_form(&owned).into_bytes(),
+        )
+        .await
+    }
+
+    /// Posts a form the way the page would: with the CSRF token of the page at `page_path`.
+    pub async fn submit(&mut self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.get(page_path).await;
+        assert_eq!(page.status, StatusCode::OK, "{page_path}: {}", page.body);
+        let csrf = page.hidden("_csrf").expect("the page has a CSRF token");
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    /// Uploads one file as `multipart/form-data` with the page's CSRF token.
+    pub async fn upload(
+        &mut self,
+        page_path: &str,
+        action: &str,
+        field: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Page {
+        let page = self.get(page_path).await;
+        let csrf = page.hidden("_csrf").expect("the page has a CSRF token");
+        let boundary = "----dupintestboundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.post_body(
+            action,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+        .await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/console/login").await;
+        let csrf = form
+            .hidden("_csrf")
+            .expect("the sign-in form has a CSRF token");
+        self.post(
+            "/console/login",
+            &[
+                ("_csrf", &csrf),
+                ("next", "/console"),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
 }

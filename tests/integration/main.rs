@@ -2,6 +2,7 @@
 
 mod answering;
 mod cli;
+mod console_auth;
 mod helpers;
 mod qr;
 mod versions;

@@ -1,0 +1,161 @@
+//! The supervisors' console under `/console`: sign-in, roles and CSRF here; the pages of each
+//! part in their own module. Every route takes a `Staff` (or answers a sign-in redirect) and
+//! checks its role before anything else.
+
+mod admin;
+mod auth;
+mod campaigns;
+mod schools;
+pub mod session;
+mod throttle;
+
+pub use throttle::SignInThrottle;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError, web};
+
+use super::templates::{self, MessagePage};
+pub use auth::{ConsolePage, Me, Staff};
+
+/// What can go wrong in the console, each answered with a page a supervisor understands.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// Not signed in: back to the sign-in page, then to `next`.
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("the form expired (CSRF token mismatch)")]
+    BadCsrf,
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ConsoleError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ConsoleError::Internal(cause.to_string())
+    }
+}
+
+impl From<sea_orm::DbErr> for ConsoleError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        ConsoleError::internal(error)
+    }
+}
+
+impl From<handlebars::RenderError> for ConsoleError {
+    fn from(error: handlebars::RenderError) -> Self {
+        ConsoleError::internal(error)
+    }
+}
+
+impl From<super::error::PageError> for ConsoleError {
+    fn from(error: super::error::PageError) -> Self {
+        match error {
+            super::error::PageError::NotFound => ConsoleError::NotFound,
+            other => ConsoleError::internal(other),
+        }
+    }
+}
+
+impl ResponseError for ConsoleError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ConsoleError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            ConsoleError::Forbidden | ConsoleError::BadCsrf => StatusCode::FORBIDDEN,
+            ConsoleError::NotFound => StatusCode::NOT_FOUND,
+            ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ConsoleError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title, message) = match self {
+            ConsoleError::SignInRequired { next } => {
+                let location = format!("/console/login?next={}", percent_encode(next));
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location))
+                    .finish();
+            }
+            ConsoleError::Forbidden => (
+                "没有权限",
+                "您的账号没有权限打开这个页面。如需权限，请联系管理员。".to_owned(),
+            ),
+            ConsoleError::BadCsrf => (
+                "页面已过期",
+                "这个页面已过期或不是从本系统打开的，操作没有执行。请返回、刷新页面后再试。"
+                    .to_owned(),
+            ),
+            ConsoleError::NotFound => (
+                "找不到这个页面",
+                "您要找的内容不存在或已被删除。".to_owned(),
+            ),
+            ConsoleError::BadRequest(message) => ("无法处理的请求", message.clone()),
+            ConsoleError::TooManyAttempts => {
+                ("尝试次数过多", "登录失败次数过多，请稍后再试。".to_owned())
+            }
+            ConsoleError::Internal(cause) => {
+                tracing::error!(cause = %cause, "console request failed");
+                (
+                    "系统暂时出错",
+                    "很抱歉，系统暂时出现问题，操作可能没有完成。请稍后再试。".to_owned(),
+                )
+            }
+        };
+        templates::message_response(
+            self.status_code(),
+            &MessagePage {
+                title,
+                heading: title,
+                message: &message,
+            },
+        )
+    }
+}
+
+/// Encodes a path for a query string (`next=`), keeping it readable.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Only paths inside the console are followed after sign-in, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(next)
+            if next.starts_with("/console") && !next.starts_with("//") && !next.contains("://") =>
+        {
+            next.to_owned()
+        }
+        _ => "/console".to_owned(),
+    }
+}
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/setup/{token}", web::get().to(auth::setup_form))
+        .route("/setup/{token}", web::post().to(auth::setup_submit))
+        .route("/console/login", web::get().to(auth::login_form))
+        .route("/console/login", web::post().to(auth::login_submit))
+        .route("/console/logout", web::post().to(auth::logout))
+        .route("/console/password", web::get().to(auth::password_form))
+        .route("/console/password", web::post().to(auth::password_submit))
+        .route("/console", web::get().to(auth::home))
+        .configure(schools::routes)
+        .configure(campaigns::routes)
+        .configure(admin::routes);
+}
