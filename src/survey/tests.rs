@@ -1,3 +1,5 @@
+//! Unit tests of the survey checker, compiled only under `#[cfg(test)]` (see `mod tests` in mod.rs).
+
 use std::path::Path;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Unit tests of form validation, compiled only under `#[cfg(test)]` (see `mod tests` in validate.rs).
+
 use super::*;
 use crate::survey::{Area, Audience, ChoiceOption, MatrixRow, Scale, ScalePoint, Section, ShowIf};
 
