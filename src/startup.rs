@@ -147,6 +147,8 @@ fn serve(
             .wrap(Compress::default())
             .wrap(Logger::new("%s %r %Dms").exclude("/healthz"))
             .app_data(state.clone())
+            .app_data(crate::web::console::form_config())
+            .app_data(crate::web::console::query_config())
             .configure(routes)
     })
     // Compressed pages go out in several writes; without this, Nagle's algorithm and the

@@ -21,8 +21,10 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// How long a server may take to refuse a broken plan.
 const REFUSAL_PATIENCE: Duration = Duration::from_secs(10);
 /// The variables `dupin` reads; none may leak in from the shell that runs the tests.
-const DUPIN_VARIABLES: [&str; 6] = [
+const DUPIN_VARIABLES: [&str; 8] = [
     "DATABASE_URL",
+    "DUPIN_SESSION_KEY",
+    "DUPIN_ADMIN_PASSWORD",
     "DUPIN_SURVEYS",
     "DUPIN_BASE_URL",
     "DUPIN_BIND",
@@ -34,14 +36,14 @@ const CROCKFORD: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// What one run of the command showed the person at the terminal.
 #[derive(Debug)]
-struct Run {
+pub(crate) struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
 }
 
 impl Run {
-    fn succeeded(&self) -> &Self {
+    pub(crate) fn succeeded(&self) -> &Self {
         assert_eq!(self.code, Some(0), "the command failed: {self:#?}");
         self
     }
@@ -55,7 +57,7 @@ impl Run {
         self
     }
 
-    fn stdout_lines(&self) -> Vec<&str> {
+    pub(crate) fn stdout_lines(&self) -> Vec<&str> {
         self.stdout.lines().collect()
     }
 
@@ -65,7 +67,7 @@ impl Run {
 }
 
 /// A child process that is killed when the test is done with it, passed or failed.
-struct KillOnDrop(Child);
+pub(crate) struct KillOnDrop(Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -122,18 +124,18 @@ fn run_within(command: &mut Command, patience: Duration) -> Run {
 }
 
 /// A terminal in a fresh folder: its own database, a plan, and the environment `dupin` reads.
-struct Terminal {
+pub(crate) struct Terminal {
     dir: tempfile::TempDir,
     /// Where commands run; relative paths below are read from here.
     cwd: PathBuf,
-    database_url: String,
+    pub(crate) database_url: String,
     surveys: PathBuf,
     base_url: Option<String>,
     bind: Option<String>,
 }
 
 impl Terminal {
-    fn new() -> Terminal {
+    pub(crate) fn new() -> Terminal {
         let dir = tempfile::tempdir().expect("temp dir");
         Terminal {
             cwd: dir.path().to_owned(),
@@ -164,11 +166,11 @@ impl Terminal {
         command
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         run_within(&mut self.command(args), PATIENCE)
     }
 
-    fn import_county_schools(&self) {
+    pub(crate) fn import_county_schools(&self) {
         let file = repo_path("tests/fixtures/schools/county.csv");
         self.run(&["schools", "import", path_text(&file)])
             .succeeded();
@@ -187,7 +189,7 @@ impl Terminal {
     }
 
     /// Starts `dupin` with `args` and waits for it to say where it serves.
-    fn start_server(&self, args: &[&str]) -> Server {
+    pub(crate) fn start_server(&self, args: &[&str]) -> Server {
         let mut child = KillOnDrop(
             self.command(args)
                 .stdin(Stdio::null())
@@ -249,14 +251,14 @@ impl Terminal {
 }
 
 /// A running `dupin` server, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: KillOnDrop,
-    address: String,
+    pub(crate) address: String,
     first_line: String,
 }
 
 impl Server {
-    fn stop(self) {
+    pub(crate) fn stop(self) {
         drop(self.child);
     }
 }

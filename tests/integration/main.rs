@@ -3,6 +3,7 @@
 mod answering;
 mod cli;
 mod console_auth;
+mod durability;
 mod helpers;
 mod qr;
 mod versions;

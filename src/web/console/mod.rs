@@ -121,6 +121,32 @@ impl ResponseError for ConsoleError {
     }
 }
 
+/// Console forms: a size limit, and a page in words (not actix's plain-text error) when a form
+/// cannot be read — a field missing, a number that is not one, a body too large.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(256 * 1024)
+        .error_handler(|error, _request| {
+            let message = match &error {
+                actix_web::error::UrlencodedError::Overflow { .. }
+                | actix_web::error::UrlencodedError::UnknownLength => {
+                    "提交的内容太长，没有保存。".to_owned()
+                }
+                _ => "提交的表单不完整或格式不对，没有保存。请返回、刷新页面后重新填写。".to_owned(),
+            };
+            tracing::info!(error = %error, "console form refused");
+            ConsoleError::BadRequest(message).into()
+        })
+}
+
+/// Query strings that cannot be read (a page number that is not one) get a page in words too.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _request| {
+        tracing::info!(error = %error, "query string refused");
+        ConsoleError::BadRequest("网址中的参数格式不对。请返回上一页重新操作。".to_owned()).into()
+    })
+}
+
 /// Encodes a path for a query string (`next=`), keeping it readable.
 pub fn percent_encode(text: &str) -> String {
     text.bytes()
