@@ -12,6 +12,7 @@ pub mod bench;
 pub mod campaigns;
 pub mod db;
 pub mod distribution;
+pub mod export;
 pub mod schools;
 pub mod startup;
 pub mod survey;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use dupin::campaigns::{self, NewCampaign, SchoolSelection};
 use dupin::startup::{Application, Settings};
-use dupin::{bench, db, distribution, schools, survey};
+use dupin::{accounts, audit, bench, db, distribution, schools, survey};
 use indicatif::{ProgressBar, ProgressStyle};
 
 const DEFAULT_DATABASE: &str = "sqlite://data/dupin.sqlite3";
@@ -68,6 +68,23 @@ enum Command {
     Campaign(CampaignCommand),
     /// Measure complete submissions per second on a fresh database.
     Bench(bench::BenchArgs),
+    /// Console accounts, for scripts and for the first admin.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account. The password is read from DUPIN_ADMIN_PASSWORD if set, else as one
+    /// line from standard input (`echo 'a long password' | dupin admin create a@b.cn`).
+    Create {
+        email: String,
+        /// The name shown in the console (default: the e-mail).
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "admin", value_parser = ["admin", "supervisor"])]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args, common.surveys.clone())
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Admin(command) => admin_command(&common, command).await,
     }
 }
 
@@ -312,6 +330,8 @@ async fn campaign_command(common: &Common, command: CampaignCommand) -> anyhow::
                 opens_at,
                 closes_at,
                 schools: SchoolSelection::parse(&schools),
+                status: campaigns::CampaignStatus::Open,
+                expected_override: None,
             };
             match campaigns::create(&db, new).await {
                 Ok((campaign, links)) => {
@@ -366,6 +386,99 @@ async fn campaign_command(common: &Common, command: CampaignCommand) -> anyhow::
                 println!("{}\t{}\t{}", campaign.id, campaign.name, state);
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Where `dupin admin create` takes the password from.
+const ADMIN_PASSWORD_ENV: &str = "DUPIN_ADMIN_PASSWORD";
+
+/// The new account's password: the environment variable, or one line of standard input (with a
+/// prompt only when a person is typing it).
+fn read_admin_password(email: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if let Ok(password) = std::env::var(ADMIN_PASSWORD_ENV) {
+        return Ok(password);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!(
+            "Password for {email} (at least {} characters; it will be shown as you type): ",
+            accounts::MIN_PASSWORD_CHARS
+        );
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|error| {
+        anyhow::anyhow!("cannot read the password from standard input: {error}")
+    })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn admin_command(common: &Common, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AdminCommand::Create { email, name, role } => {
+            let Some(role) = accounts::Role::parse(&role) else {
+                eprintln!("error: --role must be admin or supervisor");
+                return Ok(ExitCode::FAILURE);
+            };
+            // Checked before asking for the password, so a typo costs nothing.
+            if accounts::normalize_email(&email).is_err() {
+                eprintln!("error: \"{email}\" is not a valid e-mail address");
+                return Ok(ExitCode::FAILURE);
+            }
+            let password = read_admin_password(&email)?;
+            let db = db::connect(&common.database_url).await?;
+            let created = accounts::create(
+                &db,
+                accounts::NewAccount {
+                    email: email.clone(),
+                    display_name: name,
+                    password,
+                    role,
+                    school_id: None,
+                },
+            )
+            .await;
+            let message = match created {
+                Ok(account) => {
+                    audit::record(
+                        &db,
+                        None,
+                        "command line",
+                        "account_create",
+                        format!("{}（{}）", account.email, role.label()),
+                    )
+                    .await?;
+                    let base_url = common
+                        .base_url
+                        .clone()
+                        .unwrap_or_else(|| format!("http://{}", common.bind));
+                    println!(
+                        "Account {} created ({}). Sign in at {}/console/login",
+                        account.email,
+                        role.slug(),
+                        base_url.trim_end_matches('/')
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Err(accounts::AccountError::BadEmail) => {
+                    format!("\"{email}\" is not a valid e-mail address")
+                }
+                Err(accounts::AccountError::ShortPassword) => format!(
+                    "the password must have at least {} characters (set {ADMIN_PASSWORD_ENV} or pipe it on standard input)",
+                    accounts::MIN_PASSWORD_CHARS
+                ),
+                Err(accounts::AccountError::EmailTaken) => {
+                    format!(
+                        "an account with the e-mail {} already exists",
+                        email.trim().to_lowercase()
+                    )
+                }
+                Err(error) => return Err(error.into()),
+            };
+            eprintln!("error: {message}");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

@@ -6,11 +6,11 @@
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 use chrono::{DateTime, Duration, Utc};
-use entity::{account, setting};
+use entity::{account, school, setting};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, Set, SqlErr,
 };
 use sha2::{Digest, Sha256};
 
@@ -73,6 +73,8 @@ pub enum AccountError {
     EmailTaken,
     #[error("学校查看账号必须选择一所学校")]
     SchoolRequired,
+    #[error("找不到所选的学校，请重新选择")]
+    UnknownSchool,
     #[error("找不到这个账号")]
     NotFound,
     #[error("cannot hash the password: {0}")]
@@ -117,6 +119,34 @@ pub fn normalize_email(email: &str) -> Result<String, AccountError> {
     }
 }
 
+/// Letters and digits that cannot be mistaken for one another when read aloud or copied by hand
+/// (no 0/o, 1/l/i).
+const READABLE_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+const GENERATED_GROUPS: usize = 4;
+const GENERATED_GROUP_CHARS: usize = 4;
+
+/// A random password an admin can read out over the phone: four groups of four characters
+/// (`k7mp-3xq9-…`), about 79 bits.
+pub fn generate_password() -> String {
+    let wanted = GENERATED_GROUPS * GENERATED_GROUP_CHARS;
+    // Rejection sampling keeps every character equally likely.
+    let limit = (u8::MAX as usize + 1) / READABLE_ALPHABET.len() * READABLE_ALPHABET.len();
+    let mut chars = Vec::with_capacity(wanted);
+    while chars.len() < wanted {
+        let bytes: [u8; 32] = rand::random();
+        for byte in bytes {
+            if (byte as usize) < limit && chars.len() < wanted {
+                chars.push(READABLE_ALPHABET[byte as usize % READABLE_ALPHABET.len()] as char);
+            }
+        }
+    }
+    chars
+        .chunks(GENERATED_GROUP_CHARS)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AccountError::ShortPassword);
@@ -148,8 +178,17 @@ pub async fn create(
     new: NewAccount,
 ) -> Result<account::Model, AccountError> {
     let email = normalize_email(&new.email)?;
-    if new.role == Role::School && new.school_id.is_none() {
-        return Err(AccountError::SchoolRequired);
+    if new.role == Role::School {
+        let Some(school_id) = new.school_id else {
+            return Err(AccountError::SchoolRequired);
+        };
+        if school::Entity::find_by_id(school_id)
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(AccountError::UnknownSchool);
+        }
     }
     let password_hash = hash_password(&new.password)?;
     if find_by_email(db, &email).await?.is_some() {
@@ -159,7 +198,7 @@ pub async fn create(
         "" => email.clone(),
         name => name.to_owned(),
     };
-    Ok(account::ActiveModel {
+    let inserted = account::ActiveModel {
         email: Set(email),
         display_name: Set(display_name),
         password_hash: Set(password_hash),
@@ -178,7 +217,15 @@ pub async fn create(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await;
+    match inserted {
+        Ok(account) => Ok(account),
+        // Two admins adding the same e-mail at once: the unique index decides.
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(AccountError::EmailTaken)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 pub async fn find_by_email(
@@ -422,6 +469,21 @@ mod tests {
             Err(AccountError::ShortPassword)
         ));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_readable_and_different() {
+        let first = generate_password();
+        assert_eq!(first.len(), 19, "{first}");
+        assert_eq!(first.split('-').count(), 4, "{first}");
+        assert!(
+            first
+                .chars()
+                .all(|c| c == '-' || READABLE_ALPHABET.contains(&(c as u8))),
+            "{first}"
+        );
+        assert!(first.chars().count() >= MIN_PASSWORD_CHARS);
+        assert_ne!(first, generate_password());
     }
 
     #[test]

@@ -4,10 +4,86 @@
 
 use chrono::Utc;
 use entity::{account, audit_event};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
+
+/// Every action code the application records, with the label admins read.
+pub const ACTIONS: [(&str, &str); 16] = [
+    ("sign_in", "登录"),
+    ("sign_in_failed", "登录失败"),
+    ("sign_in_throttled", "登录受限"),
+    ("sign_out", "退出"),
+    ("password_changed", "修改密码"),
+    ("setup_admin_created", "创建首个管理员"),
+    ("account_create", "新建账号"),
+    ("account_disable", "停用账号"),
+    ("account_enable", "启用账号"),
+    ("account_reset_password", "重置密码"),
+    ("schools_import", "导入学校"),
+    ("school_create", "新增学校"),
+    ("school_update", "修改学校"),
+    ("campaign_create", "创建调查活动"),
+    ("campaign_status", "调查活动状态"),
+    ("campaign_update", "修改调查活动"),
+];
+
+/// The Chinese label of a known action code.
+pub fn action_label(code: &str) -> Option<&'static str> {
+    ACTIONS
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, label)| *label)
+}
+
+/// Which events to show: an exact action code and a part of the actor, both optional.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    /// Matched anywhere in the actor, ignoring ASCII case.
+    pub actor: Option<String>,
+}
+
+impl AuditFilter {
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(action) = self
+            .action
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            condition = condition.add(audit_event::Column::Action.eq(action));
+        }
+        if let Some(actor) = self
+            .actor
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            let pattern = format!("%{}%", escape_like(&actor.to_lowercase()));
+            condition = condition.add(
+                Expr::expr(Func::lower(Expr::col(audit_event::Column::Actor)))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            );
+        }
+        condition
+    }
+}
+
+/// Makes `%`, `_` and the escape character itself match only themselves in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
 
 /// Records one event. `actor` is the signed-in account, or `None` with `who` being what was typed
 /// (a failed sign-in) or `system`.
@@ -48,4 +124,49 @@ pub async fn page(
         .all(db)
         .await?;
     Ok((events, total))
+}
+
+/// The events that match `filter`, newest first, a page at a time, and how many match in all.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    filter: &AuditFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<audit_event::Model>, u64), DbErr> {
+    let total = audit_event::Entity::find()
+        .filter(filter.condition())
+        .count(db)
+        .await?;
+    let events = audit_event::Entity::find()
+        .filter(filter.condition())
+        .order_by_desc(audit_event::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((events, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_action_has_one_label() {
+        assert_eq!(action_label("account_reset_password"), Some("重置密码"));
+        assert_eq!(action_label("sign_in"), Some("登录"));
+        assert_eq!(action_label("something_new"), None);
+        for (index, (code, _)) in ACTIONS.iter().enumerate() {
+            assert!(
+                ACTIONS[index + 1..].iter().all(|(other, _)| other != code),
+                "{code} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn like_wildcards_in_a_search_match_only_themselves() {
+        assert_eq!(escape_like("a_b%c\\d"), "a\\_b\\%c\\\\d");
+        assert_eq!(escape_like("li@edu.cn"), "li@edu.cn");
+    }
 }

@@ -46,9 +46,83 @@ pub struct BenchArgs {
     /// HTTP worker threads of the server under test (default: one per core).
     #[arg(long)]
     pub server_workers: Option<usize>,
-    /// Keep the benchmark's database folder instead of deleting it.
+    /// Keep the benchmark's database instead of deleting it.
     #[arg(long)]
     pub keep: bool,
+    /// Where the answers go: a fresh SQLite file, or a fresh PostgreSQL database.
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    pub backend: Backend,
+    /// A PostgreSQL account allowed to create databases, for `--backend postgres`.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub postgres_admin: String,
+    /// Seconds of GET / afterwards: the server's own ceiling, for comparison.
+    #[arg(long, default_value_t = 3)]
+    pub ceiling: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The benchmark's own database, made for the run and removed after it.
+enum Store {
+    Sqlite { dir: PathBuf },
+    Postgres { admin_url: String, name: String },
+}
+
+impl Store {
+    async fn create(args: &BenchArgs) -> anyhow::Result<Store> {
+        match args.backend {
+            Backend::Sqlite => Ok(Store::Sqlite {
+                dir: tempfile_dir()?,
+            }),
+            Backend::Postgres => {
+                let name = format!("dupin_bench_{}", crate::answering::random_key());
+                let admin = sea_orm::Database::connect(&args.postgres_admin)
+                    .await
+                    .with_context(|| {
+                        format!("cannot reach PostgreSQL at {}", args.postgres_admin)
+                    })?;
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .context("cannot create the benchmark's database")?;
+                Ok(Store::Postgres {
+                    admin_url: args.postgres_admin.clone(),
+                    name,
+                })
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Store::Sqlite { dir } => format!("sqlite://{}/bench.sqlite3", dir.display()),
+            Store::Postgres { admin_url, name } => {
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
+                format!("{base}/{name}")
+            }
+        }
+    }
+
+    async fn remove(&self) {
+        match self {
+            Store::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Store::Postgres { admin_url, name } => {
+                if let Ok(admin) = sea_orm::Database::connect(admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            }
+        }
+    }
 }
 
 /// Everything the run measured.
@@ -64,6 +138,8 @@ pub struct BenchReport {
     pub stored: i64,
     pub server_cpu_seconds: f64,
     pub server_peak_rss_kib: u64,
+    /// GET / per second on the same server afterwards: what the server does with no work.
+    pub ceiling_per_second: f64,
 }
 
 pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
@@ -73,8 +149,8 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         .with_context(|| format!("no survey \"{}\" in {}", args.survey, surveys_dir.display()))?;
     let survey = entry.survey.clone();
 
-    let dir = tempfile_dir()?;
-    let database_url = format!("sqlite://{}/bench.sqlite3", dir.display());
+    let store = Store::create(&args).await?;
+    let database_url = store.url();
     println!(
         "dupin bench: survey {} ({} questions), {} schools, concurrency {}, {} s (+{} s warm-up), gzip {}",
         survey.id,
@@ -85,7 +161,7 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         args.warmup,
         args.gzip
     );
-    println!("  database: {database_url}");
+    println!("  database: {database_url} ({:?})", args.backend);
 
     let db = crate::db::connect(&database_url).await?;
     schools::import(&db, &synthetic_schools(args.schools), &|_| {}).await?;
@@ -97,6 +173,8 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
             opens_at: None,
             closes_at: None,
             schools: SchoolSelection::All,
+            status: campaigns::CampaignStatus::Open,
+            expected_override: None,
         },
     )
     .await?;
@@ -110,8 +188,10 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         ServerUnderTest::start(&database_url, &surveys_dir, args.server_workers).await?;
     let report = drive(&args, &server, &tokens, &survey).await;
     let usage = server.usage();
+    let ceiling = ceiling(&args, &server).await;
     server.stop().await;
     let mut report = report?;
+    report.ceiling_per_second = ceiling;
     report.server_cpu_seconds = usage.0;
     report.server_peak_rss_kib = usage.1;
     report.stored = db
@@ -124,8 +204,9 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         .transpose()?
         .unwrap_or(0);
     print_report(&report);
+    db.close().await.ok();
     if !args.keep {
-        let _ = std::fs::remove_dir_all(&dir);
+        store.remove().await;
     }
     if report.stored != report.acknowledged as i64 {
         bail!(
@@ -162,6 +243,10 @@ fn print_report(report: &BenchReport) {
         "  server:     {:.2} ms CPU per submission, peak RSS {:.1} MB",
         report.server_cpu_seconds * 1000.0 / report.acknowledged.max(1) as f64,
         report.server_peak_rss_kib as f64 / 1024.0
+    );
+    println!(
+        "  ceiling:    {:.0} GET / per second on the same server (no database, no rendering)",
+        report.ceiling_per_second
     );
     println!(
         "  durability: {} acknowledged, {} stored — {}",
@@ -420,5 +505,42 @@ async fn drive(
         stored: 0,
         server_cpu_seconds: 0.0,
         server_peak_rss_kib: 0,
+        ceiling_per_second: 0.0,
     })
+}
+
+/// GET / at the same concurrency for `--ceiling` seconds.
+async fn ceiling(args: &BenchArgs, server: &ServerUnderTest) -> f64 {
+    if args.ceiling == 0 {
+        return 0.0;
+    }
+    let stopping = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|_| {
+            let (stopping, done, port) = (stopping.clone(), done.clone(), server.port);
+            tokio::spawn(async move {
+                let Ok(mut connection) = Connection::open(port).await else {
+                    return;
+                };
+                let head = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: dupin-bench\r\n\r\n";
+                while !stopping.load(Ordering::Relaxed) {
+                    match connection.request(head, b"", false).await {
+                        Ok(response) if response.status == 200 => {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(args.ceiling)).await;
+    stopping.store(true, Ordering::Relaxed);
+    let seconds = started.elapsed().as_secs_f64();
+    for worker in workers {
+        let _ = worker.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / seconds
 }

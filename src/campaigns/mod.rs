@@ -1,15 +1,31 @@
 //! Campaigns: a frozen survey version put to a set of schools, one link per school, open between
-//! two dates. Owns the queries on `campaign`, `campaign_link` and `survey_version`.
+//! two dates. Owns the queries on `campaign`, `campaign_link` and `survey_version`: creation,
+//! states set by hand, the links, and the response rates read from the links' running counts.
+//!
+//! Nothing here knows about HTTP; `selection` and the roll-ups of `rates` do no I/O.
+
+mod rates;
+mod selection;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use entity::{campaign, campaign_link, school, survey_version};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::distribution;
 use crate::survey::{self, Audience, CatalogEntry, Survey};
+
+pub use rates::{
+    CampaignSummary, RateOrder, RateTotal, SchoolCampaign, SchoolRate, TownshipRate, county_total,
+    for_school, overview, percent, rates, roll_up_by_township, sort_rates, survey_of,
+};
+pub use selection::SchoolSelection;
 
 /// China keeps one time zone (UTC+8); dates typed by supervisors are read in it.
 const CHINA_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
@@ -35,34 +51,14 @@ pub enum CampaignError {
     NoSchools,
     #[error("the campaign closes ({closes}) before it opens ({opens})")]
     ClosesBeforeOpening { opens: String, closes: String },
+    #[error("the selection names no school")]
+    NoSchoolSelected,
+    #[error("the expected number of answers per school must be at least 1 (got {0})")]
+    ExpectedNotPositive(i32),
     #[error("no campaign {0}")]
     NotFound(i32),
     #[error(transparent)]
     Db(#[from] DbErr),
-}
-
-/// Which schools a new campaign goes to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SchoolSelection {
-    All,
-    Codes(Vec<String>),
-}
-
-impl SchoolSelection {
-    /// `all`, or codes separated by commas (full-width commas too: they come from Chinese IMEs).
-    pub fn parse(text: &str) -> SchoolSelection {
-        let text = text.trim();
-        if text.is_empty() || text.eq_ignore_ascii_case("all") {
-            return SchoolSelection::All;
-        }
-        SchoolSelection::Codes(
-            text.split([',', '，', ' ', ';'])
-                .map(str::trim)
-                .filter(|code| !code.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
-    }
 }
 
 /// Reads `2026-12-01`, `2026-12-01 08:00`, `2026-12-01T08:00:00` (China time) or RFC 3339.
@@ -97,12 +93,69 @@ pub fn display_time(time: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// The form of a time for `<input type="datetime-local">`: China time, to the minute.
+pub fn input_time(time: DateTime<Utc>) -> String {
+    time.with_timezone(&china_offset())
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// The state a supervisor sets by hand, stored in `campaign.status`. `Open` is narrowed further
+/// by the campaign's dates: see [`availability`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CampaignStatus {
+    /// Links exist and posters can be printed; the form says the survey has not started.
+    Draft,
+    Open,
+    /// Closed by hand: the answers stay, the links show a polite closed page.
+    Closed,
+}
+
+impl CampaignStatus {
+    pub const ALL: [CampaignStatus; 3] = [
+        CampaignStatus::Draft,
+        CampaignStatus::Open,
+        CampaignStatus::Closed,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            CampaignStatus::Draft => "draft",
+            CampaignStatus::Open => "open",
+            CampaignStatus::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CampaignStatus::Draft => "草稿",
+            CampaignStatus::Open => "开放",
+            CampaignStatus::Closed => "关闭",
+        }
+    }
+
+    pub fn parse(slug: &str) -> Option<CampaignStatus> {
+        CampaignStatus::ALL
+            .into_iter()
+            .find(|status| status.slug() == slug.trim())
+    }
+
+    /// A campaign's status; anything unknown reads as `Open`, as [`availability`] treats it.
+    pub fn of(campaign: &campaign::Model) -> CampaignStatus {
+        CampaignStatus::parse(&campaign.status).unwrap_or(CampaignStatus::Open)
+    }
+}
+
 pub struct NewCampaign<'a> {
     pub name: String,
     pub survey: &'a CatalogEntry,
     pub opens_at: Option<DateTime<Utc>>,
     pub closes_at: Option<DateTime<Utc>>,
     pub schools: SchoolSelection,
+    /// `Draft` to prepare links and posters first, `Open` to take answers (within the dates).
+    pub status: CampaignStatus,
+    /// One number of expected answers for every school, instead of [`expected_answers`].
+    pub expected_override: Option<i32>,
 }
 
 /// Whether a campaign takes answers now.
@@ -112,6 +165,28 @@ pub enum Availability {
     Draft,
     NotYetOpen(DateTime<Utc>),
     Closed,
+}
+
+impl Availability {
+    /// How the console names the state: 草稿, 进行中, 未开始, 已结束.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Availability::Open => "进行中",
+            Availability::Draft => "草稿",
+            Availability::NotYetOpen(_) => "未开始",
+            Availability::Closed => "已结束",
+        }
+    }
+
+    /// A short word for style classes and machines: `open`, `draft`, `pending`, `closed`.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Availability::Open => "open",
+            Availability::Draft => "draft",
+            Availability::NotYetOpen(_) => "pending",
+            Availability::Closed => "closed",
+        }
+    }
 }
 
 pub fn availability(campaign: &campaign::Model, now: DateTime<Utc>) -> Availability {
@@ -127,29 +202,48 @@ pub fn availability(campaign: &campaign::Model, now: DateTime<Utc>) -> Availabil
 }
 
 /// Stores the survey's checked definition once per distinct content and returns that version.
+///
+/// The insert comes first and gives way to an existing version of the same digest: a
+/// transaction that writes before it reads cannot be refused by SQLite for having read a
+/// snapshot that the answer writer made stale in between.
 pub async fn freeze_survey(
     db: &impl ConnectionTrait,
     entry: &CatalogEntry,
 ) -> Result<survey_version::Model, DbErr> {
     let digest = survey::digest(&entry.survey);
-    if let Some(existing) = survey_version::Entity::find()
-        .filter(survey_version::Column::Digest.eq(digest.as_str()))
-        .one(db)
-        .await?
-    {
-        return Ok(existing);
-    }
-    survey_version::ActiveModel {
+    survey_version::Entity::insert(survey_version::ActiveModel {
         survey_id: Set(entry.survey.id.clone()),
-        digest: Set(digest),
+        digest: Set(digest.clone()),
         title: Set(entry.survey.title.clone()),
         audience: Set(entry.survey.audience.slug().to_owned()),
         definition: Set(survey::definition_json(&entry.survey)),
         source: Set(entry.source.clone()),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(db)
+    })
+    .on_conflict(
+        OnConflict::column(survey_version::Column::Digest)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    survey_version::Entity::find()
+        .filter(survey_version::Column::Digest.eq(digest.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("survey version {digest}")))
+}
+
+/// A transaction that takes the write lock at once (`BEGIN IMMEDIATE` on SQLite; PostgreSQL
+/// ignores the option). Console changes read before they write; in a deferred SQLite
+/// transaction such a write fails outright, without waiting, when the answer writer committed
+/// after the read. Taking the lock first makes it wait its turn instead.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
     .await
 }
 
@@ -163,16 +257,18 @@ pub fn expected_answers(audience: Audience, school: &school::Model) -> i32 {
     }
 }
 
-/// Creates an open campaign with one fresh link per selected school, in one transaction.
-pub async fn create(
-    db: &DatabaseConnection,
-    new: NewCampaign<'_>,
-) -> Result<(campaign::Model, usize), CampaignError> {
-    let name = new.name.trim().to_owned();
+/// A campaign's name and dates as they may be stored: the name trimmed and not empty, and a
+/// closing time after the opening time. Shared by creation and editing.
+pub fn check_details(
+    name: &str,
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: Option<DateTime<Utc>>,
+) -> Result<String, CampaignError> {
+    let name = name.trim();
     if name.is_empty() {
         return Err(CampaignError::EmptyName);
     }
-    if let (Some(opens), Some(closes)) = (new.opens_at, new.closes_at)
+    if let (Some(opens), Some(closes)) = (opens_at, closes_at)
         && closes <= opens
     {
         return Err(CampaignError::ClosesBeforeOpening {
@@ -180,48 +276,61 @@ pub async fn create(
             closes: display_time(closes),
         });
     }
-    let schools = match &new.schools {
-        SchoolSelection::All => {
-            school::Entity::find()
-                .order_by_asc(school::Column::Code)
-                .all(db)
-                .await?
-        }
-        SchoolSelection::Codes(codes) => {
-            let found = school::Entity::find()
-                .filter(school::Column::Code.is_in(codes.iter().map(String::as_str)))
-                .order_by_asc(school::Column::Code)
-                .all(db)
-                .await?;
-            let missing: Vec<&str> = codes
-                .iter()
-                .filter(|code| !found.iter().any(|school| &school.code == *code))
-                .map(String::as_str)
-                .collect();
-            if !missing.is_empty() {
-                return Err(CampaignError::UnknownSchools(missing.join(", ")));
-            }
-            found
-        }
-    };
-    if schools.is_empty() {
+    Ok(name.to_owned())
+}
+
+/// Creates a campaign with one fresh link per selected school, in one transaction.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewCampaign<'_>,
+) -> Result<(campaign::Model, usize), CampaignError> {
+    let txn = begin_write(db).await?;
+    let created = create_in(&txn, new).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// [`create`] inside the caller's transaction (from [`begin_write`]), so that the caller can
+/// record the change in the same transaction. Returns the campaign and its number of links.
+pub async fn create_in(
+    txn: &DatabaseTransaction,
+    new: NewCampaign<'_>,
+) -> Result<(campaign::Model, usize), CampaignError> {
+    let name = check_details(&new.name, new.opens_at, new.closes_at)?;
+    if let Some(expected) = new.expected_override
+        && expected < 1
+    {
+        return Err(CampaignError::ExpectedNotPositive(expected));
+    }
+    if new.schools.is_empty_list() {
+        return Err(CampaignError::NoSchoolSelected);
+    }
+    let all = school::Entity::find()
+        .order_by_asc(school::Column::Code)
+        .all(txn)
+        .await?;
+    if all.is_empty() {
         return Err(CampaignError::NoSchools);
     }
+    let schools = new.schools.apply(&all)?;
+    if schools.is_empty() {
+        return Err(CampaignError::NoSchoolSelected);
+    }
 
-    let txn = db.begin().await?;
-    let version = freeze_survey(&txn, new.survey).await?;
+    let version = freeze_survey(txn, new.survey).await?;
     let now = Utc::now();
     let campaign = campaign::ActiveModel {
         name: Set(name),
         survey_version_id: Set(version.id),
-        status: Set("open".to_owned()),
+        status: Set(new.status.slug().to_owned()),
         opens_at: Set(new.opens_at),
         closes_at: Set(new.closes_at),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
+    let audience = new.survey.survey.audience;
     let links: Vec<campaign_link::ActiveModel> = schools
         .iter()
         .map(|school| campaign_link::ActiveModel {
@@ -229,7 +338,9 @@ pub async fn create(
             school_id: Set(school.id),
             token: Set(distribution::new_token()),
             response_count: Set(0),
-            expected: Set(expected_answers(new.survey.survey.audience, school)),
+            expected: Set(new
+                .expected_override
+                .unwrap_or_else(|| expected_answers(audience, school))),
             created_at: Set(now),
             ..Default::default()
         })
@@ -237,11 +348,51 @@ pub async fn create(
     let count = links.len();
     for chunk in links.chunks(500) {
         campaign_link::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
-    txn.commit().await?;
     Ok((campaign, count))
+}
+
+/// Sets a campaign's status by hand, inside the caller's transaction. Returns the status it had
+/// and the campaign as it is now. Answers are never touched: a closed campaign keeps them.
+pub async fn set_status(
+    txn: &DatabaseTransaction,
+    id: i32,
+    status: CampaignStatus,
+) -> Result<(CampaignStatus, campaign::Model), CampaignError> {
+    let campaign = find(txn, id).await?;
+    let before = CampaignStatus::of(&campaign);
+    if before == status && campaign.status == status.slug() {
+        return Ok((before, campaign));
+    }
+    let mut active = campaign.into_active_model();
+    active.status = Set(status.slug().to_owned());
+    Ok((before, active.update(txn).await?))
+}
+
+/// A campaign's name and dates after an edit.
+pub struct CampaignDetails {
+    pub name: String,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// Changes a campaign's name and dates, inside the caller's transaction. Returns the campaign
+/// before and after. The survey and the schools never change under a campaign's answers.
+pub async fn update_details(
+    txn: &DatabaseTransaction,
+    id: i32,
+    details: CampaignDetails,
+) -> Result<(campaign::Model, campaign::Model), CampaignError> {
+    let name = check_details(&details.name, details.opens_at, details.closes_at)?;
+    let before = find(txn, id).await?;
+    let mut active = before.clone().into_active_model();
+    active.name = Set(name);
+    active.opens_at = Set(details.opens_at);
+    active.closes_at = Set(details.closes_at);
+    let after = active.update(txn).await?;
+    Ok((before, after))
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<campaign::Model>, DbErr> {
@@ -278,11 +429,16 @@ pub async fn links(
         .filter(campaign_link::Column::CampaignId.eq(campaign_id))
         .all(db)
         .await?;
-    let schools = school::Entity::find().all(db).await?;
+    let schools: HashMap<i32, school::Model> = school::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|school| (school.id, school))
+        .collect();
     let mut rows: Vec<LinkRow> = links
         .into_iter()
         .filter_map(|link| {
-            let school = schools.iter().find(|school| school.id == link.school_id)?;
+            let school = schools.get(&link.school_id)?;
             Some(LinkRow {
                 code: school.code.clone(),
                 name: school.name.clone(),
@@ -371,15 +527,6 @@ mod tests {
         assert_eq!(date.to_rfc3339(), "2026-11-30T16:00:00+00:00");
         assert!(parse_time("2026-12-01T08:00:00+08:00").is_some());
         assert!(parse_time("next monday").is_none());
-    }
-
-    #[test]
-    fn school_selections_accept_all_and_chinese_commas() {
-        assert_eq!(SchoolSelection::parse("all"), SchoolSelection::All);
-        assert_eq!(
-            SchoolSelection::parse("A1，A2, A3"),
-            SchoolSelection::Codes(vec!["A1".into(), "A2".into(), "A3".into()])
-        );
     }
 
     #[test]

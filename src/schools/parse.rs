@@ -12,12 +12,9 @@
 //! - Headers: Chinese or English, any order, surrounding spaces ignored, English in any case:
 //!   学校代码/code, 学校名称/name, 乡镇/township, 类型/kind, 中心校/central,
 //!   重点村/key_village, 在校生数/enrolment, 专任教师数/teachers. Other columns are ignored.
-//! - Flags (中心校, 重点村): 是/否, yes/no, y/n, true/false, 1/0, any case. An empty cell means 否,
-//!   because the sheets the bureau keeps mark only the exceptions.
-//! - Numbers (在校生数, 专任教师数): required, whole and not negative; surrounding spaces and
-//!   full-width digits (０-９, typed with a Chinese input method) are accepted.
-//! - Codes: full-width digits become ASCII, so `４５２１…` and `4521…` are the same school; the same
-//!   code twice in one file is an error on the later line, naming the earlier one.
+//! - Values: each line's cells pass [`NewSchool::from_fields`], the rules the console's form
+//!   uses too (see `fields.rs`).
+//! - Codes: the same code twice in one file is an error on the later line, naming the earlier one.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -26,31 +23,7 @@ use std::fmt;
 use csv::StringRecord;
 use encoding_rs::GB18030;
 
-use super::SchoolKind;
-
-/// One school as a line of the file describes it: checked, and ready for [`super::import`].
-///
-/// [`parse_csv`] is the way to get these from anything a user supplied; it guarantees non-empty
-/// text fields and codes unique within the list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewSchool {
-    /// 学校代码, the bureau's identifier; the key an import matches existing schools by.
-    pub code: String,
-    /// 学校名称
-    pub name: String,
-    /// 乡镇
-    pub township: String,
-    /// 类型
-    pub kind: SchoolKind,
-    /// 中心校: a township central school.
-    pub is_central: bool,
-    /// 重点村: in one of the county's key poverty villages.
-    pub is_key_village: bool,
-    /// 在校生数
-    pub enrolment: i32,
-    /// 专任教师数
-    pub teachers: i32,
-}
+use super::fields::{NewSchool, SchoolField, SchoolFields, half_width_digits};
 
 /// Why a file gives no schools. Every message is meant for the clerk who uploaded it.
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +111,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<NewSchool>, ImportError> {
         let line = lines.line_of(&record);
         let school = parse_line(&record, &layout, line);
 
-        let code = half_width_digits(layout.cell(&record, Column::Code));
+        let code = half_width_digits(layout.cell(&record, SchoolField::Code));
         if !code.is_empty() {
             if let Some(first_line) = first_line_of_code.get(&code) {
                 errors.push(LineError {
@@ -230,79 +203,17 @@ impl<'t> LineCounter<'t> {
     }
 }
 
-/// The columns a file must have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Column {
-    Code,
-    Name,
-    Township,
-    Kind,
-    Central,
-    KeyVillage,
-    Enrolment,
-    Teachers,
-}
-
-impl Column {
-    const ALL: [Column; 8] = [
-        Column::Code,
-        Column::Name,
-        Column::Township,
-        Column::Kind,
-        Column::Central,
-        Column::KeyVillage,
-        Column::Enrolment,
-        Column::Teachers,
-    ];
-
-    /// The header in the bureau's own sheet, also used to name the column in messages.
-    fn chinese(self) -> &'static str {
-        match self {
-            Column::Code => "学校代码",
-            Column::Name => "学校名称",
-            Column::Township => "乡镇",
-            Column::Kind => "类型",
-            Column::Central => "中心校",
-            Column::KeyVillage => "重点村",
-            Column::Enrolment => "在校生数",
-            Column::Teachers => "专任教师数",
-        }
-    }
-
-    /// English headers, lower case with underscores.
-    fn english(self) -> &'static [&'static str] {
-        match self {
-            Column::Code => &["code"],
-            Column::Name => &["name"],
-            Column::Township => &["township"],
-            Column::Kind => &["kind"],
-            Column::Central => &["central", "is_central"],
-            Column::KeyVillage => &["key_village", "is_key_village"],
-            Column::Enrolment => &["enrolment", "enrollment"],
-            Column::Teachers => &["teachers"],
-        }
-    }
-
-    fn from_header(header: &str) -> Option<Column> {
-        let header = header.trim();
-        let english = header.to_ascii_lowercase().replace([' ', '-'], "_");
-        Column::ALL.into_iter().find(|column| {
-            column.chinese() == header || column.english().contains(&english.as_str())
-        })
-    }
-}
-
 /// Where each column sits in this particular file.
 struct Layout {
-    /// Indexed by `Column as usize`.
-    positions: [usize; Column::ALL.len()],
+    /// Indexed by `SchoolField as usize`.
+    positions: [usize; SchoolField::ALL.len()],
 }
 
 impl Layout {
     fn from_header(header: &StringRecord, line: usize) -> Result<Layout, ImportError> {
-        let mut found: [Option<usize>; Column::ALL.len()] = [None; Column::ALL.len()];
+        let mut found: [Option<usize>; SchoolField::ALL.len()] = [None; SchoolField::ALL.len()];
         for (position, cell) in header.iter().enumerate() {
-            let Some(column) = Column::from_header(cell) else {
+            let Some(column) = field_of_header(cell) else {
                 continue;
             };
             if let Some(earlier) = found[column as usize] {
@@ -316,9 +227,9 @@ impl Layout {
             found[column as usize] = Some(position);
         }
 
-        let mut positions = [0; Column::ALL.len()];
+        let mut positions = [0; SchoolField::ALL.len()];
         let mut missing = Vec::new();
-        for column in Column::ALL {
+        for column in SchoolField::ALL {
             match found[column as usize] {
                 Some(position) => positions[column as usize] = position,
                 None => missing.push(column.chinese()),
@@ -335,7 +246,7 @@ impl Layout {
     }
 
     /// The trimmed cell of `column`, or `""` when the row is too short to have it.
-    fn cell<'r>(&self, record: &'r StringRecord, column: Column) -> &'r str {
+    fn cell<'r>(&self, record: &'r StringRecord, column: SchoolField) -> &'r str {
         record
             .get(self.positions[column as usize])
             .unwrap_or_default()
@@ -349,143 +260,40 @@ fn parse_line(
     layout: &Layout,
     line: usize,
 ) -> Result<NewSchool, Vec<LineError>> {
-    let cell = |column| layout.cell(record, column);
-    let code = parse_code(cell(Column::Code));
-    let name = parse_text(cell(Column::Name), Column::Name);
-    let township = parse_text(cell(Column::Township), Column::Township);
-    let kind = parse_kind(cell(Column::Kind));
-    let is_central = parse_flag(cell(Column::Central), Column::Central);
-    let is_key_village = parse_flag(cell(Column::KeyVillage), Column::KeyVillage);
-    let enrolment = parse_count(cell(Column::Enrolment), Column::Enrolment);
-    let teachers = parse_count(cell(Column::Teachers), Column::Teachers);
-
-    match (
-        code,
-        name,
-        township,
-        kind,
-        is_central,
-        is_key_village,
-        enrolment,
-        teachers,
-    ) {
-        (
-            Ok(code),
-            Ok(name),
-            Ok(township),
-            Ok(kind),
-            Ok(is_central),
-            Ok(is_key_village),
-            Ok(enrolment),
-            Ok(teachers),
-        ) => Ok(NewSchool {
-            code,
-            name,
-            township,
-            kind,
-            is_central,
-            is_key_village,
-            enrolment,
-            teachers,
-        }),
-        (code, name, township, kind, is_central, is_key_village, enrolment, teachers) => {
-            // Name the line by its code as written, even a malformed one: it is what the clerk
-            // will search the sheet for.
-            let written_code = half_width_digits(cell(Column::Code));
-            let written_code = (!written_code.is_empty()).then_some(written_code);
-            let reasons = [
-                code.err(),
-                name.err(),
-                township.err(),
-                kind.err(),
-                is_central.err(),
-                is_key_village.err(),
-                enrolment.err(),
-                teachers.err(),
-            ];
-            Err(reasons
-                .into_iter()
-                .flatten()
-                .map(|reason| LineError {
-                    line,
-                    code: written_code.clone(),
-                    reason,
-                })
-                .collect())
-        }
-    }
-}
-
-fn parse_code(cell: &str) -> Result<String, String> {
-    let code = half_width_digits(cell);
-    if code.is_empty() {
-        return Err("学校代码为空".to_owned());
-    }
-    // A long numeric code in a cell formatted as 常规 is saved by Excel as `4.52123E+09`: the
-    // digits are gone for good, so say how to get them back rather than store the wreck.
-    if code.to_ascii_uppercase().contains("E+") && code.parse::<f64>().is_ok() {
-        return Err(format!(
-            "学校代码\"{code}\"被 Excel 显示成了科学计数法，原来的代码已丢失。\
-             请把这一列的单元格格式设为“文本”，重新填写代码后再导出"
-        ));
-    }
-    Ok(code)
-}
-
-fn parse_text(cell: &str, column: Column) -> Result<String, String> {
-    if cell.is_empty() {
-        return Err(format!("{}为空", column.chinese()));
-    }
-    Ok(cell.to_owned())
-}
-
-fn parse_kind(cell: &str) -> Result<SchoolKind, String> {
-    if cell.is_empty() {
-        return Err(format!("类型为空，应为 {} 之一", SchoolKind::all_labels()));
-    }
-    SchoolKind::parse(cell).ok_or_else(|| {
-        format!(
-            "类型\"{cell}\"无法识别，应为 {} 之一",
-            SchoolKind::all_labels()
-        )
+    let cell = |field| layout.cell(record, field);
+    let fields = SchoolFields {
+        code: cell(SchoolField::Code),
+        name: cell(SchoolField::Name),
+        township: cell(SchoolField::Township),
+        kind: cell(SchoolField::Kind),
+        central: cell(SchoolField::Central),
+        key_village: cell(SchoolField::KeyVillage),
+        enrolment: cell(SchoolField::Enrolment),
+        teachers: cell(SchoolField::Teachers),
+    };
+    NewSchool::from_fields(&fields).map_err(|errors| {
+        // Name the line by its code as written, even a malformed one: it is what the clerk will
+        // search the sheet for.
+        let written_code = half_width_digits(fields.code);
+        let written_code = (!written_code.is_empty()).then_some(written_code);
+        errors
+            .into_iter()
+            .map(|error| LineError {
+                line,
+                code: written_code.clone(),
+                reason: error.reason,
+            })
+            .collect()
     })
 }
 
-fn parse_flag(cell: &str, column: Column) -> Result<bool, String> {
-    match half_width_digits(cell).to_lowercase().as_str() {
-        "" | "否" | "no" | "n" | "false" | "0" => Ok(false),
-        "是" | "yes" | "y" | "true" | "1" => Ok(true),
-        _ => Err(format!(
-            "{}\"{cell}\"无法识别，应为 是 或 否（空着表示 否）",
-            column.chinese()
-        )),
-    }
-}
-
-fn parse_count(cell: &str, column: Column) -> Result<i32, String> {
-    let digits = half_width_digits(cell);
-    if digits.is_empty() {
-        return Err(format!("{}为空，没有就填 0", column.chinese()));
-    }
-    if !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(format!(
-            "{}\"{cell}\"不是整数，应填写 0 或正整数",
-            column.chinese()
-        ));
-    }
-    digits
-        .parse::<i32>()
-        .map_err(|_| format!("{}\"{cell}\"太大，请核对", column.chinese()))
-}
-
-/// `４５２` → `452`; every other character is kept as it is.
-fn half_width_digits(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_digit(u32::from(c) - u32::from('０'), 10).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+/// The column a header names: its Chinese name, or an English one in any case and spacing.
+fn field_of_header(header: &str) -> Option<SchoolField> {
+    let header = header.trim();
+    let english = header.to_ascii_lowercase().replace([' ', '-'], "_");
+    SchoolField::ALL.into_iter().find(|field| {
+        field.chinese() == header || field.english_headers().contains(&english.as_str())
+    })
 }
 
 fn quoted_list(names: &[&str]) -> String {

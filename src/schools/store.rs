@@ -8,7 +8,7 @@ use entity::school;
 use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionSession, TransactionTrait,
 };
 
 use super::NewSchool;
@@ -123,6 +123,105 @@ fn updated_row(id: i32, school: &NewSchool, now: DateTime<Utc>) -> school::Activ
     }
 }
 
+/// Why a school from the console's form was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// Another school already has this code; `holder` is its name when it could be read.
+    #[error("学校代码 {code} 已被{}使用，请核对代码", holder_phrase(.holder))]
+    DuplicateCode {
+        code: String,
+        holder: Option<String>,
+    },
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn holder_phrase(holder: &Option<String>) -> String {
+    match holder {
+        Some(name) => format!("“{name}”"),
+        None => "另一所学校".to_owned(),
+    }
+}
+
+/// The school with this id.
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<school::Model>, DbErr> {
+    school::Entity::find_by_id(id).one(db).await
+}
+
+/// Adds one school. A code another school has is refused with [`SaveError::DuplicateCode`],
+/// whether it is seen before the insert or by the table's unique index during it.
+pub async fn create_one(
+    db: &impl ConnectionTrait,
+    school: &NewSchool,
+) -> Result<school::Model, SaveError> {
+    refuse_taken_code(db, &school.code, None).await?;
+    match new_row(school, Utc::now()).insert(db).await {
+        Ok(created) => Ok(created),
+        Err(error) => Err(duplicate_or_db(db, &school.code, error).await),
+    }
+}
+
+/// Rewrites every value of the school `id` from `school`, its code included: a code typed wrong
+/// may be corrected, and links and answers follow the id, not the code. `None` when there is no
+/// such school.
+pub async fn update_one(
+    db: &impl ConnectionTrait,
+    id: i32,
+    school: &NewSchool,
+) -> Result<Option<school::Model>, SaveError> {
+    if find(db, id).await?.is_none() {
+        return Ok(None);
+    }
+    refuse_taken_code(db, &school.code, Some(id)).await?;
+    let row = school::ActiveModel {
+        id: Unchanged(id),
+        created_at: NotSet,
+        ..new_row(school, Utc::now())
+    };
+    match row.update(db).await {
+        Ok(updated) => Ok(Some(updated)),
+        Err(error) => Err(duplicate_or_db(db, &school.code, error).await),
+    }
+}
+
+/// Refuses `code` when a school other than `except` has it.
+async fn refuse_taken_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+    except: Option<i32>,
+) -> Result<(), SaveError> {
+    let holder = school::Entity::find()
+        .filter(school::Column::Code.eq(code))
+        .one(db)
+        .await?;
+    match holder {
+        Some(holder) if Some(holder.id) != except => Err(SaveError::DuplicateCode {
+            code: code.to_owned(),
+            holder: Some(holder.name),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A write that failed on the unique index of `code` was beaten to it by another writer; any
+/// other failure is the database's.
+async fn duplicate_or_db(db: &impl ConnectionTrait, code: &str, error: DbErr) -> SaveError {
+    if !matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        return SaveError::Db(error);
+    }
+    let holder = school::Entity::find()
+        .filter(school::Column::Code.eq(code))
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .map(|holder| holder.name);
+    SaveError::DuplicateCode {
+        code: code.to_owned(),
+        holder,
+    }
+}
+
 /// Every school, ordered by township and then code, as the database orders text (by code
 /// point on SQLite; by the database's collation on PostgreSQL, not by pinyin).
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<school::Model>, DbErr> {
@@ -176,9 +275,12 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use migration::{Migrator, MigratorTrait};
-    use sea_orm::{Database, DatabaseConnection};
+    use sea_orm::{ActiveModelTrait, Database, DatabaseConnection};
 
-    use super::{ImportSummary, codes_not_found, count, find_by_codes, import, list};
+    use super::{
+        ImportSummary, SaveError, codes_not_found, count, create_one, duplicate_or_db,
+        find_by_codes, import, list, new_row, update_one,
+    };
     use crate::schools::{NewSchool, SchoolKind, parse_csv};
 
     /// A migrated SQLite database in a file of its own, gone when the `TempDir` is dropped. A
@@ -344,6 +446,67 @@ mod tests {
         let codes: Vec<&str> = found.iter().map(|school| school.code.as_str()).collect();
         assert_eq!(codes, ["4521230012", "4521230001"]);
         assert_eq!(codes_not_found(&requested, &found), ["4521239999"]);
+    }
+
+    #[tokio::test]
+    async fn one_school_is_created_and_updated_and_a_taken_code_is_refused() {
+        let (_dir, db) = fresh_database().await;
+        import(&db, &county(), &no_progress).await.expect("import");
+        let mut school = county().remove(6);
+        school.code = "4521230099".to_owned();
+
+        let created = create_one(&db, &school).await.expect("created");
+        assert_eq!(created.code, "4521230099");
+        assert_eq!(count(&db).await.expect("count"), 31);
+
+        school.enrolment = 800;
+        school.code = "4521230098".to_owned();
+        let updated = update_one(&db, created.id, &school)
+            .await
+            .expect("updated")
+            .expect("found");
+        assert_eq!((updated.id, updated.enrolment), (created.id, 800));
+        assert_eq!(updated.code, "4521230098");
+        assert_eq!(updated.created_at, created.created_at);
+        assert!(
+            update_one(&db, 99_999, &school)
+                .await
+                .expect("db")
+                .is_none()
+        );
+
+        school.code = "4521230001".to_owned();
+        for result in [
+            create_one(&db, &school).await.map(Some),
+            update_one(&db, created.id, &school).await,
+        ] {
+            match result {
+                Err(SaveError::DuplicateCode { code, holder }) => {
+                    assert_eq!(code, "4521230001");
+                    assert_eq!(holder.as_deref(), Some("青溪县第一中学"));
+                }
+                other => panic!("expected a duplicate code, got {other:?}"),
+            }
+        }
+        assert_eq!(count(&db).await.expect("count"), 31);
+    }
+
+    #[tokio::test]
+    async fn a_code_taken_between_the_check_and_the_write_is_still_a_duplicate() {
+        let (_dir, db) = fresh_database().await;
+        import(&db, &county(), &no_progress).await.expect("import");
+        let school = county().remove(0);
+        let error = new_row(&school, chrono::Utc::now())
+            .insert(&db)
+            .await
+            .expect_err("the unique index refuses it");
+
+        let error = duplicate_or_db(&db, &school.code, error).await;
+
+        assert_eq!(
+            error.to_string(),
+            "学校代码 4521230001 已被“青溪县第一中学”使用，请核对代码"
+        );
     }
 
     #[tokio::test]

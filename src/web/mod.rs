@@ -170,10 +170,18 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// The front page says the same to everyone: rendered once per process.
 async fn home(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let body = state.templates.render("home", &serde_json::json!({}))?;
-    Ok(templates::html(HttpResponse::Ok(), body))
+    let body = state.blank_form(HOME_PAGE_KEY, || {
+        Ok(state.templates.render("home", &serde_json::json!({}))?)
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body.to_string()))
 }
+
+/// The key under which the front page is kept beside the blank forms (versions are positive).
+const HOME_PAGE_KEY: i32 = 0;
 
 async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError::NotFound)

@@ -75,7 +75,14 @@ async fn acknowledged_answers_survive_sigkill_and_none_is_half_written() {
     let terminal = Terminal::new();
     terminal.import_county_schools();
     terminal
-        .run(&["campaign", "create", "--survey", "parents", "--name", "断电测试"])
+        .run(&[
+            "campaign",
+            "create",
+            "--survey",
+            "parents",
+            "--name",
+            "断电测试",
+        ])
         .succeeded();
     let links = terminal.run(&["campaign", "links", "1"]);
     let tokens: Arc<Vec<String>> = Arc::new(
@@ -110,8 +117,14 @@ async fn acknowledged_answers_survive_sigkill_and_none_is_half_written() {
     }
 
     let acknowledged = acknowledged.lock().expect("keys").clone();
-    assert!(acknowledged.len() > 50, "only {} answers were acknowledged: the test proved little", acknowledged.len());
-    let db = dupin::db::connect(&terminal.database_url).await.expect("the database opens after the kills");
+    assert!(
+        acknowledged.len() > 50,
+        "only {} answers were acknowledged: the test proved little",
+        acknowledged.len()
+    );
+    let db = dupin::db::connect(&terminal.database_url)
+        .await
+        .expect("the database opens after the kills");
     let number = |sql: &str| {
         let db = db.clone();
         let sql = sql.to_owned();
@@ -135,7 +148,11 @@ async fn acknowledged_answers_survive_sigkill_and_none_is_half_written() {
         .map(|row| row.try_get_by_index::<String>(0).expect("key"))
         .collect();
     let lost: Vec<&String> = acknowledged.difference(&stored).collect();
-    assert!(lost.is_empty(), "{} acknowledged answers were lost", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged answers were lost",
+        lost.len()
+    );
 
     let responses = number("SELECT COUNT(*) FROM response").await;
     eprintln!(

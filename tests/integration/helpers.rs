@@ -168,6 +168,8 @@ impl TestApp {
                 opens_at: opens.map(|t| campaigns::parse_time(t).expect("time")),
                 closes_at: closes.map(|t| campaigns::parse_time(t).expect("time")),
                 schools: SchoolSelection::All,
+                status: campaigns::CampaignStatus::Open,
+                expected_override: None,
             },
         )
         .await

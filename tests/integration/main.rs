@@ -1,9 +1,14 @@
 //! One integration-test binary: the real server on a random port, spoken to over HTTP.
 
 mod answering;
+mod browser;
 mod cli;
+mod console_admin;
 mod console_auth;
+mod console_campaigns;
+mod console_schools;
 mod durability;
 mod helpers;
 mod qr;
 mod versions;
+mod webdriver;

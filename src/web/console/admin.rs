@@ -1,5 +1,638 @@
-//! Accounts and the audit log: admins only.
+//! Accounts and the audit log: admins only. Adding an account, disabling, enabling and resetting
+//! its password, each written to the audit log; and the log itself, filtered, a page at a time.
+//!
+//! Handlers only parse, call `accounts` and `audit`, and render; the rules live there.
 
-use actix_web::web;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use entity::{account, school};
+use serde::{Deserialize, Serialize};
 
-pub fn routes(_config: &mut web::ServiceConfig) {}
+use super::{ConsoleError, Staff, percent_encode};
+use crate::accounts::{self, AccountError, NewAccount, Role};
+use crate::audit::{self, AuditFilter};
+use crate::campaigns;
+use crate::schools;
+use crate::web::AppState;
+
+pub const AUDIT_PAGE_SIZE: u64 = 50;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/console/accounts", web::get().to(accounts_page))
+        .route("/console/accounts", web::post().to(create_account))
+        .route(
+            "/console/accounts/{id}/disable",
+            web::post().to(disable_account),
+        )
+        .route(
+            "/console/accounts/{id}/enable",
+            web::post().to(enable_account),
+        )
+        .route(
+            "/console/accounts/{id}/reset",
+            web::post().to(reset_password),
+        )
+        .route("/console/audit", web::get().to(audit_page));
+}
+
+/// China time to the second, as the audit log shows it.
+fn display_time_seconds(time: DateTime<Utc>) -> String {
+    time.with_timezone(&campaigns::china_offset())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+// ------------------------------------------------------------------------------- accounts page
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct AccountRow {
+    id: i32,
+    email: String,
+    name: String,
+    role: &'static str,
+    school: String,
+    disabled: bool,
+    last_sign_in: String,
+    created: String,
+    is_me: bool,
+}
+
+/// What the add form holds: empty at first, what was typed after a refusal.
+#[derive(Default, Serialize)]
+struct FormValues {
+    email: String,
+    name: String,
+    role: String,
+    school_id: String,
+    generate: bool,
+}
+
+#[derive(Serialize)]
+struct AccountsView {
+    accounts: Vec<AccountRow>,
+    roles: Vec<Choice>,
+    schools: Vec<Choice>,
+    has_schools: bool,
+    form: FormValues,
+    min_password: usize,
+    /// Why the add form was refused.
+    error: Option<String>,
+    /// What the last action did.
+    notice: Option<String>,
+    /// Why an action on a listed account was refused.
+    problem: Option<String>,
+}
+
+/// The page as the admin sees it, with whatever `form`, `error`, `notice` and `problem` say.
+async fn render_accounts(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    form: FormValues,
+    error: Option<String>,
+    notice: Option<String>,
+    problem: Option<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let all_schools = schools::list(&state.db).await?;
+    let school_name = |id: Option<i32>| -> String {
+        id.and_then(|id| all_schools.iter().find(|school| school.id == id))
+            .map(|school| school.name.clone())
+            .unwrap_or_default()
+    };
+    let accounts = accounts::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|account| AccountRow {
+            id: account.id,
+            is_me: account.id == staff.account.id,
+            role: accounts::role_of(&account).label(),
+            school: school_name(account.school_id),
+            disabled: account.disabled,
+            last_sign_in: account
+                .last_sign_in_at
+                .map(campaigns::display_time)
+                .unwrap_or_default(),
+            created: campaigns::display_time(account.created_at),
+            email: account.email,
+            name: account.display_name,
+        })
+        .collect();
+    let selected_role = if form.role.is_empty() {
+        Role::Supervisor.slug()
+    } else {
+        form.role.as_str()
+    };
+    let roles = Role::ALL
+        .into_iter()
+        .map(|role| Choice {
+            value: role.slug().to_owned(),
+            label: role.label().to_owned(),
+            selected: role.slug() == selected_role,
+        })
+        .collect();
+    let schools = all_schools
+        .iter()
+        .map(|school: &school::Model| Choice {
+            value: school.id.to_string(),
+            label: format!("{} {}（{}）", school.code, school.name, school.township),
+            selected: school.id.to_string() == form.school_id,
+        })
+        .collect();
+    staff.render_with_status(
+        state,
+        status,
+        "console/accounts/list",
+        "账号",
+        "accounts",
+        AccountsView {
+            accounts,
+            roles,
+            schools,
+            has_schools: !all_schools.is_empty(),
+            form,
+            min_password: accounts::MIN_PASSWORD_CHARS,
+            error,
+            notice,
+            problem,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AccountsQuery {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    account: String,
+}
+
+pub async fn accounts_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<AccountsQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    // After an action the page says what was done, naming the account.
+    let target = match query.account.parse::<i32>() {
+        Ok(id) => accounts::find(&state.db, id).await?,
+        Err(_) => None,
+    };
+    let notice = target.and_then(|account| {
+        let what = match query.done.as_str() {
+            "disabled" => "已停用账号",
+            "enabled" => "已启用账号",
+            _ => return None,
+        };
+        Some(format!("{what} {}。", account.email))
+    });
+    render_accounts(
+        &state,
+        &staff,
+        StatusCode::OK,
+        FormValues::default(),
+        None,
+        notice,
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    school_id: String,
+    #[serde(default)]
+    password: String,
+    /// The checkbox "generate a password": present when ticked.
+    #[serde(default)]
+    generate: Option<String>,
+    #[serde(default)]
+    _csrf: String,
+}
+
+/// The page that shows a new account, or a reset one, with the password said only this once.
+#[derive(Serialize)]
+struct AccountDoneView {
+    heading: &'static str,
+    email: String,
+    name: String,
+    role: &'static str,
+    school: String,
+    /// A generated password; `None` when the admin typed it.
+    password: Option<String>,
+}
+
+async fn school_name(state: &AppState, school_id: Option<i32>) -> Result<String, ConsoleError> {
+    let Some(school_id) = school_id else {
+        return Ok(String::new());
+    };
+    Ok(schools::list(&state.db)
+        .await?
+        .into_iter()
+        .find(|school| school.id == school_id)
+        .map(|school| school.name)
+        .unwrap_or_default())
+}
+
+pub async fn create_account(
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    staff.check_csrf(&form._csrf)?;
+    let form = form.into_inner();
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| ConsoleError::BadRequest(format!("未知的角色：{}", form.role)))?;
+    let generate = form
+        .generate
+        .as_deref()
+        .is_some_and(|value| !value.is_empty());
+    let values = FormValues {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: role.slug().to_owned(),
+        school_id: form.school_id.clone(),
+        generate,
+    };
+    let school_id = match form.school_id.trim() {
+        "" => None,
+        id => Some(
+            id.parse::<i32>()
+                .map_err(|_| ConsoleError::BadRequest(format!("学校编号不正确：{id}")))?,
+        ),
+    };
+    let password = if generate {
+        accounts::generate_password()
+    } else {
+        form.password.clone()
+    };
+    let created = accounts::create(
+        &state.db,
+        NewAccount {
+            email: form.email,
+            display_name: form.name,
+            password: password.clone(),
+            role,
+            school_id: if role == Role::School {
+                school_id
+            } else {
+                None
+            },
+        },
+    )
+    .await;
+    let account = match created {
+        Ok(account) => account,
+        Err(AccountError::Db(error)) => return Err(error.into()),
+        Err(AccountError::Hash(error)) => return Err(ConsoleError::internal(error)),
+        Err(refusal) => {
+            return render_accounts(
+                &state,
+                &staff,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                values,
+                Some(refusal.to_string()),
+                None,
+                None,
+            )
+            .await;
+        }
+    };
+    let school = school_name(&state, account.school_id).await?;
+    let detail = if school.is_empty() {
+        format!("{}（{}）", account.email, role.label())
+    } else {
+        format!("{}（{}，{}）", account.email, role.label(), school)
+    };
+    audit::record(
+        &state.db,
+        Some(&staff.account),
+        "",
+        "account_create",
+        detail,
+    )
+    .await?;
+    staff.render(
+        &state,
+        "console/accounts/done",
+        "账号已创建",
+        "accounts",
+        AccountDoneView {
+            heading: "账号已创建",
+            email: account.email,
+            name: account.display_name,
+            role: role.label(),
+            school,
+            password: generate.then_some(password),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    _csrf: String,
+}
+
+/// The account an action names, or 404.
+async fn target(state: &AppState, id: i32) -> Result<account::Model, ConsoleError> {
+    accounts::find(&state.db, id)
+        .await?
+        .ok_or(ConsoleError::NotFound)
+}
+
+/// Refuses an action on the admin's own account, saying what to do instead.
+async fn refuse_on_self(
+    state: &AppState,
+    staff: &Staff,
+    message: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    render_accounts(
+        state,
+        staff,
+        StatusCode::CONFLICT,
+        FormValues::default(),
+        None,
+        None,
+        Some(message.to_owned()),
+    )
+    .await
+}
+
+async fn set_disabled(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: i32,
+    form: CsrfForm,
+    disabled: bool,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    staff.check_csrf(&form._csrf)?;
+    let account = target(&state, id).await?;
+    if disabled && account.id == staff.account.id {
+        return refuse_on_self(
+            &state,
+            &staff,
+            "不能停用自己的账号。如确需停用，请由另一位管理员操作。",
+        )
+        .await;
+    }
+    let account = accounts::set_disabled(&state.db, account, disabled)
+        .await
+        .map_err(ConsoleError::internal)?;
+    let (action, done) = if disabled {
+        ("account_disable", "disabled")
+    } else {
+        ("account_enable", "enabled")
+    };
+    audit::record(
+        &state.db,
+        Some(&staff.account),
+        "",
+        action,
+        account.email.clone(),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "/console/accounts?done={done}&account={}",
+        account.id
+    )))
+}
+
+pub async fn disable_account(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    set_disabled(state, staff, id.into_inner(), form.into_inner(), true).await
+}
+
+pub async fn enable_account(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    set_disabled(state, staff, id.into_inner(), form.into_inner(), false).await
+}
+
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    staff.check_csrf(&form._csrf)?;
+    let account = target(&state, id.into_inner()).await?;
+    if account.id == staff.account.id {
+        // Resetting would end this very session; the password page keeps it.
+        return refuse_on_self(
+            &state,
+            &staff,
+            "不能在这里重置自己的密码，请在“修改密码”页面修改。",
+        )
+        .await;
+    }
+    let password = accounts::generate_password();
+    // `set_password` bumps the session version, which ends the account's sessions everywhere.
+    let account = accounts::set_password(&state.db, account, &password)
+        .await
+        .map_err(ConsoleError::internal)?;
+    audit::record(
+        &state.db,
+        Some(&staff.account),
+        "",
+        "account_reset_password",
+        account.email.clone(),
+    )
+    .await?;
+    let role = accounts::role_of(&account);
+    let school = school_name(&state, account.school_id).await?;
+    staff.render(
+        &state,
+        "console/accounts/done",
+        "密码已重置",
+        "accounts",
+        AccountDoneView {
+            heading: "密码已重置",
+            email: account.email,
+            name: account.display_name,
+            role: role.label(),
+            school,
+            password: Some(password),
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------- audit log
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Serialize)]
+struct EventRow {
+    at: String,
+    actor: String,
+    action: String,
+    label: Option<&'static str>,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct AuditView {
+    events: Vec<EventRow>,
+    actions: Vec<Choice>,
+    actor: String,
+    filtered: bool,
+    total: u64,
+    page: u64,
+    pages: u64,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// The audit page's address for `page` with the same filters.
+fn audit_url(action: &str, actor: &str, page: u64) -> String {
+    let mut parts = Vec::new();
+    if !action.is_empty() {
+        parts.push(format!("action={}", percent_encode(action)));
+    }
+    if !actor.is_empty() {
+        parts.push(format!("actor={}", percent_encode(actor)));
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() {
+        "/console/audit".to_owned()
+    } else {
+        format!("/console/audit?{}", parts.join("&"))
+    }
+}
+
+pub async fn audit_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    let action = query.action.trim().to_owned();
+    let actor = query.actor.trim().to_owned();
+    let filter = AuditFilter {
+        action: (!action.is_empty()).then(|| action.clone()),
+        actor: (!actor.is_empty()).then(|| actor.clone()),
+    };
+    // A page number that is not one shows the first page rather than an error.
+    let wanted = query.page.trim().parse::<u64>().unwrap_or(1).max(1);
+    let (mut events, mut total) = audit::search(
+        &state.db,
+        &filter,
+        (wanted - 1) * AUDIT_PAGE_SIZE,
+        AUDIT_PAGE_SIZE,
+    )
+    .await?;
+    let pages = total.div_ceil(AUDIT_PAGE_SIZE).max(1);
+    let page = wanted.min(pages);
+    if page != wanted {
+        (events, total) = audit::search(
+            &state.db,
+            &filter,
+            (page - 1) * AUDIT_PAGE_SIZE,
+            AUDIT_PAGE_SIZE,
+        )
+        .await?;
+    }
+    let mut actions = vec![Choice {
+        value: String::new(),
+        label: "全部操作".to_owned(),
+        selected: action.is_empty(),
+    }];
+    actions.extend(audit::ACTIONS.iter().map(|(code, label)| Choice {
+        value: (*code).to_owned(),
+        label: format!("{label}（{code}）"),
+        selected: *code == action,
+    }));
+    let events = events
+        .into_iter()
+        .map(|event| EventRow {
+            at: display_time_seconds(event.at),
+            label: audit::action_label(&event.action),
+            actor: event.actor,
+            action: event.action,
+            detail: event.detail,
+        })
+        .collect();
+    staff.render(
+        &state,
+        "console/audit",
+        "审计日志",
+        "audit",
+        AuditView {
+            events,
+            actions,
+            filtered: filter.action.is_some() || filter.actor.is_some(),
+            total,
+            page,
+            pages,
+            previous: (page > 1).then(|| audit_url(&action, &actor, page - 1)),
+            next: (page < pages).then(|| audit_url(&action, &actor, page + 1)),
+            actor,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_page_links_keep_the_filters() {
+        assert_eq!(audit_url("", "", 1), "/console/audit");
+        assert_eq!(
+            audit_url("sign_in", "li@edu.cn", 3),
+            "/console/audit?action=sign_in&actor=li%40edu.cn&page=3"
+        );
+        assert_eq!(audit_url("", "a&b", 2), "/console/audit?actor=a%26b&page=2");
+    }
+
+    #[test]
+    fn audit_times_are_china_time_to_the_second() {
+        let time = DateTime::parse_from_rfc3339("2026-11-30T16:05:09Z")
+            .map(|time| time.with_timezone(&Utc));
+        assert_eq!(
+            time.map(display_time_seconds).ok().as_deref(),
+            Some("2026-12-01 00:05:09")
+        );
+    }
+}

@@ -132,7 +132,9 @@ pub fn form_config() -> web::FormConfig {
                 | actix_web::error::UrlencodedError::UnknownLength => {
                     "提交的内容太长，没有保存。".to_owned()
                 }
-                _ => "提交的表单不完整或格式不对，没有保存。请返回、刷新页面后重新填写。".to_owned(),
+                _ => {
+                    "提交的表单不完整或格式不对，没有保存。请返回、刷新页面后重新填写。".to_owned()
+                }
             };
             tracing::info!(error = %error, "console form refused");
             ConsoleError::BadRequest(message).into()
