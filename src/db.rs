@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
@@ -80,4 +83,16 @@ fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
 /// Whether the database answers; used by `/healthz`.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// A transaction that takes the write lock at once (`BEGIN IMMEDIATE` on SQLite; PostgreSQL
+/// ignores the option). In a deferred SQLite transaction that reads before it writes, the write
+/// fails outright, without waiting, when the answer writer committed after the read; taking the
+/// lock first makes it wait its turn instead. Every transaction that changes data starts here.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

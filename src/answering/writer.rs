@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Value};
 use tokio::sync::{mpsc, oneshot};
 
 /// Rows per INSERT statement: SQLite allows 32,766 bound values; a response takes 8.
@@ -116,7 +116,7 @@ pub async fn commit(
     db: &DatabaseConnection,
     submissions: &[Submission],
 ) -> Result<Vec<Outcome>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut inserted: HashSet<String> = HashSet::new();
     for chunk in submissions.chunks(RESPONSES_PER_STATEMENT) {
         inserted.extend(insert_responses(&txn, chunk).await?);

@@ -1,6 +1,7 @@
 //! The audit log: sign-ins and their failures, account changes, imports, campaign changes and
-//! exclusions of answers — who, what, when. Written in the same transaction as the change where
-//! there is one; read by admins.
+//! (to come) exclusions of answers — who, what, when. School saves, imports and campaign changes
+//! write their row in the same transaction as the change; sign-ins and account changes are one
+//! statement each, followed by their row. Read by admins on `/console/audit`.
 
 use chrono::Utc;
 use entity::{account, audit_event};

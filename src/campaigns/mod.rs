@@ -14,8 +14,7 @@ use entity::{campaign, campaign_link, school, survey_version};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 
 use crate::distribution;
@@ -235,17 +234,7 @@ pub async fn freeze_survey(
         .ok_or_else(|| DbErr::RecordNotFound(format!("survey version {digest}")))
 }
 
-/// A transaction that takes the write lock at once (`BEGIN IMMEDIATE` on SQLite; PostgreSQL
-/// ignores the option). Console changes read before they write; in a deferred SQLite
-/// transaction such a write fails outright, without waiting, when the answer writer committed
-/// after the read. Taking the lock first makes it wait its turn instead.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
-}
+pub use crate::db::begin_write;
 
 /// The answers hoped for from a school: every pupil's family or every pupil, every full-time
 /// teacher, or the school's one self-check.

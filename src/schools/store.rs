@@ -47,7 +47,7 @@ pub async fn import<C>(
 where
     C: TransactionTrait,
 {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // One read of the codes already known decides insert or update for every line.
     let existing: HashMap<String, i32> = school::Entity::find()
         .select_only()

@@ -100,6 +100,13 @@ impl AppState {
         Ok(Some(context))
     }
 
+    /// Drops every cached link, after a campaign's state or dates changed.
+    pub fn forget_links(&self) {
+        if let Ok(mut cache) = self.links.write() {
+            cache.clear();
+        }
+    }
+
     /// The blank questions of a version's form, rendered on first use.
     pub fn blank_form(
         &self,

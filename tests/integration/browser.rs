@@ -278,3 +278,104 @@ async fn a_parent_answers_the_form_on_a_small_phone_in_wechat_without_scrolling_
     );
     driver.quit().await;
 }
+
+/// The whole story in a real browser: a supervisor signs in, uploads the county's
+/// schools, starts a campaign and opens its posters; a parent scans one (opens its address on a
+/// phone), answers and is thanked; the campaign page then counts the answer.
+#[actix_web::test]
+async fn a_supervisor_starts_a_campaign_from_the_console_and_a_parent_answers_its_poster() {
+    const TEST: &str = "end-to-end";
+    if !available(TEST) {
+        return;
+    }
+    let app = spawn_app().await;
+    app.account("li@county.edu.cn", Role::Supervisor, None)
+        .await;
+    let desk = WebDriver::start(TEST, Screen::LAPTOP).await;
+
+    desk.goto(&format!("{}/console", app.address)).await;
+    desk.send_keys(&desk.wait_for("#email").await, "li@county.edu.cn")
+        .await;
+    desk.send_keys(&desk.find("#password").await, PASSWORD)
+        .await;
+    desk.click(&desk.find("form button[type=submit]").await)
+        .await;
+    desk.wait_for_text("督评工作台").await;
+
+    // Upload the county's school list from a file, as exported from Excel.
+    desk.goto(&format!("{}/console/schools/import", app.address))
+        .await;
+    let file = crate::helpers::repo_path("tests/fixtures/schools/county.csv");
+    desk.send_keys(&desk.wait_for("#file").await, &file.display().to_string())
+        .await;
+    desk.screenshot("1-upload").await;
+    desk.click(&desk.find("main form button[type=submit]").await)
+        .await;
+    desk.wait_for_text("新增 30 所").await;
+    desk.screenshot("2-imported").await;
+
+    // Start a parents' campaign for every school.
+    desk.goto(&format!("{}/console/campaigns/new", app.address))
+        .await;
+    desk.click(
+        &desk
+            .wait_for("input[name=\"survey\"][value=\"parents\"]")
+            .await,
+    )
+    .await;
+    desk.send_keys(&desk.find("#name").await, "2026 秋季家长满意度测评")
+        .await;
+    desk.click(&desk.find("input[name=\"schools\"][value=\"all\"]").await)
+        .await;
+    desk.screenshot("3-new-campaign").await;
+    desk.click(&desk.find("main form button[type=submit]").await)
+        .await;
+    desk.wait_for_text("2026 秋季家长满意度测评").await;
+    let campaign_page = desk.current_url().await;
+    assert!(
+        campaign_page.contains("/console/campaigns/"),
+        "{campaign_page}"
+    );
+    desk.screenshot("4-campaign").await;
+
+    // Every school's poster, ready to print, each with its QR code and written address.
+    desk.goto(&format!("{campaign_page}/posters")).await;
+    desk.wait_for("p.url").await;
+    let addresses = desk.find_all("p.url").await;
+    assert_eq!(addresses.len(), 30, "one poster per school");
+    assert_eq!(
+        desk.find_all("svg").await.len(),
+        30,
+        "one QR code per poster"
+    );
+    let address = desk.text(&addresses[0]).await;
+    assert!(
+        address.starts_with(&format!("{}/s/", app.base_url)),
+        "{address}"
+    );
+    desk.screenshot("5-posters").await;
+
+    // A parent opens that address on a phone and answers.
+    let phone = WebDriver::start(&format!("{TEST}-phone"), Screen::SMALL_PHONE).await;
+    phone.goto(&address).await;
+    phone.wait_for("form button[type=submit]").await;
+    phone.screenshot("1-form").await;
+    let survey: Survey = catalog_survey("parents");
+    let questions: Vec<&Question> = survey.questions().collect();
+    answer_visible_questions(&phone, &questions).await;
+    phone
+        .click(&phone.find("form button[type=submit]").await)
+        .await;
+    phone.wait_for_text("提交成功").await;
+    phone.screenshot("2-thanks").await;
+    phone.quit().await;
+
+    // Back at the desk, the campaign counts it.
+    desk.goto(&campaign_page).await;
+    desk.wait_for("table").await;
+    assert_eq!(app.responses().await, 1);
+    let page = desk.page_source().await;
+    assert!(page.contains("进行中"), "the campaign is open");
+    desk.screenshot("6-campaign-after").await;
+    desk.quit().await;
+}

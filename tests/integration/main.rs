@@ -6,6 +6,7 @@ mod cli;
 mod console_admin;
 mod console_auth;
 mod console_campaigns;
+mod console_routes;
 mod console_schools;
 mod durability;
 mod helpers;

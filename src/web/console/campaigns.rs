@@ -846,6 +846,8 @@ async fn set_status(
         .await?;
     }
     txn.commit().await?;
+    // Phones of this process see the new state at once (others within the cache's 5 s).
+    state.forget_links();
     Ok(see_other(&format!("/console/campaigns/{}", campaign.id)))
 }
 
@@ -1004,6 +1006,8 @@ async fn edit(
     )
     .await?;
     txn.commit().await?;
+    // Phones of this process see the new state at once (others within the cache's 5 s).
+    state.forget_links();
     Ok(see_other(&format!("/console/campaigns/{}", after.id)))
 }
 

@@ -11,16 +11,13 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use entity::school;
 use futures_util::StreamExt;
-use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
-};
 use serde::{Deserialize, Serialize};
 
 use super::{ConsoleError, Staff, percent_encode};
 use crate::accounts::Role;
 use crate::audit;
 use crate::campaigns::china_offset;
+use crate::db::begin_write;
 use crate::schools::{
     self, FieldError, ImportError, NewSchool, SaveError, SchoolField, SchoolFields, SchoolKind,
     SchoolQuery,
@@ -46,17 +43,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/console/schools/import", web::post().to(import_upload))
         .route("/console/schools/{id}/edit", web::get().to(edit_form))
         .route("/console/schools/{id}/edit", web::post().to(update));
-}
-
-/// A transaction that takes SQLite's write lock at once. A deferred one that reads first (the
-/// code check, the import's list of known codes) fails outright, without waiting, when the answer
-/// writer commits in between; taking the lock first makes it wait its turn instead.
-async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
 }
 
 // ---------------------------------------------------------------------------------------------
