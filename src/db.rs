@@ -5,7 +5,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use migration::{Migrator, MigratorTrait};
+use migration::{Alias, Migrator, MigratorTrait, Order, Query, SchemaManager};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqliteTransactionMode,
@@ -25,6 +25,12 @@ pub enum DbSetupError {
     Connect(#[source] DbErr),
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[source] DbErr),
+    #[error(
+        "the database was migrated by a newer dupin (unknown {} {}); run that version or restore a backup",
+        if .0.len() == 1 { "migration" } else { "migrations" },
+        .0.join(", ")
+    )]
+    NewerDatabase(Vec<String>),
 }
 
 /// Connects and migrates.
@@ -55,10 +61,46 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
     let db = Database::connect(options)
         .await
         .map_err(DbSetupError::Connect)?;
+    refuse_a_newer_database(&db).await?;
     Migrator::up(&db, None)
         .await
         .map_err(DbSetupError::Migrate)?;
     Ok(db)
+}
+
+/// Stops before migrating a database that a newer dupin has migrated further than this binary
+/// knows: its tables may hold data this version would misread or overwrite. (sea-orm would refuse
+/// too, but in words that do not say what to do.)
+async fn refuse_a_newer_database(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    let table = Migrator::migration_table_name().to_string();
+    let recorded = SchemaManager::new(db)
+        .has_table(&table)
+        .await
+        .map_err(DbSetupError::Connect)?;
+    if !recorded {
+        return Ok(());
+    }
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
+    let select = Query::select()
+        .column(Alias::new("version"))
+        .from(Alias::new(table))
+        .order_by(Alias::new("version"), Order::Asc)
+        .to_owned();
+    let mut unknown = Vec::new();
+    for row in db.query_all(&select).await.map_err(DbSetupError::Connect)? {
+        let version: String = row.try_get_by_index(0).map_err(DbSetupError::Connect)?;
+        if !known.contains(&version) {
+            unknown.push(version);
+        }
+    }
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(DbSetupError::NewerDatabase(unknown))
+    }
 }
 
 fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {

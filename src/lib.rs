@@ -13,6 +13,8 @@ pub mod campaigns;
 pub mod db;
 pub mod distribution;
 pub mod export;
+pub mod ops;
+pub mod rating;
 pub mod schools;
 pub mod startup;
 pub mod survey;

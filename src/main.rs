@@ -1,11 +1,13 @@
 //! The `dupin` command: serve (the default), check the plan, import schools, create campaigns and
-//! print their links, and benchmark. Configuration comes from flags or the environment.
+//! print their links, benchmark, back up, and move the data to another database. Configuration
+//! comes from flags or the environment.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use dupin::campaigns::{self, NewCampaign, SchoolSelection};
+use dupin::ops::{backup, migrate_data};
 use dupin::startup::{Application, Settings};
 use dupin::{accounts, audit, bench, db, distribution, schools, survey};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -52,6 +54,9 @@ struct Common {
     /// Default: a random key kept in the database.
     #[arg(long, env = "DUPIN_SESSION_KEY", global = true, hide_env_values = true)]
     session_key: Option<String>,
+    /// How log lines on stderr look: text for people, json (one object per line) for collectors.
+    #[arg(long, env = "DUPIN_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    log_format: String,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +76,21 @@ enum Command {
     /// Console accounts, for scripts and for the first admin.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Copy a SQLite database to a new file while dupin keeps serving (for PostgreSQL: pg_dump).
+    Backup {
+        /// The new file; it must not exist yet. Its folder is created.
+        path: PathBuf,
+    },
+    /// Copy every row from one database into a new, empty one (SQLite to PostgreSQL, usually).
+    /// Stop dupin first.
+    MigrateData {
+        /// The database to read: sqlite://PATH or postgres://…
+        #[arg(long)]
+        from: String,
+        /// The database to fill: migrated here, and refused unless empty.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,7 +142,7 @@ enum CampaignCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(&cli.common.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -140,13 +160,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DUPIN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        // One JSON object per line, the event's fields at the top level beside timestamp, level
+        // and target: what journald, Loki or Elasticsearch read without a parser of their own.
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -160,6 +191,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Admin(command) => admin_command(&common, command).await,
+        Command::Backup { path } => backup_command(&common, &path).await,
+        Command::MigrateData { from, to } => migrate_data_command(&from, &to).await,
     }
 }
 
@@ -171,6 +204,7 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
         base_url: common.base_url,
         workers: common.workers,
         session_key: common.session_key.clone(),
+        request_timeout: dupin::startup::DEFAULT_REQUEST_TIMEOUT,
     };
     let app = match Application::build(settings).await {
         Ok(app) => app,
@@ -212,27 +246,45 @@ fn print_lines(lines: impl Iterator<Item = String>) {
 }
 
 fn check(common: &Common) -> ExitCode {
-    match survey::load_dir(&common.surveys) {
-        Ok(catalog) => {
-            for entry in catalog.entries() {
-                println!(
-                    "ok  {}  {} ({}, {} questions) — {}",
-                    entry.file.display(),
-                    entry.survey.id,
-                    entry.survey.audience.label(),
-                    entry.survey.question_count(),
-                    entry.survey.title
-                );
-            }
-            println!("{} surveys, no errors.", catalog.len());
-            ExitCode::SUCCESS
-        }
-        Err(errors) => {
-            eprintln!("{errors}");
-            eprintln!("{} errors found.", errors.0.len());
-            ExitCode::FAILURE
-        }
+    let refuse = |errors: survey::PlanErrors| {
+        eprintln!("{errors}");
+        eprintln!("{} errors found.", errors.0.len());
+        ExitCode::FAILURE
+    };
+    let catalog = match survey::load_dir(&common.surveys) {
+        Ok(catalog) => catalog,
+        Err(errors) => return refuse(errors),
+    };
+    for entry in catalog.entries() {
+        println!(
+            "ok  {}  {} ({}, {} questions) — {}",
+            entry.file.display(),
+            entry.survey.id,
+            entry.survey.audience.label(),
+            entry.survey.question_count(),
+            entry.survey.title
+        );
     }
+    // The indicators and the rating refer to the surveys' questions: checked once those are.
+    let plan = match dupin::rating::load_plan(&common.surveys, &catalog) {
+        Ok(plan) => plan,
+        Err(errors) => return refuse(errors),
+    };
+    println!(
+        "ok  {}  {} indicators",
+        common
+            .surveys
+            .join(dupin::rating::INDICATORS_FILE)
+            .display(),
+        plan.indicators.len()
+    );
+    println!(
+        "ok  {}  {} grade bands",
+        common.surveys.join(dupin::rating::RATING_FILE).display(),
+        plan.rules.bands.len()
+    );
+    println!("{} surveys, no errors.", catalog.len());
+    ExitCode::SUCCESS
 }
 
 async fn schools_command(common: &Common, command: SchoolsCommand) -> anyhow::Result<ExitCode> {
@@ -478,6 +530,136 @@ async fn admin_command(common: &Common, command: AdminCommand) -> anyhow::Result
                 Err(error) => return Err(error.into()),
             };
             eprintln!("error: {message}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn backup_command(common: &Common, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let url = common.database_url.as_str();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // Nothing is touched: PostgreSQL's own tool makes a consistent dump of a live database.
+        eprintln!(
+            "error: dupin backup copies SQLite databases only; this installation runs on PostgreSQL."
+        );
+        match backup::pg_dump_command(url, path) {
+            Ok(command) => {
+                eprintln!("Back it up with pg_dump, which copies a running database consistently:");
+                eprintln!("  {command}");
+                eprintln!(
+                    "(the password goes in PGPASSWORD or ~/.pgpass; restore with pg_restore --dbname=…)"
+                );
+            }
+            Err(message) => eprintln!("Back it up with pg_dump ({message})."),
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let db = db::connect(url).await?;
+    match backup::backup_sqlite(&db, path).await {
+        Ok(report) => {
+            println!(
+                "Backed up to {}: {} in {:.2} s.",
+                report.path.display(),
+                size_text(report.bytes),
+                report.took.as_secs_f64()
+            );
+            println!(
+                "It is a complete database: DATABASE_URL=sqlite://{} dupin opens it.",
+                report.path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `bytes` for a person: `812 KB`, `23.4 MB`.
+fn size_text(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{} KB", bytes.div_ceil(1_000))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    }
+}
+
+async fn migrate_data_command(from: &str, to: &str) -> anyhow::Result<ExitCode> {
+    let (from_shown, to_shown) = (
+        migrate_data::without_password(from),
+        migrate_data::without_password(to),
+    );
+    if from.trim_end_matches('/') == to.trim_end_matches('/') {
+        eprintln!("error: {}", migrate_data::MigrateDataError::SameDatabase);
+        return Ok(ExitCode::FAILURE);
+    }
+    let source = db::connect(from)
+        .await
+        .map_err(|error| anyhow::anyhow!("--from {from_shown}: {error}"))?;
+    let target = db::connect(to)
+        .await
+        .map_err(|error| anyhow::anyhow!("--to {to_shown}: {error}"))?;
+    if let Err(error) = migrate_data::check_target(&target).await {
+        eprintln!("error: {error}");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("Copying {from_shown} → {to_shown}, in one transaction: all or nothing.");
+    let started = std::time::Instant::now();
+    // A bar only for tables worth watching; the others finish before it would draw.
+    let bar: std::sync::Mutex<Option<ProgressBar>> = std::sync::Mutex::new(None);
+    let progress = |event: migrate_data::Progress<'_>| {
+        let Ok(mut bar) = bar.lock() else { return };
+        match event {
+            migrate_data::Progress::Started { table, rows } => {
+                if rows > 10 * migrate_data::BATCH_ROWS as i64 {
+                    let new = ProgressBar::new(rows as u64);
+                    if let Ok(style) =
+                        ProgressStyle::with_template("  {msg:<16} {bar:30} {pos}/{len}")
+                    {
+                        new.set_style(style);
+                    }
+                    new.set_message(table);
+                    *bar = Some(new);
+                }
+            }
+            migrate_data::Progress::Batch { rows, .. } => {
+                if let Some(bar) = bar.as_ref() {
+                    bar.set_position(rows);
+                }
+            }
+            migrate_data::Progress::Finished(copied) => {
+                if let Some(bar) = bar.take() {
+                    bar.finish_and_clear();
+                }
+                println!(
+                    "  {:<16} {:>9} in the source, {:>9} in the target   {:.2} s",
+                    copied.table,
+                    copied.source_rows,
+                    copied.target_rows,
+                    copied.took.as_secs_f64()
+                );
+            }
+        }
+    };
+    match migrate_data::migrate_data(&source, &target, &progress).await {
+        Ok(copied) => {
+            let rows: i64 = copied.iter().map(|table| table.target_rows).sum();
+            println!(
+                "Done: {rows} rows in {} tables in {:.2} s; every table has as many rows in the target as in the source.",
+                copied.len(),
+                started.elapsed().as_secs_f64()
+            );
+            println!("Now start dupin with DATABASE_URL={to_shown}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            if let Ok(mut bar) = bar.lock()
+                && let Some(bar) = bar.take()
+            {
+                bar.finish_and_clear();
+            }
+            eprintln!("error: {error}");
             Ok(ExitCode::FAILURE)
         }
     }

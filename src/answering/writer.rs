@@ -129,6 +129,17 @@ pub async fn commit(
         .filter(|key| !inserted.contains(*key))
         .collect();
     let stored_before = existing_keys(&txn, &not_inserted).await?;
+    // What is left was refused for its browser — unless something else went wrong, which must
+    // fail loudly rather than pass for "already answered".
+    let refused_browsers: Vec<&str> = submissions
+        .iter()
+        .filter(|submission| {
+            let key = submission.idempotency_key.as_str();
+            !inserted.contains(key) && !stored_before.contains(key)
+        })
+        .filter_map(|submission| submission.browser_key.as_deref())
+        .collect();
+    let answered_browsers = existing_browsers(&txn, &refused_browsers).await?;
 
     let mut counted: HashSet<&str> = HashSet::new();
     let mut tallies: BTreeMap<(i32, i32, &str, &str), i64> = BTreeMap::new();
@@ -156,8 +167,16 @@ pub async fn commit(
             }
         } else if stored_before.contains(key) {
             outcomes.push(Outcome::AlreadyStored);
-        } else {
+        } else if submission.browser_key.as_ref().is_some_and(|browser| {
+            answered_browsers.contains(&(submission.campaign_id, browser.clone()))
+        }) {
             outcomes.push(Outcome::AlreadyAnswered);
+        } else {
+            return Err(DbErr::Custom(format!(
+                "an answer to campaign {} was not inserted, and neither its key nor its browser \
+                 explains why (a conflict on another unique column?)",
+                submission.campaign_id
+            )));
         }
     }
 
@@ -240,6 +259,28 @@ async fn existing_keys(
 
 /// (campaign, school, question key, option code) → how many answers to add.
 type TallyDelta<'a> = ((i32, i32, &'a str, &'a str), i64);
+
+/// The (campaign, browser key) pairs among `browsers` that already have an answer.
+async fn existing_browsers(
+    txn: &impl ConnectionTrait,
+    browsers: &[&str],
+) -> Result<HashSet<(i32, String)>, DbErr> {
+    let mut found = HashSet::new();
+    for chunk in browsers.chunks(RESPONSES_PER_STATEMENT) {
+        let select = Query::select()
+            .columns([Alias::new("campaign_id"), Alias::new("browser_key")])
+            .from(Alias::new("response"))
+            .and_where(Expr::col(Alias::new("browser_key")).is_in(chunk.iter().copied()))
+            .to_owned();
+        for row in txn.query_all(&select).await? {
+            found.insert((
+                row.try_get::<i32>("", "campaign_id")?,
+                row.try_get::<String>("", "browser_key")?,
+            ));
+        }
+    }
+    Ok(found)
+}
 
 async fn upsert_tallies(txn: &impl ConnectionTrait, chunk: &[TallyDelta<'_>]) -> Result<(), DbErr> {
     let mut insert = Query::insert();

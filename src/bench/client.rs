@@ -139,12 +139,22 @@ fn encode(fields: &[(String, String)]) -> String {
     out
 }
 
-/// One phone: open the form, answer at random, submit; succeed on the redirect to thanks.
+/// Random complete answers, already form-encoded: made once before the run so that the load
+/// generator, which shares the server's cores, spends them on HTTP rather than on dice.
+pub fn answer_pool(survey: &Survey, size: usize) -> Vec<String> {
+    let mut rng = rand::rng();
+    (0..size)
+        .map(|_| encode(&super::random_answers(survey, &mut rng)))
+        .collect()
+}
+
+/// One phone: open the form, answer (one of the pool's answers), submit; succeed on the
+/// redirect to thanks.
 pub async fn submit_once(
     connection: &mut Option<Connection>,
     port: u16,
     token: &str,
-    survey: &Survey,
+    answers: &str,
     gzip: bool,
 ) -> anyhow::Result<()> {
     if connection.is_none() {
@@ -169,9 +179,10 @@ pub async fn submit_once(
     let key = hidden(&page, "_key").context("the form has no _key")?;
     let served = hidden(&page, "_t").context("the form has no _t")?;
     let cookie = form.set_cookie.context("the form set no cookie")?;
-    let mut fields = vec![("_key".to_owned(), key), ("_t".to_owned(), served)];
-    fields.extend(super::random_answers(survey, &mut rand::rng()));
-    let body = encode(&fields);
+    let body = format!(
+        "{}&{answers}",
+        encode(&[("_key".to_owned(), key), ("_t".to_owned(), served)])
+    );
     let head = format!(
         "POST /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}User-Agent: dupin-bench\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
         body.len()

@@ -428,15 +428,15 @@ async fn drive(
     let stopping = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(Counters::default());
     let tokens = Arc::new(tokens.to_vec());
-    let survey = Arc::new(survey.clone());
+    let answers = Arc::new(client::answer_pool(survey, 256));
     let mut workers = Vec::new();
     for _ in 0..args.concurrency {
-        let (measuring, stopping, counters, tokens, survey) = (
+        let (measuring, stopping, counters, tokens, answers) = (
             measuring.clone(),
             stopping.clone(),
             counters.clone(),
             tokens.clone(),
-            survey.clone(),
+            answers.clone(),
         );
         let (port, gzip) = (server.port, args.gzip);
         workers.push(tokio::spawn(async move {
@@ -444,13 +444,16 @@ async fn drive(
             let mut measured = 0u64;
             let mut connection: Option<Connection> = None;
             while !stopping.load(Ordering::Relaxed) {
-                let token = {
+                let (token, answer) = {
                     let mut rng = rand::rng();
-                    tokens[rng.random_range(0..tokens.len())].clone()
+                    (
+                        tokens[rng.random_range(0..tokens.len())].clone(),
+                        answers[rng.random_range(0..answers.len())].clone(),
+                    )
                 };
                 let started = Instant::now();
                 let result =
-                    client::submit_once(&mut connection, port, &token, &survey, gzip).await;
+                    client::submit_once(&mut connection, port, &token, &answer, gzip).await;
                 let elapsed = started.elapsed();
                 match result {
                     Ok(()) => {

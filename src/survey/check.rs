@@ -22,6 +22,10 @@ pub enum Location {
     Scale(String),
     Section(String),
     Question(String),
+    /// An indicator of `indicators.toml`.
+    Indicator(String),
+    /// A top-level table or field of a plan file, such as `bands` in `rating.toml`.
+    Field(String),
 }
 
 /// One thing wrong with the plan's files.
@@ -41,12 +45,16 @@ impl fmt::Display for PlanError {
             Location::Scale(id) => write!(f, "{}: scale {}: {}", self.file, id, self.message),
             Location::Section(id) => write!(f, "{}: section {}: {}", self.file, id, self.message),
             Location::Question(id) => write!(f, "{}: question {}: {}", self.file, id, self.message),
+            Location::Indicator(id) => {
+                write!(f, "{}: indicator {}: {}", self.file, id, self.message)
+            }
+            Location::Field(name) => write!(f, "{}: {}: {}", self.file, name, self.message),
         }
     }
 }
 
 /// Collects errors for one file.
-pub(super) struct Report<'a> {
+pub(crate) struct Report<'a> {
     file: &'a str,
     pub errors: Vec<PlanError>,
 }
@@ -69,7 +77,7 @@ impl<'a> Report<'a> {
 }
 
 /// Ids of surveys, sections, questions and matrix rows: they become URL and form-field names.
-pub(super) fn is_slug(text: &str) -> bool {
+pub(crate) fn is_slug(text: &str) -> bool {
     let mut chars = text.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use check::{Location, PlanError};
+pub(crate) use check::{Report, is_slug};
 pub use model::{
     Area, Audience, ChoiceOption, MatrixRow, Question, QuestionKind, Scale, ScalePoint, Section,
     ShowIf, Survey,
@@ -206,7 +207,11 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, PlanErrors> {
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, report: &mut check::Report) -> Option<T> {
+/// Parses one plan file, reporting a syntax error or an unknown key with its line number.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    report: &mut check::Report,
+) -> Option<T> {
     match toml::from_str::<T>(text) {
         Ok(value) => Some(value),
         Err(error) => {

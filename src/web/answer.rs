@@ -238,6 +238,7 @@ pub async fn submit_form(
     let body = match body::read_limited(payload, declared).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => return Err(PageError::PayloadTooLarge),
+        Err(BodyError::TimedOut) => return Err(PageError::RequestTimeout),
         Err(BodyError::Unreadable) => return Err(PageError::BadRequest),
     };
     let Some(pairs) = body::parse_urlencoded(&body) else {

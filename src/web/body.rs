@@ -1,7 +1,11 @@
-//! Reading a form body: a size limit answered with 413 before the whole body is read, and a
-//! strict `application/x-www-form-urlencoded` decoder that refuses invalid UTF-8 instead of
-//! silently replacing it.
+//! Reading a form body: a size limit answered with 413 before the whole body is read, a body
+//! that did not arrive in time told apart (408), and a strict
+//! `application/x-www-form-urlencoded` decoder that refuses invalid UTF-8 instead of silently
+//! replacing it.
 
+use std::io;
+
+use actix_web::error::PayloadError;
 use actix_web::web;
 use futures_util::StreamExt;
 use percent_encoding::percent_decode;
@@ -13,7 +17,15 @@ const MAX_FIELDS: usize = 2000;
 
 pub enum BodyError {
     TooLarge,
+    /// The body had not fully arrived when its time was up.
+    TimedOut,
     Unreadable,
+}
+
+/// Whether reading stopped because the body's time was up (`startup` gives every body a
+/// deadline and ends it with this error kind).
+fn timed_out(error: &PayloadError) -> bool {
+    matches!(error, PayloadError::Io(error) if error.kind() == io::ErrorKind::TimedOut)
 }
 
 pub async fn read_limited(
@@ -25,7 +37,13 @@ pub async fn read_limited(
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(4096).min(MAX_FORM_BYTES));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        let chunk = chunk.map_err(|error| {
+            if timed_out(&error) {
+                BodyError::TimedOut
+            } else {
+                BodyError::Unreadable
+            }
+        })?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
             return Err(BodyError::TooLarge);
         }

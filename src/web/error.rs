@@ -14,6 +14,10 @@ pub enum PageError {
     PayloadTooLarge,
     #[error("the request could not be read")]
     BadRequest,
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
+    #[error("the request head is too large")]
+    HeadersTooLarge,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -42,6 +46,8 @@ impl ResponseError for PageError {
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             PageError::BadRequest => StatusCode::BAD_REQUEST,
+            PageError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            PageError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -62,6 +68,16 @@ impl ResponseError for PageError {
                 title: "无法识别的请求",
                 heading: "无法识别的请求",
                 message: "您的浏览器发送的内容无法识别，没有被保存。请重新打开链接后再填写。",
+            },
+            PageError::RequestTimeout => MessagePage {
+                title: "网络太慢，没有收到完整的内容",
+                heading: "网络太慢，没有收到完整的内容",
+                message: "您提交的内容没有在规定时间内完整送达，没有被保存。请到信号好一些的地方，返回上一页再提交一次。",
+            },
+            PageError::HeadersTooLarge => MessagePage {
+                title: "浏览器发送的信息太多",
+                heading: "浏览器发送的信息太多",
+                message: "您的浏览器随请求发送的信息（如 Cookie）太多，无法处理。请清除本网站的 Cookie 或换一个浏览器后重新打开链接。",
             },
             PageError::Internal(cause) => {
                 tracing::error!(cause = %cause, "request failed");

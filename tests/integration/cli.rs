@@ -21,7 +21,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// How long a server may take to refuse a broken plan.
 const REFUSAL_PATIENCE: Duration = Duration::from_secs(10);
 /// The variables `dupin` reads; none may leak in from the shell that runs the tests.
-const DUPIN_VARIABLES: [&str; 8] = [
+const DUPIN_VARIABLES: [&str; 9] = [
     "DATABASE_URL",
     "DUPIN_SESSION_KEY",
     "DUPIN_ADMIN_PASSWORD",
@@ -30,6 +30,7 @@ const DUPIN_VARIABLES: [&str; 8] = [
     "DUPIN_BIND",
     "DUPIN_WORKERS",
     "DUPIN_LOG",
+    "DUPIN_LOG_FORMAT",
 ];
 const PUBLIC_ADDRESS: &str = "https://dupin.example.cn";
 const CROCKFORD: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -37,9 +38,9 @@ const CROCKFORD: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// What one run of the command showed the person at the terminal.
 #[derive(Debug)]
 pub(crate) struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -48,7 +49,7 @@ impl Run {
         self
     }
 
-    fn failed(&self) -> &Self {
+    pub(crate) fn failed(&self) -> &Self {
         assert_eq!(
             self.code,
             Some(1),
@@ -61,7 +62,7 @@ impl Run {
         self.stdout.lines().collect()
     }
 
-    fn stderr_lines(&self) -> Vec<&str> {
+    pub(crate) fn stderr_lines(&self) -> Vec<&str> {
         self.stderr.lines().collect()
     }
 }
@@ -130,7 +131,7 @@ pub(crate) struct Terminal {
     cwd: PathBuf,
     pub(crate) database_url: String,
     surveys: PathBuf,
-    base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     bind: Option<String>,
 }
 
@@ -170,6 +171,25 @@ impl Terminal {
         run_within(&mut self.command(args), PATIENCE)
     }
 
+    /// Runs `args` on a thread of its own, so that an async test's runtime keeps serving its
+    /// phones meanwhile.
+    pub(crate) fn run_in_background(&self, args: &[&str]) -> std::thread::JoinHandle<Run> {
+        let mut command = self.command(args);
+        std::thread::spawn(move || run_within(&mut command, PATIENCE))
+    }
+
+    /// The folder the terminal runs in; the test's files live here.
+    pub(crate) fn folder(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `dupin` with `args` and these environment variables set as well.
+    pub(crate) fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        run_within(&mut command, PATIENCE)
+    }
+
     pub(crate) fn import_county_schools(&self) {
         let file = repo_path("tests/fixtures/schools/county.csv");
         self.run(&["schools", "import", path_text(&file)])
@@ -190,8 +210,14 @@ impl Terminal {
 
     /// Starts `dupin` with `args` and waits for it to say where it serves.
     pub(crate) fn start_server(&self, args: &[&str]) -> Server {
+        self.start_server_with_env(args, &[])
+    }
+
+    /// Starts `dupin` with `args` and these environment variables set as well.
+    pub(crate) fn start_server_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = KillOnDrop(
             self.command(args)
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -370,6 +396,8 @@ fn check_lists_every_survey_of_the_plan_and_exits_zero() {
         )
     })
     .collect();
+    expected.push("ok  surveys/indicators.toml  37 indicators".to_owned());
+    expected.push("ok  surveys/rating.toml  4 grade bands".to_owned());
     expected.push("4 surveys, no errors.".to_owned());
     assert_eq!(run.stdout_lines(), expected);
 }

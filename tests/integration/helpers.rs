@@ -32,6 +32,8 @@ pub struct TestApp {
 pub struct Options {
     pub surveys_dir: PathBuf,
     pub base_url: Option<String>,
+    /// How long a request's head, and then its body, may take to arrive.
+    pub request_timeout: Duration,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
         Options {
             surveys_dir: repo_path("surveys"),
             base_url: None,
+            request_timeout: dupin::startup::DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -52,7 +55,7 @@ pub async fn spawn_app() -> TestApp {
 pub const POSTGRES_ENV: &str = "DUPIN_TEST_POSTGRES";
 
 /// A fresh database for one test: a SQLite file in `dir`, or a new PostgreSQL database.
-async fn fresh_database(dir: &Path) -> (String, Option<PostgresDatabase>) {
+pub(crate) async fn fresh_database(dir: &Path) -> (String, Option<PostgresDatabase>) {
     match std::env::var(POSTGRES_ENV) {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("dupin_test_{}", dupin::answering::random_key());
@@ -105,6 +108,51 @@ impl Drop for PostgresDatabase {
     }
 }
 
+/// Where a test that needs PostgreSQL finds it when `DUPIN_TEST_POSTGRES` is not set.
+pub const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A new, empty PostgreSQL database (dropped when the returned guard is), on the server of
+/// `DUPIN_TEST_POSTGRES` or else the local one; `None` when no PostgreSQL answers there.
+pub async fn new_postgres_database() -> Option<(String, PostgresDatabase)> {
+    let admin_url = std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| LOCAL_POSTGRES.to_owned());
+    let mut options = sea_orm::ConnectOptions::new(admin_url.clone());
+    options
+        .connect_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(3))
+        .sqlx_logging(false);
+    let admin = sea_orm::Database::connect(options).await.ok()?;
+    let name = format!("dupin_test_{}", dupin::answering::random_key());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .ok()?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    Some((
+        format!("{base}/{name}"),
+        PostgresDatabase {
+            admin_url: admin_url.clone(),
+            name,
+        },
+    ))
+}
+
+/// A browser for the console of any running dupin, such as one started as a separate process.
+pub fn browser_at(address: &str) -> Browser {
+    Browser {
+        address: address.trim_end_matches('/').to_owned(),
+        cookies: Default::default(),
+        client: awc::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .disable_redirects()
+            .finish(),
+    }
+}
+
 pub fn is_postgres(app: &TestApp) -> bool {
     app.database_url.starts_with("postgres")
 }
@@ -119,6 +167,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         base_url: options.base_url,
         workers: Some(2),
         session_key: None,
+        request_timeout: options.request_timeout,
     };
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -1,0 +1,867 @@
+//! Turns the raw `indicators.toml` and `rating.toml` into the model, collecting every error
+//! instead of stopping at the first, each naming its file and the indicator or field it is about,
+//! and checking both against the surveys they refer to.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::indicators::{
+    Formula, Indicator, QuestionRef, SchoolCondition, SchoolTarget, Target, ZeroDenominator,
+};
+use super::raw::{RawCondition, RawIndicator, RawIndicatorsFile, RawRating, RawTarget};
+use super::rules::{Band, CountyWeighting, RatingRules, Source, WEIGHT_TOLERANCE};
+use crate::schools::SchoolKind;
+use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};
+
+/// Checks `indicators.toml` against the surveys. Returns the indicators that passed; callers
+/// must look at `report.errors` before using them.
+pub(super) fn check_indicators(
+    raw: &RawIndicatorsFile,
+    catalog: &Catalog,
+    report: &mut Report,
+) -> Vec<Indicator> {
+    let file_survey = school_survey(
+        &raw.survey,
+        catalog,
+        Location::Field("survey".to_owned()),
+        report,
+    );
+    let mut seen = HashSet::new();
+    let mut indicators = Vec::new();
+    for raw_indicator in &raw.indicators {
+        let errors_before = report.errors.len();
+        let survey = match &raw_indicator.survey {
+            Some(id) => school_survey(id, catalog, location(raw_indicator), report),
+            None => file_survey,
+        };
+        if !seen.insert(raw_indicator.id.as_str()) {
+            report.add(
+                location(raw_indicator),
+                "this indicator id appears twice in the file",
+            );
+        }
+        let indicator = check_indicator(raw_indicator, survey, report);
+        if report.errors.len() == errors_before
+            && let Some(indicator) = indicator
+        {
+            indicators.push(indicator);
+        }
+    }
+    indicators
+}
+
+fn location(raw: &RawIndicator) -> Location {
+    Location::Indicator(raw.id.clone())
+}
+
+/// The survey `id`, if it exists and is answered by the school.
+fn school_survey<'a>(
+    id: &str,
+    catalog: &'a Catalog,
+    location: Location,
+    report: &mut Report,
+) -> Option<&'a Survey> {
+    let Some(entry) = catalog.get(id) else {
+        report.add(
+            location,
+            format!(
+                "unknown survey \"{id}\" (known: {})",
+                catalog.ids().join(", ")
+            ),
+        );
+        return None;
+    };
+    if entry.survey.audience != Audience::School {
+        report.add(
+            location,
+            format!(
+                "survey {id} is answered by {}, not by the school: indicators read a school's \
+                 self-check (a survey with audience = \"school\")",
+                entry.survey.audience.label()
+            ),
+        );
+        return None;
+    }
+    Some(&entry.survey)
+}
+
+/// What an indicator needs of a question.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needed {
+    Number,
+    YesNo,
+    Single,
+}
+
+impl Needed {
+    fn name(self) -> &'static str {
+        match self {
+            Needed::Number => "number",
+            Needed::YesNo => "yes_no",
+            Needed::Single => "single",
+        }
+    }
+
+    fn fits(self, kind: &QuestionKind) -> bool {
+        matches!(
+            (self, kind),
+            (Needed::Number, QuestionKind::Number { .. })
+                | (Needed::YesNo, QuestionKind::YesNo { .. })
+                | (Needed::Single, QuestionKind::Single { .. })
+        )
+    }
+}
+
+fn question_ref(
+    raw: &RawIndicator,
+    survey: &Survey,
+    id: &str,
+    needed: Needed,
+    report: &mut Report,
+) -> Option<QuestionRef> {
+    let Some(question) = survey.question(id) else {
+        report.add(
+            location(raw),
+            format!("survey {} has no question {id}", survey.id),
+        );
+        return None;
+    };
+    if !needed.fits(&question.kind) {
+        report.add(
+            location(raw),
+            format!(
+                "question {id} is not a {} question of survey {} (it is a {} question)",
+                needed.name(),
+                survey.id,
+                question.kind.name()
+            ),
+        );
+        return None;
+    }
+    let (unit, options) = match &question.kind {
+        QuestionKind::Number { unit, .. } => (unit.clone(), Vec::new()),
+        QuestionKind::Single { options } => (None, options.clone()),
+        _ => (None, Vec::new()),
+    };
+    Some(QuestionRef {
+        id: question.id.clone(),
+        text: question.text.clone(),
+        unit,
+        show_if: question.show_if.clone(),
+        options,
+    })
+}
+
+fn check_indicator(
+    raw: &RawIndicator,
+    survey: Option<&Survey>,
+    report: &mut Report,
+) -> Option<Indicator> {
+    let here = || location(raw);
+    if !is_slug(&raw.id) {
+        report.add(
+            here(),
+            "the indicator id must be lower-case letters, digits or _, starting with a letter",
+        );
+    }
+    if raw.title.trim().is_empty() {
+        report.add(here(), "`title` is empty");
+    }
+    let area = match Area::parse(&raw.area) {
+        Some(Area::Overall) => {
+            report.add(
+                here(),
+                format!(
+                    "an indicator belongs to one of the seven areas of the plan, not overall: use \
+                     one of {}",
+                    plan_area_names()
+                ),
+            );
+            None
+        }
+        Some(area) => Some(area),
+        None => {
+            report.add(
+                here(),
+                format!(
+                    "unknown area \"{}\": use one of {}",
+                    raw.area,
+                    plan_area_names()
+                ),
+            );
+            None
+        }
+    };
+    let weight = raw.weight.unwrap_or(1.0);
+    if !(weight.is_finite() && weight > 0.0) {
+        report.add(
+            here(),
+            format!("`weight` ({weight}) must be a number above 0"),
+        );
+    }
+    let applies_to = raw
+        .applies_to
+        .as_ref()
+        .map(|condition| check_condition(raw, condition, "applies_to", report));
+
+    let formulas: Vec<&str> = [
+        ("ratio", raw.ratio.is_some()),
+        ("value", raw.value.is_some()),
+        ("yes", raw.yes.is_some()),
+        ("choice", raw.choice.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    match formulas.as_slice() {
+        [] => {
+            report.add(
+                here(),
+                "no formula: give one of `ratio`, `value`, `yes` or `choice`",
+            );
+            return None;
+        }
+        [_] => {}
+        several => {
+            report.add(
+                here(),
+                format!("give only one formula: found `{}`", several.join("` and `")),
+            );
+            return None;
+        }
+    }
+    if raw.not_applicable.is_some() && raw.choice.is_none() {
+        report.add(here(), "`not_applicable` belongs to a `choice` indicator");
+    }
+    // Without the survey the questions cannot be checked; its error is already reported.
+    let survey = survey?;
+
+    let formula = if let Some(ratio) = &raw.ratio {
+        let numerator = question_ref(raw, survey, &ratio.numerator, Needed::Number, report);
+        let denominator = question_ref(raw, survey, &ratio.denominator, Needed::Number, report);
+        if ratio.numerator == ratio.denominator {
+            report.add(
+                here(),
+                "the ratio's numerator and denominator are the same question",
+            );
+        }
+        let zero_denominator = match ratio.zero_denominator.as_deref() {
+            None | Some("not_applicable") => ZeroDenominator::NotApplicable,
+            Some("met") => ZeroDenominator::Met,
+            Some("not_met") => ZeroDenominator::NotMet,
+            Some(other) => {
+                report.add(
+                    here(),
+                    format!(
+                        "unknown `zero_denominator` \"{other}\": use not_applicable, met or not_met"
+                    ),
+                );
+                ZeroDenominator::NotApplicable
+            }
+        };
+        Formula::Ratio {
+            numerator: numerator?,
+            denominator: denominator?,
+            share: ratio.share.unwrap_or(true),
+            zero_denominator,
+        }
+    } else if let Some(id) = &raw.value {
+        Formula::Value {
+            question: question_ref(raw, survey, id, Needed::Number, report)?,
+        }
+    } else if let Some(id) = &raw.yes {
+        Formula::Yes {
+            question: question_ref(raw, survey, id, Needed::YesNo, report)?,
+        }
+    } else {
+        let id = raw.choice.as_deref().unwrap_or_default();
+        let question = question_ref(raw, survey, id, Needed::Single, report)?;
+        let not_applicable = raw.not_applicable.clone().unwrap_or_default();
+        for code in &not_applicable {
+            check_code(raw, &question, code, "not_applicable", report);
+        }
+        Formula::Choice {
+            question,
+            not_applicable,
+        }
+    };
+
+    let target = check_target(raw, survey, &formula, &raw.target(), "", report);
+    let mut targets_by_school = Vec::new();
+    if matches!(formula, Formula::Yes { .. }) && !raw.thresholds.is_empty() {
+        report.add(here(), "a `yes` indicator takes no `thresholds`");
+    }
+    for (n, threshold) in raw.thresholds.iter().enumerate() {
+        let label = format!("threshold {}", n + 1);
+        let when = check_condition(raw, &threshold.when, &format!("{label}: `when`"), report);
+        let target = check_target(
+            raw,
+            survey,
+            &formula,
+            &threshold.target(),
+            &format!("{label}: "),
+            report,
+        );
+        if let Some(target) = target {
+            targets_by_school.push(SchoolTarget { when, target });
+        }
+    }
+
+    Some(Indicator {
+        id: raw.id.clone(),
+        title: raw.title.trim().to_owned(),
+        area: area?,
+        survey: survey.id.clone(),
+        basis: raw
+            .basis
+            .as_deref()
+            .map(str::trim)
+            .filter(|basis| !basis.is_empty())
+            .map(str::to_owned),
+        weight,
+        formula,
+        applies_to,
+        target: target?,
+        targets_by_school,
+    })
+}
+
+fn plan_area_names() -> String {
+    Area::plan_areas()
+        .map(Area::slug)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_condition(
+    raw: &RawIndicator,
+    condition: &RawCondition,
+    field: &str,
+    report: &mut Report,
+) -> SchoolCondition {
+    if condition.central.is_none() && condition.key_village.is_none() && condition.kind.is_none() {
+        report.add(
+            location(raw),
+            format!("{field} is empty: give `central`, `key_village` or `kind`"),
+        );
+    }
+    let kinds = condition.kind.as_ref().map(|names| {
+        if names.is_empty() {
+            report.add(
+                location(raw),
+                format!("{field}: `kind` lists no kind of school"),
+            );
+        }
+        names
+            .iter()
+            .filter_map(|name| {
+                let kind = SchoolKind::parse(name);
+                if kind.is_none() {
+                    report.add(
+                        location(raw),
+                        format!(
+                            "{field}: unknown kind of school \"{name}\": use one of {}",
+                            SchoolKind::all_labels()
+                        ),
+                    );
+                }
+                kind
+            })
+            .collect()
+    });
+    SchoolCondition {
+        central: condition.central,
+        key_village: condition.key_village,
+        kinds,
+    }
+}
+
+fn check_code(
+    raw: &RawIndicator,
+    question: &QuestionRef,
+    code: &str,
+    field: &str,
+    report: &mut Report,
+) {
+    if !question.options.iter().any(|option| option.code == code) {
+        let codes: Vec<&str> = question
+            .options
+            .iter()
+            .map(|option| option.code.as_str())
+            .collect();
+        report.add(
+            location(raw),
+            format!(
+                "`{field}`: question {} has no option \"{code}\" (it has {})",
+                question.id,
+                codes.join(", ")
+            ),
+        );
+    }
+}
+
+/// One target: the indicator's own (`prefix` empty) or a threshold's.
+fn check_target(
+    raw: &RawIndicator,
+    survey: &Survey,
+    formula: &Formula,
+    target: &RawTarget,
+    prefix: &str,
+    report: &mut Report,
+) -> Option<Target> {
+    let here = || location(raw);
+    let numeric_given =
+        target.at_least.is_some() || target.at_most.is_some() || target.equals.is_some();
+    match formula {
+        Formula::Yes { .. } => {
+            if numeric_given || target.accepted.is_some() {
+                report.add(
+                    here(),
+                    format!(
+                        "{prefix}a `yes` indicator is met by the answer yes: it takes no \
+                         `at_least`, `at_most`, `equals` or `accepted`"
+                    ),
+                );
+                return None;
+            }
+            Some(Target::Yes)
+        }
+        Formula::Choice {
+            question,
+            not_applicable,
+        } => {
+            if numeric_given {
+                report.add(
+                    here(),
+                    format!(
+                        "{prefix}a `choice` indicator takes `accepted`, not `at_least`, `at_most` \
+                         or `equals`"
+                    ),
+                );
+                return None;
+            }
+            let Some(accepted) = &target.accepted else {
+                report.add(
+                    here(),
+                    format!(
+                        "{prefix}`accepted` is missing: list the codes that meet the indicator"
+                    ),
+                );
+                return None;
+            };
+            if accepted.is_empty() {
+                report.add(here(), format!("{prefix}`accepted` lists no code"));
+                return None;
+            }
+            let errors_before = report.errors.len();
+            for code in accepted {
+                check_code(raw, question, code, &format!("{prefix}accepted"), report);
+                if not_applicable.contains(code) {
+                    report.add(
+                        here(),
+                        format!("{prefix}code \"{code}\" is both accepted and not_applicable"),
+                    );
+                }
+            }
+            (report.errors.len() == errors_before).then(|| Target::OneOf {
+                codes: accepted.clone(),
+            })
+        }
+        Formula::Ratio { .. } | Formula::Value { .. } => {
+            if target.accepted.is_some() {
+                report.add(
+                    here(),
+                    format!("{prefix}`accepted` belongs to a `choice` indicator"),
+                );
+                return None;
+            }
+            let target = match (target.at_least, target.at_most, target.equals) {
+                (None, None, None) => {
+                    report.add(
+                        here(),
+                        format!("{prefix}no target: give `at_least`, `at_most` or `equals`"),
+                    );
+                    return None;
+                }
+                (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+                    report.add(
+                        here(),
+                        format!("{prefix}`equals` cannot be combined with `at_least` or `at_most`"),
+                    );
+                    return None;
+                }
+                (None, None, Some(value)) => Target::Equals { value },
+                (Some(value), None, None) => Target::AtLeast { value },
+                (None, Some(value), None) => Target::AtMost { value },
+                (Some(low), Some(high), _) => {
+                    if low > high {
+                        report.add(
+                            here(),
+                            format!(
+                                "{prefix}`at_least` ({low}) is above `at_most` ({high}): no value \
+                                 could meet the indicator"
+                            ),
+                        );
+                        return None;
+                    }
+                    Target::Between { low, high }
+                }
+            };
+            let errors_before = report.errors.len();
+            let values: Vec<(&str, f64)> = match &target {
+                Target::AtLeast { value } => vec![("at_least", *value)],
+                Target::AtMost { value } => vec![("at_most", *value)],
+                Target::Equals { value } => vec![("equals", *value)],
+                Target::Between { low, high } => vec![("at_least", *low), ("at_most", *high)],
+                Target::Yes | Target::OneOf { .. } => Vec::new(),
+            };
+            for (field, value) in values {
+                check_threshold_range(raw, survey, formula, field, value, prefix, report);
+            }
+            (report.errors.len() == errors_before).then_some(target)
+        }
+    }
+}
+
+fn check_threshold_range(
+    raw: &RawIndicator,
+    survey: &Survey,
+    formula: &Formula,
+    field: &str,
+    value: f64,
+    prefix: &str,
+    report: &mut Report,
+) {
+    let here = || location(raw);
+    if !value.is_finite() {
+        report.add(here(), format!("{prefix}`{field}` is not a number"));
+        return;
+    }
+    match formula {
+        Formula::Ratio { share: true, .. } if !(0.0..=1.0).contains(&value) => {
+            report.add(
+                here(),
+                format!(
+                    "{prefix}`{field}` ({value}) is outside 0–1: a share is written as a fraction, \
+                     0.75 for 75% (or say `share = false` for a ratio that may pass 1)"
+                ),
+            );
+        }
+        Formula::Ratio { share: false, .. } if value < 0.0 => {
+            report.add(
+                here(),
+                format!("{prefix}`{field}` ({value}) is negative, but a ratio of counts never is"),
+            );
+        }
+        Formula::Value { question } => {
+            let Some(QuestionKind::Number {
+                decimal, min, max, ..
+            }) = survey.question(&question.id).map(|question| &question.kind)
+            else {
+                return;
+            };
+            let below = min.is_some_and(|min| value < min);
+            let above = max.is_some_and(|max| value > max);
+            if below || above {
+                let bound = |bound: &Option<f64>| bound.map_or(String::new(), |b| b.to_string());
+                report.add(
+                    here(),
+                    format!(
+                        "{prefix}`{field}` ({value}) is outside the answers question {} can take \
+                         ({}–{})",
+                        question.id,
+                        bound(min),
+                        bound(max)
+                    ),
+                );
+            }
+            if field == "equals" && !decimal && value.fract() != 0.0 {
+                report.add(
+                    here(),
+                    format!(
+                        "{prefix}`equals` ({value}) is not a whole number, but question {} takes \
+                         whole numbers, so no answer could meet it",
+                        question.id
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Checks `rating.toml` on its own.
+pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules {
+    let areas_here = || Location::Field("areas".to_owned());
+    let mut area_weights = BTreeMap::new();
+    for (name, weight) in &raw.areas {
+        let Some(area) = Area::parse(name) else {
+            let names: Vec<&str> = Area::ALL.into_iter().map(Area::slug).collect();
+            report.add(
+                areas_here(),
+                format!("unknown area \"{name}\": use one of {}", names.join(", ")),
+            );
+            continue;
+        };
+        check_weight(name, *weight, areas_here(), report);
+        area_weights.insert(area, *weight);
+    }
+    for area in Area::plan_areas() {
+        if !raw.areas.contains_key(area.slug()) {
+            report.add(
+                areas_here(),
+                format!(
+                    "area {} has no weight: give it one (0 leaves it out of the rating)",
+                    area.slug()
+                ),
+            );
+        }
+    }
+    area_weights.entry(Area::Overall).or_insert(0.0);
+    check_sum(area_weights.values().copied(), areas_here(), report);
+
+    let sources_here = || Location::Field("sources".to_owned());
+    let mut source_weights = BTreeMap::new();
+    for (name, weight) in &raw.sources {
+        let Some(source) = Source::parse(name) else {
+            report.add(
+                sources_here(),
+                format!("unknown source \"{name}\": use parents, teachers, students or indicators"),
+            );
+            continue;
+        };
+        check_weight(name, *weight, sources_here(), report);
+        source_weights.insert(source, *weight);
+    }
+    for source in Source::ALL {
+        if !source_weights.contains_key(&source) {
+            report.add(
+                sources_here(),
+                format!(
+                    "source {} has no weight: give it one (0 leaves it out of the rating)",
+                    source.slug()
+                ),
+            );
+        }
+    }
+    check_sum(source_weights.values().copied(), sources_here(), report);
+
+    let minimum_here = || Location::Field("minimum_answers".to_owned());
+    let mut minimum_answers = BTreeMap::from([(Source::Indicators, 1)]);
+    for (name, minimum) in &raw.minimum_answers {
+        let source = Source::parse(name);
+        let Some(source) = source.filter(|source| *source != Source::Indicators) else {
+            report.add(
+                minimum_here(),
+                format!(
+                    "unknown source \"{name}\": use parents, teachers or students (the indicators \
+                     read the school's one self-check and need no minimum)"
+                ),
+            );
+            continue;
+        };
+        match u64::try_from(*minimum) {
+            Ok(minimum) if minimum >= 2 => {
+                minimum_answers.insert(source, minimum);
+            }
+            _ => report.add(
+                minimum_here(),
+                format!(
+                    "{name}: {minimum} is too few: at least 2 answers are needed to tell how much \
+                     they vary"
+                ),
+            ),
+        }
+    }
+    for source in Source::SURVEYS {
+        if !raw.minimum_answers.contains_key(source.slug()) {
+            report.add(
+                minimum_here(),
+                format!(
+                    "no minimum for {}: give one, such as {} = 30",
+                    source.slug(),
+                    source.slug()
+                ),
+            );
+        }
+    }
+
+    let bands = check_bands(raw, report);
+
+    let county_weighting = match raw.county.weight_by.as_str() {
+        "enrolment" => CountyWeighting::Enrolment,
+        "equal" => CountyWeighting::Equal,
+        other => {
+            report.add(
+                Location::Field("county".to_owned()),
+                format!("unknown `weight_by` \"{other}\": use enrolment or equal"),
+            );
+            CountyWeighting::Enrolment
+        }
+    };
+
+    RatingRules {
+        area_weights,
+        source_weights,
+        minimum_answers,
+        bands,
+        county_weighting,
+    }
+}
+
+fn check_weight(name: &str, weight: f64, location: Location, report: &mut Report) {
+    if !(weight.is_finite() && (0.0..=1.0).contains(&weight)) {
+        report.add(
+            location,
+            format!("the weight of {name} ({weight}) must be between 0 and 1"),
+        );
+    }
+}
+
+fn check_sum(weights: impl Iterator<Item = f64>, location: Location, report: &mut Report) {
+    let sum: f64 = weights.sum();
+    if (sum - 1.0).abs() > WEIGHT_TOLERANCE {
+        report.add(
+            location,
+            format!(
+                "the weights add up to {}, not 1: make them add up to 1 (within {WEIGHT_TOLERANCE})",
+                (sum * 10_000.0).round() / 10_000.0
+            ),
+        );
+    }
+}
+
+fn check_bands(raw: &RawRating, report: &mut Report) -> Vec<Band> {
+    let here = || Location::Field("bands".to_owned());
+    if raw.bands.len() < 2 {
+        report.add(
+            here(),
+            "give at least two bands, from the best grade down, the last starting at 0",
+        );
+    }
+    let mut grades = HashSet::new();
+    let mut bands: Vec<Band> = Vec::new();
+    for band in &raw.bands {
+        let grade = band.grade.trim();
+        if grade.is_empty() {
+            report.add(here(), "a band has an empty `grade`");
+        } else if !grades.insert(grade) {
+            report.add(here(), format!("grade {grade} appears twice"));
+        }
+        if !(band.at_least.is_finite() && (0.0..=100.0).contains(&band.at_least)) {
+            report.add(
+                here(),
+                format!(
+                    "band {grade}: `at_least` ({}) must be between 0 and 100",
+                    band.at_least
+                ),
+            );
+        }
+        if let Some(previous) = bands.last() {
+            if band.at_least == previous.at_least {
+                report.add(
+                    here(),
+                    format!(
+                        "bands {} and {grade} both start at {}: each band needs its own lower edge",
+                        previous.grade, band.at_least
+                    ),
+                );
+            } else if band.at_least > previous.at_least {
+                report.add(
+                    here(),
+                    format!(
+                        "band {grade} (from {}) is listed after {} (from {}): list the bands from \
+                         the best grade down",
+                        band.at_least, previous.grade, previous.at_least
+                    ),
+                );
+            }
+        }
+        bands.push(Band {
+            grade: grade.to_owned(),
+            at_least: band.at_least,
+        });
+    }
+    if let Some(last) = bands.last()
+        && last.at_least != 0.0
+    {
+        report.add(
+            here(),
+            format!(
+                "the last band, {}, starts at {}: it must start at 0 so that every score gets a \
+                 grade",
+                last.grade, last.at_least
+            ),
+        );
+    }
+    bands
+}
+
+/// Checks that every weighted area and source can be given evidence: an area with a weight needs
+/// a scored question or an indicator in it from a source with a weight, and a source with a
+/// weight needs something to say.
+pub(super) fn check_coverage(
+    rules: &RatingRules,
+    indicators: &[Indicator],
+    catalog: &Catalog,
+    report: &mut Report,
+) {
+    let mut evidence: BTreeMap<Source, BTreeSet<Area>> = BTreeMap::new();
+    for source in Source::SURVEYS {
+        let areas = catalog
+            .entries()
+            .filter(|entry| entry.survey.audience == source.audience())
+            .flat_map(|entry| entry.survey.sections.iter())
+            .filter(|section| section.questions.iter().any(|question| question.scored))
+            .map(|section| section.area)
+            .collect();
+        evidence.insert(source, areas);
+    }
+    evidence.insert(
+        Source::Indicators,
+        indicators.iter().map(|indicator| indicator.area).collect(),
+    );
+
+    for source in Source::ALL {
+        let weight = rules.source_weight(source);
+        let has_evidence = evidence
+            .get(&source)
+            .is_some_and(|areas| areas.iter().any(|area| rules.area_weight(*area) > 0.0));
+        if weight > 0.0 && !has_evidence {
+            let what = match source {
+                Source::Indicators => {
+                    "but indicators.toml has no indicator in an area with a weight".to_owned()
+                }
+                _ => format!(
+                    "but no {} survey has a scored question in an area with a weight",
+                    source.slug()
+                ),
+            };
+            report.add(
+                Location::Field("sources".to_owned()),
+                format!(
+                    "source {} has weight {weight}, {what}: give it weight 0 or give it evidence",
+                    source.slug()
+                ),
+            );
+        }
+    }
+    for (area, weight) in &rules.area_weights {
+        let covered = Source::ALL.into_iter().any(|source| {
+            rules.source_weight(source) > 0.0
+                && evidence
+                    .get(&source)
+                    .is_some_and(|areas| areas.contains(area))
+        });
+        if *weight > 0.0 && !covered {
+            report.add(
+                Location::Field("areas".to_owned()),
+                format!(
+                    "area {} has weight {weight}, but no source with a weight gives evidence for \
+                     it: no scored question of a parents, teachers or students survey and no \
+                     indicator is in that area",
+                    area.slug()
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The results' groundwork: the plan's indicators (`indicators.toml`) and the rules of the
+//! overall rating (`rating.toml`) as checked files, and the pure arithmetic that turns answers
+//! into figures a supervisor can trust — indicator outcomes, satisfaction statistics with their
+//! intervals, the overall score and grade of a school and of the county, and tests of whether two
+//! groups really differ.
+//!
+//! Loading reads the two files and nothing else; every other function is arithmetic on values
+//! it is given. No database, no HTTP: aggregation queries and pages are built on top of this.
+//!
+//! - [`load_plan`]: the two files, checked against the surveys, every error listed.
+//! - [`indicators`]: one school's indicator outcomes and the indicators' area scores.
+//! - [`satisfaction`]: statistics of one question from its tallies; an area from its questions.
+//! - [`score`]: a school's overall score, grade and honesty flags; the county's score.
+//! - [`compare`]: two-proportion z-test and Welch's t-test, with a sentence for supervisors.
+//! - [`stats`]: the normal and t distributions and the 95% intervals the rest uses.
+
+mod check;
+pub mod compare;
+pub mod indicators;
+mod raw;
+pub mod rules;
+pub mod satisfaction;
+pub mod score;
+pub mod stats;
+
+use std::path::Path;
+
+pub use indicators::{
+    AnswerValue, Evaluation, Formula, Indicator, Outcome, SchoolProfile, SelfCheckAnswers, Target,
+};
+pub use rules::{Band, CountyWeighting, RatingRules, Source};
+
+use crate::survey::{Area, Catalog, Location, PlanError, PlanErrors, Report, parse_toml};
+
+/// The file of indicator formulas and thresholds, in the surveys folder.
+pub const INDICATORS_FILE: &str = "indicators.toml";
+/// The file of the overall rating's weights, minimums and grade bands, in the surveys folder.
+pub const RATING_FILE: &str = "rating.toml";
+
+/// The plan's indicators and rating rules, checked against its surveys.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// In the file's order.
+    pub indicators: Vec<Indicator>,
+    pub rules: RatingRules,
+}
+
+impl Plan {
+    pub fn indicator(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|indicator| indicator.id == id)
+    }
+
+    /// The indicators of one area, in the file's order.
+    pub fn indicators_of(&self, area: Area) -> impl Iterator<Item = &Indicator> {
+        self.indicators
+            .iter()
+            .filter(move |indicator| indicator.area == area)
+    }
+}
+
+/// Loads and checks `indicators.toml` and `rating.toml` of `dir` against `catalog` (the surveys
+/// of the same folder, from [`crate::survey::load_dir`]). Every error of both files is listed,
+/// each naming the file and the indicator or field, as `dupin check` prints them.
+pub fn load_plan(dir: &Path, catalog: &Catalog) -> Result<Plan, PlanErrors> {
+    let mut errors = Vec::new();
+
+    let indicators_path = dir.join(INDICATORS_FILE);
+    let indicators_file = indicators_path.display().to_string();
+    let mut indicators_report = Report::new(&indicators_file);
+    let indicators = read(&indicators_path, &mut errors).and_then(|text| {
+        parse_toml::<raw::RawIndicatorsFile>(&text, &mut indicators_report)
+            .map(|raw| check::check_indicators(&raw, catalog, &mut indicators_report))
+    });
+    errors.append(&mut indicators_report.errors);
+
+    let rating_path = dir.join(RATING_FILE);
+    let rating_file = rating_path.display().to_string();
+    let mut rating_report = Report::new(&rating_file);
+    let rules = read(&rating_path, &mut errors).and_then(|text| {
+        parse_toml::<raw::RawRating>(&text, &mut rating_report)
+            .map(|raw| check::check_rating(&raw, &mut rating_report))
+    });
+    // Coverage asks which areas the indicators give evidence for, so it is only meaningful
+    // once both files are sound.
+    if errors.is_empty()
+        && rating_report.errors.is_empty()
+        && let (Some(indicators), Some(rules)) = (&indicators, &rules)
+    {
+        check::check_coverage(rules, indicators, catalog, &mut rating_report);
+    }
+    errors.append(&mut rating_report.errors);
+
+    match (indicators, rules) {
+        (Some(indicators), Some(rules)) if errors.is_empty() => Ok(Plan { indicators, rules }),
+        _ => Err(PlanErrors(errors)),
+    }
+}
+
+fn read(path: &Path, errors: &mut Vec<PlanError>) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(error) => {
+            errors.push(PlanError {
+                file: path.display().to_string(),
+                location: Location::File,
+                message: format!("cannot read the file: {error}"),
+            });
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

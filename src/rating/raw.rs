@@ -1,0 +1,127 @@
+//! `indicators.toml` and `rating.toml` exactly as written: serde structs that mirror the TOML,
+//! with nothing checked beyond TOML syntax and field names. `check` turns them into the model or
+//! lists what is wrong.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// `surveys/indicators.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIndicatorsFile {
+    /// The survey every indicator reads unless it names another.
+    pub survey: String,
+    #[serde(default)]
+    pub indicators: Vec<RawIndicator>,
+}
+
+/// One `[[indicators]]` table. Exactly one of `ratio`, `value`, `yes` and `choice` is the
+/// formula; `check` says which of the other fields belong to it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIndicator {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub survey: Option<String>,
+    pub basis: Option<String>,
+    pub weight: Option<f64>,
+    pub ratio: Option<RawRatio>,
+    pub value: Option<String>,
+    pub yes: Option<String>,
+    pub choice: Option<String>,
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
+    pub equals: Option<f64>,
+    pub accepted: Option<Vec<String>>,
+    pub not_applicable: Option<Vec<String>>,
+    pub applies_to: Option<RawCondition>,
+    #[serde(default)]
+    pub thresholds: Vec<RawThreshold>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRatio {
+    pub numerator: String,
+    pub denominator: String,
+    pub share: Option<bool>,
+    pub zero_denominator: Option<String>,
+}
+
+impl RawIndicator {
+    pub fn target(&self) -> RawTarget {
+        RawTarget {
+            at_least: self.at_least,
+            at_most: self.at_most,
+            equals: self.equals,
+            accepted: self.accepted.clone(),
+        }
+    }
+}
+
+/// The comparison fields an indicator or one of its `thresholds` may carry.
+#[derive(Debug, Default)]
+pub(super) struct RawTarget {
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
+    pub equals: Option<f64>,
+    pub accepted: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCondition {
+    pub central: Option<bool>,
+    pub key_village: Option<bool>,
+    pub kind: Option<Vec<String>>,
+}
+
+/// One entry of an indicator's `thresholds`: a target for the schools `when` is about.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawThreshold {
+    pub when: RawCondition,
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
+    pub equals: Option<f64>,
+    pub accepted: Option<Vec<String>>,
+}
+
+impl RawThreshold {
+    pub fn target(&self) -> RawTarget {
+        RawTarget {
+            at_least: self.at_least,
+            at_most: self.at_most,
+            equals: self.equals,
+            accepted: self.accepted.clone(),
+        }
+    }
+}
+
+/// `surveys/rating.toml`. Weights and minimums are maps so that a misspelt area or source gets a
+/// message listing the right names rather than serde's generic one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRating {
+    pub areas: BTreeMap<String, f64>,
+    pub sources: BTreeMap<String, f64>,
+    pub minimum_answers: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub bands: Vec<RawBand>,
+    pub county: RawCounty,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBand {
+    pub grade: String,
+    pub at_least: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCounty {
+    pub weight_by: String,
+}

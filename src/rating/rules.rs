@@ -1,0 +1,211 @@
+//! The checked rules of the overall rating (综合评估), as `rating.toml` states them: the weight of
+//! each area and of each source of evidence, the least number of answers a source needs, the
+//! grade bands and how the county's score weighs its schools.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::survey::{Area, Audience};
+
+/// How far a set of weights may be from adding up to 1 (rounding in hand-written decimals).
+pub const WEIGHT_TOLERANCE: f64 = 0.001;
+
+/// Where evidence about a school comes from: the three questionnaires, or the school's own
+/// self-check read through the indicators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Parents,
+    Teachers,
+    Students,
+    Indicators,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Parents,
+        Source::Teachers,
+        Source::Students,
+        Source::Indicators,
+    ];
+
+    /// The three sources that are questionnaires answered by many people.
+    pub const SURVEYS: [Source; 3] = [Source::Parents, Source::Teachers, Source::Students];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Source::Parents => "parents",
+            Source::Teachers => "teachers",
+            Source::Students => "students",
+            Source::Indicators => "indicators",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Parents => "家长问卷",
+            Source::Teachers => "教师问卷",
+            Source::Students => "学生问卷",
+            Source::Indicators => "学校自评指标",
+        }
+    }
+
+    pub fn parse(slug: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|source| source.slug() == slug)
+    }
+
+    /// Whose surveys give this source's evidence.
+    pub fn audience(self) -> Audience {
+        match self {
+            Source::Parents => Audience::Parents,
+            Source::Teachers => Audience::Teachers,
+            Source::Students => Audience::Students,
+            Source::Indicators => Audience::School,
+        }
+    }
+}
+
+/// One grade: every score from `at_least` up to the next band's `at_least`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Band {
+    pub grade: String,
+    pub at_least: f64,
+}
+
+/// How the county's score weighs its schools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountyWeighting {
+    /// By the number of pupils (在校生数): the county's score is the score of the average pupil.
+    Enrolment,
+    /// Every rated school counts the same.
+    Equal,
+}
+
+/// The rules of the overall rating, checked: weights are between 0 and 1 and add up to 1 (within
+/// [`WEIGHT_TOLERANCE`]), bands descend strictly from highest to 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RatingRules {
+    /// Every area, `overall` included (0 when the file leaves it out).
+    pub area_weights: BTreeMap<Area, f64>,
+    /// Every source.
+    pub source_weights: BTreeMap<Source, f64>,
+    /// The least number of answers for each questionnaire source; the indicators need the one
+    /// self-check.
+    pub minimum_answers: BTreeMap<Source, u64>,
+    /// From the best grade down; the last starts at 0.
+    pub bands: Vec<Band>,
+    pub county_weighting: CountyWeighting,
+}
+
+impl RatingRules {
+    pub fn area_weight(&self, area: Area) -> f64 {
+        self.area_weights.get(&area).copied().unwrap_or(0.0)
+    }
+
+    pub fn source_weight(&self, source: Source) -> f64 {
+        self.source_weights.get(&source).copied().unwrap_or(0.0)
+    }
+
+    pub fn minimum_answers(&self, source: Source) -> u64 {
+        self.minimum_answers.get(&source).copied().unwrap_or(1)
+    }
+
+    /// The grade of a score. The score is first rounded to one decimal, as it is shown: a school
+    /// shown as 90.0 is 优秀 even if its unrounded score was 89.96.
+    pub fn grade(&self, score: f64) -> &Band {
+        let shown = (score * 10.0).round() / 10.0;
+        self.bands
+            .iter()
+            .find(|band| shown >= band.at_least)
+            .or_else(|| self.bands.last())
+            .unwrap_or(&FALLBACK_BAND)
+    }
+}
+
+/// Only reachable with rules built by hand without bands; checked rules always have two or more.
+static FALLBACK_BAND: Band = Band {
+    grade: String::new(),
+    at_least: 0.0,
+};
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The shipped rules of `surveys/rating.toml`, built by hand for arithmetic tests.
+    pub(crate) fn customary_rules() -> RatingRules {
+        let area_weights = BTreeMap::from([
+            (Area::PovertyStudents, 0.15),
+            (Area::EducationStages, 0.15),
+            (Area::SpecialChildren, 0.15),
+            (Area::Informatization, 0.10),
+            (Area::RuralTeachers, 0.15),
+            (Area::Nutrition, 0.15),
+            (Area::SchoolPairing, 0.05),
+            (Area::Overall, 0.10),
+        ]);
+        let source_weights = BTreeMap::from([
+            (Source::Parents, 0.3),
+            (Source::Teachers, 0.2),
+            (Source::Students, 0.2),
+            (Source::Indicators, 0.3),
+        ]);
+        let minimum_answers = BTreeMap::from([
+            (Source::Parents, 30),
+            (Source::Teachers, 5),
+            (Source::Students, 30),
+            (Source::Indicators, 1),
+        ]);
+        let bands = [
+            ("优秀", 90.0),
+            ("良好", 80.0),
+            ("合格", 60.0),
+            ("不合格", 0.0),
+        ]
+        .into_iter()
+        .map(|(grade, at_least)| Band {
+            grade: grade.to_owned(),
+            at_least,
+        })
+        .collect();
+        RatingRules {
+            area_weights,
+            source_weights,
+            minimum_answers,
+            bands,
+            county_weighting: CountyWeighting::Enrolment,
+        }
+    }
+
+    #[test]
+    fn grades_follow_the_customary_bands() {
+        let rules = customary_rules();
+        assert_eq!(rules.grade(100.0).grade, "优秀");
+        assert_eq!(rules.grade(90.0).grade, "优秀");
+        assert_eq!(rules.grade(89.9).grade, "良好");
+        assert_eq!(rules.grade(80.0).grade, "良好");
+        assert_eq!(rules.grade(79.94).grade, "合格");
+        assert_eq!(rules.grade(60.0).grade, "合格");
+        assert_eq!(rules.grade(59.9).grade, "不合格");
+        assert_eq!(rules.grade(0.0).grade, "不合格");
+    }
+
+    #[test]
+    fn a_score_is_graded_as_it_is_shown() {
+        let rules = customary_rules();
+        // 89.96 is shown as 90.0.
+        assert_eq!(rules.grade(89.96).grade, "优秀");
+        assert_eq!(rules.grade(89.94).grade, "良好");
+    }
+
+    #[test]
+    fn sources_round_trip_through_their_slugs() {
+        for source in Source::ALL {
+            assert_eq!(Source::parse(source.slug()), Some(source));
+        }
+        assert_eq!(Source::parse("school"), None);
+        assert_eq!(Source::Indicators.audience(), Audience::School);
+    }
+}
