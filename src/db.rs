@@ -62,9 +62,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
         .await
         .map_err(DbSetupError::Connect)?;
     refuse_a_newer_database(&db).await?;
-    Migrator::up(&db, None)
-        .await
-        .map_err(DbSetupError::Migrate)?;
+    migrate(&db).await?;
     Ok(db)
 }
 
@@ -120,6 +118,25 @@ fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
         })?;
     }
     Ok(())
+}
+
+/// Applies the migrations. Two processes started together on a new database race to create the
+/// same tables; the loser's attempt fails, and by its retry the winner has finished, so the retry
+/// finds nothing left to do.
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 1;
+    loop {
+        match Migrator::up(db, None).await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < ATTEMPTS => {
+                tracing::warn!(error = %error, attempt, "migrating failed; another process may be migrating, retrying");
+                tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(DbSetupError::Migrate(error)),
+        }
+    }
 }
 
 /// Whether the database answers; used by `/healthz`.

@@ -54,6 +54,10 @@ struct Common {
     /// Default: a random key kept in the database.
     #[arg(long, env = "DUPIN_SESSION_KEY", global = true, hide_env_values = true)]
     session_key: Option<String>,
+    /// dupin runs behind its own reverse proxy (nginx): take the client's address from
+    /// X-Forwarded-For. Never set this when clients reach dupin directly.
+    #[arg(long, env = "DUPIN_TRUST_PROXY", global = true)]
+    trust_proxy: bool,
     /// How log lines on stderr look: text for people, json (one object per line) for collectors.
     #[arg(long, env = "DUPIN_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     log_format: String,
@@ -205,6 +209,7 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
         workers: common.workers,
         session_key: common.session_key.clone(),
         request_timeout: dupin::startup::DEFAULT_REQUEST_TIMEOUT,
+        trust_proxy: common.trust_proxy,
     };
     let app = match Application::build(settings).await {
         Ok(app) => app,

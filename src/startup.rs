@@ -16,7 +16,7 @@ use std::time::Duration;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{self, Server, Service, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::middleware::{Compress, Logger};
+use actix_web::middleware::Compress;
 use actix_web::web::Bytes;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use futures_util::Stream;
@@ -53,6 +53,9 @@ pub struct Settings {
     /// How long a client may take to send a request's head, and then again its body, before
     /// it is answered 408 and the connection closed (`DEFAULT_REQUEST_TIMEOUT`; shorter in tests).
     pub request_timeout: Duration,
+    /// Behind a reverse proxy on the same machine: read the client's address from
+    /// `X-Forwarded-For` (for the sign-in slow-down) instead of the proxy's own.
+    pub trust_proxy: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,14 +157,9 @@ fn serve(
     settings: &Settings,
 ) -> Result<Server, StartError> {
     let writer = Writer::start(db.clone());
-    let state = web::Data::new(AppState::new(
-        db,
-        templates,
-        writer,
-        base_url,
-        session_key,
-        catalog,
-    ));
+    let mut state = AppState::new(db, templates, writer, base_url, session_key, catalog);
+    state.trust_proxy = settings.trust_proxy;
+    let state = web::Data::new(state);
     let address = listener
         .local_addr()
         .map(|address| address.to_string())
@@ -181,7 +179,6 @@ fn serve(
                 }
             })
             .wrap(Compress::default())
-            .wrap(Logger::new("%s %r %Dms").exclude("/healthz"))
             .app_data(state.clone())
             .app_data(crate::web::console::form_config())
             .app_data(crate::web::console::query_config())

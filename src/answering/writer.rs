@@ -7,7 +7,7 @@
 //! Duplicates are settled by the database's unique constraints (idempotency key; campaign and
 //! browser), so several dupin processes on one PostgreSQL stay correct.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
@@ -118,7 +118,11 @@ pub async fn commit(
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let mut inserted: HashSet<String> = HashSet::new();
-    for chunk in submissions.chunks(RESPONSES_PER_STATEMENT) {
+    // Every transaction takes its row locks in the same order — responses by key, tallies by
+    // their key, links by id — so that two processes' batches on PostgreSQL never deadlock.
+    let mut in_key_order: Vec<&Submission> = submissions.iter().collect();
+    in_key_order.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
+    for chunk in in_key_order.chunks(RESPONSES_PER_STATEMENT) {
         inserted.extend(insert_responses(&txn, chunk).await?);
     }
 
@@ -143,7 +147,7 @@ pub async fn commit(
 
     let mut counted: HashSet<&str> = HashSet::new();
     let mut tallies: BTreeMap<(i32, i32, &str, &str), i64> = BTreeMap::new();
-    let mut per_link: HashMap<i32, i64> = HashMap::new();
+    let mut per_link: BTreeMap<i32, i64> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(submissions.len());
     for submission in submissions {
         let key = submission.idempotency_key.as_str();
@@ -201,7 +205,7 @@ pub async fn commit(
 
 async fn insert_responses(
     txn: &impl ConnectionTrait,
-    chunk: &[Submission],
+    chunk: &[&Submission],
 ) -> Result<Vec<String>, DbErr> {
     let mut insert = Query::insert();
     insert.into_table(Alias::new("response")).columns([

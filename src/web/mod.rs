@@ -36,6 +36,8 @@ pub struct AppState {
     pub sign_in_throttle: Arc<console::SignInThrottle>,
     /// The plan's surveys as checked at start-up, for new campaigns.
     pub catalog: Arc<Catalog>,
+    /// Whether `X-Forwarded-For` names the client (dupin behind its own reverse proxy).
+    pub trust_proxy: bool,
     surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
     /// The questions of a version's blank form, rendered once: what every phone of every school
     /// gets alike.
@@ -71,6 +73,7 @@ impl AppState {
             session_key: Arc::new(session_key),
             sign_in_throttle: Arc::default(),
             catalog,
+            trust_proxy: false,
             surveys: Arc::default(),
             blank_forms: Arc::default(),
             links: Arc::default(),

@@ -203,3 +203,75 @@ async fn changing_the_password_ends_other_sessions_and_sign_out_ends_this_one() 
         StatusCode::SEE_OTHER
     );
 }
+
+/// `attempts` failed sign-ins from one client address, as nginx reports it.
+async fn fail_from(
+    app: &crate::helpers::TestApp,
+    forwarded_for: &str,
+    attempts: usize,
+) -> StatusCode {
+    let client = awc::Client::builder().disable_redirects().finish();
+    let mut last = StatusCode::OK;
+    for attempt in 0..attempts {
+        // Each attempt names another account, so that only the per-client limit can bite.
+        let email = format!("nobody{attempt}@county.edu.cn");
+        let mut form = client
+            .get(format!("{}/console/login", app.address))
+            .send()
+            .await
+            .expect("login form");
+        let cookie = form
+            .headers()
+            .get("set-cookie")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .expect("csrf cookie")
+            .to_owned();
+        let body = form.body().await.expect("body");
+        let page = String::from_utf8_lossy(&body);
+        let start = page.find("name=\"_csrf\" value=\"").expect("csrf field") + 20;
+        let csrf = &page[start..start + 32];
+        let response = client
+            .post(format!("{}/console/login", app.address))
+            .insert_header(("Cookie", cookie))
+            .insert_header(("X-Forwarded-For", forwarded_for.to_owned()))
+            .send_form(&[
+                ("_csrf", csrf),
+                ("email", &email),
+                ("password", "wrong password!"),
+            ])
+            .await
+            .expect("sign-in");
+        last = response.status();
+    }
+    last
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_the_client_limit_counts_each_forwarded_address_apart() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        trust_proxy: true,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        fail_from(&app, "10.1.2.3", 21).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another family's phone behind the same proxy is not held back.
+    assert_eq!(
+        fail_from(&app, "10.1.2.4", 1).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Without trusting the proxy, every client is the proxy: one limit for all.
+    let untrusted = spawn_app().await;
+    assert_eq!(
+        fail_from(&untrusted, "10.1.2.3", 21).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        fail_from(&untrusted, "10.1.2.4", 1).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

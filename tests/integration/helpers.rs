@@ -34,6 +34,8 @@ pub struct Options {
     pub base_url: Option<String>,
     /// How long a request's head, and then its body, may take to arrive.
     pub request_timeout: Duration,
+    /// Read the client's address from `X-Forwarded-For`, as behind nginx.
+    pub trust_proxy: bool,
 }
 
 impl Default for Options {
@@ -42,6 +44,7 @@ impl Default for Options {
             surveys_dir: repo_path("surveys"),
             base_url: None,
             request_timeout: dupin::startup::DEFAULT_REQUEST_TIMEOUT,
+            trust_proxy: false,
         }
     }
 }
@@ -168,6 +171,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         workers: Some(2),
         session_key: None,
         request_timeout: options.request_timeout,
+        trust_proxy: options.trust_proxy,
     };
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());

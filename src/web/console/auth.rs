@@ -277,7 +277,7 @@ pub async fn login_submit(
     if cookie.is_none_or(|cookie| cookie.is_empty() || cookie != form._csrf) {
         return Err(ConsoleError::BadCsrf);
     }
-    let client = request.peer_addr().map(|address| address.ip());
+    let client = client_address(&state, &request);
     if let Some(client) = client
         && !state.sign_in_throttle.allow(client)
     {
@@ -327,6 +327,18 @@ pub async fn login_submit(
             login_page(&state, status, next, form.email, Some(error.to_string()))
         }
     }
+}
+
+/// The address the sign-in slow-down counts by: the proxy's `X-Forwarded-For` when dupin is
+/// told to trust it (behind nginx every client would otherwise be 127.0.0.1), else the peer's.
+fn client_address(state: &AppState, request: &HttpRequest) -> Option<std::net::IpAddr> {
+    if state.trust_proxy
+        && let Some(forwarded) = request.connection_info().realip_remote_addr()
+        && let Ok(address) = forwarded.trim().parse::<std::net::IpAddr>()
+    {
+        return Some(address);
+    }
+    request.peer_addr().map(|address| address.ip())
 }
 
 #[derive(Deserialize)]
