@@ -13,6 +13,7 @@ use super::AppState;
 use super::body::{self, BodyError};
 use super::error::PageError;
 use super::form_view::form_view;
+use super::spliced;
 use super::templates::{self, MessagePage};
 use crate::answering::validate::{KEY_FIELD, SERVED_AT_FIELD};
 use crate::answering::writer::{Outcome, Submission};
@@ -84,7 +85,7 @@ struct FormPage<'a> {
     anonymous: bool,
     action: String,
     key: String,
-    served_at: i64,
+    served_at: String,
     errors: Vec<String>,
     questions_html: &'a str,
 }
@@ -95,6 +96,7 @@ fn render_form(
     survey: &Survey,
     submitted: Option<(&FormFields, &FormErrors)>,
     key: String,
+    served_at: String,
 ) -> Result<String, PageError> {
     let questions_html = match submitted {
         None => state.blank_form(context.campaign.survey_version_id, || {
@@ -128,7 +130,7 @@ fn render_form(
         anonymous: survey.audience != Audience::School,
         action: format!("/s/{}", context.link.token),
         key,
-        served_at: Utc::now().timestamp_millis(),
+        served_at,
         errors,
         questions_html: &questions_html,
     };
@@ -178,12 +180,42 @@ pub async fn show_form(
         return message(&state, StatusCode::OK, "您已经填写过了", ALREADY_ANSWERED);
     }
     let survey = state.survey(context.link_survey_version()).await?;
-    let body = render_form(&state, &context, &survey, None, answering::random_key())?;
+    let page = state.spliced_form(context.link.id, || {
+        render_form(
+            &state,
+            &context,
+            &survey,
+            None,
+            spliced::KEY_MARK.to_owned(),
+            spliced::TIME_MARK.to_owned(),
+        )
+    })?;
+    let key = answering::random_key();
+    let served_at = Utc::now().timestamp_millis().to_string();
     let mut response = HttpResponse::Ok();
     if cookie.is_none() {
         response.cookie(new_browser_cookie(&state));
     }
-    Ok(templates::html(response, body))
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    let accepts_gzip = request
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .any(|coding| coding.trim().split(';').next() == Some("gzip"))
+        });
+    if accepts_gzip {
+        let gzipped = page.gzip(&key, &served_at).map_err(PageError::internal)?;
+        // Already encoded: the compression middleware leaves it alone.
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+        return Ok(response.body(gzipped));
+    }
+    Ok(response.body(page.plain(&key, &served_at)))
 }
 
 pub async fn submit_form(
@@ -209,7 +241,15 @@ pub async fn submit_form(
             .filter(|key| answering::is_random_key(key))
             .map(str::to_owned)
             .unwrap_or_else(answering::random_key);
-        let body = render_form(&state, &context, &survey, Some((fields, errors)), key)?;
+        let served_at = Utc::now().timestamp_millis().to_string();
+        let body = render_form(
+            &state,
+            &context,
+            &survey,
+            Some((fields, errors)),
+            key,
+            served_at,
+        )?;
         Ok(templates::html(HttpResponse::build(status), body))
     };
     let general = |text: &str| FormErrors {

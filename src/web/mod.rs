@@ -6,6 +6,7 @@ mod body;
 pub mod console;
 pub mod error;
 mod form_view;
+mod spliced;
 pub mod templates;
 
 use std::collections::HashMap;
@@ -43,7 +44,15 @@ pub struct AppState {
     /// gets alike.
     blank_forms: Arc<RwLock<HashMap<i32, Arc<str>>>>,
     links: Arc<RwLock<HashMap<String, CachedLink>>>,
+    /// Each link's blank form, cut and gzipped for splicing (see `spliced`), by link id.
+    spliced_forms: Arc<RwLock<HashMap<i32, CachedForm>>>,
 }
+
+type CachedForm = (Instant, Arc<spliced::SplicedPage>);
+
+/// How long a link's prepared form is reused: a school renamed in the console shows on its form
+/// within this time.
+const FORM_CACHE_SECONDS: Duration = Duration::from_secs(60);
 
 /// A link's context and when it was read from the database.
 type CachedLink = (Instant, Arc<LinkContext>);
@@ -77,6 +86,7 @@ impl AppState {
             surveys: Arc::default(),
             blank_forms: Arc::default(),
             links: Arc::default(),
+            spliced_forms: Arc::default(),
         }
     }
 
@@ -103,11 +113,40 @@ impl AppState {
         Ok(Some(context))
     }
 
-    /// Drops every cached link, after a campaign's state or dates changed.
+    /// Drops every cached link and prepared form, after a campaign's state, name or dates changed.
     pub fn forget_links(&self) {
         if let Ok(mut cache) = self.links.write() {
             cache.clear();
         }
+        if let Ok(mut cache) = self.spliced_forms.write() {
+            cache.clear();
+        }
+    }
+
+    /// A link's blank form, prepared for splicing on first use and reused for a minute.
+    pub fn spliced_form(
+        &self,
+        link_id: i32,
+        render: impl FnOnce() -> Result<String, PageError>,
+    ) -> Result<Arc<spliced::SplicedPage>, PageError> {
+        if let Some(page) = self.spliced_forms.read().ok().and_then(|cache| {
+            cache
+                .get(&link_id)
+                .filter(|(made, _)| made.elapsed() < FORM_CACHE_SECONDS)
+                .map(|(_, page)| page.clone())
+        }) {
+            return Ok(page);
+        }
+        let page = spliced::SplicedPage::new(&render()?)
+            .ok_or_else(|| PageError::internal("the form template lost its key or time field"))?;
+        let page = Arc::new(page);
+        if let Ok(mut cache) = self.spliced_forms.write() {
+            if cache.len() >= LINK_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(link_id, (Instant::now(), page.clone()));
+        }
+        Ok(page)
     }
 
     /// The blank questions of a version's form, rendered on first use.

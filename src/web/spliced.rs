@@ -1,0 +1,142 @@
+//! A blank form, gzipped once and served thousands of times: the page is cut around the two
+//! values that differ per request (the idempotency key and the time it was served), the two
+//! large pieces are deflated once, and each request deflates only its few dozen bytes between
+//! them. The pieces are independent deflate streams ending on byte boundaries (sync flush), so
+//! their concatenation with a fresh gzip header and trailer is one valid gzip member; the CRC of
+//! the whole page is combined from the pieces' CRCs.
+
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::Crc;
+use flate2::write::DeflateEncoder;
+
+/// Stand-ins rendered where the per-request values go; neither can occur in a real page (keys
+/// are hex, times are digits).
+pub const KEY_MARK: &str = "KEY-TO-BE-SPLICED-IN-KEY-KEY-KEY";
+pub const TIME_MARK: &str = "TIME-TO-BE-SPLICED-IN";
+
+pub struct SplicedPage {
+    prefix: String,
+    between: String,
+    suffix: String,
+    gzip_prefix: Vec<u8>,
+    gzip_suffix: Vec<u8>,
+    crc_prefix: Crc,
+    crc_suffix: Crc,
+}
+
+fn deflate(text: &str, level: Compression, last: bool) -> std::io::Result<Vec<u8>> {
+    let mut encoder = DeflateEncoder::new(Vec::with_capacity(text.len() / 3 + 64), level);
+    encoder.write_all(text.as_bytes())?;
+    if last {
+        encoder.finish()
+    } else {
+        // A sync flush ends the piece on a byte boundary without a final block.
+        encoder.flush()?;
+        Ok(encoder.get_ref().clone())
+    }
+}
+
+fn crc_of(text: &str) -> Crc {
+    let mut crc = Crc::new();
+    crc.update(text.as_bytes());
+    crc
+}
+
+impl SplicedPage {
+    /// Cuts `page` (rendered with `KEY_MARK` and `TIME_MARK` in place of the values) and deflates
+    /// its pieces; `None` if the marks are not there once each, in that order.
+    pub fn new(page: &str) -> Option<SplicedPage> {
+        let (prefix, rest) = page.split_once(KEY_MARK)?;
+        let (between, suffix) = rest.split_once(TIME_MARK)?;
+        if suffix.contains(KEY_MARK) || suffix.contains(TIME_MARK) || between.contains(KEY_MARK) {
+            return None;
+        }
+        Some(SplicedPage {
+            gzip_prefix: deflate(prefix, Compression::default(), false).ok()?,
+            gzip_suffix: deflate(suffix, Compression::default(), true).ok()?,
+            crc_prefix: crc_of(prefix),
+            crc_suffix: crc_of(suffix),
+            prefix: prefix.to_owned(),
+            between: between.to_owned(),
+            suffix: suffix.to_owned(),
+        })
+    }
+
+    fn middle(&self, key: &str, served_at: &str) -> String {
+        format!("{key}{}{served_at}", self.between)
+    }
+
+    /// The page as text.
+    pub fn plain(&self, key: &str, served_at: &str) -> String {
+        let middle = self.middle(key, served_at);
+        let mut page = String::with_capacity(self.prefix.len() + middle.len() + self.suffix.len());
+        page.push_str(&self.prefix);
+        page.push_str(&middle);
+        page.push_str(&self.suffix);
+        page
+    }
+
+    /// The page as one gzip member.
+    pub fn gzip(&self, key: &str, served_at: &str) -> std::io::Result<Vec<u8>> {
+        let middle = self.middle(key, served_at);
+        let gzip_middle = deflate(&middle, Compression::fast(), false)?;
+        let mut crc = Crc::new();
+        crc.combine(&self.crc_prefix);
+        crc.combine(&crc_of(&middle));
+        crc.combine(&self.crc_suffix);
+        let mut out = Vec::with_capacity(
+            18 + self.gzip_prefix.len() + gzip_middle.len() + self.gzip_suffix.len(),
+        );
+        // ID1 ID2, deflate, no flags, no time, no extra flags, unknown OS.
+        out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+        out.extend_from_slice(&self.gzip_prefix);
+        out.extend_from_slice(&gzip_middle);
+        out.extend_from_slice(&self.gzip_suffix);
+        out.extend_from_slice(&crc.sum().to_le_bytes());
+        out.extend_from_slice(&crc.amount().to_le_bytes());
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn page() -> String {
+        let questions = "<label><input type=radio name=q value=5>非常满意</label>\n".repeat(400);
+        format!(
+            "<html><p>青溪县第一中学</p><form><input name=\"_key\" value=\"{KEY_MARK}\"><input name=\"_t\" value=\"{TIME_MARK}\">{questions}</form></html>"
+        )
+    }
+
+    #[test]
+    fn the_spliced_gzip_decodes_to_the_same_page_as_the_plain_one() {
+        let spliced = SplicedPage::new(&page()).expect("the marks are there");
+        let key = "0123456789abcdef0123456789abcdef";
+        let plain = spliced.plain(key, "1764400000000");
+        assert!(plain.contains("value=\"0123456789abcdef0123456789abcdef\""));
+        assert!(!plain.contains(KEY_MARK) && !plain.contains(TIME_MARK));
+        let gzipped = spliced.gzip(key, "1764400000000").expect("gzip");
+        assert!(
+            gzipped.len() < plain.len() / 5,
+            "{} of {}",
+            gzipped.len(),
+            plain.len()
+        );
+        let mut decoded = String::new();
+        flate2::read::GzDecoder::new(&gzipped[..])
+            .read_to_string(&mut decoded)
+            .expect("a valid gzip member (the CRC and length are checked)");
+        assert_eq!(decoded, plain);
+    }
+
+    #[test]
+    fn a_page_without_both_marks_is_not_spliced() {
+        assert!(SplicedPage::new("<html>no marks</html>").is_none());
+        assert!(SplicedPage::new(&format!("{TIME_MARK}{KEY_MARK}")).is_none());
+    }
+}
