@@ -409,33 +409,46 @@ pub struct LinkRow {
     pub expected: i32,
 }
 
-pub async fn links(
+/// The campaign's links, each with its school (links whose school is gone are skipped).
+pub(crate) async fn links_with_schools(
     db: &impl ConnectionTrait,
     campaign_id: i32,
-) -> Result<Vec<LinkRow>, CampaignError> {
+) -> Result<Vec<(campaign_link::Model, school::Model)>, CampaignError> {
     find(db, campaign_id).await?;
     let links = campaign_link::Entity::find()
         .filter(campaign_link::Column::CampaignId.eq(campaign_id))
         .all(db)
         .await?;
-    let schools: HashMap<i32, school::Model> = school::Entity::find()
+    let mut schools: HashMap<i32, school::Model> = school::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|school| (school.id, school))
         .collect();
-    let mut rows: Vec<LinkRow> = links
+    // A campaign has one link per school, so each school is taken out once.
+    Ok(links
         .into_iter()
         .filter_map(|link| {
-            let school = schools.get(&link.school_id)?;
-            Some(LinkRow {
-                code: school.code.clone(),
-                name: school.name.clone(),
-                township: school.township.clone(),
-                token: link.token,
-                response_count: link.response_count,
-                expected: link.expected,
-            })
+            let school = schools.remove(&link.school_id)?;
+            Some((link, school))
+        })
+        .collect())
+}
+
+pub async fn links(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+) -> Result<Vec<LinkRow>, CampaignError> {
+    let mut rows: Vec<LinkRow> = links_with_schools(db, campaign_id)
+        .await?
+        .into_iter()
+        .map(|(link, school)| LinkRow {
+            code: school.code,
+            name: school.name,
+            township: school.township,
+            token: link.token,
+            response_count: link.response_count,
+            expected: link.expected,
         })
         .collect();
     rows.sort_by(|a, b| a.code.cmp(&b.code));

@@ -8,11 +8,11 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use entity::{campaign, campaign_link, school, survey_version};
+use entity::{campaign, campaign_link, survey_version};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-use super::{CampaignError, find};
+use super::CampaignError;
 use crate::survey::Audience;
 
 /// `answers` as a percentage of `expected`; `None` when nothing is expected.
@@ -177,30 +177,17 @@ pub async fn rates(
     db: &impl ConnectionTrait,
     campaign_id: i32,
 ) -> Result<Vec<SchoolRate>, CampaignError> {
-    find(db, campaign_id).await?;
-    let links = campaign_link::Entity::find()
-        .filter(campaign_link::Column::CampaignId.eq(campaign_id))
-        .all(db)
-        .await?;
-    let schools: HashMap<i32, school::Model> = school::Entity::find()
-        .all(db)
+    let mut rates: Vec<SchoolRate> = super::links_with_schools(db, campaign_id)
         .await?
         .into_iter()
-        .map(|school| (school.id, school))
-        .collect();
-    let mut rates: Vec<SchoolRate> = links
-        .into_iter()
-        .filter_map(|link| {
-            let school = schools.get(&link.school_id)?;
-            Some(SchoolRate {
-                school_id: school.id,
-                code: school.code.clone(),
-                name: school.name.clone(),
-                township: school.township.clone(),
-                token: link.token,
-                answers: link.response_count,
-                expected: i64::from(link.expected),
-            })
+        .map(|(link, school)| SchoolRate {
+            school_id: school.id,
+            code: school.code,
+            name: school.name,
+            township: school.township,
+            token: link.token,
+            answers: link.response_count,
+            expected: i64::from(link.expected),
         })
         .collect();
     sort_rates(&mut rates, RateOrder::Code);

@@ -1,3 +1,5 @@
+//! Unit tests, compiled only under `#[cfg(test)]` (see `mod tests` in the parent module).
+
 //! Tests of loading and checking `indicators.toml` and `rating.toml`: the shipped files load and
 //! say what the plan says, and every mistake is reported with its file and indicator or field.
 

@@ -1,3 +1,5 @@
+//! Unit tests, compiled only under `#[cfg(test)]` (see `mod tests` in the parent module).
+
 //! Indicator outcomes for schools whose answers are worked out by hand, with the shipped
 //! `surveys/indicators.toml` and a few indicators written here for formats it does not use.
 
