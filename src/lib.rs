@@ -15,6 +15,7 @@ pub mod distribution;
 pub mod export;
 pub mod ops;
 pub mod rating;
+pub mod results;
 pub mod schools;
 pub mod startup;
 pub mod survey;

@@ -95,6 +95,24 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Write a campaign's answers (one row each) or its counts per school, question and option
+    /// to standard output, as CSV (UTF-8 with BOM) or XLSX: `dupin export --campaign 1 > 答卷.csv`.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The campaign's id (see `dupin campaign list`).
+    #[arg(long)]
+    campaign: i32,
+    #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx"])]
+    format: String,
+    /// answers: one row per included answer; aggregates: counts per school, question and option.
+    #[arg(long, default_value = "answers", value_parser = ["answers", "aggregates"])]
+    what: String,
+    /// Write the options' codes instead of their labels in the answer columns.
+    #[arg(long)]
+    codes: bool,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(command) => admin_command(&common, command).await,
         Command::Backup { path } => backup_command(&common, &path).await,
         Command::MigrateData { from, to } => migrate_data_command(&from, &to).await,
+        Command::Export(args) => export_command(&common, args).await,
     }
 }
 
@@ -667,5 +686,57 @@ async fn migrate_data_command(from: &str, to: &str) -> anyhow::Result<ExitCode> 
             eprintln!("error: {error}");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+async fn export_command(common: &Common, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    use dupin::export::{CsvSheet, Export, ExportError, Values, What};
+    use std::io::{IsTerminal, Write};
+
+    let xlsx = args.format == "xlsx";
+    if xlsx && std::io::stdout().is_terminal() {
+        eprintln!(
+            "error: an XLSX file is binary and would garble the terminal; redirect it to a file: \
+             dupin export --campaign {} --format xlsx > 答卷.xlsx",
+            args.campaign
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let what = What::parse(&args.what).unwrap_or(What::Answers);
+    let values = if args.codes {
+        Values::Codes
+    } else {
+        Values::Labels
+    };
+    let db = db::connect(&common.database_url).await?;
+    let mut export = match Export::open(&db, args.campaign, what, values).await {
+        Ok(export) => export,
+        Err(error @ ExportError::CampaignNotFound(_)) => {
+            eprintln!("error: {error} (see dupin campaign list)");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let written = if xlsx {
+        let mut file = export.into_xlsx(&db).await?;
+        let mut out = std::io::stdout().lock();
+        std::io::copy(&mut file, &mut out).and_then(|_| out.flush())
+    } else {
+        let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        let mut sheet = CsvSheet::new(out)?;
+        match export.write_all(&db, &mut sheet).await {
+            Ok(_) => sheet.flush().map_err(std::io::Error::other),
+            Err(ExportError::Csv(error)) if error.is_io_error() => match error.into_kind() {
+                csv::ErrorKind::Io(error) => Err(error),
+                _ => Ok(()),
+            },
+            Err(error) => return Err(error.into()),
+        }
+    };
+    match written {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // The reader went away (`dupin export … | head`): not an error.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(error) => Err(anyhow::anyhow!("cannot write the export: {error}")),
     }
 }

@@ -20,7 +20,6 @@ use actix_web::middleware::Compress;
 use actix_web::web::Bytes;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use futures_util::Stream;
-use sea_orm::DatabaseConnection;
 
 use crate::accounts;
 use crate::answering::writer::Writer;
@@ -85,8 +84,8 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
         let catalog = Arc::new(survey::load_dir(&settings.surveys_dir)?);
-        // Not used by pages yet (results come next), but a broken plan must stop start-up now.
-        crate::rating::load_plan(&settings.surveys_dir, &catalog)?;
+        // Indicators and rating rules refer to the surveys' questions: checked once those are.
+        let plan = Arc::new(crate::rating::load_plan(&settings.surveys_dir, &catalog)?);
         let db = db::connect(&settings.database_url).await?;
         let templates = Templates::load().map_err(Box::new)?;
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
@@ -108,15 +107,18 @@ impl Application {
         let setup_token = accounts::new_setup_token(&db)
             .await
             .map_err(db::DbSetupError::Connect)?;
-        let server = serve(
-            listener,
+        let writer = Writer::start(db.clone());
+        let mut state = AppState::new(
             db,
             templates,
+            writer,
             base_url.clone(),
             session_key,
             catalog.clone(),
-            &settings,
-        )?;
+            plan,
+        );
+        state.trust_proxy = settings.trust_proxy;
+        let server = serve(listener, state, &settings)?;
         Ok(Application {
             port: address.port(),
             setup_url: setup_token.map(|token| format!("{base_url}/setup/{token}")),
@@ -149,16 +151,9 @@ impl Application {
 
 fn serve(
     listener: TcpListener,
-    db: DatabaseConnection,
-    templates: Templates,
-    base_url: String,
-    session_key: Vec<u8>,
-    catalog: Arc<Catalog>,
+    state: AppState,
     settings: &Settings,
 ) -> Result<Server, StartError> {
-    let writer = Writer::start(db.clone());
-    let mut state = AppState::new(db, templates, writer, base_url, session_key, catalog);
-    state.trust_proxy = settings.trust_proxy;
     let state = web::Data::new(state);
     let address = listener
         .local_addr()

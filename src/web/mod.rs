@@ -37,6 +37,8 @@ pub struct AppState {
     pub sign_in_throttle: Arc<console::SignInThrottle>,
     /// The plan's surveys as checked at start-up, for new campaigns.
     pub catalog: Arc<Catalog>,
+    /// The plan's indicators and rating rules, checked at start-up against the catalog.
+    pub plan: Arc<crate::rating::Plan>,
     /// Whether `X-Forwarded-For` names the client (dupin behind its own reverse proxy).
     pub trust_proxy: bool,
     surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
@@ -71,6 +73,7 @@ impl AppState {
         base_url: String,
         session_key: Vec<u8>,
         catalog: Arc<Catalog>,
+        plan: Arc<crate::rating::Plan>,
     ) -> Self {
         let secure_cookies = base_url.starts_with("https://");
         AppState {
@@ -82,6 +85,7 @@ impl AppState {
             session_key: Arc::new(session_key),
             sign_in_throttle: Arc::default(),
             catalog,
+            plan,
             trust_proxy: false,
             surveys: Arc::default(),
             blank_forms: Arc::default(),

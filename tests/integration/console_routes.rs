@@ -8,11 +8,13 @@ use dupin::accounts::Role;
 use crate::helpers::{Browser, TestApp, spawn_app};
 
 /// The console's route registrations, as written.
-const ROUTE_SOURCES: [&str; 4] = [
+const ROUTE_SOURCES: [&str; 6] = [
     include_str!("../../src/web/console/mod.rs"),
     include_str!("../../src/web/console/schools.rs"),
     include_str!("../../src/web/console/campaigns.rs"),
     include_str!("../../src/web/console/admin.rs"),
+    include_str!("../../src/web/console/results.rs"),
+    include_str!("../../src/web/console/exports.rs"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

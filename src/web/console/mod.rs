@@ -5,6 +5,8 @@
 mod admin;
 mod auth;
 mod campaigns;
+mod exports;
+mod results;
 mod schools;
 pub mod session;
 mod throttle;
@@ -185,5 +187,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/console", web::get().to(auth::home))
         .configure(schools::routes)
         .configure(campaigns::routes)
+        .configure(exports::routes)
+        .configure(results::routes)
         .configure(admin::routes);
 }

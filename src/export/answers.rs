@@ -1,0 +1,549 @@
+//! The answers export: one row per included answer, the school's columns first, then one
+//! column per question in survey order (one per statement of a matrix). Turning a stored answer
+//! into cells ([`AnswerColumns`]) does no I/O; [`AnswerExport`] reads the answers in pages by id.
+
+use std::collections::HashMap;
+
+use entity::{response, school};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::Value;
+
+use super::{Cell, ExportError, Values};
+use crate::campaigns;
+use crate::survey::{QuestionKind, Survey};
+
+/// Answers read per query: enough to keep the round trips few, few enough that a page of the
+/// largest survey's answers stays well under a megabyte.
+pub const PAGE_SIZE: u64 = 2000;
+
+/// Separates the chosen options of a multiple-choice answer within one cell.
+const CHOICE_SEPARATOR: &str = "；";
+
+/// The columns before the questions.
+const SCHOOL_COLUMNS: [&str; 6] = [
+    "序号",
+    "学校代码",
+    "学校名称",
+    "乡镇",
+    "提交时间",
+    "用时（秒）",
+];
+
+/// How a question's stored value reads in a cell.
+#[derive(Clone, Debug)]
+enum Reading {
+    /// Codes with labels, in the survey's order: single, multiple, scale, yes/no, and each
+    /// statement of a matrix. A handful each, so a list serves better than a map.
+    Choice(Vec<(String, String)>),
+    /// A 0–10 rating: the code is the number.
+    Rating,
+    Number,
+    Text,
+}
+
+/// One column of answers: a question, or one statement of a matrix.
+#[derive(Clone, Debug)]
+pub(super) struct QuestionColumn {
+    /// The key answers and tallies use: the question id, or `question.row` for a matrix row.
+    pub key: String,
+    pub question: String,
+    pub row: Option<String>,
+    /// The question text, or `题目文字 · 行文字` for a matrix row.
+    pub header: String,
+    reading: Reading,
+}
+
+impl QuestionColumn {
+    /// The label of `code`, or the code itself when the survey does not know it.
+    pub fn label<'a>(&'a self, code: &'a str) -> &'a str {
+        match &self.reading {
+            Reading::Choice(labels) => labels
+                .iter()
+                .find(|(known, _)| known == code)
+                .map_or(code, |(_, label)| label.as_str()),
+            Reading::Rating | Reading::Number | Reading::Text => code,
+        }
+    }
+
+    /// Where `code` stands among the question's options: the survey's order for choices, the
+    /// numbers' order for ratings.
+    pub fn option_position(&self, code: &str) -> Option<usize> {
+        match &self.reading {
+            Reading::Choice(labels) => labels.iter().position(|(known, _)| known == code),
+            Reading::Rating => code.parse().ok(),
+            Reading::Number | Reading::Text => None,
+        }
+    }
+
+    fn cell(&self, value: Option<&Value>, values: Values) -> Cell {
+        let value = match (value, &self.row) {
+            (Some(Value::Object(rows)), Some(row)) => rows.get(row),
+            (value, None) => value,
+            (Some(_), Some(_)) => None,
+            (None, Some(_)) => None,
+        };
+        let choice = |code: &str| match values {
+            Values::Labels => self.label(code).to_owned(),
+            Values::Codes => code.to_owned(),
+        };
+        match value {
+            None | Some(Value::Null) => Cell::Empty,
+            Some(Value::Number(number)) => number.as_f64().map_or(Cell::Empty, Cell::Number),
+            Some(Value::String(text)) => match &self.reading {
+                Reading::Rating => text
+                    .parse::<f64>()
+                    .map_or_else(|_| Cell::text(text.as_str()), Cell::Number),
+                Reading::Choice(_) => Cell::Text(choice(text)),
+                Reading::Number | Reading::Text => Cell::text(text.as_str()),
+            },
+            Some(Value::Array(items)) => Cell::Text(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(choice)
+                    .collect::<Vec<_>>()
+                    .join(CHOICE_SEPARATOR),
+            ),
+            Some(Value::Bool(flag)) => Cell::text(if *flag { "是" } else { "否" }),
+            Some(Value::Object(_)) => Cell::Empty,
+        }
+    }
+}
+
+/// The question columns of a survey, in survey order.
+pub(super) fn question_columns(survey: &Survey) -> Vec<QuestionColumn> {
+    let mut columns = Vec::new();
+    for question in survey.questions() {
+        let choice = |pairs: Vec<(&String, &String)>| {
+            Reading::Choice(
+                pairs
+                    .into_iter()
+                    .map(|(code, label)| (code.clone(), label.clone()))
+                    .collect(),
+            )
+        };
+        let reading = match &question.kind {
+            QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => choice(
+                options
+                    .iter()
+                    .map(|option| (&option.code, &option.label))
+                    .collect(),
+            ),
+            QuestionKind::Scale { scale } => choice(
+                scale
+                    .points
+                    .iter()
+                    .map(|point| (&point.code, &point.label))
+                    .collect(),
+            ),
+            QuestionKind::YesNo { .. } => Reading::Choice(vec![
+                ("yes".to_owned(), "是".to_owned()),
+                ("no".to_owned(), "否".to_owned()),
+            ]),
+            QuestionKind::Rating { .. } => Reading::Rating,
+            QuestionKind::Number { .. } => Reading::Number,
+            QuestionKind::Text { .. } | QuestionKind::LongText { .. } => Reading::Text,
+            QuestionKind::Matrix { scale, rows } => {
+                let reading = choice(
+                    scale
+                        .points
+                        .iter()
+                        .map(|point| (&point.code, &point.label))
+                        .collect(),
+                );
+                for row in rows {
+                    columns.push(QuestionColumn {
+                        key: format!("{}.{}", question.id, row.id),
+                        question: question.id.clone(),
+                        row: Some(row.id.clone()),
+                        header: format!("{} · {}", question.text, row.text),
+                        reading: reading.clone(),
+                    });
+                }
+                continue;
+            }
+        };
+        columns.push(QuestionColumn {
+            key: question.id.clone(),
+            question: question.id.clone(),
+            row: None,
+            header: question.text.clone(),
+            reading,
+        });
+    }
+    columns
+}
+
+/// Turns stored answers into rows: the header and the row builder of the answers export.
+#[derive(Clone, Debug)]
+pub struct AnswerColumns {
+    columns: Vec<QuestionColumn>,
+    values: Values,
+}
+
+impl AnswerColumns {
+    pub fn new(survey: &Survey, values: Values) -> AnswerColumns {
+        AnswerColumns {
+            columns: question_columns(survey),
+            values,
+        }
+    }
+
+    pub fn header(&self) -> Vec<Cell> {
+        SCHOOL_COLUMNS
+            .iter()
+            .map(|name| Cell::text(*name))
+            .chain(self.columns.iter().map(|column| Cell::text(&column.header)))
+            .collect()
+    }
+
+    /// One answer as a row. `school` is `None` for an answer whose school was deleted; answers
+    /// that cannot be read as JSON give empty question cells rather than stopping the export.
+    pub fn row(&self, answer: &response::Model, school: Option<&school::Model>) -> Vec<Cell> {
+        let parsed: serde_json::Map<String, Value> =
+            serde_json::from_str(&answer.answers).unwrap_or_default();
+        let school_text = |field: fn(&school::Model) -> &String| {
+            school.map_or(Cell::Empty, |school| Cell::text(field(school).as_str()))
+        };
+        let submitted = answer
+            .submitted_at
+            .with_timezone(&campaigns::china_offset())
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let seconds = answer
+            .duration_ms
+            .map_or(Cell::Empty, |ms| Cell::Number((ms as f64 / 1000.0).round()));
+        let mut row = Vec::with_capacity(SCHOOL_COLUMNS.len() + self.columns.len());
+        row.extend([
+            Cell::Number(answer.id as f64),
+            school_text(|school| &school.code),
+            school_text(|school| &school.name),
+            school_text(|school| &school.township),
+            Cell::Text(submitted),
+            seconds,
+        ]);
+        row.extend(
+            self.columns
+                .iter()
+                .map(|column| column.cell(parsed.get(&column.question), self.values)),
+        );
+        row
+    }
+}
+
+/// The answers export of one campaign, opened: reads the included answers in pages by id.
+///
+/// Every answer is read against the campaign's survey version; answers to a question that
+/// version does not have are not shown.
+pub struct AnswerExport {
+    campaign_id: i32,
+    campaign_name: String,
+    columns: AnswerColumns,
+    schools: HashMap<i32, school::Model>,
+    after_id: i64,
+    finished: bool,
+}
+
+impl AnswerExport {
+    pub async fn open(
+        db: &impl ConnectionTrait,
+        campaign_id: i32,
+        values: Values,
+    ) -> Result<AnswerExport, ExportError> {
+        let (campaign, survey) = campaign_and_survey(db, campaign_id).await?;
+        // The county's schools number in the hundreds: one map for the whole export.
+        let schools = school::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|school| (school.id, school))
+            .collect();
+        Ok(AnswerExport {
+            campaign_id,
+            campaign_name: campaign.name,
+            columns: AnswerColumns::new(&survey, values),
+            schools,
+            after_id: 0,
+            finished: false,
+        })
+    }
+
+    pub fn campaign_name(&self) -> &str {
+        &self.campaign_name
+    }
+
+    pub fn header(&self) -> Vec<Cell> {
+        self.columns.header()
+    }
+
+    /// The next [`PAGE_SIZE`] included answers after the last one given, as rows.
+    pub async fn next_page(
+        &mut self,
+        db: &impl ConnectionTrait,
+    ) -> Result<Option<Vec<Vec<Cell>>>, ExportError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let page = response::Entity::find()
+            .filter(response::Column::CampaignId.eq(self.campaign_id))
+            .filter(response::Column::Excluded.eq(false))
+            .filter(response::Column::Id.gt(self.after_id))
+            .order_by_asc(response::Column::Id)
+            .limit(PAGE_SIZE)
+            .all(db)
+            .await?;
+        if (page.len() as u64) < PAGE_SIZE {
+            self.finished = true;
+        }
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after_id = last.id;
+        Ok(Some(
+            page.iter()
+                .map(|answer| {
+                    self.columns
+                        .row(answer, self.schools.get(&answer.school_id))
+                })
+                .collect(),
+        ))
+    }
+}
+
+pub(super) async fn campaign_and_survey(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+) -> Result<(entity::campaign::Model, Survey), ExportError> {
+    let campaign = campaigns::find(db, campaign_id)
+        .await
+        .map_err(|error| match error {
+            campaigns::CampaignError::Db(error) => ExportError::Db(error),
+            _ => ExportError::CampaignNotFound(campaign_id),
+        })?;
+    let survey = campaigns::load_version(db, campaign.survey_version_id)
+        .await?
+        .ok_or(ExportError::SurveyMissing {
+            campaign: campaign_id,
+            version: campaign.survey_version_id,
+        })?;
+    Ok((campaign, survey))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::survey::{ChoiceOption, MatrixRow, Question, Scale, ScalePoint, Section};
+
+    fn question(id: &str, text: &str, kind: QuestionKind) -> Question {
+        Question {
+            id: id.to_owned(),
+            text: text.to_owned(),
+            help: None,
+            required: false,
+            show_if: None,
+            scored: false,
+            kind,
+        }
+    }
+
+    fn options(pairs: &[(&str, &str)]) -> Vec<ChoiceOption> {
+        pairs
+            .iter()
+            .map(|(code, label)| ChoiceOption {
+                code: (*code).to_owned(),
+                label: (*label).to_owned(),
+                score: None,
+            })
+            .collect()
+    }
+
+    fn survey() -> Survey {
+        let scale = Scale {
+            id: "satisfaction".to_owned(),
+            name: "满意度".to_owned(),
+            points: [("s", "满意"), ("d", "不满意")]
+                .iter()
+                .map(|(code, label)| ScalePoint {
+                    code: (*code).to_owned(),
+                    label: (*label).to_owned(),
+                    score: None,
+                    satisfied: *code == "s",
+                })
+                .collect(),
+        };
+        Survey {
+            id: "t".to_owned(),
+            title: "测试".to_owned(),
+            audience: crate::survey::Audience::Parents,
+            intro: String::new(),
+            minutes: None,
+            thanks: None,
+            sections: vec![Section {
+                id: "a".to_owned(),
+                title: "甲".to_owned(),
+                area: crate::survey::Area::Overall,
+                intro: None,
+                questions: vec![
+                    question(
+                        "grade",
+                        "孩子年级",
+                        QuestionKind::Single {
+                            options: options(&[("g1", "一年级"), ("g2", "二年级")]),
+                        },
+                    ),
+                    question(
+                        "help",
+                        "得到的帮助",
+                        QuestionKind::Multiple {
+                            options: options(&[("meal", "营养餐"), ("aid", "助学金")]),
+                            min: 0,
+                            max: None,
+                        },
+                    ),
+                    question(
+                        "school",
+                        "对学校的评价",
+                        QuestionKind::Matrix {
+                            scale,
+                            rows: vec![
+                                MatrixRow {
+                                    id: "food".to_owned(),
+                                    text: "伙食".to_owned(),
+                                },
+                                MatrixRow {
+                                    id: "safety".to_owned(),
+                                    text: "安全".to_owned(),
+                                },
+                            ],
+                        },
+                    ),
+                    question(
+                        "km",
+                        "到校距离",
+                        QuestionKind::Number {
+                            decimal: true,
+                            min: None,
+                            max: None,
+                            unit: None,
+                        },
+                    ),
+                    question(
+                        "visit",
+                        "老师家访过吗",
+                        QuestionKind::YesNo {
+                            yes_score: None,
+                            no_score: None,
+                        },
+                    ),
+                    question(
+                        "score",
+                        "总体打分",
+                        QuestionKind::Rating {
+                            min_label: None,
+                            max_label: None,
+                        },
+                    ),
+                    question("words", "意见", QuestionKind::Text { max_length: 200 }),
+                ],
+            }],
+        }
+    }
+
+    fn answer(answers: &str) -> response::Model {
+        response::Model {
+            id: 7,
+            campaign_id: 1,
+            school_id: 3,
+            survey_version_id: 1,
+            idempotency_key: "k".to_owned(),
+            browser_key: None,
+            answers: answers.to_owned(),
+            submitted_at: Utc
+                .with_ymd_and_hms(2026, 12, 1, 0, 30, 0)
+                .single()
+                .expect("a time"),
+            duration_ms: Some(95_400),
+            excluded: false,
+        }
+    }
+
+    const ANSWERS: &str = r#"{"grade":"g2","help":["meal","aid"],"school":{"food":"s","safety":"d"},"km":2.5,"visit":"no","score":"8","words":"=1+1"}"#;
+
+    fn texts(cells: &[Cell]) -> Vec<String> {
+        cells
+            .iter()
+            .map(|cell| match cell {
+                Cell::Empty => String::new(),
+                Cell::Text(text) => text.clone(),
+                Cell::Number(number) => format!("#{number}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_header_has_the_school_columns_then_one_per_question_and_matrix_row() {
+        let header = texts(&AnswerColumns::new(&survey(), Values::Labels).header());
+        assert_eq!(
+            header,
+            [
+                "序号",
+                "学校代码",
+                "学校名称",
+                "乡镇",
+                "提交时间",
+                "用时（秒）",
+                "孩子年级",
+                "得到的帮助",
+                "对学校的评价 · 伙食",
+                "对学校的评价 · 安全",
+                "到校距离",
+                "老师家访过吗",
+                "总体打分",
+                "意见",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_reads_labels_joins_choices_splits_matrices_and_keeps_numbers() {
+        let columns = AnswerColumns::new(&survey(), Values::Labels);
+        let row = columns.row(&answer(ANSWERS), None);
+        assert_eq!(
+            texts(&row),
+            [
+                "#7",
+                "",
+                "",
+                "",
+                "2026-12-01 08:30:00",
+                "#95",
+                "二年级",
+                "营养餐；助学金",
+                "满意",
+                "不满意",
+                "#2.5",
+                "否",
+                "#8",
+                "=1+1",
+            ]
+        );
+    }
+
+    #[test]
+    fn with_codes_the_cells_hold_codes() {
+        let columns = AnswerColumns::new(&survey(), Values::Codes);
+        let row = texts(&columns.row(&answer(ANSWERS), None));
+        assert_eq!(row[6..10], ["g2", "meal；aid", "s", "d"]);
+        assert_eq!(row[11], "no");
+    }
+
+    #[test]
+    fn unanswered_questions_and_unknown_codes_are_empty_or_kept() {
+        let columns = AnswerColumns::new(&survey(), Values::Labels);
+        let row = texts(&columns.row(&answer(r#"{"grade":"g9"}"#), None));
+        assert_eq!(row[6], "g9");
+        assert!(row[7..].iter().all(String::is_empty), "{row:?}");
+    }
+}

@@ -1,0 +1,207 @@
+//! The overall rating (综合评估) of schools and of the county (`rating::score::rate_school`,
+//! `rate_county`): from the one source a single campaign gives (`rate_campaign`), or from one
+//! campaign per source combined (`rate_combined`). Pure: the evidence is given.
+
+use std::collections::BTreeMap;
+
+use entity::school;
+use serde::Serialize;
+
+use crate::rating::satisfaction::Estimate;
+use crate::rating::score::{
+    CountyRating, CountySchool, SchoolEvidence, SchoolRating, SourceEvidence, rate_county,
+    rate_school,
+};
+use crate::rating::{RatingRules, Source};
+use crate::survey::{Area, Audience};
+
+/// The source of evidence a survey's audience gives.
+pub fn source_of(audience: Audience) -> Source {
+    match audience {
+        Audience::Parents => Source::Parents,
+        Audience::Teachers => Source::Teachers,
+        Audience::Students => Source::Students,
+        Audience::School => Source::Indicators,
+    }
+}
+
+/// What one campaign knows about one school.
+#[derive(Clone, Debug)]
+pub struct CampaignEvidence {
+    pub school: school::Model,
+    /// Responses from the school (its link's running count).
+    pub answers: u64,
+    /// Answers hoped for (`campaign_link.expected`).
+    pub expected: u64,
+    /// The school's area scores from this source.
+    pub areas: BTreeMap<Area, Estimate>,
+}
+
+/// One school's rating row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SchoolRatingRow {
+    pub school_id: i32,
+    pub code: String,
+    pub name: String,
+    pub township: String,
+    /// 在校生数: the school's weight in the county's score.
+    pub enrolment: u64,
+    pub answers: u64,
+    pub expected: u64,
+    /// Answers against expected, 0–1; `None` when nothing is expected.
+    pub response_rate: Option<f64>,
+    pub rating: SchoolRating,
+}
+
+/// The schools' ratings and the county's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RatingTable {
+    pub source: Source,
+    pub schools: Vec<SchoolRatingRow>,
+    pub county: CountyRating,
+}
+
+/// Rates every school from `source` alone, and the schools together.
+///
+/// Teachers' questionnaires know their population (a school's full-time teachers, the link's
+/// `expected`), so a small school all of whose teachers answered is rated; parents' and
+/// students' populations are left unknown, and the rules' minimum applies.
+pub fn rate_campaign(
+    rules: &RatingRules,
+    source: Source,
+    schools: Vec<CampaignEvidence>,
+) -> RatingTable {
+    let rows: Vec<SchoolRatingRow> = schools
+        .into_iter()
+        .map(|evidence| {
+            let population =
+                (source == Source::Teachers && evidence.expected > 0).then_some(evidence.expected);
+            let mut school_evidence = SchoolEvidence::new();
+            school_evidence.insert(
+                source,
+                SourceEvidence {
+                    answers: evidence.answers,
+                    population,
+                    areas: evidence.areas,
+                },
+            );
+            SchoolRatingRow {
+                school_id: evidence.school.id,
+                code: evidence.school.code,
+                name: evidence.school.name,
+                township: evidence.school.township,
+                enrolment: u64::try_from(evidence.school.enrolment).unwrap_or(0),
+                answers: evidence.answers,
+                expected: evidence.expected,
+                response_rate: (evidence.expected > 0)
+                    .then(|| evidence.answers as f64 / evidence.expected as f64),
+                rating: rate_school(rules, &school_evidence),
+            }
+        })
+        .collect();
+    let schools: Vec<CountySchool> = rows
+        .iter()
+        .map(|row| CountySchool {
+            enrolment: row.enrolment,
+            rating: &row.rating,
+        })
+        .collect();
+    let county = rate_county(rules, &schools);
+    RatingTable {
+        source,
+        county,
+        schools: rows,
+    }
+}
+
+/// One source's answers at one school, for the combined rating's table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceCount {
+    pub source: Source,
+    pub answers: u64,
+    pub expected: u64,
+    pub response_rate: Option<f64>,
+}
+
+/// One school rated from every source it was asked.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CombinedRow {
+    pub school_id: i32,
+    pub code: String,
+    pub name: String,
+    pub township: String,
+    pub enrolment: u64,
+    /// In the order of [`Source::ALL`], only the sources whose campaign reached the school.
+    pub sources: Vec<SourceCount>,
+    pub rating: SchoolRating,
+}
+
+/// The overall rating (综合评估) from several campaigns, one per source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CombinedTable {
+    pub schools: Vec<CombinedRow>,
+    pub county: CountyRating,
+}
+
+/// Rates every school from the evidence of one campaign per source. A school a campaign did
+/// not reach has no evidence from that source (it was not asked, which is not held against it);
+/// a school it reached but that did not answer enough is not rated, as `rate_school` says.
+/// Schools are ordered by code.
+pub fn rate_combined(
+    rules: &RatingRules,
+    campaigns: Vec<(Source, Vec<CampaignEvidence>)>,
+) -> CombinedTable {
+    let mut by_school: BTreeMap<String, (school::Model, SchoolEvidence, Vec<SourceCount>)> =
+        BTreeMap::new();
+    for (source, schools) in campaigns {
+        for evidence in schools {
+            let entry = by_school
+                .entry(evidence.school.code.clone())
+                .or_insert_with(|| (evidence.school.clone(), SchoolEvidence::new(), Vec::new()));
+            let population =
+                (source == Source::Teachers && evidence.expected > 0).then_some(evidence.expected);
+            entry.1.insert(
+                source,
+                SourceEvidence {
+                    answers: evidence.answers,
+                    population,
+                    areas: evidence.areas,
+                },
+            );
+            entry.2.push(SourceCount {
+                source,
+                answers: evidence.answers,
+                expected: evidence.expected,
+                response_rate: (evidence.expected > 0)
+                    .then(|| evidence.answers as f64 / evidence.expected as f64),
+            });
+        }
+    }
+    let rows: Vec<CombinedRow> = by_school
+        .into_values()
+        .map(|(school, evidence, mut sources)| {
+            sources.sort_by_key(|count| count.source);
+            CombinedRow {
+                school_id: school.id,
+                code: school.code,
+                name: school.name,
+                township: school.township,
+                enrolment: u64::try_from(school.enrolment).unwrap_or(0),
+                sources,
+                rating: rate_school(rules, &evidence),
+            }
+        })
+        .collect();
+    let county_schools: Vec<CountySchool> = rows
+        .iter()
+        .map(|row| CountySchool {
+            enrolment: row.enrolment,
+            rating: &row.rating,
+        })
+        .collect();
+    let county = rate_county(rules, &county_schools);
+    CombinedTable {
+        schools: rows,
+        county,
+    }
+}

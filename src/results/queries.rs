@@ -1,0 +1,260 @@
+//! The reads behind the results: a campaign's tally rows (filtered by school), the self-check
+//! answers of a school campaign (one response per school), and the assembly of a campaign's
+//! results from them through the pure functions beside this module.
+
+use std::collections::{BTreeMap, HashMap};
+
+use entity::{campaign, response, school, tally};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+use super::indicators::{IndicatorTable, SelfCheck, indicator_table};
+use super::overall::{
+    CampaignEvidence, CombinedTable, RatingTable, rate_campaign, rate_combined, source_of,
+};
+use super::{ResultsFilter, SurveyResults, TallyCount, aggregate, counts_by_school, counts_of};
+use crate::campaigns::{self, CampaignError};
+use crate::rating::{Plan, Source};
+use crate::survey::{Audience, Survey};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("no campaign {0}")]
+    NotFound(i32),
+    #[error("survey version {0} of the campaign is missing")]
+    MissingSurvey(i32),
+    #[error(transparent)]
+    Campaign(CampaignError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<CampaignError> for ResultsError {
+    fn from(error: CampaignError) -> Self {
+        match error {
+            CampaignError::NotFound(id) => ResultsError::NotFound(id),
+            CampaignError::Db(error) => ResultsError::Db(error),
+            other => ResultsError::Campaign(other),
+        }
+    }
+}
+
+/// The tally rows of a campaign, of the schools `school_ids` only when given.
+pub async fn tally_counts(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    school_ids: Option<&[i32]>,
+) -> Result<Vec<TallyCount>, DbErr> {
+    let mut query = tally::Entity::find().filter(tally::Column::CampaignId.eq(campaign_id));
+    if let Some(ids) = school_ids {
+        query = query.filter(tally::Column::SchoolId.is_in(ids.iter().copied()));
+    }
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| TallyCount {
+            school_id: row.school_id,
+            question_key: row.question_key,
+            option_key: row.option_key,
+            count: u64::try_from(row.count).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Each school's self-check answers: the latest included response of each school. A
+/// self-check campaign expects one per school; if a school sent two, the later one stands.
+async fn self_check_answers(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    school_ids: &[i32],
+) -> Result<HashMap<i32, serde_json::Map<String, serde_json::Value>>, DbErr> {
+    let responses = response::Entity::find()
+        .filter(response::Column::CampaignId.eq(campaign_id))
+        .filter(response::Column::Excluded.eq(false))
+        .filter(response::Column::SchoolId.is_in(school_ids.iter().copied()))
+        .order_by_asc(response::Column::Id)
+        .all(db)
+        .await?;
+    let mut answers = HashMap::new();
+    for response in responses {
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&response.answers)
+        {
+            Ok(map) => {
+                answers.insert(response.school_id, map);
+            }
+            Err(error) => {
+                tracing::warn!(response = response.id, %error, "stored answers are not a JSON object");
+            }
+        }
+    }
+    Ok(answers)
+}
+
+/// Everything the results page of a campaign shows.
+#[derive(Clone, Debug)]
+pub struct CampaignResults {
+    pub campaign: campaign::Model,
+    pub survey: Survey,
+    /// Every school of the campaign, by code (for the filter's choices).
+    pub schools: Vec<school::Model>,
+    /// How many of them the filter counts.
+    pub schools_counted: usize,
+    pub results: SurveyResults,
+    /// For a self-check campaign.
+    pub indicators: Option<IndicatorTable>,
+    /// What this campaign says of each school counted, for the combined rating.
+    pub evidence: Vec<CampaignEvidence>,
+    pub rating: RatingTable,
+}
+
+/// The results of a campaign over the schools `filter` lets through.
+pub async fn campaign_results(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    campaign_id: i32,
+    filter: &ResultsFilter,
+) -> Result<CampaignResults, ResultsError> {
+    let campaign = campaigns::find(db, campaign_id).await?;
+    let survey = campaigns::load_version(db, campaign.survey_version_id)
+        .await?
+        .ok_or(ResultsError::MissingSurvey(campaign.survey_version_id))?;
+    let mut links = campaigns::links_with_schools(db, campaign_id).await?;
+    links.sort_by(|(_, a), (_, b)| a.code.cmp(&b.code));
+    let chosen: Vec<_> = links
+        .iter()
+        .filter(|(_, school)| filter.holds_for(school))
+        .collect();
+    let school_ids: Vec<i32> = chosen.iter().map(|(_, school)| school.id).collect();
+
+    let rows = tally_counts(
+        db,
+        campaign_id,
+        (!filter.is_all()).then_some(&school_ids[..]),
+    )
+    .await?;
+    let responses: u64 = chosen
+        .iter()
+        .map(|(link, _)| u64::try_from(link.response_count).unwrap_or(0))
+        .sum();
+    let source = source_of(survey.audience);
+    let minimum = plan.rules.minimum_answers(source);
+    let results = aggregate(&survey, &counts_of(&rows), responses, minimum);
+
+    let expected = |link: &entity::campaign_link::Model| u64::try_from(link.expected).unwrap_or(0);
+    let (indicators, evidence): (_, Vec<CampaignEvidence>) = if survey.audience == Audience::School
+    {
+        let mut answers = self_check_answers(db, campaign_id, &school_ids).await?;
+        let self_checks: Vec<SelfCheck> = chosen
+            .iter()
+            .map(|(_, school)| SelfCheck {
+                school: school.clone(),
+                answers: answers.remove(&school.id),
+            })
+            .collect();
+        let survey_indicators: Vec<_> = plan
+            .indicators
+            .iter()
+            .filter(|indicator| indicator.survey == survey.id)
+            .cloned()
+            .collect();
+        let table = indicator_table(&survey_indicators, &self_checks);
+        let evidence = chosen
+            .iter()
+            .zip(&table.schools)
+            .map(|((link, school), row)| CampaignEvidence {
+                school: school.clone(),
+                answers: u64::from(row.submitted),
+                expected: expected(link),
+                areas: super::indicators::area_scores(row),
+            })
+            .collect();
+        (Some(table), evidence)
+    } else {
+        let by_school = counts_by_school(&rows);
+        let none = Default::default();
+        let evidence = chosen
+            .iter()
+            .map(|(link, school)| {
+                let answers = u64::try_from(link.response_count).unwrap_or(0);
+                let counts = by_school.get(&school.id).unwrap_or(&none);
+                CampaignEvidence {
+                    school: school.clone(),
+                    answers,
+                    expected: expected(link),
+                    areas: aggregate(&survey, counts, answers, minimum).area_estimates(),
+                }
+            })
+            .collect();
+        (None, evidence)
+    };
+    let rating = rate_campaign(&plan.rules, source, evidence.clone());
+    Ok(CampaignResults {
+        campaign,
+        survey,
+        schools_counted: chosen.len(),
+        schools: links.into_iter().map(|(_, school)| school).collect(),
+        results,
+        indicators,
+        evidence,
+        rating,
+    })
+}
+
+/// A campaign that feeds the combined rating.
+#[derive(Clone, Debug)]
+pub struct UsedCampaign {
+    pub id: i32,
+    pub name: String,
+    pub source: Source,
+    pub survey_title: String,
+}
+
+/// The overall rating from the latest campaign of each audience.
+#[derive(Clone, Debug)]
+pub struct Assessment {
+    /// In the order of [`Source::ALL`].
+    pub campaigns: Vec<UsedCampaign>,
+    pub table: CombinedTable,
+}
+
+/// The overall rating (综合评估) of every school from the latest campaign (by creation, drafts
+/// left out) of each audience: parents, teachers, students and the school self-check.
+pub async fn assessment(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+) -> Result<Assessment, ResultsError> {
+    let mut latest: BTreeMap<Source, campaigns::CampaignSummary> = BTreeMap::new();
+    for summary in campaigns::overview(db).await? {
+        let Some(audience) = summary.audience else {
+            continue;
+        };
+        if summary.campaign.status == campaigns::CampaignStatus::Draft.slug() {
+            continue;
+        }
+        let source = source_of(audience);
+        let newer = latest.get(&source).is_none_or(|current| {
+            (summary.campaign.created_at, summary.campaign.id)
+                > (current.campaign.created_at, current.campaign.id)
+        });
+        if newer {
+            latest.insert(source, summary);
+        }
+    }
+    let mut used = Vec::new();
+    let mut evidence = Vec::new();
+    for (source, summary) in latest {
+        let found =
+            campaign_results(db, plan, summary.campaign.id, &ResultsFilter::default()).await?;
+        used.push(UsedCampaign {
+            id: summary.campaign.id,
+            name: summary.campaign.name,
+            source,
+            survey_title: summary.survey_title,
+        });
+        evidence.push((source, found.evidence));
+    }
+    Ok(Assessment {
+        campaigns: used,
+        table: rate_combined(&plan.rules, evidence),
+    })
+}

@@ -1,0 +1,216 @@
+//! A campaign's exports as downloads: `export.csv` and `export.xlsx`, each of the answers (one
+//! row per included answer) or of the counts (`?what=aggregates`); `?codes=1` writes codes
+//! instead of labels. Supervisors and admins only.
+//!
+//! The CSV is streamed: a task reads the answers a page at a time and sends each page's bytes
+//! through a small channel, so the server holds about one page whatever the campaign's size.
+//! The XLSX is built in constant-memory mode into a temporary file, then streamed from it.
+
+use std::io::Read;
+
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use futures_util::Stream;
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::{ConsoleError, Staff};
+use crate::accounts::Role;
+use crate::campaigns::china_offset;
+use crate::export::{CsvSheet, Export, ExportError, Sheet, Values, What, XlsxSheet};
+use crate::web::AppState;
+
+/// Chunks in flight between the task that reads the answers and the connection.
+const CHANNEL_CHUNKS: usize = 2;
+/// How much of the XLSX file each chunk carries.
+const FILE_CHUNK: usize = 64 * 1024;
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/console/campaigns/{id}/export.csv", web::get().to(csv))
+        .route("/console/campaigns/{id}/export.xlsx", web::get().to(xlsx));
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    what: Option<String>,
+    codes: Option<String>,
+}
+
+impl ExportQuery {
+    fn parse(&self) -> Result<(What, Values), ConsoleError> {
+        let what = match self.what.as_deref() {
+            None | Some("") => What::Answers,
+            Some(slug) => What::parse(slug).ok_or_else(|| {
+                ConsoleError::BadRequest(
+                    "导出内容只能是答卷（answers）或汇总（aggregates）。".to_owned(),
+                )
+            })?,
+        };
+        let values = match self.codes.as_deref() {
+            Some("1" | "true" | "yes") => Values::Codes,
+            _ => Values::Labels,
+        };
+        Ok((what, values))
+    }
+}
+
+fn fault(error: ExportError) -> ConsoleError {
+    match error {
+        ExportError::CampaignNotFound(_) => ConsoleError::NotFound,
+        other => ConsoleError::internal(other),
+    }
+}
+
+async fn open(
+    state: &AppState,
+    id: i32,
+    query: &ExportQuery,
+) -> Result<(Export, What), ConsoleError> {
+    let (what, values) = query.parse()?;
+    let export = Export::open(&state.db, id, what, values)
+        .await
+        .map_err(fault)?;
+    Ok((export, what))
+}
+
+async fn csv(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let (export, what) = open(&state, *id, &query).await?;
+    let disposition = attachment(export.campaign_name(), *id, what, "csv");
+    let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
+    let db = state.db.clone();
+    let campaign_id = *id;
+    actix_web::rt::spawn(async move {
+        if let Err(error) = send_csv(&db, export, &sender).await {
+            tracing::error!(campaign_id, cause = %error, "CSV export failed midway");
+            // An error as the last chunk makes the connection end without a proper ending, so
+            // the browser reports a failed download rather than a short file.
+            let _ = sender
+                .send(Err(std::io::Error::other("the export failed")))
+                .await;
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(disposition)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(receive(receiver)))
+}
+
+/// Writes the CSV a page at a time, each page's bytes sent before the next page is read; stops
+/// quietly when the browser goes away.
+async fn send_csv(
+    db: &DatabaseConnection,
+    mut export: Export,
+    sender: &mpsc::Sender<Chunk>,
+) -> Result<(), ExportError> {
+    let mut sheet = CsvSheet::in_chunks()?;
+    sheet.write_row(&export.header())?;
+    loop {
+        let bytes = sheet.take_bytes()?;
+        if !bytes.is_empty() && sender.send(Ok(Bytes::from(bytes))).await.is_err() {
+            return Ok(());
+        }
+        let Some(page) = export.next_page(db).await? else {
+            return Ok(());
+        };
+        for row in &page {
+            sheet.write_row(row)?;
+        }
+    }
+}
+
+async fn xlsx(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let (mut export, what) = open(&state, *id, &query).await?;
+    let disposition = attachment(export.campaign_name(), *id, what, "xlsx");
+    let mut sheet = XlsxSheet::new(what.label()).map_err(fault)?;
+    export
+        .write_all(&state.db, &mut sheet)
+        .await
+        .map_err(fault)?;
+    // Zipping takes a while for a large campaign: off the worker thread.
+    let file = web::block(move || sheet.finish())
+        .await
+        .map_err(ConsoleError::internal)?
+        .map_err(fault)?;
+    let length = file.metadata().map_err(ConsoleError::internal)?.len();
+    let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
+    tokio::task::spawn_blocking(move || send_file(file, &sender));
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header(disposition)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .no_chunking(length)
+        .streaming(receive(receiver)))
+}
+
+/// Reads the file in chunks into the channel until its end or until the browser goes away.
+fn send_file(mut file: std::fs::File, sender: &mpsc::Sender<Chunk>) {
+    loop {
+        let mut buffer = vec![0; FILE_CHUNK];
+        let chunk = match file.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(read) => {
+                buffer.truncate(read);
+                Ok(Bytes::from(buffer))
+            }
+            Err(error) => Err(error),
+        };
+        let failed = chunk.is_err();
+        if sender.blocking_send(chunk).is_err() || failed {
+            return;
+        }
+    }
+}
+
+fn receive(receiver: mpsc::Receiver<Chunk>) -> impl Stream<Item = Chunk> {
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    })
+}
+
+/// `{campaign}-答卷-{date}.csv`, with `campaign-{id}-answers-{date}.csv` for clients that cannot
+/// read the RFC 5987 form of a Chinese file name.
+fn attachment(campaign_name: &str, id: i32, what: What, extension: &str) -> ContentDisposition {
+    let date = Utc::now().with_timezone(&china_offset()).format("%Y-%m-%d");
+    let name: String = campaign_name
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(format!("campaign-{id}-{}-{date}.{extension}", what.slug())),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".to_owned()),
+                language_tag: None,
+                value: format!("{name}-{}-{date}.{extension}", what.label()).into_bytes(),
+            }),
+        ],
+    }
+}

@@ -1,0 +1,435 @@
+//! A campaign's exports as a supervisor downloads them from the console and as the command line
+//! writes them: the answers one row each, labels or codes, formulas neutralised, excluded answers
+//! left out; the counts per school and option equal to the running tallies; XLSX that is a ZIP.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+
+use awc::http::StatusCode;
+use dupin::accounts::Role;
+use dupin::survey::{QuestionKind, Survey};
+use entity::tally;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::{Browser, TestApp, answers_for, catalog_survey, spawn_app};
+
+const DUPIN: &str = env!("CARGO_BIN_EXE_dupin");
+const FORMULA: &str = "=cmd|' /C calc'!A0";
+const BOM: char = '\u{feff}';
+
+/// The fixed columns before the questions.
+const SCHOOL_COLUMNS: [&str; 6] = [
+    "序号",
+    "学校代码",
+    "学校名称",
+    "乡镇",
+    "提交时间",
+    "用时（秒）",
+];
+
+/// A campaign of the parents' test with four answers at the first school and one at the second;
+/// the last answer at the first school types a formula into the free-text question.
+async fn campaign_with_answers(app: &TestApp) -> (i32, Survey) {
+    let campaign = app.create_campaign("parents", None, None).await;
+    let survey = catalog_survey("parents");
+    let links = app.links(campaign).await;
+    for token in [
+        &links[0].token,
+        &links[0].token,
+        &links[0].token,
+        &links[1].token,
+    ] {
+        let page = app.phone().answer(token, &survey).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let text_question = first_text_question(&survey);
+    let mut phone = app.phone();
+    let form = phone.get(&format!("/s/{}", links[0].token)).await;
+    let mut fields = vec![
+        ("_key".to_owned(), form.hidden("_key").expect("a key")),
+        ("_t".to_owned(), form.hidden("_t").expect("a time")),
+    ];
+    fields.extend(answers_for(&survey).into_iter().map(|(name, value)| {
+        if name == text_question {
+            (name, FORMULA.to_owned())
+        } else {
+            (name, value)
+        }
+    }));
+    let page = phone
+        .post_form(&format!("/s/{}", links[0].token), &fields)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    (campaign, survey)
+}
+
+fn first_text_question(survey: &Survey) -> String {
+    survey
+        .questions()
+        .find(|question| {
+            matches!(
+                question.kind,
+                QuestionKind::Text { .. } | QuestionKind::LongText { .. }
+            ) && question.show_if.is_none()
+        })
+        .expect("the parents' test has a free-text question")
+        .id
+        .clone()
+}
+
+fn first_single_question(survey: &Survey) -> (usize, String, String) {
+    let (index, question) = survey
+        .questions()
+        .enumerate()
+        .find(|(_, question)| {
+            matches!(question.kind, QuestionKind::Single { .. }) && question.show_if.is_none()
+        })
+        .expect("a single-choice question");
+    let QuestionKind::Single { options } = &question.kind else {
+        unreachable!("found as single")
+    };
+    (index, options[0].code.clone(), options[0].label.clone())
+}
+
+/// Reads a CSV body: it must start with the BOM.
+fn parse_csv(body: &str) -> Vec<Vec<String>> {
+    let without_bom = body.strip_prefix(BOM).unwrap_or_else(|| {
+        panic!(
+            "the CSV starts with the BOM: {:?}",
+            &body[..20.min(body.len())]
+        )
+    });
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(without_bom.as_bytes())
+        .records()
+        .map(|record| {
+            record
+                .expect("a CSV record")
+                .iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+fn expected_header(survey: &Survey) -> Vec<String> {
+    let mut header: Vec<String> = SCHOOL_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    for question in survey.questions() {
+        match &question.kind {
+            QuestionKind::Matrix { rows, .. } => header.extend(
+                rows.iter()
+                    .map(|row| format!("{} · {}", question.text, row.text)),
+            ),
+            _ => header.push(question.text.clone()),
+        }
+    }
+    header
+}
+
+/// The bytes of a download, as a browser with `browser`'s cookies gets them.
+async fn download(
+    app: &TestApp,
+    browser: &Browser,
+    path: &str,
+) -> (StatusCode, String, String, Vec<u8>) {
+    let cookies = browser
+        .cookies
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut response = awc::Client::default()
+        .get(format!("{}{path}", app.address))
+        .insert_header(("Cookie", cookies))
+        .send()
+        .await
+        .expect("GET");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let body = response.body().limit(64 << 20).await.expect("body");
+    (response.status(), content_type, disposition, body.to_vec())
+}
+
+/// Runs `dupin export` against the test's database and returns its exit code and stdout.
+fn cli_export(app: &TestApp, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
+    let output = Command::new(DUPIN)
+        .arg("export")
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("DUPIN_SURVEYS", &app.surveys_dir)
+        .env_remove("DUPIN_LOG_FORMAT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("dupin runs");
+    (
+        output.status.code(),
+        output.stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn the_answers_csv_has_one_row_per_included_answer_with_labels() {
+    let app = spawn_app().await;
+    let (campaign, survey) = campaign_with_answers(&app).await;
+    let excluded = app
+        .count(&format!(
+            "SELECT MIN(id) FROM response WHERE campaign_id = {campaign}"
+        ))
+        .await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE response SET excluded = TRUE WHERE id = {excluded}"
+        ))
+        .await
+        .expect("exclude one answer");
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+
+    let page = supervisor
+        .get(&format!("/console/campaigns/{campaign}/export.csv"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.content_type.starts_with("text/csv"),
+        "{}",
+        page.content_type
+    );
+    let rows = parse_csv(&page.body);
+    assert_eq!(rows[0], expected_header(&survey));
+    assert_eq!(rows.len(), 1 + 4, "four answers after one was excluded");
+    let ids: Vec<&str> = rows[1..].iter().map(|row| row[0].as_str()).collect();
+    assert!(!ids.contains(&excluded.to_string().as_str()), "{ids:?}");
+
+    let links = app.links(campaign).await;
+    assert_eq!(
+        rows[1..]
+            .iter()
+            .filter(|row| row[1] == links[0].code)
+            .count(),
+        3
+    );
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|row| !row[2].is_empty() && !row[3].is_empty())
+    );
+
+    let (index, code, label) = first_single_question(&survey);
+    let column = SCHOOL_COLUMNS.len() + index;
+    assert!(
+        rows[1..].iter().all(|row| row[column] == label),
+        "labels, not codes"
+    );
+
+    let text_column = SCHOOL_COLUMNS.len()
+        + survey
+            .questions()
+            .position(|question| question.id == first_text_question(&survey))
+            .expect("position");
+    let texts: Vec<&str> = rows[1..]
+        .iter()
+        .map(|row| row[text_column].as_str())
+        .collect();
+    assert!(texts.contains(&format!("'{FORMULA}").as_str()), "{texts:?}");
+    assert!(!texts.contains(&FORMULA), "{texts:?}");
+
+    let with_codes = supervisor
+        .get(&format!("/console/campaigns/{campaign}/export.csv?codes=1"))
+        .await;
+    let rows = parse_csv(&with_codes.body);
+    assert!(
+        rows[1..].iter().all(|row| row[column] == code),
+        "codes with ?codes=1"
+    );
+}
+
+#[actix_web::test]
+async fn the_aggregates_equal_the_running_tallies() {
+    let app = spawn_app().await;
+    let (campaign, survey) = campaign_with_answers(&app).await;
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+
+    let page = supervisor
+        .get(&format!(
+            "/console/campaigns/{campaign}/export.csv?what=aggregates"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let rows = parse_csv(&page.body);
+    assert_eq!(
+        rows[0],
+        [
+            "学校代码",
+            "学校名称",
+            "乡镇",
+            "题目编号",
+            "题目",
+            "选项代码",
+            "选项",
+            "人次"
+        ]
+    );
+    let codes: BTreeMap<i32, String> = dupin::schools::list(&app.db)
+        .await
+        .expect("schools")
+        .into_iter()
+        .map(|school| (school.id, school.code))
+        .collect();
+    let tallies: BTreeMap<(String, String, String), i64> = tally::Entity::find()
+        .filter(tally::Column::CampaignId.eq(campaign))
+        .all(&app.db)
+        .await
+        .expect("tallies")
+        .into_iter()
+        .map(|count| {
+            (
+                (
+                    codes[&count.school_id].clone(),
+                    count.question_key,
+                    count.option_key,
+                ),
+                count.count,
+            )
+        })
+        .collect();
+    let exported: BTreeMap<(String, String, String), i64> = rows[1..]
+        .iter()
+        .map(|row| {
+            (
+                (row[0].clone(), row[3].clone(), row[5].clone()),
+                row[7].parse().expect("a count"),
+            )
+        })
+        .collect();
+    assert!(!tallies.is_empty());
+    assert_eq!(exported, tallies);
+    assert_eq!(rows.len() - 1, tallies.len(), "one row per tally");
+
+    let (index, _, label) = first_single_question(&survey);
+    let question = survey.questions().nth(index).expect("question");
+    let row = rows[1..]
+        .iter()
+        .find(|row| row[3] == question.id)
+        .expect("a row of the single-choice question");
+    assert_eq!(row[4], question.text);
+    assert_eq!(row[6], label);
+}
+
+#[actix_web::test]
+async fn xlsx_downloads_are_zip_files_with_a_chinese_file_name() {
+    let app = spawn_app().await;
+    let (campaign, _) = campaign_with_answers(&app).await;
+    let supervisor = app.signed_in(Role::Supervisor).await;
+    for what in ["answers", "aggregates"] {
+        let (status, content_type, disposition, body) = download(
+            &app,
+            &supervisor,
+            &format!("/console/campaigns/{campaign}/export.xlsx?what={what}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        assert!(content_type.contains("spreadsheetml"), "{content_type}");
+        assert!(body.starts_with(b"PK\x03\x04"), "a ZIP file");
+        assert!(body.len() > 2000, "{} bytes", body.len());
+        assert!(
+            disposition.contains(&format!("filename=\"campaign-{campaign}-{what}-"))
+                && disposition.contains("filename*=UTF-8''"),
+            "{disposition}"
+        );
+    }
+    let (status, _, disposition, _) = download(
+        &app,
+        &supervisor,
+        &format!("/console/campaigns/{campaign}/export.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // 答卷, percent-encoded.
+    assert!(disposition.contains("%E7%AD%94%E5%8D%B7"), "{disposition}");
+}
+
+#[actix_web::test]
+async fn the_command_line_writes_the_same_csv_as_the_console() {
+    let app = spawn_app().await;
+    let (campaign, _) = campaign_with_answers(&app).await;
+    let supervisor = app.signed_in(Role::Supervisor).await;
+    let id = campaign.to_string();
+    for (query, args) in [
+        ("", vec!["--campaign", id.as_str()]),
+        ("?codes=1", vec!["--campaign", id.as_str(), "--codes"]),
+        (
+            "?what=aggregates",
+            vec![
+                "--campaign",
+                id.as_str(),
+                "--what",
+                "aggregates",
+                "--format",
+                "csv",
+            ],
+        ),
+    ] {
+        let (status, _, _, console) = download(
+            &app,
+            &supervisor,
+            &format!("/console/campaigns/{campaign}/export.csv{query}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (code, stdout, stderr) = cli_export(&app, &args);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stdout.starts_with("\u{feff}".as_bytes()));
+        assert_eq!(
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&console),
+            "{args:?}"
+        );
+    }
+
+    let (code, stdout, stderr) = cli_export(&app, &["--campaign", &id, "--format", "xlsx"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with(b"PK\x03\x04"), "a ZIP file");
+
+    let (code, _, stderr) = cli_export(&app, &["--campaign", "999"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no campaign 999"), "{stderr}");
+}
+
+#[actix_web::test]
+async fn school_viewers_may_not_export() {
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let mut viewer = app.signed_in(Role::School).await;
+    for path in ["export.csv", "export.xlsx", "export.csv?what=aggregates"] {
+        let page = viewer
+            .get(&format!("/console/campaigns/{campaign}/{path}"))
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let page = supervisor.get("/console/campaigns/999/export.csv").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let page = supervisor
+        .get(&format!(
+            "/console/campaigns/{campaign}/export.csv?what=everything"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let page = supervisor
+        .get(&format!("/console/campaigns/{campaign}"))
+        .await;
+    assert!(
+        page.body.contains(&format!(
+            "/console/campaigns/{campaign}/export.xlsx?what=aggregates"
+        )),
+        "the campaign page links to the exports"
+    );
+}

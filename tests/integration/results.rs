@@ -1,0 +1,338 @@
+//! The results page: exact counts, percentages and satisfaction rates from answers given over
+//! HTTP, the filter by school, the indicators of a self-check per school with the roll-up, and
+//! who may open it.
+
+use awc::http::StatusCode;
+use dupin::accounts::Role;
+use dupin::survey::{QuestionKind, Survey};
+
+use crate::helpers::{Page, Phone, TestApp, answers_for, catalog_survey, spawn_app};
+
+/// Opens the link on a new phone and submits every question as `answers_for` does, except the
+/// questions of `overrides`, answered as given.
+async fn answer_with(app: &TestApp, token: &str, survey: &Survey, overrides: &[(&str, &str)]) {
+    let mut phone: Phone = app.phone();
+    let form = phone.get(&format!("/s/{token}")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let mut fields = vec![
+        ("_key".to_owned(), form.hidden("_key").expect("a key")),
+        ("_t".to_owned(), form.hidden("_t").expect("a time")),
+    ];
+    for (name, value) in answers_for(survey) {
+        match overrides.iter().find(|(question, _)| *question == name) {
+            Some((_, given)) => fields.push((name, (*given).to_owned())),
+            None => fields.push((name, value)),
+        }
+    }
+    let page = phone.post_form(&format!("/s/{token}"), &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+}
+
+/// The part of the page about one question: from its text to the end of its panel.
+fn question_panel<'a>(page: &'a Page, text: &str) -> &'a str {
+    let start = page
+        .body
+        .find(&format!("<strong>{text}</strong>"))
+        .unwrap_or_else(|| panic!("the page shows “{text}”:\n{}", page.body));
+    let rest = &page.body[start..];
+    &rest[..rest.find("</div>").unwrap_or(rest.len())]
+}
+
+fn option_row(label: &str, count: u64, percent: &str) -> String {
+    format!(
+        "<tr><td>{label}</td><td class=\"num\">{count}</td><td class=\"num\">{percent}</td></tr>"
+    )
+}
+
+#[actix_web::test]
+async fn the_results_page_shows_exact_counts_rates_and_narrows_to_one_school() {
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let links = app.links(campaign).await;
+    let (first, second) = (&links[0], &links[1]);
+    let survey = catalog_survey("parents");
+    let question = survey.question("meals_quality").expect("a meals question");
+    let QuestionKind::Scale { scale } = &question.kind else {
+        panic!("meals_quality is a scale");
+    };
+    let points = &scale.points;
+    assert!(points[0].satisfied && points[1].satisfied && !points[3].satisfied);
+
+    // The first school: three very satisfied and one not; the second: two satisfied.
+    for code in [
+        &points[0].code,
+        &points[0].code,
+        &points[0].code,
+        &points[3].code,
+    ] {
+        answer_with(&app, &first.token, &survey, &[("meals_quality", code)]).await;
+    }
+    for _ in 0..2 {
+        answer_with(
+            &app,
+            &second.token,
+            &survey,
+            &[("meals_quality", &points[1].code)],
+        )
+        .await;
+    }
+
+    let mut browser = app.signed_in(Role::Supervisor).await;
+    let show = browser.get(&format!("/console/campaigns/{campaign}")).await;
+    assert!(
+        show.body
+            .contains(&format!("/console/campaigns/{campaign}/results\">查看结果"))
+    );
+
+    let page = browser
+        .get(&format!("/console/campaigns/{campaign}/results"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let panel = question_panel(&page, &question.text);
+    assert!(panel.contains("n = 6"), "{panel}");
+    assert!(
+        panel.contains(&option_row(&points[0].label, 3, "50.0%")),
+        "{panel}"
+    );
+    assert!(
+        panel.contains(&option_row(&points[1].label, 2, "33.3%")),
+        "{panel}"
+    );
+    assert!(
+        panel.contains(&option_row(&points[2].label, 0, "0.0%")),
+        "{panel}"
+    );
+    assert!(
+        panel.contains(&option_row(&points[3].label, 1, "16.7%")),
+        "{panel}"
+    );
+    let wilson = dupin::rating::stats::wilson_interval(5, 6).expect("an interval");
+    let rate = format!(
+        "83.3%（95% 区间 {:.1}%–{:.1}%，n = 6）",
+        wilson.low * 100.0,
+        wilson.high * 100.0
+    );
+    // Handlebars escapes `=` in values; the browser shows it as written.
+    assert!(
+        panel.replace("&#x3D;", "=").contains(&rate),
+        "{rate} in {panel}"
+    );
+    assert!(
+        panel.contains("答卷太少"),
+        "6 answers are below the plan's 30"
+    );
+
+    let schools = dupin::schools::list(&app.db).await.expect("schools");
+    let first_school = schools
+        .iter()
+        .find(|school| school.code == first.code)
+        .expect("the first school");
+    let page = browser
+        .get(&format!(
+            "/console/campaigns/{campaign}/results?school={}&township=&kind=&key_village=",
+            first_school.id
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let panel = question_panel(&page, &question.text);
+    assert!(panel.contains("n = 4"), "{panel}");
+    assert!(
+        panel.contains(&option_row(&points[0].label, 3, "75.0%")),
+        "{panel}"
+    );
+    assert!(
+        panel.contains(&option_row(&points[1].label, 0, "0.0%")),
+        "{panel}"
+    );
+    assert!(
+        panel.contains(&option_row(&points[3].label, 1, "25.0%")),
+        "{panel}"
+    );
+    assert!(
+        page.body.contains("统计范围：1 所学校，4 份答卷"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("答卷太少，暂不评定"));
+
+    // Neither school is in a key village: the filter leaves no answers.
+    let page = browser
+        .get(&format!(
+            "/console/campaigns/{campaign}/results?key_village=yes"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let panel = question_panel(&page, &question.text);
+    assert!(panel.contains("n = 0"), "{panel}");
+    assert!(
+        panel.contains(&option_row(&points[0].label, 0, "—")),
+        "{panel}"
+    );
+
+    let bad = browser
+        .get(&format!(
+            "/console/campaigns/{campaign}/results?kind=%E5%A4%A7%E5%AD%A6"
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let missing = browser.get("/console/campaigns/9999/results").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn a_self_check_campaign_shows_each_schools_indicators_and_the_roll_up() {
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("school", None, None).await;
+    let links = app.links(campaign).await;
+    let survey = catalog_survey("school");
+    answer_with(
+        &app,
+        &links[0].token,
+        &survey,
+        &[("teachers_fulltime", "100"), ("teachers_college", "80")],
+    )
+    .await;
+    answer_with(
+        &app,
+        &links[1].token,
+        &survey,
+        &[("teachers_fulltime", "100"), ("teachers_college", "70")],
+    )
+    .await;
+
+    let mut browser = app.signed_in(Role::Supervisor).await;
+    let page = browser
+        .get(&format!("/console/campaigns/{campaign}/results"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("已提交自评表：2 / {} 所学校", links.len())),
+        "{}",
+        page.body
+    );
+    let roll_up_start = page
+        .body
+        .find("<td>专任教师专科及以上学历比例</td>")
+        .expect("the qualified-teacher indicator");
+    let roll_up = &page.body[roll_up_start..];
+    let roll_up = &roll_up[..roll_up.find("</tr>").unwrap_or(roll_up.len())];
+    assert!(roll_up.contains("≥ 75%"), "{roll_up}");
+    assert!(
+        roll_up.contains("<td class=\"num\">1</td><td class=\"num\">1</td>"),
+        "one school meets it and one does not: {roll_up}"
+    );
+
+    let school_panel = |code: &str| {
+        let start = page
+            .body
+            .find(&format!("<strong>{code} "))
+            .expect("the school");
+        let rest = &page.body[start..];
+        rest[..rest.find("</div>").unwrap_or(rest.len())].to_owned()
+    };
+    let met = school_panel(&links[0].code);
+    assert!(
+        met.contains("<td>达标</td><td>80%</td><td>≥ 75%</td>"),
+        "{met}"
+    );
+    let missed = school_panel(&links[1].code);
+    assert!(
+        missed.contains("<td>未达标</td><td>70%</td><td>≥ 75%</td>"),
+        "{missed}"
+    );
+    let absent = school_panel(&links[2].code);
+    assert!(absent.contains("未提交自评表"), "{absent}");
+
+    // Filtered to the second school, only its self-check is counted.
+    let schools = dupin::schools::list(&app.db).await.expect("schools");
+    let second = schools
+        .iter()
+        .find(|school| school.code == links[1].code)
+        .expect("the second school");
+    let page = browser
+        .get(&format!(
+            "/console/campaigns/{campaign}/results?school={}",
+            second.id
+        ))
+        .await;
+    assert!(
+        page.body.contains("已提交自评表：1 / 1 所学校"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&format!("<strong>{} ", links[0].code)));
+}
+
+#[actix_web::test]
+async fn only_supervisors_see_results_and_anonymous_visitors_are_sent_to_sign_in() {
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let path = format!("/console/campaigns/{campaign}/results");
+
+    let mut anonymous = app.browser();
+    let page = anonymous.get(&path).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.location
+            .as_deref()
+            .is_some_and(|location| location.starts_with("/console/login?next=")),
+        "{:?}",
+        page.location
+    );
+
+    let mut viewer = app.signed_in(Role::School).await;
+    assert_eq!(viewer.get(&path).await.status, StatusCode::FORBIDDEN);
+
+    let mut admin = app.signed_in(Role::Admin).await;
+    assert_eq!(admin.get(&path).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn the_overall_assessment_rates_schools_from_the_latest_campaigns() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in(Role::Supervisor).await;
+    let empty = browser.get("/console/assessment").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert!(empty.body.contains("还没有可用于评估的调查活动"));
+
+    let campaign = app.create_campaign("school", None, None).await;
+    let links = app.links(campaign).await;
+    let survey = catalog_survey("school");
+    answer_with(&app, &links[0].token, &survey, &[]).await;
+
+    let page = browser.get("/console/assessment").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            "/console/campaigns/{campaign}/results\">测试 school"
+        )),
+        "{}",
+        page.body
+    );
+    let row = |code: &str| {
+        let start = page
+            .body
+            .find(&format!("<tr><td>{code}</td>"))
+            .expect("the school's row");
+        let rest = &page.body[start..];
+        rest[..rest.find("</tr>").unwrap_or(rest.len())].to_owned()
+    };
+    let submitted = row(&links[0].code);
+    assert!(submitted.contains("学校自评指标 1 / 1"), "{submitted}");
+    assert!(!submitted.contains("答卷太少"), "{submitted}");
+    let silent = row(&links[1].code);
+    assert!(silent.contains("答卷太少，暂不评定"), "{silent}");
+    assert!(page.body.contains("已评定 1 所学校"), "{}", page.body);
+
+    let mut viewer = app.signed_in(Role::School).await;
+    assert_eq!(
+        viewer.get("/console/assessment").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut anonymous = app.browser();
+    assert_eq!(
+        anonymous.get("/console/assessment").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
