@@ -1,3 +1,5 @@
+//! Unit tests, compiled only under `#[cfg(test)]` (see `mod tests` in the parent module).
+
 //! The aggregation on hand-made tallies.
 
 use super::*;
