@@ -250,7 +250,11 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
     }
     println!("  database: {}", common.database_url);
     println!("  surveys:  {} ({})", common.surveys.display(), ids);
-    println!("Next steps, in another terminal:");
+    println!(
+        "Supervisors: sign in at {}/console (schools, campaigns, QR posters, results).",
+        app.base_url()
+    );
+    println!("Or, in another terminal:");
     println!("  dupin schools import schools.csv");
     println!("  dupin campaign create --survey parents --name \"2026 家长满意度测评\"");
     println!("  dupin campaign links 1       # one URL per school; /s/TOKEN/qr.png is its QR code");
