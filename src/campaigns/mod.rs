@@ -85,6 +85,13 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|time| time.with_timezone(&Utc))
 }
 
+/// China time to the second, as logs and exports show it.
+pub fn display_time_seconds(time: DateTime<Utc>) -> String {
+    time.with_timezone(&china_offset())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// A time as supervisors and parents read it: China time, to the minute.
 pub fn display_time(time: DateTime<Utc>) -> String {
     time.with_timezone(&china_offset())

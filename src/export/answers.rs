@@ -205,11 +205,7 @@ impl AnswerColumns {
         let school_text = |field: fn(&school::Model) -> &String| {
             school.map_or(Cell::Empty, |school| Cell::text(field(school).as_str()))
         };
-        let submitted = answer
-            .submitted_at
-            .with_timezone(&campaigns::china_offset())
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string();
+        let submitted = campaigns::display_time_seconds(answer.submitted_at);
         let seconds = answer
             .duration_ms
             .map_or(Cell::Empty, |ms| Cell::Number((ms as f64 / 1000.0).round()));

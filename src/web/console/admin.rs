@@ -3,13 +3,12 @@
 //!
 //! Handlers only parse, call `accounts` and `audit`, and render; the rules live there.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use entity::{account, school};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, percent_encode};
+use super::{ConsoleError, Staff, percent_encode, see_other};
 use crate::accounts::{self, AccountError, NewAccount, Role};
 use crate::audit::{self, AuditFilter};
 use crate::campaigns;
@@ -35,19 +34,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(reset_password),
         )
         .route("/console/audit", web::get().to(audit_page));
-}
-
-/// China time to the second, as the audit log shows it.
-fn display_time_seconds(time: DateTime<Utc>) -> String {
-    time.with_timezone(&campaigns::china_offset())
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
 }
 
 // ------------------------------------------------------------------------------- accounts page
@@ -586,7 +572,7 @@ pub async fn audit_page(
     let events = events
         .into_iter()
         .map(|event| EventRow {
-            at: display_time_seconds(event.at),
+            at: campaigns::display_time_seconds(event.at),
             label: audit::action_label(&event.action),
             actor: event.actor,
             action: event.action,
@@ -614,7 +600,10 @@ pub async fn audit_page(
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
+
     use super::*;
+    use crate::campaigns::display_time_seconds;
 
     #[test]
     fn audit_page_links_keep_the_filters() {

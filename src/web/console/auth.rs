@@ -11,8 +11,8 @@ use chrono::Utc;
 use entity::account;
 use serde::{Deserialize, Serialize};
 
-use super::ConsoleError;
 use super::session::{SESSION_COOKIE, SESSION_HOURS, Session};
+use super::{ConsoleError, see_other};
 use crate::accounts::{self, NewAccount, Role, SignInError};
 use crate::audit;
 use crate::web::AppState;
@@ -185,12 +185,6 @@ fn expired_session_cookie(state: &AppState) -> Cookie<'static> {
         .finish();
     cookie.make_removal();
     cookie
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
 }
 
 /// The sign-in form is not behind a session, so its CSRF token is double-submitted: a cookie and

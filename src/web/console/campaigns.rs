@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use entity::{campaign, school};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff};
+use super::{ConsoleError, Staff, see_other};
 use crate::accounts::Role;
 use crate::audit;
 use crate::campaigns::{
@@ -42,12 +42,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::get().to(school_poster),
         )
         .route("/console/my-school", web::get().to(my_school));
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
 }
 
 /// Domain failures that are not a form's fault: an unknown campaign is a 404, the rest a 500.

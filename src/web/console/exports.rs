@@ -8,20 +8,16 @@
 
 use std::io::Read;
 
-use actix_web::http::header::{
-    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-};
+use actix_web::http::header::{self, ContentDisposition};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use futures_util::Stream;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::{ConsoleError, Staff};
+use super::{ConsoleError, Staff, download_disposition};
 use crate::accounts::Role;
-use crate::campaigns::china_offset;
 use crate::export::{CsvSheet, Export, ExportError, Sheet, Values, What, XlsxSheet};
 use crate::web::AppState;
 
@@ -191,26 +187,9 @@ fn receive(receiver: mpsc::Receiver<Chunk>) -> impl Stream<Item = Chunk> {
 /// `{campaign}-答卷-{date}.csv`, with `campaign-{id}-answers-{date}.csv` for clients that cannot
 /// read the RFC 5987 form of a Chinese file name.
 fn attachment(campaign_name: &str, id: i32, what: What, extension: &str) -> ContentDisposition {
-    let date = Utc::now().with_timezone(&china_offset()).format("%Y-%m-%d");
-    let name: String = campaign_name
-        .chars()
-        .map(|c| {
-            if c.is_control() || "/\\:*?\"<>|".contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![
-            DispositionParam::Filename(format!("campaign-{id}-{}-{date}.{extension}", what.slug())),
-            DispositionParam::FilenameExt(ExtendedValue {
-                charset: Charset::Ext("UTF-8".to_owned()),
-                language_tag: None,
-                value: format!("{name}-{}-{date}.{extension}", what.label()).into_bytes(),
-            }),
-        ],
-    }
+    download_disposition(
+        &format!("{campaign_name}-{}", what.label()),
+        &format!("campaign-{id}-{}", what.slug()),
+        extension,
+    )
 }

@@ -14,7 +14,9 @@ mod throttle;
 pub use throttle::SignInThrottle;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header;
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
 use actix_web::{HttpResponse, ResponseError, web};
 
 use super::templates::{self, MessagePage};
@@ -149,6 +151,43 @@ pub fn query_config() -> web::QueryConfig {
         tracing::info!(error = %error, "query string refused");
         ConsoleError::BadRequest("网址中的参数格式不对。请返回上一页重新操作。".to_owned()).into()
     })
+}
+
+/// Where a console form goes after it did its work.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+/// `Content-Disposition` of a download dated today (China time): `{name}-{date}.{extension}` in
+/// RFC 5987 form for the Chinese name, and `{ascii_name}-{date}.{extension}` for clients that
+/// cannot read it. Characters a file system refuses become `_`.
+pub fn download_disposition(name: &str, ascii_name: &str, extension: &str) -> ContentDisposition {
+    let date = chrono::Utc::now()
+        .with_timezone(&crate::campaigns::china_offset())
+        .format("%Y-%m-%d");
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(format!("{ascii_name}-{date}.{extension}")),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".to_owned()),
+                language_tag: None,
+                value: format!("{name}-{date}.{extension}").into_bytes(),
+            }),
+        ],
+    }
 }
 
 /// Encodes a path for a query string (`next=`), keeping it readable.

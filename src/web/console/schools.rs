@@ -4,19 +4,15 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-};
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use entity::school;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, percent_encode};
+use super::{ConsoleError, Staff, download_disposition, percent_encode};
 use crate::accounts::Role;
 use crate::audit;
-use crate::campaigns::china_offset;
 use crate::db::begin_write;
 use crate::schools::{
     self, FieldError, ImportError, NewSchool, SaveError, SchoolField, SchoolFields, SchoolKind,
@@ -335,24 +331,11 @@ async fn template(staff: Staff) -> Result<HttpResponse, ConsoleError> {
     Ok(csv_attachment(bytes, "学校名单模板", "schools-template"))
 }
 
-/// A CSV download named `{name}-{date}.csv`, with `{ascii_name}-{date}.csv` for clients that
-/// cannot read the RFC 5987 form of a Chinese file name.
+/// A CSV download named `{name}-{date}.csv` (see `download_disposition`).
 fn csv_attachment(bytes: Vec<u8>, name: &str, ascii_name: &str) -> HttpResponse {
-    let date = Utc::now().with_timezone(&china_offset()).format("%Y-%m-%d");
-    let disposition = ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![
-            DispositionParam::Filename(format!("{ascii_name}-{date}.csv")),
-            DispositionParam::FilenameExt(ExtendedValue {
-                charset: Charset::Ext("UTF-8".to_owned()),
-                language_tag: None,
-                value: format!("{name}-{date}.csv").into_bytes(),
-            }),
-        ],
-    };
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(disposition)
+        .insert_header(download_disposition(name, ascii_name, "csv"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(bytes)
 }
