@@ -4,11 +4,15 @@
 //! `dupin::answering`); this crate only says what a row looks like.
 
 pub mod account;
+pub mod api_token;
 pub mod audit_event;
 pub mod campaign;
 pub mod campaign_link;
+pub mod invitation;
+pub mod outbox;
 pub mod response;
 pub mod school;
 pub mod setting;
 pub mod survey_version;
 pub mod tally;
+pub mod teacher;

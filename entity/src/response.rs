@@ -24,6 +24,9 @@ pub struct Model {
     pub duration_ms: Option<i64>,
     /// Excluded by a supervisor; left out of every figure.
     pub excluded: bool,
+    /// Answer-quality flags found when it was stored, comma-separated (`straight_line`,
+    /// `too_fast`, `burst`); `None` when nothing looked wrong.
+    pub flags: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_tables;
 mod m20261129_000002_console;
 mod m20261129_000003_response_paging;
+mod m20261129_000004_mail_api_quality;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_tables::Migration),
             Box::new(m20261129_000002_console::Migration),
             Box::new(m20261129_000003_response_paging::Migration),
+            Box::new(m20261129_000004_mail_api_quality::Migration),
         ]
     }
 }

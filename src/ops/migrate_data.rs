@@ -28,7 +28,7 @@ pub const BATCH_ROWS: u64 = 1_000;
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
 
 /// Every table of dupin, parents before the rows that point at them.
-pub fn tables() -> [&'static str; 9] {
+pub fn tables() -> [&'static str; 13] {
     [
         entity::school::Entity.table_name(),
         entity::survey_version::Entity.table_name(),
@@ -39,6 +39,10 @@ pub fn tables() -> [&'static str; 9] {
         entity::account::Entity.table_name(),
         entity::audit_event::Entity.table_name(),
         entity::setting::Entity.table_name(),
+        entity::teacher::Entity.table_name(),
+        entity::invitation::Entity.table_name(),
+        entity::outbox::Entity.table_name(),
+        entity::api_token::Entity.table_name(),
     ]
 }
 
@@ -150,6 +154,10 @@ pub async fn migrate_data(
         copy.table(entity::account::Entity).await?,
         copy.table(entity::audit_event::Entity).await?,
         copy.table(entity::setting::Entity).await?,
+        copy.table(entity::teacher::Entity).await?,
+        copy.table(entity::invitation::Entity).await?,
+        copy.table(entity::outbox::Entity).await?,
+        copy.table(entity::api_token::Entity).await?,
     ];
     // Every table of the schema, counted again from the list rather than from the copies, so a
     // table missing above cannot pass unnoticed.
@@ -374,7 +382,11 @@ mod tests {
                 "tally",
                 "account",
                 "audit_event",
-                "setting"
+                "setting",
+                "teacher",
+                "invitation",
+                "outbox",
+                "api_token"
             ]
         );
     }
