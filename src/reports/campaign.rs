@@ -1,0 +1,308 @@
+//! The charts of a campaign's results page (and their downloads): the area radar of the schools
+//! counted, the schools ranked by their index, the school × area heat map, the trend of the same
+//! survey across campaigns, and the answers' distribution per section.
+//!
+//! Per-school figures come from the evidence `results::campaign_results` already aggregated
+//! from the tallies (`results::aggregate` over `counts_by_school`); the trend adds one grouped
+//! query over the tallies of the survey's other campaigns. Nothing here reads answers.
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{campaign, campaign_link, school, survey_version, tally};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+use super::figures::{
+    self, area_values, distribution_charts, heat_rows, hidden_note, overall_estimate, radar_axes,
+    radar_series, ranked_schools,
+};
+use crate::campaigns::{self, CampaignStatus};
+use crate::charts::{self, Chart, TrendPoint, TrendSeries};
+use crate::rating::Plan;
+use crate::results::overall::source_of;
+use crate::results::{CampaignResults, Counts, ResultsFilter, aggregate, estimate_interval};
+use crate::survey::{Area, Audience, Survey};
+
+/// Every chart of a campaign's results page, in the page's order.
+pub async fn campaign_charts(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    found: &CampaignResults,
+    filter: &ResultsFilter,
+) -> Result<Vec<Chart>, DbErr> {
+    let trend = trend_chart(db, plan, found, filter).await?;
+    Ok(charts_of(found, filter, trend))
+}
+
+/// The charts of the page from its figures (and the trend, when there is one).
+pub fn charts_of(
+    found: &CampaignResults,
+    filter: &ResultsFilter,
+    trend: Option<Chart>,
+) -> Vec<Chart> {
+    let audience = found.survey.audience;
+    let results = &found.results;
+    let mut out = Vec::new();
+    let scope = if filter.all_schools() {
+        "全县"
+    } else {
+        "所选学校"
+    };
+    // A filter down to a few teachers would show their answers as a school's: not drawn.
+    let few_teachers =
+        !filter.all_schools() && figures::hidden_for_anonymity(audience, results.responses);
+    if few_teachers {
+        return out;
+    }
+
+    let index_word = if audience == Audience::School {
+        "指标得分"
+    } else {
+        "满意度指数"
+    };
+    if audience != Audience::School {
+        out.push(charts::radar(
+            "radar",
+            &format!("{scope}各方面{index_word}"),
+            &format!(
+                "{}；{} 所学校，{} 份答卷；指数 0–100，由中心向外，无数据的方面不画点",
+                found.survey.title, found.schools_counted, results.responses
+            ),
+            radar_axes(),
+            vec![radar_series(
+                scope,
+                results.responses,
+                &area_values(results),
+            )],
+        ));
+    }
+
+    let columns: Vec<Area> = if audience == Audience::School {
+        Area::ALL
+            .into_iter()
+            .filter(|area| {
+                found
+                    .evidence
+                    .iter()
+                    .any(|school| school.areas.contains_key(area))
+            })
+            .collect()
+    } else {
+        results
+            .areas
+            .iter()
+            .filter(|area| area.questions > 0)
+            .map(|area| area.area)
+            .collect()
+    };
+    let minimum = if audience == Audience::School {
+        0
+    } else {
+        results.minimum
+    };
+
+    if audience != Audience::School {
+        let (items, hidden) = ranked_schools(&found.evidence, audience, minimum);
+        let county = overall_estimate(
+            results
+                .areas
+                .iter()
+                .filter_map(|area| area.estimate.as_ref()),
+        );
+        out.push(charts::ranking(
+            "ranking",
+            &format!("各校{index_word}排名"),
+            &format!(
+                "各校全部方面指数的平均；横线为 95% 区间，右侧为答卷数 n；少于 {} 份答卷的学校不排名",
+                results.minimum
+            ),
+            "满意度指数（0–100）",
+            items,
+            county.map(|county| (scope.to_owned(), county.value)),
+            &hidden_note(hidden),
+        ));
+    }
+
+    let (rows, hidden) = heat_rows(&found.evidence, audience, minimum, &columns);
+    out.push(charts::heatmap(
+        "heatmap",
+        &format!("各校各方面{index_word}"),
+        &format!("每格为该校该方面的{index_word}（0–100），n 为该校答卷数；斜线：答卷太少"),
+        columns.iter().map(|area| area.label().to_owned()).collect(),
+        rows,
+        &hidden_note(hidden),
+    ));
+
+    if let Some(trend) = trend {
+        out.push(trend);
+    }
+    if audience != Audience::School {
+        out.extend(distribution_charts("", "", &found.survey, results));
+    }
+    out
+}
+
+/// One campaign of the trend.
+struct TrendCampaign {
+    id: i32,
+    name: String,
+    survey: Survey,
+}
+
+/// The survey's non-draft campaigns in date order (opening, else creation), the current one
+/// among them, as a chart of the overall index; `None` with fewer than two.
+async fn trend_chart(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    found: &CampaignResults,
+    filter: &ResultsFilter,
+) -> Result<Option<Chart>, DbErr> {
+    // Tallies have no dates: a trend under a date filter would mix two kinds of figures.
+    if found.survey.audience == Audience::School || !filter.dates.is_open() {
+        return Ok(None);
+    }
+    let versions: HashSet<i32> = survey_version::Entity::find()
+        .filter(survey_version::Column::SurveyId.eq(found.survey.id.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|version| version.id)
+        .collect();
+    let mut listed: Vec<campaign::Model> = campaign::Entity::find()
+        .filter(campaign::Column::SurveyVersionId.is_in(versions.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|campaign| {
+            campaign.id == found.campaign.id || campaign.status != CampaignStatus::Draft.slug()
+        })
+        .collect();
+    if listed.len() < 2 {
+        return Ok(None);
+    }
+    listed.sort_by_key(|campaign| {
+        (
+            campaign.opens_at.unwrap_or(campaign.created_at),
+            campaign.id,
+        )
+    });
+
+    let mut surveys: HashMap<i32, Survey> = HashMap::new();
+    let mut campaigns = Vec::new();
+    for campaign in listed {
+        let survey = match surveys.get(&campaign.survey_version_id) {
+            Some(survey) => survey.clone(),
+            None => {
+                let Some(survey) = campaigns::load_version(db, campaign.survey_version_id).await?
+                else {
+                    continue;
+                };
+                surveys.insert(campaign.survey_version_id, survey.clone());
+                survey
+            }
+        };
+        campaigns.push(TrendCampaign {
+            id: campaign.id,
+            name: campaign.name,
+            survey,
+        });
+    }
+    let ids: Vec<i32> = campaigns.iter().map(|campaign| campaign.id).collect();
+
+    // The schools the filter counts.
+    let schools: Option<Vec<i32>> = if filter.all_schools() {
+        None
+    } else {
+        Some(
+            school::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .filter(|school| filter.holds_for(school))
+                .map(|school| school.id)
+                .collect(),
+        )
+    };
+    let mut links = campaign_link::Entity::find()
+        .filter(campaign_link::Column::CampaignId.is_in(ids.iter().copied()));
+    let mut tallies = tally::Entity::find()
+        .select_only()
+        .column(tally::Column::CampaignId)
+        .column(tally::Column::QuestionKey)
+        .column(tally::Column::OptionKey)
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so that both give integers.
+        .column_as(
+            Expr::col(tally::Column::Count).sum().cast_as("bigint"),
+            "count",
+        )
+        .filter(tally::Column::CampaignId.is_in(ids.iter().copied()))
+        .group_by(tally::Column::CampaignId)
+        .group_by(tally::Column::QuestionKey)
+        .group_by(tally::Column::OptionKey);
+    if let Some(schools) = &schools {
+        links = links.filter(campaign_link::Column::SchoolId.is_in(schools.iter().copied()));
+        tallies = tallies.filter(tally::Column::SchoolId.is_in(schools.iter().copied()));
+    }
+    let mut responses: HashMap<i32, u64> = HashMap::new();
+    for link in links.all(db).await? {
+        *responses.entry(link.campaign_id).or_default() +=
+            u64::try_from(link.response_count).unwrap_or(0);
+    }
+    let mut counts: HashMap<i32, Counts> = HashMap::new();
+    for (campaign_id, question, option, count) in tallies
+        .into_tuple::<(i32, String, String, Option<i64>)>()
+        .all(db)
+        .await?
+    {
+        *counts
+            .entry(campaign_id)
+            .or_default()
+            .entry(question)
+            .or_default()
+            .entry(option)
+            .or_default() += u64::try_from(count.unwrap_or(0)).unwrap_or(0);
+    }
+
+    let empty = Counts::new();
+    let minimum = plan.rules.minimum_answers(source_of(found.survey.audience));
+    let mut labels = Vec::new();
+    let mut points = Vec::new();
+    for campaign in &campaigns {
+        let n = responses.get(&campaign.id).copied().unwrap_or(0);
+        let results = aggregate(
+            &campaign.survey,
+            counts.get(&campaign.id).unwrap_or(&empty),
+            n,
+            minimum,
+        );
+        let estimate = overall_estimate(
+            results
+                .areas
+                .iter()
+                .filter_map(|area| area.estimate.as_ref()),
+        );
+        labels.push((campaign.name.clone(), n));
+        points.push(estimate.map(|estimate| TrendPoint {
+            value: estimate.value,
+            interval: estimate_interval(estimate),
+        }));
+    }
+    let scope = if filter.all_schools() {
+        "全县"
+    } else {
+        "所选学校"
+    };
+    Ok(Some(charts::trend(
+        "trend",
+        &format!("{}：{scope}满意度指数的变化", found.survey.title),
+        &format!(
+            "同一问卷的 {} 次调查活动，按时间先后；点为各方面指数的平均，竖线为 95% 区间，横轴下为答卷数 n",
+            campaigns.len()
+        ),
+        labels,
+        vec![TrendSeries {
+            label: format!("{scope}满意度指数"),
+            points,
+        }],
+    )))
+}

@@ -1,0 +1,305 @@
+//! Charts and reports in the console: the chart downloads of a campaign's results page
+//! (`/console/campaigns/{id}/charts/{chart}.svg` and `.png`, the same ids and filter as the
+//! page), the county report (`/console/reports/county`) and a school's report
+//! (`/console/reports/schools/{id}`), both print-ready on A4. Supervisors and admins only.
+//!
+//! The figures and charts come from `reports` and `charts`; this module turns them into views.
+//! The SVGs put into pages are the ones `charts` drew, whose text plotters escapes.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{ConsoleError, Staff, download_disposition};
+use crate::accounts::Role;
+use crate::charts::Chart;
+use crate::reports::{self, ReportError};
+use crate::results::{self, CampaignResults, ResultsError, ResultsFilter};
+use crate::web::AppState;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route(
+            "/console/campaigns/{id}/charts/{chart}.svg",
+            web::get().to(chart_svg),
+        )
+        .route(
+            "/console/campaigns/{id}/charts/{chart}.png",
+            web::get().to(chart_png),
+        )
+        .route("/console/reports/county", web::get().to(county))
+        .route("/console/reports/schools/{id}", web::get().to(school));
+}
+
+/// A chart as a page shows it: the SVG and its downloads.
+#[derive(Serialize)]
+pub struct ChartView {
+    pub id: String,
+    pub title: String,
+    /// Drawn by `charts`: every text in it escaped; put into the page with `{{{svg}}}`.
+    pub svg: String,
+    pub svg_url: String,
+    pub png_url: String,
+}
+
+/// The views of `charts`; a chart that fails to draw is left out (and logged), never the page.
+fn chart_views(charts: &[Chart], base: Option<&str>, query: &str) -> Vec<ChartView> {
+    charts
+        .iter()
+        .filter_map(|chart| match chart.svg() {
+            Ok(svg) => Some(ChartView {
+                svg_url: base.map_or_else(String::new, |base| {
+                    format!("{base}/{}.svg{query}", chart.id)
+                }),
+                png_url: base.map_or_else(String::new, |base| {
+                    format!("{base}/{}.png{query}", chart.id)
+                }),
+                id: chart.id.clone(),
+                title: chart.title.clone(),
+                svg,
+            }),
+            Err(error) => {
+                tracing::warn!(chart = %chart.id, %error, "chart not drawn");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The filter again as a query string (`?school=3&…`, or empty), for the download links.
+fn query_of(filter: &ResultsFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(school) = filter.school {
+        parts.push(format!("school={school}"));
+    }
+    if let Some(township) = &filter.township {
+        parts.push(format!("township={}", super::percent_encode(township)));
+    }
+    if let Some(kind) = filter.kind {
+        parts.push(format!("kind={}", super::percent_encode(kind.label())));
+    }
+    if let Some(key_village) = filter.key_village {
+        parts.push(format!(
+            "key_village={}",
+            if key_village { "yes" } else { "no" }
+        ));
+    }
+    if let Some(from) = filter.dates.from {
+        parts.push(format!("from={from}"));
+    }
+    if let Some(to) = filter.dates.to {
+        parts.push(format!("to={to}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// The charts section of a campaign's results page (`templates/console/results/show.hbs`).
+pub async fn results_charts(
+    state: &AppState,
+    found: &CampaignResults,
+    filter: &ResultsFilter,
+) -> Result<Vec<ChartView>, ConsoleError> {
+    // The tables of the page stand on their own: a failing chart query leaves the charts out.
+    let charts =
+        match reports::campaign::campaign_charts(&state.db, &state.plan, found, filter).await {
+            Ok(charts) => charts,
+            Err(error) => {
+                tracing::warn!(campaign = found.campaign.id, %error, "charts not drawn");
+                return Ok(Vec::new());
+            }
+        };
+    let base = format!("/console/campaigns/{}/charts", found.campaign.id);
+    Ok(chart_views(&charts, Some(&base), &query_of(filter)))
+}
+
+#[derive(Deserialize)]
+struct FilterQuery {
+    #[serde(default)]
+    school: String,
+    #[serde(default)]
+    township: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    key_village: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+async fn find_chart(
+    state: &AppState,
+    staff: &Staff,
+    path: (i32, String),
+    query: &FilterQuery,
+) -> Result<(CampaignResults, Chart), ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let (id, chart_id) = path;
+    let filter = ResultsFilter::parse(
+        &query.school,
+        &query.township,
+        &query.kind,
+        &query.key_village,
+    )
+    .and_then(|filter| filter.with_dates(&query.from, &query.to))
+    .map_err(|error| ConsoleError::BadRequest(error.to_string()))?;
+    let found = results::campaign_results(&state.db, &state.plan, id, &filter)
+        .await
+        .map_err(results_fault)?;
+    let chart = reports::campaign::campaign_charts(&state.db, &state.plan, &found, &filter)
+        .await?
+        .into_iter()
+        .find(|chart| chart.id == chart_id)
+        .ok_or(ConsoleError::NotFound)?;
+    Ok((found, chart))
+}
+
+fn disposition(
+    found: &CampaignResults,
+    chart: &Chart,
+    extension: &str,
+) -> header::ContentDisposition {
+    download_disposition(
+        &format!("{}-{}", found.campaign.name, chart.title),
+        &format!("campaign-{}-{}", found.campaign.id, chart.id),
+        extension,
+    )
+}
+
+async fn chart_svg(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(i32, String)>,
+    query: web::Query<FilterQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (found, chart) = find_chart(&state, &staff, path.into_inner(), &query).await?;
+    let svg = chart.svg().map_err(ConsoleError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml; charset=utf-8")
+        .insert_header(disposition(&found, &chart, "svg"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}")))
+}
+
+async fn chart_png(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(i32, String)>,
+    query: web::Query<FilterQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (found, chart) = find_chart(&state, &staff, path.into_inner(), &query).await?;
+    let png = chart.png().map_err(ConsoleError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header(disposition(&found, &chart, "png"))
+        .body(png))
+}
+
+fn results_fault(error: ResultsError) -> ConsoleError {
+    match error {
+        ResultsError::NotFound(_) => ConsoleError::NotFound,
+        ResultsError::TooFewTeachers => {
+            ConsoleError::BadRequest(results::TEACHERS_TOO_FEW.to_owned())
+        }
+        other => ConsoleError::internal(other),
+    }
+}
+
+fn report_fault(error: ReportError) -> ConsoleError {
+    match error {
+        ReportError::NotFound => ConsoleError::NotFound,
+        ReportError::Results(error) => results_fault(error),
+        ReportError::Db(error) => ConsoleError::internal(error),
+    }
+}
+
+/// When the report was made, China time.
+fn made_at() -> String {
+    chrono::Utc::now()
+        .with_timezone(&crate::campaigns::china_offset())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+#[derive(Serialize)]
+struct CountyView {
+    made_at: String,
+    weighting: &'static str,
+    rating: reports::RatingText,
+    sources: Vec<reports::SourceLine>,
+    schools: Vec<reports::SchoolLine>,
+    indicators: Option<Vec<crate::results::indicators::IndicatorRollUp>>,
+    indicators_submitted: usize,
+    key_charts: Vec<ChartView>,
+    distributions: Vec<ChartView>,
+}
+
+async fn county(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let report = reports::county(&state.db, &state.plan)
+        .await
+        .map_err(report_fault)?;
+    let view = CountyView {
+        made_at: made_at(),
+        weighting: report.weighting,
+        rating: report.rating,
+        sources: report.sources,
+        schools: report.schools,
+        indicators: report.indicators,
+        indicators_submitted: report.indicators_submitted,
+        key_charts: chart_views(&report.key_charts, None, ""),
+        distributions: chart_views(&report.distributions, None, ""),
+    };
+    staff.render(
+        &state,
+        "console/reports/county",
+        &report.title,
+        "reports",
+        view,
+    )
+}
+
+#[derive(Serialize)]
+struct SchoolView {
+    made_at: String,
+    school: reports::SchoolHead,
+    rating: reports::RatingText,
+    sources: Vec<reports::SourceLine>,
+    indicators: Option<crate::results::indicators::SchoolIndicators>,
+    key_charts: Vec<ChartView>,
+    distributions: Vec<ChartView>,
+    notes: Vec<String>,
+}
+
+async fn school(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let report = reports::school(&state.db, &state.plan, *id)
+        .await
+        .map_err(report_fault)?;
+    let view = SchoolView {
+        made_at: made_at(),
+        school: report.school,
+        rating: report.rating,
+        sources: report.sources,
+        indicators: report.indicators,
+        key_charts: chart_views(&report.key_charts, None, ""),
+        distributions: chart_views(&report.distributions, None, ""),
+        notes: report.notes,
+    };
+    staff.render(
+        &state,
+        "console/reports/school",
+        &report.title,
+        "reports",
+        view,
+    )
+}
