@@ -1,8 +1,10 @@
 //! The aggregates export: per school, question (or matrix statement) and option, how many
 //! answers chose it, read from the running counts of `tally`, one school per query.
 //!
-//! The counts are those the answer writer keeps: they include answers a supervisor has since
-//! excluded, because exclusion does not yet take an answer back out of `tally`.
+//! The counts are those the answer writer keeps, and a supervisor's exclusion takes an answer
+//! back out of them (`quality::set_excluded`), so they count included answers only. A school of
+//! a teachers' survey with fewer than 5 included answers is left out
+//! ([`crate::results::shown_alone`]): its answers count only in roll-ups.
 
 use std::collections::HashMap;
 
@@ -48,6 +50,12 @@ impl AggregateExport {
                 _ => ExportError::CampaignNotFound(campaign_id),
             })?
             .into_iter()
+            .filter(|(link, _)| {
+                crate::results::shown_alone(
+                    survey.audience,
+                    u64::try_from(link.response_count).unwrap_or(0),
+                )
+            })
             .map(|(_, school)| school)
             .collect();
         schools.sort_by(|a, b| b.code.cmp(&a.code));

@@ -227,14 +227,36 @@ impl AnswerColumns {
     }
 }
 
+impl AnswerColumns {
+    /// The answered questions of one answer as (question text, answer as read), for pages that
+    /// show a single answer; unanswered questions are left out.
+    pub fn answer_pairs(&self, answer: &response::Model) -> Vec<(String, String)> {
+        let parsed: serde_json::Map<String, Value> =
+            serde_json::from_str(&answer.answers).unwrap_or_default();
+        self.columns
+            .iter()
+            .filter_map(|column| {
+                let shown = match column.cell(parsed.get(&column.question), self.values) {
+                    Cell::Empty => return None,
+                    Cell::Text(text) => text,
+                    Cell::Number(number) => number.to_string(),
+                };
+                Some((column.header.clone(), shown))
+            })
+            .collect()
+    }
+}
+
 /// The answers export of one campaign, opened: reads the included answers in pages by id.
 ///
 /// Every answer is read against the campaign's survey version; answers to a question that
-/// version does not have are not shown.
+/// version does not have are not shown. The school columns of a teachers' survey are left
+/// blank for a school with fewer than 5 included answers ([`crate::results::shown_alone`]).
 pub struct AnswerExport {
     campaign_id: i32,
     campaign_name: String,
     columns: AnswerColumns,
+    /// The schools that may be named beside their answers.
     schools: HashMap<i32, school::Model>,
     after_id: i64,
     finished: bool,
@@ -248,12 +270,24 @@ impl AnswerExport {
     ) -> Result<AnswerExport, ExportError> {
         let (campaign, survey) = campaign_and_survey(db, campaign_id).await?;
         // The county's schools number in the hundreds: one map for the whole export.
-        let schools = school::Entity::find()
+        let mut schools: HashMap<i32, school::Model> = school::Entity::find()
             .all(db)
             .await?
             .into_iter()
             .map(|school| (school.id, school))
             .collect();
+        let links = campaigns::links_with_schools(db, campaign_id)
+            .await
+            .map_err(|error| match error {
+                campaigns::CampaignError::Db(error) => ExportError::Db(error),
+                _ => ExportError::CampaignNotFound(campaign_id),
+            })?;
+        for (link, _) in links {
+            let answers = u64::try_from(link.response_count).unwrap_or(0);
+            if !crate::results::shown_alone(survey.audience, answers) {
+                schools.remove(&link.school_id);
+            }
+        }
         Ok(AnswerExport {
             campaign_id,
             campaign_name: campaign.name,
@@ -462,6 +496,7 @@ mod tests {
                 .expect("a time"),
             duration_ms: Some(95_400),
             excluded: false,
+            flags: None,
         }
     }
 

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use super::indicators::{
     Formula, Indicator, QuestionRef, SchoolCondition, SchoolTarget, Target, ZeroDenominator,
 };
-use super::raw::{RawCondition, RawIndicator, RawIndicatorsFile, RawRating, RawTarget};
-use super::rules::{Band, CountyWeighting, RatingRules, Source, WEIGHT_TOLERANCE};
+use super::raw::{RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget};
+use super::rules::{Band, CountyWeighting, QualityRules, RatingRules, Source, WEIGHT_TOLERANCE};
 use crate::schools::SchoolKind;
 use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};
 
@@ -699,12 +699,77 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
         }
     };
 
+    let quality = check_quality(raw.quality.as_ref(), report);
+
     RatingRules {
         area_weights,
         source_weights,
         minimum_answers,
         bands,
         county_weighting,
+        quality,
+    }
+}
+
+/// Checks `[quality]`: each key left out keeps its default; a given one must be sensible.
+fn check_quality(raw: Option<&RawQuality>, report: &mut Report) -> QualityRules {
+    let defaults = QualityRules::default();
+    let Some(raw) = raw else {
+        return defaults;
+    };
+    let here = || Location::Field("quality".to_owned());
+    let mut whole = |key: &str, value: Option<i64>, least: i64, default: u32| -> u32 {
+        match value {
+            None => default,
+            Some(value) => match u32::try_from(value) {
+                Ok(value) if i64::from(value) >= least => value,
+                _ => {
+                    report.add(
+                        here(),
+                        format!("`{key}` ({value}) must be a whole number of at least {least}"),
+                    );
+                    default
+                }
+            },
+        }
+    };
+    let straight_line_min_answers = whole(
+        "straight_line_min_answers",
+        raw.straight_line_min_answers,
+        2,
+        defaults.straight_line_min_answers,
+    );
+    let burst_answers = whole(
+        "burst_answers",
+        raw.burst_answers,
+        2,
+        defaults.burst_answers,
+    );
+    let burst_minutes = whole(
+        "burst_minutes",
+        raw.burst_minutes,
+        1,
+        defaults.burst_minutes,
+    );
+    let seconds_per_answer = match raw.seconds_per_answer {
+        None => defaults.seconds_per_answer,
+        Some(seconds) if seconds.is_finite() && (0.0..=60.0).contains(&seconds) => seconds,
+        Some(seconds) => {
+            report.add(
+                here(),
+                format!(
+                    "`seconds_per_answer` ({seconds}) must be between 0 and 60 (0 turns the \
+                     too-fast check off)"
+                ),
+            );
+            defaults.seconds_per_answer
+        }
+    };
+    QualityRules {
+        straight_line_min_answers,
+        seconds_per_answer,
+        burst_answers,
+        burst_minutes,
     }
 }
 
@@ -863,5 +928,58 @@ pub(super) fn check_coverage(
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod quality_tests {
+    use super::*;
+
+    fn checked(raw: &RawQuality) -> (QualityRules, Vec<String>) {
+        let mut report = Report::new("surveys/rating.toml");
+        let rules = check_quality(Some(raw), &mut report);
+        (
+            rules,
+            report.errors.iter().map(ToString::to_string).collect(),
+        )
+    }
+
+    #[test]
+    fn a_missing_quality_table_or_key_keeps_the_defaults() {
+        let mut report = Report::new("surveys/rating.toml");
+        assert_eq!(check_quality(None, &mut report), QualityRules::default());
+        let (rules, errors) = checked(&RawQuality {
+            burst_minutes: Some(30),
+            ..RawQuality::default()
+        });
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rules.burst_minutes, 30);
+        assert_eq!(
+            rules.straight_line_min_answers,
+            QualityRules::default().straight_line_min_answers
+        );
+    }
+
+    #[test]
+    fn bad_thresholds_are_named_with_file_and_key() {
+        let (_, errors) = checked(&RawQuality {
+            straight_line_min_answers: Some(1),
+            seconds_per_answer: Some(-2.0),
+            burst_answers: Some(-3),
+            burst_minutes: Some(0),
+        });
+        assert_eq!(
+            errors,
+            [
+                "surveys/rating.toml: quality: `straight_line_min_answers` (1) must be a whole \
+                 number of at least 2",
+                "surveys/rating.toml: quality: `burst_answers` (-3) must be a whole number of at \
+                 least 2",
+                "surveys/rating.toml: quality: `burst_minutes` (0) must be a whole number of at \
+                 least 1",
+                "surveys/rating.toml: quality: `seconds_per_answer` (-2) must be between 0 and 60 \
+                 (0 turns the too-fast check off)",
+            ]
+        );
     }
 }

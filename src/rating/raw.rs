@@ -111,6 +111,18 @@ pub(super) struct RawRating {
     #[serde(default)]
     pub bands: Vec<RawBand>,
     pub county: RawCounty,
+    /// Optional: without it the answer-quality checks use their defaults.
+    pub quality: Option<RawQuality>,
+}
+
+/// `[quality]`: when an answer is flagged for a supervisor to look at. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawQuality {
+    pub straight_line_min_answers: Option<i64>,
+    pub seconds_per_answer: Option<f64>,
+    pub burst_answers: Option<i64>,
+    pub burst_minutes: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

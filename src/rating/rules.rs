@@ -97,6 +97,36 @@ pub struct RatingRules {
     /// From the best grade down; the last starts at 0.
     pub bands: Vec<Band>,
     pub county_weighting: CountyWeighting,
+    /// When an answer is flagged for a supervisor to look at (`[quality]`).
+    pub quality: QualityRules,
+}
+
+/// The thresholds of the answer-quality checks (`[quality]` of `rating.toml`). A flag never
+/// drops an answer: it only puts it on the quality page for a supervisor to judge.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct QualityRules {
+    /// `straight_line`: an answer with at least this many scale questions and matrix statements,
+    /// every one on the same point of its scale.
+    pub straight_line_min_answers: u32,
+    /// `too_fast`: fewer seconds than this per answered question (each matrix statement counts)
+    /// between the form being served and submitted.
+    pub seconds_per_answer: f64,
+    /// `burst`: this many answers or more through one school's link within `burst_minutes`,
+    /// from browsers that refused the cookie, flag the latest of them.
+    pub burst_answers: u32,
+    pub burst_minutes: u32,
+}
+
+impl Default for QualityRules {
+    /// The shipped defaults, also used when `rating.toml` has no `[quality]`.
+    fn default() -> Self {
+        QualityRules {
+            straight_line_min_answers: 10,
+            seconds_per_answer: 1.5,
+            burst_answers: 5,
+            burst_minutes: 10,
+        }
+    }
 }
 
 impl RatingRules {
@@ -176,6 +206,7 @@ pub(crate) mod tests {
             minimum_answers,
             bands,
             county_weighting: CountyWeighting::Enrolment,
+            quality: QualityRules::default(),
         }
     }
 

@@ -7,9 +7,11 @@
 //! self-check campaign reads its answers, one per school. The aggregation here is pure and
 //! unit-tested; the queries live in `queries`, and no module here knows about HTTP.
 
+pub mod groups;
 pub mod indicators;
 pub mod overall;
 mod queries;
+pub mod scan;
 
 use std::collections::BTreeMap;
 
@@ -19,12 +21,28 @@ use serde::Serialize;
 use crate::rating::satisfaction::{self, Estimate, Satisfaction};
 use crate::rating::stats::{Interval, t_critical_95};
 use crate::schools::SchoolKind;
-use crate::survey::{Area, Question, QuestionKind, Survey};
+use crate::survey::{Area, Audience, Question, QuestionKind, Survey};
 
 pub use queries::{
     Assessment, CampaignResults, ResultsError, UsedCampaign, assessment, campaign_results,
     tally_counts,
 };
+pub use scan::DateRange;
+
+/// The fewest answers of a teachers' survey a group may be shown with on its own: below it,
+/// a school's teachers could be told apart by what they answered.
+pub const TEACHERS_SHOWN_ALONE: u64 = 5;
+
+/// What a page says instead of a teachers' school (or group) with too few answers.
+pub const TEACHERS_TOO_FEW: &str = "为保护教师匿名，答卷少于 5 份的学校不单独显示。";
+
+/// Whether a group (a school, or any filtered set of schools) with `n` included answers to a
+/// survey of `audience` may be shown on its own. Teachers' answers need at least
+/// [`TEACHERS_SHOWN_ALONE`]; everyone else's may always be shown. Such a group's answers still
+/// count inside the township's and the county's figures.
+pub fn shown_alone(audience: Audience, n: u64) -> bool {
+    audience != Audience::Teachers || n >= TEACHERS_SHOWN_ALONE
+}
 
 /// Which schools' answers the results count; every part that is given must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,6 +51,9 @@ pub struct ResultsFilter {
     pub township: Option<String>,
     pub kind: Option<SchoolKind>,
     pub key_village: Option<bool>,
+    /// Answers submitted on these days (China time) only; counted from the answers, since the
+    /// tallies have no dates.
+    pub dates: DateRange,
 }
 
 /// A filter the page could not have sent.
@@ -44,6 +65,10 @@ pub enum FilterError {
     Kind(String),
     #[error("重点村筛选只能是“是”或“否”（yes / no），而不是“{0}”。")]
     KeyVillage(String),
+    #[error("日期“{0}”的格式不对，请写成 2026-11-01 这样的年-月-日。")]
+    Date(String),
+    #[error("开始日期 {0} 晚于结束日期 {1}，请检查日期范围。")]
+    DatesReversed(String, String),
 }
 
 impl ResultsFilter {
@@ -81,7 +106,41 @@ impl ResultsFilter {
             township,
             kind,
             key_village,
+            dates: DateRange::default(),
         })
+    }
+
+    /// Adds the page's date fields (`2026-11-01`, China time, both days included); an empty
+    /// field leaves that end open.
+    pub fn with_dates(mut self, from: &str, to: &str) -> Result<ResultsFilter, FilterError> {
+        let day = |text: &str| -> Result<Option<chrono::NaiveDate>, FilterError> {
+            match text.trim() {
+                "" => Ok(None),
+                text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| FilterError::Date(text.to_owned())),
+            }
+        };
+        let dates = DateRange {
+            from: day(from)?,
+            to: day(to)?,
+        };
+        if let (Some(from), Some(to)) = (dates.from, dates.to)
+            && from > to
+        {
+            return Err(FilterError::DatesReversed(from.to_string(), to.to_string()));
+        }
+        self.dates = dates;
+        Ok(self)
+    }
+
+    /// Whether every school counts (whatever the dates).
+    pub fn all_schools(&self) -> bool {
+        ResultsFilter {
+            dates: DateRange::default(),
+            ..self.clone()
+        }
+        .is_all()
     }
 
     /// Whether every school counts.
@@ -292,10 +351,34 @@ fn question_result(
     })
 }
 
+/// How many of `responses` were shown `question`: all of them, unless it has a `show_if`; then
+/// those whose answer to the controlling question picked one of its options, read from that
+/// question's tally (which itself counts only those shown it). Exact when the controlling
+/// question takes one answer; when it is a multiple choice one response may pick several of
+/// the options, so the sum is capped at `responses` and may overstate the base.
+pub fn shown_base(survey: &Survey, question: &Question, counts: &Counts, responses: u64) -> u64 {
+    let Some(show_if) = &question.show_if else {
+        return responses;
+    };
+    let Some(controller) = counts.get(&show_if.question) else {
+        return 0;
+    };
+    let shown: u64 = show_if
+        .any_of
+        .iter()
+        .filter_map(|code| controller.get(code))
+        .sum();
+    let several = survey
+        .question(&show_if.question)
+        .is_some_and(|controlling| matches!(controlling.kind, QuestionKind::Multiple { .. }));
+    if several { shown.min(responses) } else { shown }
+}
+
 /// The results of `survey` from `counts` (see [`counts_of`]): every tallied question in the
 /// survey's order, and each area's estimate from its scored questions
 /// ([`satisfaction::area_estimate`]). `responses` is the number of responses counted, the base
-/// of multiple-choice shares; `minimum` the plan's least number of answers.
+/// of multiple-choice shares (of those shown the question, for one with a `show_if`:
+/// [`shown_base`]); `minimum` the plan's least number of answers.
 pub fn aggregate(survey: &Survey, counts: &Counts, responses: u64, minimum: u64) -> SurveyResults {
     let empty = BTreeMap::new();
     let mut sections = Vec::new();
@@ -315,9 +398,10 @@ pub fn aggregate(survey: &Survey, counts: &Counts, responses: u64, minimum: u64)
                     .collect(),
                 _ => vec![(question.id.clone(), question.text.clone())],
             };
+            let base = shown_base(survey, question, counts, responses);
             for (key, text) in keyed {
                 let counts = counts.get(&key).unwrap_or(&empty);
-                let Some(result) = question_result(question, key, text, counts, responses, minimum)
+                let Some(result) = question_result(question, key, text, counts, base, minimum)
                 else {
                     continue;
                 };

@@ -51,6 +51,10 @@ pub struct SchoolRatingRow {
     /// Answers against expected, 0–1; `None` when nothing is expected.
     pub response_rate: Option<f64>,
     pub rating: SchoolRating,
+    /// Whether the school may be shown on its own ([`super::shown_alone`]): a teachers' survey
+    /// with fewer than 5 answers from the school is not, though the school still counts in the
+    /// county's score. Pages and exports leave such a row's figures blank.
+    pub shown_alone: bool,
 }
 
 /// The schools' ratings and the county's.
@@ -96,6 +100,7 @@ pub fn rate_campaign(
                 response_rate: (evidence.expected > 0)
                     .then(|| evidence.answers as f64 / evidence.expected as f64),
                 rating: rate_school(rules, &school_evidence),
+                shown_alone: super::shown_alone(source.audience(), evidence.answers),
             }
         })
         .collect();

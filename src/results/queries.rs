@@ -11,7 +11,10 @@ use super::indicators::{IndicatorTable, SelfCheck, indicator_table};
 use super::overall::{
     CampaignEvidence, CombinedTable, RatingTable, rate_campaign, rate_combined, source_of,
 };
-use super::{ResultsFilter, SurveyResults, TallyCount, aggregate, counts_by_school, counts_of};
+use super::scan::scan_counts;
+use super::{
+    ResultsFilter, SurveyResults, TallyCount, aggregate, counts_by_school, counts_of, shown_alone,
+};
 use crate::campaigns::{self, CampaignError};
 use crate::rating::{Plan, Source};
 use crate::survey::{Audience, Survey};
@@ -22,6 +25,10 @@ pub enum ResultsError {
     NotFound(i32),
     #[error("survey version {0} of the campaign is missing")]
     MissingSurvey(i32),
+    /// A teachers' survey narrowed to a school (or group) with fewer than
+    /// [`super::TEACHERS_SHOWN_ALONE`] included answers.
+    #[error("为保护教师匿名，答卷少于 5 份的学校不单独显示。")]
+    TooFewTeachers,
     #[error(transparent)]
     Campaign(CampaignError),
     #[error(transparent)]
@@ -67,14 +74,20 @@ async fn self_check_answers(
     db: &impl ConnectionTrait,
     campaign_id: i32,
     school_ids: &[i32],
+    dates: super::DateRange,
 ) -> Result<HashMap<i32, serde_json::Map<String, serde_json::Value>>, DbErr> {
-    let responses = response::Entity::find()
+    let (start, end) = dates.bounds();
+    let mut query = response::Entity::find()
         .filter(response::Column::CampaignId.eq(campaign_id))
         .filter(response::Column::Excluded.eq(false))
-        .filter(response::Column::SchoolId.is_in(school_ids.iter().copied()))
-        .order_by_asc(response::Column::Id)
-        .all(db)
-        .await?;
+        .filter(response::Column::SchoolId.is_in(school_ids.iter().copied()));
+    if let Some(start) = start {
+        query = query.filter(response::Column::SubmittedAt.gte(start));
+    }
+    if let Some(end) = end {
+        query = query.filter(response::Column::SubmittedAt.lt(end));
+    }
+    let responses = query.order_by_asc(response::Column::Id).all(db).await?;
     let mut answers = HashMap::new();
     for response in responses {
         match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&response.answers)
@@ -126,16 +139,30 @@ pub async fn campaign_results(
         .collect();
     let school_ids: Vec<i32> = chosen.iter().map(|(_, school)| school.id).collect();
 
-    let rows = tally_counts(
-        db,
-        campaign_id,
-        (!filter.is_all()).then_some(&school_ids[..]),
-    )
-    .await?;
-    let responses: u64 = chosen
-        .iter()
-        .map(|(link, _)| u64::try_from(link.response_count).unwrap_or(0))
-        .sum();
+    let narrowed = (!filter.all_schools()).then_some(&school_ids[..]);
+    // Without dates the running tallies and the links' counts say it all; with dates the
+    // answers in the range are counted through the same tally keys.
+    let (rows, answers_of) = if filter.dates.is_open() {
+        let rows = tally_counts(db, campaign_id, narrowed).await?;
+        let answers_of: HashMap<i32, u64> = chosen
+            .iter()
+            .map(|(link, school)| (school.id, u64::try_from(link.response_count).unwrap_or(0)))
+            .collect();
+        (rows, answers_of)
+    } else {
+        let scanned = scan_counts(db, campaign_id, narrowed, filter.dates).await?;
+        let answers_of = scanned
+            .responses
+            .iter()
+            .map(|(school, count)| (*school, *count))
+            .collect();
+        (scanned.rows(), answers_of)
+    };
+    let answers_at = |school: &school::Model| answers_of.get(&school.id).copied().unwrap_or(0);
+    let responses: u64 = chosen.iter().map(|(_, school)| answers_at(school)).sum();
+    if !filter.all_schools() && !shown_alone(survey.audience, responses) {
+        return Err(ResultsError::TooFewTeachers);
+    }
     let source = source_of(survey.audience);
     let minimum = plan.rules.minimum_answers(source);
     let results = aggregate(&survey, &counts_of(&rows), responses, minimum);
@@ -143,7 +170,7 @@ pub async fn campaign_results(
     let expected = |link: &entity::campaign_link::Model| u64::try_from(link.expected).unwrap_or(0);
     let (indicators, evidence): (_, Vec<CampaignEvidence>) = if survey.audience == Audience::School
     {
-        let mut answers = self_check_answers(db, campaign_id, &school_ids).await?;
+        let mut answers = self_check_answers(db, campaign_id, &school_ids, filter.dates).await?;
         let self_checks: Vec<SelfCheck> = chosen
             .iter()
             .map(|(_, school)| SelfCheck {
@@ -175,7 +202,7 @@ pub async fn campaign_results(
         let evidence = chosen
             .iter()
             .map(|(link, school)| {
-                let answers = u64::try_from(link.response_count).unwrap_or(0);
+                let answers = answers_at(school);
                 let counts = by_school.get(&school.id).unwrap_or(&none);
                 CampaignEvidence {
                     school: school.clone(),

@@ -422,3 +422,40 @@ fn several_campaigns_combine_into_one_rating_per_school() {
         SchoolRating::TooFewAnswers { .. }
     ));
 }
+
+#[test]
+fn a_multiple_choice_shown_to_some_has_the_shown_as_its_base() {
+    let survey = survey("teachers");
+    // 20 teachers: 8 say the school is paired (and are asked about the activities), 12 not.
+    let rows = vec![
+        tally(1, "paired", "yes", 5),
+        tally(2, "paired", "yes", 3),
+        tally(1, "paired", "no", 12),
+        tally(1, "pairing_activities", "teaching", 6),
+        tally(2, "pairing_activities", "online", 2),
+    ];
+    let results = aggregate(&survey, &counts_of(&rows), 20, 5);
+    let activities = question(&results, "pairing_activities");
+    assert!(activities.multiple);
+    assert_eq!(activities.n, 8, "the base is those shown the question");
+    let teaching = activities
+        .options
+        .iter()
+        .find(|option| option.code == "teaching")
+        .expect("an option");
+    assert_eq!(teaching.share, Some(6.0 / 8.0));
+    // A multiple choice without a condition keeps all responses as its base.
+    let training = question(&results, "training");
+    assert_eq!(training.n, 20);
+}
+
+#[test]
+fn only_teachers_small_groups_are_kept_from_being_shown_alone() {
+    use crate::survey::Audience;
+    assert!(!shown_alone(Audience::Teachers, 4));
+    assert!(shown_alone(Audience::Teachers, 5));
+    assert!(!shown_alone(Audience::Teachers, 0));
+    assert!(shown_alone(Audience::Parents, 1));
+    assert!(shown_alone(Audience::Students, 2));
+    assert!(shown_alone(Audience::School, 1));
+}

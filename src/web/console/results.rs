@@ -31,6 +31,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
 fn fault(error: ResultsError) -> ConsoleError {
     match error {
         ResultsError::NotFound(_) => ConsoleError::NotFound,
+        ResultsError::TooFewTeachers => {
+            ConsoleError::BadRequest(results::TEACHERS_TOO_FEW.to_owned())
+        }
         other => ConsoleError::internal(other),
     }
 }
@@ -45,6 +48,18 @@ struct FilterQuery {
     kind: String,
     #[serde(default)]
     key_village: String,
+    /// Days in China time (`2026-11-01`), counted from the answers.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    /// The comparison of two groups: `key_village`, `township` or `kind`, with `a` and `b`.
+    #[serde(default)]
+    compare: String,
+    #[serde(default)]
+    a: String,
+    #[serde(default)]
+    b: String,
 }
 
 async fn show(
@@ -60,19 +75,20 @@ async fn show(
         &query.kind,
         &query.key_village,
     )
+    .and_then(|filter| filter.with_dates(&query.from, &query.to))
     .map_err(|error| ConsoleError::BadRequest(error.to_string()))?;
     let plan = &state.plan;
     let found = results::campaign_results(&state.db, plan, *id, &filter)
         .await
         .map_err(fault)?;
+    let comparison = CompareSection::of(&state, &found, &filter, &query).await?;
     let title = format!("{} · 结果", found.campaign.name);
-    staff.render(
-        &state,
-        "console/results/show",
-        &title,
-        "campaigns",
-        ResultsView::of(found, &filter, weighting_label(plan.rules.county_weighting)),
-    )
+    // The charts section: src/web/console/reports.rs.
+    let charts = super::reports::results_charts(&state, &found, &filter).await?;
+    let mut view = ResultsView::of(found, &filter, weighting_label(plan.rules.county_weighting));
+    view.charts = charts;
+    view.comparison = comparison;
+    staff.render(&state, "console/results/show", &title, "campaigns", view)
 }
 
 /// The overall rating (综合评估) from the latest campaign of each audience.
@@ -410,7 +426,16 @@ impl RatingView {
             .schools
             .into_iter()
             .map(|row| {
-                let (score, grade, provisional, note) = describe_rating(&row.rating);
+                let (score, grade, provisional, note) = if row.shown_alone {
+                    describe_rating(&row.rating)
+                } else {
+                    (
+                        "—".to_owned(),
+                        "不单独显示".to_owned(),
+                        false,
+                        results::TEACHERS_TOO_FEW.to_owned(),
+                    )
+                };
                 RatingRow {
                     code: row.code,
                     name: row.name,
@@ -451,6 +476,10 @@ struct ResultsView {
     sections: Vec<SectionView>,
     indicators: Option<IndicatorTable>,
     rating: RatingView,
+    /// The charts section (src/web/console/reports.rs), filled in by `show`.
+    charts: Vec<super::reports::ChartView>,
+    /// The date filter and the comparison of two groups, filled in by `show`.
+    comparison: CompareSection,
 }
 
 impl ResultsView {
@@ -498,6 +527,208 @@ impl ResultsView {
             sections,
             indicators: found.indicators,
             rating: RatingView::of(found.rating),
+            charts: Vec::new(),
+            comparison: CompareSection::default(),
         }
+    }
+}
+
+// ------------------------------------------------------------- dates and group comparison
+
+/// The date filter's fields and the comparison of two groups, for the results page.
+#[derive(Default, Serialize)]
+struct CompareSection {
+    from: String,
+    to: String,
+    /// The comparison form's choices.
+    by: String,
+    townships: Vec<Choice>,
+    townships_b: Vec<Choice>,
+    kinds: Vec<Choice>,
+    kinds_b: Vec<Choice>,
+    /// Why the comparison could not be made.
+    refused: Option<String>,
+    result: Option<ComparedView>,
+}
+
+#[derive(Serialize)]
+struct ComparedView {
+    a_label: String,
+    b_label: String,
+    a_schools: usize,
+    b_schools: usize,
+    a_responses: u64,
+    b_responses: u64,
+    areas: Vec<ComparedRowView>,
+    questions: Vec<ComparedRowView>,
+}
+
+#[derive(Serialize)]
+struct ComparedRowView {
+    label: String,
+    a: String,
+    b: String,
+    /// The p-value in words; empty when the groups cannot be compared.
+    sentence: String,
+    clear: bool,
+    /// For questions: the indices and their comparison.
+    a_index: String,
+    b_index: String,
+    index_sentence: String,
+}
+
+fn figure_text(figure: Option<results::groups::Figure>, as_rate: bool) -> String {
+    let Some(figure) = figure else {
+        return "—".to_owned();
+    };
+    let shown = |value: f64| {
+        if as_rate {
+            percent(value)
+        } else {
+            format!("{:.1}", (value * 10.0).round() / 10.0)
+        }
+    };
+    match figure.interval {
+        Some(interval) if interval.high > interval.low => format!(
+            "{}（{}–{}，n = {}）",
+            shown(figure.value),
+            shown(interval.low),
+            shown(interval.high),
+            figure.n
+        ),
+        _ => format!("{}（n = {}）", shown(figure.value), figure.n),
+    }
+}
+
+fn sentence_of(comparison: Option<&crate::rating::compare::Comparison>) -> (String, bool) {
+    comparison.map_or_else(
+        || ("答卷太少，无法比较".to_owned(), false),
+        |comparison| (comparison.sentence.clone(), comparison.clear),
+    )
+}
+
+impl ComparedView {
+    fn of(found: results::groups::GroupComparison) -> ComparedView {
+        let areas = found
+            .areas
+            .iter()
+            .map(|area| {
+                let (sentence, clear) = sentence_of(area.comparison.as_ref());
+                ComparedRowView {
+                    label: area.area.label().to_owned(),
+                    a: figure_text(area.a, false),
+                    b: figure_text(area.b, false),
+                    sentence,
+                    clear,
+                    a_index: String::new(),
+                    b_index: String::new(),
+                    index_sentence: String::new(),
+                }
+            })
+            .collect();
+        let questions = found
+            .questions
+            .iter()
+            .map(|question| {
+                let (sentence, clear) = sentence_of(question.rate.as_ref());
+                ComparedRowView {
+                    label: question.text.clone(),
+                    a: figure_text(question.a_rate, true),
+                    b: figure_text(question.b_rate, true),
+                    sentence,
+                    clear,
+                    a_index: figure_text(question.a_index, false),
+                    b_index: figure_text(question.b_index, false),
+                    index_sentence: sentence_of(question.index.as_ref()).0,
+                }
+            })
+            .collect();
+        ComparedView {
+            a_label: found.a_label,
+            b_label: found.b_label,
+            a_schools: found.a_schools,
+            b_schools: found.b_schools,
+            a_responses: found.a_responses,
+            b_responses: found.b_responses,
+            areas,
+            questions,
+        }
+    }
+}
+
+impl CompareSection {
+    async fn of(
+        state: &AppState,
+        found: &CampaignResults,
+        filter: &ResultsFilter,
+        query: &FilterQuery,
+    ) -> Result<CompareSection, ConsoleError> {
+        let mut townships: Vec<&str> = found
+            .schools
+            .iter()
+            .map(|school| school.township.as_str())
+            .collect();
+        townships.sort_unstable();
+        townships.dedup();
+        let choices = |values: &[&str], selected: &str| -> Vec<Choice> {
+            values
+                .iter()
+                .map(|value| Choice {
+                    value: (*value).to_owned(),
+                    label: (*value).to_owned(),
+                    selected: *value == selected,
+                })
+                .collect()
+        };
+        let kinds: Vec<&str> = SchoolKind::ALL.iter().map(|kind| kind.label()).collect();
+        let (a, b) = (query.a.trim(), query.b.trim());
+        let by = query.compare.trim();
+        let mut section = CompareSection {
+            from: filter
+                .dates
+                .from
+                .map(|day| day.to_string())
+                .unwrap_or_default(),
+            to: filter
+                .dates
+                .to
+                .map(|day| day.to_string())
+                .unwrap_or_default(),
+            by: by.to_owned(),
+            townships: choices(&townships, if by == "township" { a } else { "" }),
+            townships_b: choices(&townships, if by == "township" { b } else { "" }),
+            kinds: choices(&kinds, if by == "kind" { a } else { "" }),
+            kinds_b: choices(&kinds, if by == "kind" { b } else { "" }),
+            refused: None,
+            result: None,
+        };
+        if found.indicators.is_some() {
+            return Ok(section);
+        }
+        let group_by = match results::groups::GroupBy::parse(by, a, b) {
+            Ok(Some(group_by)) => group_by,
+            Ok(None) => return Ok(section),
+            Err(error) => {
+                section.refused = Some(error.to_string());
+                return Ok(section);
+            }
+        };
+        match results::groups::compare_groups(
+            &state.db,
+            &state.plan,
+            found.campaign.id,
+            &group_by,
+            filter.dates,
+        )
+        .await
+        {
+            Ok(compared) => section.result = Some(ComparedView::of(compared)),
+            Err(ResultsError::TooFewTeachers) => {
+                section.refused =
+                    Some("为保护教师匿名，答卷少于 5 份的一组不单独显示，无法比较。".to_owned());
+            }
+            Err(other) => return Err(fault(other)),
+        }
+        Ok(section)
     }
 }

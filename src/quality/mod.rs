@@ -1,0 +1,581 @@
+//! Answer quality: the flags an answer gets when it is stored — `straight_line` (every scale
+//! answer on the same point of a long survey), `too_fast` (implausibly little time per
+//! question), `burst` (many answers through one school's link in a short time from browsers
+//! that refused the cookie) — and a supervisor's exclusion or restoration of an answer, which
+//! takes it out of (or puts it back into) the tallies and the link's count in one transaction.
+//!
+//! A flag never drops an answer; it puts it on the quality page for a person to judge. The
+//! decisions are pure ([`flags_of`]); the queries beside them take `&impl ConnectionTrait`.
+//! Nothing here knows of HTTP.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{account, response};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+
+use crate::answering::{Answer, ValidResponse};
+use crate::audit;
+use crate::campaigns;
+use crate::rating::rules::QualityRules;
+use crate::results::scan::stored_tally_keys;
+use crate::survey::{QuestionKind, Survey};
+
+/// Something about an answer worth a supervisor's look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    StraightLine,
+    TooFast,
+    Burst,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 3] = [Flag::StraightLine, Flag::TooFast, Flag::Burst];
+
+    /// As stored in `response.flags`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Flag::StraightLine => "straight_line",
+            Flag::TooFast => "too_fast",
+            Flag::Burst => "burst",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Flag::StraightLine => "全部选同一档",
+            Flag::TooFast => "用时过短",
+            Flag::Burst => "集中提交",
+        }
+    }
+
+    /// What the flag means, for the quality page.
+    pub fn explanation(self, rules: &QualityRules) -> String {
+        match self {
+            Flag::StraightLine => format!(
+                "量表题和矩阵题各行合计至少 {} 题，且全部选了同一档",
+                rules.straight_line_min_answers
+            ),
+            Flag::TooFast => format!("平均每题用时不到 {} 秒", rules.seconds_per_answer),
+            Flag::Burst => format!(
+                "同一学校链接 {} 分钟内收到至少 {} 份拒绝 Cookie 的浏览器提交的答卷（从第 {} 份起标记）",
+                rules.burst_minutes, rules.burst_answers, rules.burst_answers
+            ),
+        }
+    }
+
+    pub fn parse(slug: &str) -> Option<Flag> {
+        Flag::ALL
+            .into_iter()
+            .find(|flag| flag.slug() == slug.trim())
+    }
+}
+
+/// The stored form of some flags: comma-separated slugs, `None` when there are none.
+pub fn join(flags: &[Flag]) -> Option<String> {
+    let flags: BTreeSet<Flag> = flags.iter().copied().collect();
+    (!flags.is_empty()).then(|| {
+        flags
+            .into_iter()
+            .map(Flag::slug)
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+/// The flags of a stored `response.flags`; unknown slugs are ignored.
+pub fn parse_flags(stored: Option<&str>) -> Vec<Flag> {
+    stored
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(Flag::parse)
+        .collect()
+}
+
+/// How many questions an answer answered, each matrix statement counting as one.
+pub fn answered_items(answers: &ValidResponse) -> usize {
+    answers
+        .answers
+        .values()
+        .map(|answer| match answer {
+            Answer::Rows(rows) => rows.len(),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Every scale answer and matrix statement on the same point of its scale (by position, so
+/// that two scales with different codes compare), with at least `minimum` of them.
+pub fn is_straight_line(survey: &Survey, answers: &ValidResponse, minimum: u32) -> bool {
+    let mut positions: Vec<usize> = Vec::new();
+    for question in survey.questions() {
+        match (&question.kind, answers.answers.get(&question.id)) {
+            (QuestionKind::Scale { scale }, Some(Answer::Choice(code))) => {
+                positions.extend(scale.points.iter().position(|point| point.code == *code));
+            }
+            (QuestionKind::Matrix { scale, .. }, Some(Answer::Rows(rows))) => {
+                positions.extend(
+                    rows.values().filter_map(|code| {
+                        scale.points.iter().position(|point| point.code == *code)
+                    }),
+                );
+            }
+            _ => {}
+        }
+    }
+    positions.len() >= minimum as usize && positions.windows(2).all(|pair| pair[0] == pair[1])
+}
+
+/// Less than `seconds_per_answer` per answered question between the form being served and
+/// submitted. Without a measured time nothing is said; 0 seconds turns the check off.
+pub fn is_too_fast(answered: usize, duration_ms: Option<i64>, seconds_per_answer: f64) -> bool {
+    let Some(duration_ms) = duration_ms else {
+        return false;
+    };
+    answered > 0
+        && seconds_per_answer > 0.0
+        && (duration_ms as f64) < answered as f64 * seconds_per_answer * 1000.0
+}
+
+/// With `earlier` answers through the same link from cookie-less browsers within the last
+/// `burst_minutes`, this cookie-less answer makes (or continues) a burst.
+pub fn is_burst(earlier: u64, rules: &QualityRules) -> bool {
+    earlier + 1 >= u64::from(rules.burst_answers)
+}
+
+/// The flags of an answer about to be stored. `cookieless_earlier` is `Some(n)` for an answer
+/// from a browser that refused the cookie, `n` being the answers of that kind already stored
+/// through the same link within the burst window ([`cookieless_answers_since`]).
+pub fn flags_of(
+    survey: &Survey,
+    answers: &ValidResponse,
+    duration_ms: Option<i64>,
+    cookieless_earlier: Option<u64>,
+    rules: &QualityRules,
+) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    if is_straight_line(survey, answers, rules.straight_line_min_answers) {
+        flags.push(Flag::StraightLine);
+    }
+    if is_too_fast(
+        answered_items(answers),
+        duration_ms,
+        rules.seconds_per_answer,
+    ) {
+        flags.push(Flag::TooFast);
+    }
+    if cookieless_earlier.is_some_and(|earlier| is_burst(earlier, rules)) {
+        flags.push(Flag::Burst);
+    }
+    flags
+}
+
+/// When the burst window that ends `now` began.
+pub fn burst_window_start(now: DateTime<Utc>, rules: &QualityRules) -> DateTime<Utc> {
+    now - Duration::minutes(i64::from(rules.burst_minutes))
+}
+
+/// Answers stored through the link of `school_id` in `campaign_id` since `since` from browsers
+/// without the cookie (no browser key).
+pub async fn cookieless_answers_since(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    school_id: i32,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    response::Entity::find()
+        .filter(response::Column::CampaignId.eq(campaign_id))
+        .filter(response::Column::SchoolId.eq(school_id))
+        .filter(response::Column::BrowserKey.is_null())
+        .filter(response::Column::SubmittedAt.gte(since))
+        .count(db)
+        .await
+}
+
+// ------------------------------------------------------------------------ exclusion
+
+#[derive(Debug, thiserror::Error)]
+pub enum QualityError {
+    #[error("no answer {response} in campaign {campaign}")]
+    NotFound { campaign: i32, response: i64 },
+    #[error("survey version {0} of the answer is missing")]
+    MissingSurvey(i32),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Excludes (`exclude = true`) or restores an answer of a campaign, in one write transaction:
+/// flips `response.excluded` only if it changes, takes the answer's tally keys out of (or back
+/// into) the tallies, moves the link's running count, and records `answer_exclude` /
+/// `answer_restore` in the audit log. Locks are taken in the writer's order — the response,
+/// the tallies by key, the link — so that it never deadlocks with the writer on PostgreSQL.
+///
+/// Returns whether anything changed: excluding an excluded answer does nothing.
+pub async fn set_excluded(
+    db: &DatabaseConnection,
+    campaign_id: i32,
+    response_id: i64,
+    exclude: bool,
+    actor: &account::Model,
+) -> Result<bool, QualityError> {
+    let txn = crate::db::begin_write(db).await?;
+    let flip = Query::update()
+        .table(Alias::new("response"))
+        .value(Alias::new("excluded"), exclude)
+        .and_where(Expr::col(Alias::new("id")).eq(response_id))
+        .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
+        .and_where(Expr::col(Alias::new("excluded")).eq(!exclude))
+        .to_owned();
+    let changed = txn.execute(&flip).await?.rows_affected() > 0;
+    let Some(answer) = response::Entity::find_by_id(response_id)
+        .filter(response::Column::CampaignId.eq(campaign_id))
+        .one(&txn)
+        .await?
+    else {
+        return Err(QualityError::NotFound {
+            campaign: campaign_id,
+            response: response_id,
+        });
+    };
+    if !changed {
+        // Already as asked: nothing to move, nothing to record.
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let survey = campaigns::load_version(&txn, answer.survey_version_id)
+        .await?
+        .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?;
+    let mut keys = stored_tally_keys(&survey, &answer.answers);
+    keys.sort();
+    keys.dedup();
+    let delta: i64 = if exclude { -1 } else { 1 };
+    for (question, option) in &keys {
+        if exclude {
+            let update = Query::update()
+                .table(Alias::new("tally"))
+                .value(Alias::new("count"), Expr::col(Alias::new("count")).sub(1))
+                .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
+                .and_where(Expr::col(Alias::new("school_id")).eq(answer.school_id))
+                .and_where(Expr::col(Alias::new("question_key")).eq(question.as_str()))
+                .and_where(Expr::col(Alias::new("option_key")).eq(option.as_str()))
+                .to_owned();
+            txn.execute(&update).await?;
+        } else {
+            let mut insert = Query::insert();
+            insert
+                .into_table(Alias::new("tally"))
+                .columns([
+                    Alias::new("campaign_id"),
+                    Alias::new("school_id"),
+                    Alias::new("question_key"),
+                    Alias::new("option_key"),
+                    Alias::new("count"),
+                ])
+                .values([
+                    campaign_id.into(),
+                    answer.school_id.into(),
+                    question.as_str().into(),
+                    option.as_str().into(),
+                    1_i64.into(),
+                ])
+                .map_err(|error| DbErr::Custom(error.to_string()))?
+                .on_conflict(
+                    OnConflict::columns([
+                        Alias::new("campaign_id"),
+                        Alias::new("school_id"),
+                        Alias::new("question_key"),
+                        Alias::new("option_key"),
+                    ])
+                    .value(
+                        Alias::new("count"),
+                        Expr::col((Alias::new("tally"), Alias::new("count"))).add(1),
+                    )
+                    .to_owned(),
+                );
+            txn.execute(&insert).await?;
+        }
+    }
+    let link = Query::update()
+        .table(Alias::new("campaign_link"))
+        .value(
+            Alias::new("response_count"),
+            Expr::col(Alias::new("response_count")).add(delta),
+        )
+        .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
+        .and_where(Expr::col(Alias::new("school_id")).eq(answer.school_id))
+        .to_owned();
+    txn.execute(&link).await?;
+    let (action, verb) = if exclude {
+        ("answer_exclude", "excluded")
+    } else {
+        ("answer_restore", "restored")
+    };
+    audit::record(
+        &txn,
+        Some(actor),
+        "",
+        action,
+        format!("campaign {campaign_id}: answer {response_id} {verb}"),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+// ------------------------------------------------------------------------ reading
+
+/// Answers per flag, and how many are excluded.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FlagCounts {
+    /// In the order of [`Flag::ALL`]: (flag, included answers with it, excluded answers with it).
+    pub by_flag: Vec<(Flag, u64, u64)>,
+    /// Included answers with any flag.
+    pub flagged: u64,
+    pub excluded: u64,
+}
+
+fn has_flag(flag: Flag) -> sea_orm::sea_query::SimpleExpr {
+    // Slugs never contain one another, so a plain LIKE is exact.
+    response::Column::Flags.like(format!("%{}%", flag.slug()))
+}
+
+pub async fn flag_counts(db: &impl ConnectionTrait, campaign_id: i32) -> Result<FlagCounts, DbErr> {
+    let mut counts = FlagCounts::default();
+    let of_campaign =
+        || response::Entity::find().filter(response::Column::CampaignId.eq(campaign_id));
+    for flag in Flag::ALL {
+        let included = of_campaign()
+            .filter(has_flag(flag))
+            .filter(response::Column::Excluded.eq(false))
+            .count(db)
+            .await?;
+        let excluded = of_campaign()
+            .filter(has_flag(flag))
+            .filter(response::Column::Excluded.eq(true))
+            .count(db)
+            .await?;
+        counts.by_flag.push((flag, included, excluded));
+    }
+    counts.flagged = of_campaign()
+        .filter(response::Column::Flags.is_not_null())
+        .filter(response::Column::Excluded.eq(false))
+        .count(db)
+        .await?;
+    counts.excluded = of_campaign()
+        .filter(response::Column::Excluded.eq(true))
+        .count(db)
+        .await?;
+    Ok(counts)
+}
+
+/// Which answers a list of the quality page shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// Included answers with a flag (with this flag, when given).
+    Flagged(Option<Flag>),
+    /// Excluded answers, flagged or not.
+    Excluded,
+}
+
+/// One page of answers, newest first, and how many there are in all.
+pub async fn list_answers(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    listing: Listing,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<response::Model>, u64), DbErr> {
+    let mut condition = Condition::all().add(response::Column::CampaignId.eq(campaign_id));
+    condition = match listing {
+        Listing::Flagged(flag) => {
+            let condition = condition
+                .add(response::Column::Excluded.eq(false))
+                .add(response::Column::Flags.is_not_null());
+            match flag {
+                Some(flag) => condition.add(has_flag(flag)),
+                None => condition,
+            }
+        }
+        Listing::Excluded => condition.add(response::Column::Excluded.eq(true)),
+    };
+    let total = response::Entity::find()
+        .filter(condition.clone())
+        .count(db)
+        .await?;
+    let rows = response::Entity::find()
+        .filter(condition)
+        .order_by_desc(response::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::survey::{MatrixRow, Question, Scale, ScalePoint, Section};
+
+    fn scale(codes: &[&str]) -> Scale {
+        Scale {
+            id: "s".to_owned(),
+            name: "s".to_owned(),
+            points: codes
+                .iter()
+                .map(|code| ScalePoint {
+                    code: (*code).to_owned(),
+                    label: (*code).to_owned(),
+                    score: None,
+                    satisfied: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn question(id: &str, kind: QuestionKind) -> Question {
+        Question {
+            id: id.to_owned(),
+            text: id.to_owned(),
+            help: None,
+            required: false,
+            show_if: None,
+            scored: false,
+            kind,
+        }
+    }
+
+    /// Four scale questions on one scale, one on another, and a matrix of three statements:
+    /// eight scale answers in all.
+    fn survey() -> Survey {
+        let mut questions: Vec<Question> = (1..=4)
+            .map(|n| {
+                question(
+                    &format!("q{n}"),
+                    QuestionKind::Scale {
+                        scale: scale(&["a", "b", "c"]),
+                    },
+                )
+            })
+            .collect();
+        questions.push(question(
+            "other",
+            QuestionKind::Scale {
+                scale: scale(&["x", "y", "z"]),
+            },
+        ));
+        questions.push(question(
+            "grid",
+            QuestionKind::Matrix {
+                scale: scale(&["a", "b", "c"]),
+                rows: ["r1", "r2", "r3"]
+                    .iter()
+                    .map(|id| MatrixRow {
+                        id: (*id).to_owned(),
+                        text: (*id).to_owned(),
+                    })
+                    .collect(),
+            },
+        ));
+        questions.push(question("note", QuestionKind::Text { max_length: 100 }));
+        Survey {
+            id: "t".to_owned(),
+            title: "t".to_owned(),
+            audience: crate::survey::Audience::Parents,
+            intro: String::new(),
+            minutes: None,
+            thanks: None,
+            sections: vec![Section {
+                id: "s".to_owned(),
+                title: "s".to_owned(),
+                area: crate::survey::Area::Overall,
+                intro: None,
+                questions,
+            }],
+        }
+    }
+
+    /// Every question on `point` (0 = first), `other` on `other_point`.
+    fn answers(point: usize, other_point: usize) -> ValidResponse {
+        let abc = ["a", "b", "c"];
+        let mut answers = BTreeMap::new();
+        for n in 1..=4 {
+            answers.insert(format!("q{n}"), Answer::Choice(abc[point].to_owned()));
+        }
+        answers.insert(
+            "other".to_owned(),
+            Answer::Choice(["x", "y", "z"][other_point].to_owned()),
+        );
+        answers.insert(
+            "grid".to_owned(),
+            Answer::Rows(
+                ["r1", "r2", "r3"]
+                    .iter()
+                    .map(|row| ((*row).to_owned(), abc[point].to_owned()))
+                    .collect(),
+            ),
+        );
+        answers.insert("note".to_owned(), Answer::Text("好".to_owned()));
+        ValidResponse { answers }
+    }
+
+    #[test]
+    fn the_same_point_everywhere_on_a_long_enough_survey_is_straight_lining() {
+        let survey = survey();
+        // Eight scale answers (4 + 1 + 3 statements), all on the first point of their scale.
+        assert!(is_straight_line(&survey, &answers(0, 0), 8));
+        // One answer differs.
+        assert!(!is_straight_line(&survey, &answers(0, 1), 8));
+        // Too few scale answers to tell.
+        assert!(!is_straight_line(&survey, &answers(0, 0), 9));
+        // The text answer does not count either way.
+        assert_eq!(answered_items(&answers(0, 0)), 4 + 1 + 3 + 1);
+    }
+
+    #[test]
+    fn too_little_time_per_answered_question_is_too_fast() {
+        // 9 answered questions at 1.5 s each: 13.5 s is the least plausible time.
+        assert!(is_too_fast(9, Some(13_499), 1.5));
+        assert!(!is_too_fast(9, Some(13_500), 1.5));
+        assert!(!is_too_fast(9, None, 1.5), "no measured time, no flag");
+        assert!(!is_too_fast(9, Some(0), 0.0), "0 turns the check off");
+        assert!(!is_too_fast(0, Some(0), 1.5));
+    }
+
+    #[test]
+    fn the_fifth_cookieless_answer_within_the_window_starts_flagging_a_burst() {
+        let rules = QualityRules::default();
+        assert_eq!(rules.burst_answers, 5);
+        assert!(!is_burst(3, &rules));
+        assert!(is_burst(4, &rules));
+        assert!(is_burst(40, &rules));
+        let flags = flags_of(&survey(), &answers(0, 1), Some(600_000), Some(4), &rules);
+        assert_eq!(flags, [Flag::Burst]);
+        // A browser that kept its cookie is never part of a burst.
+        assert!(flags_of(&survey(), &answers(0, 1), Some(600_000), None, &rules).is_empty());
+    }
+
+    #[test]
+    fn flags_are_stored_as_sorted_slugs_and_read_back() {
+        let rules = QualityRules {
+            straight_line_min_answers: 8,
+            ..QualityRules::default()
+        };
+        let flags = flags_of(&survey(), &answers(2, 2), Some(1_000), None, &rules);
+        assert_eq!(flags, [Flag::StraightLine, Flag::TooFast]);
+        let stored = join(&flags);
+        assert_eq!(stored.as_deref(), Some("straight_line,too_fast"));
+        assert_eq!(parse_flags(stored.as_deref()), flags);
+        assert_eq!(join(&[]), None);
+        assert_eq!(parse_flags(None), []);
+        assert_eq!(parse_flags(Some("burst,unknown")), [Flag::Burst]);
+    }
+}

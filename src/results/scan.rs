@@ -1,0 +1,373 @@
+//! Counts from the answers themselves, for what the running tallies cannot say: the answers of
+//! a date range (tallies have no dates). Every stored answer is read back into the
+//! [`ValidResponse`] it was stored from and counted through the very function that fed the
+//! tallies when it was stored ([`ValidResponse::tally_keys`]), so that a scan of all included
+//! answers and the tallies always agree. Included answers only; read a page at a time by id,
+//! like the exports.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use entity::response;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::Value;
+
+use super::TallyCount;
+use crate::answering::{Answer, ValidResponse};
+use crate::campaigns;
+use crate::survey::{QuestionKind, Survey};
+
+/// Answers read per query, as the exports read them.
+pub const SCAN_PAGE: u64 = 2000;
+
+/// A stored answer (the JSON the writer stored) read back against its survey: the same
+/// [`ValidResponse`] it was stored from. Questions the survey does not have, and values of the
+/// wrong shape, are left out rather than guessed at.
+pub fn stored_response(survey: &Survey, json: &str) -> ValidResponse {
+    let stored: serde_json::Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
+    let mut answers = BTreeMap::new();
+    for question in survey.questions() {
+        let Some(value) = stored.get(&question.id) else {
+            continue;
+        };
+        let answer = match (&question.kind, value) {
+            (
+                QuestionKind::Single { .. }
+                | QuestionKind::Scale { .. }
+                | QuestionKind::YesNo { .. }
+                | QuestionKind::Rating { .. },
+                Value::String(code),
+            ) => Some(Answer::Choice(code.clone())),
+            (QuestionKind::Multiple { .. }, Value::Array(codes)) => Some(Answer::Choices(
+                codes
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            )),
+            (QuestionKind::Matrix { .. }, Value::Object(rows)) => Some(Answer::Rows(
+                rows.iter()
+                    .filter_map(|(row, code)| Some((row.clone(), code.as_str()?.to_owned())))
+                    .collect(),
+            )),
+            (QuestionKind::Number { decimal: true, .. }, Value::Number(number)) => {
+                number.as_f64().map(Answer::Decimal)
+            }
+            (QuestionKind::Number { decimal: false, .. }, Value::Number(number)) => number
+                .as_i64()
+                .or_else(|| number.as_f64().map(|value| value as i64))
+                .map(Answer::Integer),
+            (QuestionKind::Text { .. } | QuestionKind::LongText { .. }, Value::String(text)) => {
+                Some(Answer::Text(text.clone()))
+            }
+            _ => None,
+        };
+        if let Some(answer) = answer {
+            answers.insert(question.id.clone(), answer);
+        }
+    }
+    ValidResponse { answers }
+}
+
+/// The tally keys of a stored answer: exactly those it added to the tallies when it was stored.
+pub fn stored_tally_keys(survey: &Survey, json: &str) -> Vec<(String, String)> {
+    stored_response(survey, json).tally_keys()
+}
+
+/// Days in China time, both ends included; either end may be open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl DateRange {
+    pub fn is_open(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
+
+    /// From the start of `from` (China time) to before the start of the day after `to`.
+    pub fn bounds(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let start_of = |day: NaiveDate| {
+            day.and_hms_opt(0, 0, 0)
+                .and_then(|time| time.and_local_timezone(campaigns::china_offset()).single())
+                .map(|time| time.with_timezone(&Utc))
+        };
+        (
+            self.from.and_then(start_of),
+            self.to
+                .and_then(|day| day.checked_add_days(Days::new(1)))
+                .and_then(start_of),
+        )
+    }
+
+    pub fn contains(&self, time: DateTime<Utc>) -> bool {
+        let (start, end) = self.bounds();
+        start.is_none_or(|start| time >= start) && end.is_none_or(|end| time < end)
+    }
+}
+
+/// Counts added up from answers, as the writer adds them to the tallies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScanCounts {
+    /// (school, question key, option code) → answers.
+    counts: BTreeMap<(i32, String, String), u64>,
+    /// School → answers counted.
+    pub responses: BTreeMap<i32, u64>,
+}
+
+impl ScanCounts {
+    /// Counts one stored answer of `school_id`.
+    pub fn add(&mut self, school_id: i32, survey: &Survey, json: &str) {
+        for (question, option) in stored_tally_keys(survey, json) {
+            *self
+                .counts
+                .entry((school_id, question, option))
+                .or_default() += 1;
+        }
+        *self.responses.entry(school_id).or_default() += 1;
+    }
+
+    /// The counts as tally rows.
+    pub fn rows(&self) -> Vec<TallyCount> {
+        self.counts
+            .iter()
+            .map(
+                |((school_id, question_key, option_key), count)| TallyCount {
+                    school_id: *school_id,
+                    question_key: question_key.clone(),
+                    option_key: option_key.clone(),
+                    count: *count,
+                },
+            )
+            .collect()
+    }
+}
+
+/// Counts the included answers of `campaign_id` submitted within `range`, of the schools
+/// `school_ids` only when given, a page at a time. Each answer is read against its own survey
+/// version (`surveys` caches them; a version that cannot be found is skipped).
+pub async fn scan_counts(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    school_ids: Option<&[i32]>,
+    range: DateRange,
+) -> Result<ScanCounts, DbErr> {
+    let (start, end) = range.bounds();
+    let mut surveys: HashMap<i32, Option<Survey>> = HashMap::new();
+    let mut counts = ScanCounts::default();
+    let mut after_id = 0_i64;
+    loop {
+        let mut query = response::Entity::find()
+            .select_only()
+            .columns([
+                response::Column::Id,
+                response::Column::SchoolId,
+                response::Column::SurveyVersionId,
+                response::Column::Answers,
+            ])
+            .filter(response::Column::CampaignId.eq(campaign_id))
+            .filter(response::Column::Excluded.eq(false))
+            .filter(response::Column::Id.gt(after_id));
+        if let Some(start) = start {
+            query = query.filter(response::Column::SubmittedAt.gte(start));
+        }
+        if let Some(end) = end {
+            query = query.filter(response::Column::SubmittedAt.lt(end));
+        }
+        if let Some(ids) = school_ids {
+            query = query.filter(response::Column::SchoolId.is_in(ids.iter().copied()));
+        }
+        let page: Vec<(i64, i32, i32, String)> = query
+            .order_by_asc(response::Column::Id)
+            .limit(SCAN_PAGE)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (_, school_id, version, answers) in &page {
+            if !surveys.contains_key(version) {
+                let survey = campaigns::load_version(db, *version).await?;
+                surveys.insert(*version, survey);
+            }
+            if let Some(Some(survey)) = surveys.get(version) {
+                counts.add(*school_id, survey, answers);
+            }
+        }
+        match page.last() {
+            Some((id, ..)) if page.len() as u64 == SCAN_PAGE => after_id = *id,
+            _ => break,
+        }
+    }
+    Ok(counts)
+}
+
+/// The answers to the text question `question` of the included answers of `campaign_id`, with
+/// their school: (school id, text), in the order they were stored.
+pub async fn texts_of(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    question: &str,
+) -> Result<Vec<(i32, String)>, DbErr> {
+    let mut texts = Vec::new();
+    let mut after_id = 0_i64;
+    loop {
+        let page: Vec<(i64, i32, String)> = response::Entity::find()
+            .select_only()
+            .columns([
+                response::Column::Id,
+                response::Column::SchoolId,
+                response::Column::Answers,
+            ])
+            .filter(response::Column::CampaignId.eq(campaign_id))
+            .filter(response::Column::Excluded.eq(false))
+            .filter(response::Column::Id.gt(after_id))
+            .order_by_asc(response::Column::Id)
+            .limit(SCAN_PAGE)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (_, school_id, answers) in &page {
+            let stored: serde_json::Map<String, Value> =
+                serde_json::from_str(answers).unwrap_or_default();
+            if let Some(Value::String(text)) = stored.get(question) {
+                texts.push((*school_id, text.clone()));
+            }
+        }
+        match page.last() {
+            Some((id, ..)) if page.len() as u64 == SCAN_PAGE => after_id = *id,
+            _ => break,
+        }
+    }
+    Ok(texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answering::{FormFields, validate};
+    use crate::results::counts_by_school;
+    use crate::survey::Catalog;
+
+    fn shipped_catalog() -> Catalog {
+        crate::survey::load_dir(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/surveys"
+        )))
+        .expect("the shipped plan loads")
+    }
+
+    /// Every shipped survey answered in a few different ways, validated as the form would be.
+    fn validated(survey: &Survey, variant: usize) -> ValidResponse {
+        let mut pairs = Vec::new();
+        for question in survey.questions() {
+            let id = question.id.clone();
+            match &question.kind {
+                QuestionKind::Single { options } => {
+                    pairs.push((id, options[variant % options.len()].code.clone()))
+                }
+                QuestionKind::Multiple { options, .. } => {
+                    for option in options.iter().skip(variant % 2).take(2) {
+                        pairs.push((id.clone(), option.code.clone()));
+                    }
+                }
+                QuestionKind::Scale { scale } => {
+                    pairs.push((id, scale.points[variant % scale.points.len()].code.clone()))
+                }
+                QuestionKind::Matrix { scale, rows } => {
+                    for (n, row) in rows.iter().enumerate() {
+                        let point = &scale.points[(variant + n) % scale.points.len()];
+                        pairs.push((format!("{id}.{}", row.id), point.code.clone()));
+                    }
+                }
+                QuestionKind::Number { min, .. } => {
+                    pairs.push((id, format!("{}", min.unwrap_or(0.0).max(0.0) as i64 + 1)))
+                }
+                QuestionKind::YesNo { .. } => pairs.push((
+                    id,
+                    if variant.is_multiple_of(2) {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .to_owned(),
+                )),
+                QuestionKind::Text { .. } | QuestionKind::LongText { .. } => {
+                    pairs.push((id, format!("意见 {variant}")))
+                }
+                QuestionKind::Rating { .. } => pairs.push((id, (variant % 11).to_string())),
+            }
+        }
+        validate(survey, &FormFields::new(pairs))
+            .unwrap_or_else(|errors| panic!("{}: {errors:?}", survey.id))
+    }
+
+    #[test]
+    fn a_stored_answer_reads_back_as_the_response_it_was_stored_from() {
+        let catalog = shipped_catalog();
+        for entry in catalog.entries() {
+            for variant in 0..4 {
+                let response = validated(&entry.survey, variant);
+                let read = stored_response(&entry.survey, &response.to_json());
+                assert_eq!(read, response, "{} variant {variant}", entry.survey.id);
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_counts_exactly_what_the_tallies_count() {
+        let catalog = shipped_catalog();
+        for entry in catalog.entries() {
+            let survey = &entry.survey;
+            // What the writer adds to the tallies: each stored response's tally keys.
+            let mut tallies: BTreeMap<(i32, String, String), u64> = BTreeMap::new();
+            let mut scan = ScanCounts::default();
+            for variant in 0..7 {
+                let school = (variant % 3) as i32 + 1;
+                let response = validated(survey, variant);
+                for (question, option) in response.tally_keys() {
+                    *tallies.entry((school, question, option)).or_default() += 1;
+                }
+                scan.add(school, survey, &response.to_json());
+            }
+            let tally_rows: Vec<TallyCount> = tallies
+                .into_iter()
+                .map(
+                    |((school_id, question_key, option_key), count)| TallyCount {
+                        school_id,
+                        question_key,
+                        option_key,
+                        count,
+                    },
+                )
+                .collect();
+            assert_eq!(scan.rows(), tally_rows, "{}", survey.id);
+            assert_eq!(
+                counts_by_school(&scan.rows()),
+                counts_by_school(&tally_rows)
+            );
+            assert_eq!(scan.responses.values().sum::<u64>(), 7);
+        }
+    }
+
+    #[test]
+    fn a_date_range_covers_whole_days_of_china_time() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        let range = DateRange {
+            from: day("2026-11-01"),
+            to: day("2026-11-02"),
+        };
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .expect("a time")
+                .with_timezone(&Utc)
+        };
+        // 2026-11-01 00:00 China time is 2026-10-31 16:00 UTC.
+        assert!(!range.contains(at("2026-10-31T15:59:59Z")));
+        assert!(range.contains(at("2026-10-31T16:00:00Z")));
+        assert!(range.contains(at("2026-11-02T15:59:59Z")));
+        assert!(!range.contains(at("2026-11-02T16:00:00Z")));
+        assert!(DateRange::default().contains(at("2000-01-01T00:00:00Z")));
+    }
+}

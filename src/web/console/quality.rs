@@ -1,0 +1,523 @@
+//! Answer quality in the console (`/console/campaigns/{id}/quality`): how many answers carry
+//! each flag, the flagged answers a page at a time with what they answered, the excluded ones,
+//! and the buttons that exclude or restore an answer; and the free-text answers of a question
+//! (`/console/campaigns/{id}/texts`), with nothing that ties a text to a person.
+//!
+//! Supervisors and admins only. The flags, the exclusion and the reads live in
+//! `crate::quality` and `crate::results`; this module only reads the request and renders.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{ConsoleError, Staff, see_other};
+use crate::accounts::Role;
+use crate::campaigns;
+use crate::export::{AnswerColumns, Values};
+use crate::quality::{self, Flag, Listing, QualityError};
+use crate::results::{self, scan};
+use crate::survey::{Audience, QuestionKind, Survey};
+use crate::web::AppState;
+
+/// Answers per page of each list.
+const PER_PAGE: u64 = 20;
+/// Texts per page of the free-text list.
+const TEXTS_PER_PAGE: usize = 100;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/console/campaigns/{id}/quality", web::get().to(show))
+        .route(
+            "/console/campaigns/{id}/quality/exclude",
+            web::post().to(exclude),
+        )
+        .route(
+            "/console/campaigns/{id}/quality/restore",
+            web::post().to(restore),
+        )
+        .route("/console/campaigns/{id}/texts", web::get().to(texts));
+}
+
+/// The campaign, its survey and what each of its schools may be called on a page: a school of
+/// a teachers' survey with fewer than 5 included answers is not named
+/// ([`results::shown_alone`]).
+struct CampaignContext {
+    campaign: entity::campaign::Model,
+    survey: Survey,
+    /// School id → "code name", only for schools that may be shown on their own.
+    named: HashMap<i32, String>,
+}
+
+async fn context(state: &AppState, id: i32) -> Result<CampaignContext, ConsoleError> {
+    let campaign = campaigns::find(&state.db, id)
+        .await
+        .map_err(|error| match error {
+            campaigns::CampaignError::NotFound(_) => ConsoleError::NotFound,
+            other => ConsoleError::internal(other),
+        })?;
+    let survey = campaigns::load_version(&state.db, campaign.survey_version_id)
+        .await?
+        .ok_or_else(|| ConsoleError::internal("the campaign's survey version is missing"))?;
+    let links = campaigns::links_with_schools(&state.db, id)
+        .await
+        .map_err(ConsoleError::internal)?;
+    let named = links
+        .into_iter()
+        .filter(|(link, _)| {
+            results::shown_alone(
+                survey.audience,
+                u64::try_from(link.response_count).unwrap_or(0),
+            )
+        })
+        .map(|(_, school)| (school.id, format!("{} {}", school.code, school.name)))
+        .collect();
+    Ok(CampaignContext {
+        campaign,
+        survey,
+        named,
+    })
+}
+
+/// What a page says instead of a school it may not name.
+const SCHOOL_NOT_SHOWN: &str = "（为保护教师匿名不显示学校）";
+
+#[derive(Deserialize)]
+struct QualityQuery {
+    #[serde(default)]
+    flag: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    excluded_page: String,
+    #[serde(default)]
+    done: String,
+}
+
+#[derive(Serialize)]
+struct FlagRow {
+    slug: &'static str,
+    label: &'static str,
+    explanation: String,
+    included: u64,
+    excluded: u64,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct AnswerRow {
+    id: i64,
+    school: String,
+    submitted: String,
+    duration: String,
+    flags: String,
+    answers: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct ListView {
+    rows: Vec<AnswerRow>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct QualityView {
+    campaign_id: i32,
+    campaign_name: String,
+    survey_title: String,
+    audience: &'static str,
+    notice: Option<&'static str>,
+    flags: Vec<FlagRow>,
+    flag: String,
+    flag_label: Option<&'static str>,
+    flagged_total: u64,
+    excluded_total: u64,
+    flagged: ListView,
+    excluded: ListView,
+}
+
+fn page_number(text: &str) -> u64 {
+    text.trim().parse::<u64>().unwrap_or(1).max(1)
+}
+
+fn quality_url(id: i32, flag: &str, page: u64, excluded_page: u64) -> String {
+    let mut parts = Vec::new();
+    if !flag.is_empty() {
+        parts.push(format!("flag={flag}"));
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if excluded_page > 1 {
+        parts.push(format!("excluded_page={excluded_page}"));
+    }
+    let query = if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    };
+    format!("/console/campaigns/{id}/quality{query}")
+}
+
+fn answer_row(
+    answer: &entity::response::Model,
+    context: &CampaignContext,
+    columns: &AnswerColumns,
+) -> AnswerRow {
+    AnswerRow {
+        id: answer.id,
+        school: context
+            .named
+            .get(&answer.school_id)
+            .cloned()
+            .unwrap_or_else(|| SCHOOL_NOT_SHOWN.to_owned()),
+        submitted: campaigns::display_time_seconds(answer.submitted_at),
+        duration: answer.duration_ms.map_or_else(
+            || "—".to_owned(),
+            |ms| format!("{} 秒", (ms as f64 / 1000.0).round()),
+        ),
+        flags: quality::parse_flags(answer.flags.as_deref())
+            .into_iter()
+            .map(Flag::label)
+            .collect::<Vec<_>>()
+            .join("、"),
+        answers: columns.answer_pairs(answer),
+    }
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    query: web::Query<QualityQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let id = *id;
+    let context = context(&state, id).await?;
+    let flag = match query.flag.trim() {
+        "" => None,
+        slug => Some(
+            Flag::parse(slug)
+                .ok_or_else(|| ConsoleError::BadRequest("没有这种答卷质量标记。".to_owned()))?,
+        ),
+    };
+    let flag_slug = flag.map_or("", Flag::slug);
+    let (page, excluded_page) = (page_number(&query.page), page_number(&query.excluded_page));
+    let rules = &state.plan.rules.quality;
+    let counts = quality::flag_counts(&state.db, id).await?;
+    let columns = AnswerColumns::new(&context.survey, Values::Labels);
+
+    let list =
+        |rows: Vec<entity::response::Model>, total: u64, page: u64, url: &dyn Fn(u64) -> String| {
+            let pages = total.div_ceil(PER_PAGE).max(1);
+            ListView {
+                rows: rows
+                    .iter()
+                    .map(|answer| answer_row(answer, &context, &columns))
+                    .collect(),
+                total,
+                page,
+                pages,
+                previous: (page > 1).then(|| url(page - 1)),
+                next: (page < pages).then(|| url(page + 1)),
+            }
+        };
+    let (rows, total) =
+        quality::list_answers(&state.db, id, Listing::Flagged(flag), page, PER_PAGE).await?;
+    let flagged = list(rows, total, page, &|page| {
+        quality_url(id, flag_slug, page, excluded_page)
+    });
+    let (rows, total) =
+        quality::list_answers(&state.db, id, Listing::Excluded, excluded_page, PER_PAGE).await?;
+    let excluded = list(rows, total, excluded_page, &|excluded_page| {
+        quality_url(id, flag_slug, page, excluded_page)
+    });
+
+    let view = QualityView {
+        campaign_id: id,
+        campaign_name: context.campaign.name.clone(),
+        survey_title: context.survey.title.clone(),
+        audience: context.survey.audience.label(),
+        notice: match query.done.as_str() {
+            "excluded" => Some("已排除这份答卷：各项统计不再计入它。"),
+            "restored" => Some("已恢复这份答卷：各项统计重新计入它。"),
+            "unchanged" => Some("这份答卷已经是这个状态，没有改动。"),
+            _ => None,
+        },
+        flags: counts
+            .by_flag
+            .iter()
+            .map(|(each, included, excluded)| FlagRow {
+                slug: each.slug(),
+                label: each.label(),
+                explanation: each.explanation(rules),
+                included: *included,
+                excluded: *excluded,
+                selected: Some(*each) == flag,
+            })
+            .collect(),
+        flag: flag_slug.to_owned(),
+        flag_label: flag.map(Flag::label),
+        flagged_total: counts.flagged,
+        excluded_total: counts.excluded,
+        flagged,
+        excluded,
+    };
+    let title = format!("{} · 答卷质量", context.campaign.name);
+    staff.render(&state, "console/quality/show", &title, "campaigns", view)
+}
+
+/// The exclude and restore buttons' form. Every field has a default, so that a role that may
+/// not use it is refused (403) before the form is read.
+#[derive(Deserialize)]
+struct AnswerForm {
+    #[serde(default)]
+    response: String,
+    #[serde(default)]
+    _csrf: String,
+}
+
+async fn set_excluded(
+    state: &AppState,
+    staff: &Staff,
+    id: i32,
+    form: &AnswerForm,
+    exclude: bool,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    staff.check_csrf(&form._csrf)?;
+    let response_id: i64 = form
+        .response
+        .trim()
+        .parse()
+        .map_err(|_| ConsoleError::BadRequest("没有指明要处理的答卷。".to_owned()))?;
+    let changed = quality::set_excluded(&state.db, id, response_id, exclude, &staff.account)
+        .await
+        .map_err(|error| match error {
+            QualityError::NotFound { .. } => ConsoleError::NotFound,
+            other => ConsoleError::internal(other),
+        })?;
+    let done = match (changed, exclude) {
+        (false, _) => "unchanged",
+        (true, true) => "excluded",
+        (true, false) => "restored",
+    };
+    Ok(see_other(&format!(
+        "/console/campaigns/{id}/quality?done={done}"
+    )))
+}
+
+async fn exclude(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<AnswerForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    set_excluded(&state, &staff, *id, &form, true).await
+}
+
+async fn restore(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<AnswerForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    set_excluded(&state, &staff, *id, &form, false).await
+}
+
+// ------------------------------------------------------------------------------ free text
+
+#[derive(Deserialize)]
+struct TextsQuery {
+    #[serde(default)]
+    question: String,
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    seed: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Serialize)]
+struct QuestionChoice {
+    id: String,
+    text: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct TextRow {
+    text: String,
+    /// Empty when the school may not be named.
+    school: String,
+}
+
+#[derive(Serialize)]
+struct TextsView {
+    campaign_id: i32,
+    campaign_name: String,
+    questions: Vec<QuestionChoice>,
+    question: Option<String>,
+    question_text: String,
+    shuffled: bool,
+    teachers: bool,
+    total: usize,
+    rows: Vec<TextRow>,
+    page: usize,
+    pages: usize,
+    previous: Option<String>,
+    next: Option<String>,
+    shuffle_url: String,
+    sorted_url: String,
+}
+
+/// A stable shuffle: the order of the hashes of `seed` and each text's place, so that the pages
+/// of one shuffle fit together while it reveals nothing of the order the texts came in.
+fn shuffle<T>(items: &mut Vec<T>, seed: &str) {
+    let mut keyed: Vec<([u8; 32], T)> = items
+        .drain(..)
+        .enumerate()
+        .map(|(place, item)| {
+            let hash: [u8; 32] = Sha256::digest(format!("{seed}:{place}").as_bytes()).into();
+            (hash, item)
+        })
+        .collect();
+    keyed.sort_by_key(|(hash, _)| *hash);
+    items.extend(keyed.into_iter().map(|(_, item)| item));
+}
+
+async fn texts(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    query: web::Query<TextsQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let id = *id;
+    let context = context(&state, id).await?;
+    let chosen = query.question.trim();
+    let questions: Vec<QuestionChoice> = context
+        .survey
+        .questions()
+        .filter(|question| {
+            matches!(
+                question.kind,
+                QuestionKind::Text { .. } | QuestionKind::LongText { .. }
+            )
+        })
+        .map(|question| QuestionChoice {
+            id: question.id.clone(),
+            text: question.text.clone(),
+            selected: question.id == chosen,
+        })
+        .collect();
+    let question: Option<(String, String)> = if chosen.is_empty() {
+        None
+    } else {
+        Some(
+            questions
+                .iter()
+                .find(|question| question.id == chosen)
+                .map(|question| (question.id.clone(), question.text.clone()))
+                .ok_or_else(|| {
+                    ConsoleError::BadRequest(
+                        "这份问卷没有这道填空题，请从列表中选择一道题。".to_owned(),
+                    )
+                })?,
+        )
+    };
+    let shuffled = query.order.trim() != "text";
+    let seed = match query.seed.trim() {
+        "" => crate::answering::random_key(),
+        seed => seed
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(32)
+            .collect(),
+    };
+    let page = query.page.trim().parse::<usize>().unwrap_or(1).max(1);
+    let (question_id, question_text) = question.clone().unwrap_or_default();
+    let mut rows: Vec<TextRow> = if question.is_some() {
+        scan::texts_of(&state.db, id, &question_id)
+            .await?
+            .into_iter()
+            .map(|(school, text)| TextRow {
+                text,
+                school: context.named.get(&school).cloned().unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if shuffled {
+        shuffle(&mut rows, &seed);
+    } else {
+        rows.sort_by(|a, b| a.text.cmp(&b.text).then_with(|| a.school.cmp(&b.school)));
+    }
+    let total = rows.len();
+    let pages = total.div_ceil(TEXTS_PER_PAGE).max(1);
+    let page = page.min(pages);
+    let url = |order: &str, page: usize| {
+        let mut url = format!(
+            "/console/campaigns/{id}/texts?question={}&order={order}",
+            super::percent_encode(&question_id)
+        );
+        if order == "shuffle" {
+            url.push_str(&format!("&seed={seed}"));
+        }
+        if page > 1 {
+            url.push_str(&format!("&page={page}"));
+        }
+        url
+    };
+    let order = if shuffled { "shuffle" } else { "text" };
+    let rows: Vec<TextRow> = rows
+        .into_iter()
+        .skip((page - 1) * TEXTS_PER_PAGE)
+        .take(TEXTS_PER_PAGE)
+        .collect();
+    let view = TextsView {
+        campaign_id: id,
+        campaign_name: context.campaign.name.clone(),
+        questions,
+        question: question.map(|(id, _)| id),
+        question_text,
+        shuffled,
+        teachers: context.survey.audience == Audience::Teachers,
+        total,
+        rows,
+        page,
+        pages,
+        previous: (page > 1).then(|| url(order, page - 1)),
+        next: (page < pages).then(|| url(order, page + 1)),
+        shuffle_url: url("shuffle", 1),
+        sorted_url: url("text", 1),
+    };
+    let title = format!("{} · 填空题回答", context.campaign.name);
+    staff.render(&state, "console/quality/texts", &title, "campaigns", view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shuffle_is_stable_for_its_seed_and_keeps_every_item() {
+        let items: Vec<u32> = (0..50).collect();
+        let mut once = items.clone();
+        shuffle(&mut once, "abc");
+        let mut again = items.clone();
+        shuffle(&mut again, "abc");
+        assert_eq!(once, again);
+        assert_ne!(once, items, "fifty items hardly stay in order");
+        let mut sorted = once.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, items);
+    }
+}
