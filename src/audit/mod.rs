@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 /// Every action code the application records, with the label admins read.
-pub const ACTIONS: [(&str, &str); 16] = [
+pub const ACTIONS: &[(&str, &str)] = &[
     ("sign_in", "登录"),
     ("sign_in_failed", "登录失败"),
     ("sign_in_throttled", "登录受限"),
@@ -29,6 +29,18 @@ pub const ACTIONS: [(&str, &str); 16] = [
     ("campaign_create", "创建调查活动"),
     ("campaign_status", "调查活动状态"),
     ("campaign_update", "修改调查活动"),
+    ("answer_exclude", "排除答卷"),
+    ("answer_restore", "恢复答卷"),
+    ("api_token_issue", "签发 API 令牌"),
+    ("api_token_revoke", "吊销 API 令牌"),
+    ("mail_report", "邮件发送报告"),
+    ("mail_retry", "重试邮件"),
+    ("roster_import", "导入教师名单"),
+    ("teacher_add", "添加教师"),
+    ("teacher_remove", "移除教师"),
+    ("invitations_send", "发送教师邀请"),
+    ("invitations_remind", "提醒未作答教师"),
+    ("invitations_resend", "重发教师邀请"),
 ];
 
 /// The Chinese label of a known action code.

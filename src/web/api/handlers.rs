@@ -1,0 +1,230 @@
+//! The API's handlers: check the token (the `ApiClient` argument), read the path and query,
+//! call the same domain functions as the console pages, answer with `views`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+
+use super::views::{
+    AssessmentView, CampaignList, CampaignRatingView, CampaignView, CountyView, IndicatorsView,
+    RatesView, ResultsView, SchoolList, UsedCampaignView,
+};
+use super::{ApiClient, ApiError, json, query_pairs};
+use crate::campaigns::{self, CampaignSummary};
+use crate::results::{self, ResultsError, ResultsFilter};
+use crate::schools;
+use crate::survey::Audience;
+use crate::web::AppState;
+
+/// The filter parameters of `/campaigns/{id}/results`, as the results page names them, and
+/// the answers' dates (China time, both days included).
+const FILTER_PARAMETERS: [&str; 6] = ["school", "township", "kind", "key_village", "from", "to"];
+
+fn results_fault(error: ResultsError) -> ApiError {
+    match error {
+        ResultsError::NotFound(id) => ApiError::CampaignNotFound(id.to_string()),
+        ResultsError::TooFewTeachers => ApiError::Withheld(error.to_string()),
+        other => ApiError::internal(other),
+    }
+}
+
+fn campaign_fault(error: campaigns::CampaignError) -> ApiError {
+    match error {
+        campaigns::CampaignError::NotFound(id) => ApiError::CampaignNotFound(id.to_string()),
+        other => ApiError::internal(other),
+    }
+}
+
+/// A campaign id from the path; anything that is not one names no campaign.
+fn campaign_id(path: &str) -> Result<i32, ApiError> {
+    path.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::CampaignNotFound(path.chars().take(40).collect()))
+}
+
+/// The campaign as the list of campaigns shows it, with its survey's id.
+async fn view_of(state: &AppState, summary: CampaignSummary) -> Result<CampaignView, ApiError> {
+    let survey_id = state
+        .survey(summary.campaign.survey_version_id)
+        .await
+        .map(|survey| survey.id.clone())
+        .map_err(ApiError::internal)?;
+    Ok(CampaignView::of(summary, survey_id, Utc::now()))
+}
+
+/// One campaign's summary, the same figures as the list of campaigns.
+async fn summary_of(state: &AppState, id: i32) -> Result<CampaignSummary, ApiError> {
+    campaigns::overview(&state.db)
+        .await?
+        .into_iter()
+        .find(|summary| summary.campaign.id == id)
+        .ok_or_else(|| ApiError::CampaignNotFound(id.to_string()))
+}
+
+pub async fn campaigns(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let mut campaigns = Vec::new();
+    for summary in campaigns::overview(&state.db).await? {
+        campaigns.push(view_of(&state, summary).await?);
+    }
+    json(&CampaignList { campaigns })
+}
+
+pub async fn campaign(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let id = campaign_id(&id)?;
+    let summary = summary_of(&state, id).await?;
+    json(&view_of(&state, summary).await?)
+}
+
+pub async fn results(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&request, &FILTER_PARAMETERS)?;
+    let id = campaign_id(&id)?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(given, _)| given == name)
+            .map_or("", |(_, value)| value.as_str())
+    };
+    let filter = ResultsFilter::parse(
+        field("school"),
+        field("township"),
+        field("kind"),
+        field("key_village"),
+    )
+    .and_then(|filter| filter.with_dates(field("from"), field("to")))
+    .map_err(|error| ApiError::BadFilter(error.to_string()))?;
+    let summary = summary_of(&state, id).await?;
+    let found = results::campaign_results(&state.db, &state.plan, id, &filter)
+        .await
+        .map_err(results_fault)?;
+    if let Some(school) = filter.school
+        && !found.schools.iter().any(|known| known.id == school)
+    {
+        return Err(ApiError::SchoolNotInCampaign {
+            campaign: id,
+            school,
+        });
+    }
+    let weighting = state.plan.rules.county_weighting;
+    let view = ResultsView {
+        campaign: view_of(&state, summary).await?,
+        filter: (&filter).into(),
+        schools_counted: found.schools_counted,
+        responses: found.results.responses,
+        minimum: found.results.minimum,
+        areas: found.results.areas.into_iter().map(Into::into).collect(),
+        sections: found.results.sections.into_iter().map(Into::into).collect(),
+        rating: CampaignRatingView::of(found.rating, weighting),
+    };
+    json(&view)
+}
+
+pub async fn rates(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let id = campaign_id(&id)?;
+    let summary = summary_of(&state, id).await?;
+    let rates = campaigns::rates(&state.db, id)
+        .await
+        .map_err(campaign_fault)?;
+    let townships = campaigns::roll_up_by_township(&rates);
+    let county = campaigns::county_total(&rates);
+    json(&RatesView {
+        campaign: view_of(&state, summary).await?,
+        schools: rates.into_iter().map(Into::into).collect(),
+        townships: townships.into_iter().map(Into::into).collect(),
+        county: county.into(),
+    })
+}
+
+pub async fn indicators(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let id = campaign_id(&id)?;
+    let summary = summary_of(&state, id).await?;
+    if summary.audience != Some(Audience::School) {
+        return Err(ApiError::NotASelfCheck(id));
+    }
+    let found = results::campaign_results(&state.db, &state.plan, id, &ResultsFilter::default())
+        .await
+        .map_err(results_fault)?;
+    let table = found.indicators.ok_or(ApiError::NotASelfCheck(id))?;
+    json(&IndicatorsView::of(view_of(&state, summary).await?, table))
+}
+
+pub async fn assessment(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let found = results::assessment(&state.db, &state.plan)
+        .await
+        .map_err(results_fault)?;
+    let weighting = state.plan.rules.county_weighting;
+    json(&AssessmentView {
+        campaigns: found
+            .campaigns
+            .into_iter()
+            .map(|used| UsedCampaignView {
+                id: used.id,
+                name: used.name,
+                source: used.source.slug(),
+                survey_title: used.survey_title,
+            })
+            .collect(),
+        county: CountyView::of(&found.table.county, weighting),
+        schools: found.table.schools.into_iter().map(Into::into).collect(),
+    })
+}
+
+pub async fn schools(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let schools = schools::list(&state.db).await?;
+    json(&SchoolList {
+        schools: schools.into_iter().map(Into::into).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_positive_numbers_name_a_campaign() {
+        assert_eq!(campaign_id("12").ok(), Some(12));
+        for bad in ["0", "-3", "abc", "1.5", "", "99999999999"] {
+            assert!(
+                matches!(campaign_id(bad), Err(ApiError::CampaignNotFound(_))),
+                "{bad}"
+            );
+        }
+    }
+}

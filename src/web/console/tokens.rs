@@ -1,0 +1,185 @@
+//! API tokens (`/console/tokens`): admins only. The list of tokens with who issued them and when
+//! each was last used, the form that issues one (shown once, with how to use it), and revoking.
+//!
+//! Handlers only parse, call `api` (which writes the audit log) and render.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{ConsoleError, Staff, see_other};
+use crate::accounts::Role;
+use crate::api::{self, NAME_MAX_CHARS, TokenError, TokenState};
+use crate::campaigns::display_time;
+use crate::web::AppState;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/console/tokens", web::get().to(list_page))
+        .route("/console/tokens", web::post().to(issue))
+        .route("/console/tokens/{id}/revoke", web::post().to(revoke));
+}
+
+#[derive(Serialize)]
+struct TokenRow {
+    id: i32,
+    name: String,
+    issued_by: String,
+    issued: String,
+    last_used: String,
+    state: &'static str,
+    revoked: bool,
+    revoked_at: String,
+}
+
+#[derive(Serialize)]
+struct TokensView {
+    tokens: Vec<TokenRow>,
+    name: String,
+    name_max: usize,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn render_list(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    name: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let tokens = api::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|listing| TokenRow {
+            id: listing.token.id,
+            issued_by: listing.issued_by,
+            issued: display_time(listing.token.created_at),
+            last_used: listing
+                .token
+                .last_used_at
+                .map(display_time)
+                .unwrap_or_default(),
+            state: listing.state.label(),
+            revoked: listing.state == TokenState::Revoked,
+            revoked_at: listing
+                .token
+                .revoked_at
+                .map(display_time)
+                .unwrap_or_default(),
+            name: listing.token.name,
+        })
+        .collect();
+    staff.render_with_status(
+        state,
+        status,
+        "console/tokens/list",
+        "API 令牌",
+        "tokens",
+        TokensView {
+            tokens,
+            name,
+            name_max: NAME_MAX_CHARS,
+            error,
+            notice,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    revoked: String,
+}
+
+async fn list_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    let notice = match query.revoked.parse::<i32>() {
+        Ok(id) => api::find(&state.db, id)
+            .await?
+            .map(|token| format!("已吊销令牌“{}”，使用它的请求从现在起会被拒绝。", token.name)),
+        Err(_) => None,
+    };
+    render_list(&state, &staff, StatusCode::OK, String::new(), None, notice).await
+}
+
+#[derive(Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    _csrf: String,
+}
+
+#[derive(Serialize)]
+struct IssuedView {
+    name: String,
+    token: String,
+    example_url: String,
+    openapi_url: String,
+}
+
+async fn issue(
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: web::Form<IssueForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    staff.check_csrf(&form._csrf)?;
+    let form = form.into_inner();
+    match api::issue(&state.db, &staff.account, &form.name).await {
+        Ok(issued) => {
+            let base = state.base_url.trim_end_matches('/');
+            staff.render(
+                &state,
+                "console/tokens/issued",
+                "令牌已签发",
+                "tokens",
+                IssuedView {
+                    name: issued.row.name,
+                    token: issued.token,
+                    example_url: format!("{base}/api/v1/campaigns"),
+                    openapi_url: format!("{base}/api/v1/openapi.json"),
+                },
+            )
+        }
+        Err(TokenError::Db(error)) => Err(error.into()),
+        Err(refusal) => {
+            render_list(
+                &state,
+                &staff,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form.name,
+                Some(refusal.to_string()),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    _csrf: String,
+}
+
+async fn revoke(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Admin)?;
+    staff.check_csrf(&form._csrf)?;
+    match api::revoke(&state.db, &staff.account, id.into_inner()).await {
+        Ok((token, _)) => Ok(see_other(&format!("/console/tokens?revoked={}", token.id))),
+        Err(TokenError::NotFound) => Err(ConsoleError::NotFound),
+        Err(error) => Err(ConsoleError::internal(error)),
+    }
+}
