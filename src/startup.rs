@@ -55,6 +55,8 @@ pub struct Settings {
     /// Behind a reverse proxy on the same machine: read the client's address from
     /// `X-Forwarded-For` (for the sign-in slow-down) instead of the proxy's own.
     pub trust_proxy: bool,
+    /// SMTP and the outbox sender; without a host, mail waits in the outbox.
+    pub mail: crate::mail::MailSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +67,8 @@ pub enum StartError {
     Database(#[from] db::DbSetupError),
     #[error("a template does not compile: {0}")]
     Templates(#[from] Box<handlebars::TemplateError>),
+    #[error("mail settings: {0}")]
+    Mail(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -108,6 +112,9 @@ impl Application {
             .await
             .map_err(db::DbSetupError::Connect)?;
         let writer = Writer::start(db.clone());
+        let mail_templates = crate::mail::MailTemplates::load().map_err(Box::new)?;
+        let mailer = crate::mail::Mailer::new(settings.mail.clone());
+        mailer.start(db.clone()).map_err(StartError::Mail)?;
         let mut state = AppState::new(
             db,
             templates,
@@ -118,6 +125,8 @@ impl Application {
             plan,
         );
         state.trust_proxy = settings.trust_proxy;
+        state.mail_templates = mail_templates;
+        state.mailer = mailer;
         let server = serve(listener, state, &settings)?;
         Ok(Application {
             port: address.port(),

@@ -36,6 +36,8 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Read the client's address from `X-Forwarded-For`, as behind nginx.
     pub trust_proxy: bool,
+    /// SMTP and outbox sender settings (default: no host, mail waits in the outbox).
+    pub mail: dupin::mail::MailSettings,
 }
 
 impl Default for Options {
@@ -45,6 +47,7 @@ impl Default for Options {
             base_url: None,
             request_timeout: dupin::startup::DEFAULT_REQUEST_TIMEOUT,
             trust_proxy: false,
+            mail: dupin::mail::MailSettings::default(),
         }
     }
 }
@@ -172,6 +175,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         session_key: None,
         request_timeout: options.request_timeout,
         trust_proxy: options.trust_proxy,
+        mail: options.mail,
     };
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
