@@ -14,7 +14,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Value};
 use tokio::sync::{mpsc, oneshot};
 
-/// Rows per INSERT statement: SQLite allows 32,766 bound values; a response takes 8.
+/// Rows per INSERT statement: SQLite allows 32,766 bound values; a response takes 10.
 const RESPONSES_PER_STATEMENT: usize = 500;
 const TALLIES_PER_STATEMENT: usize = 1000;
 /// Responses per transaction: large enough to amortise the fsync, small enough to answer fast.
@@ -22,8 +22,9 @@ const RESPONSES_PER_BATCH: usize = 2000;
 /// Submissions waiting for the writer before new submitters wait for room.
 const QUEUE_LENGTH: usize = 20_000;
 
-/// A response ready to store.
-#[derive(Clone, Debug)]
+/// A response ready to store. (`Default` lets tools such as the benchmark fill only what they
+/// know; every field added later must have a sensible default.)
+#[derive(Clone, Debug, Default)]
 pub struct Submission {
     pub campaign_id: i32,
     pub school_id: i32,
@@ -35,6 +36,12 @@ pub struct Submission {
     pub tally_keys: Vec<(String, String)>,
     pub duration_ms: Option<i64>,
     pub submitted_at: DateTime<Utc>,
+    /// Answer-quality flags (`crate::quality::join`), `None` when nothing looked wrong.
+    pub flags: Option<String>,
+    /// The token of the personal, one-use invitation link the answer came through, if any:
+    /// the invitation is marked answered in the same transaction, and an invitation used
+    /// before refuses the answer ([`Outcome::InvitationUsed`]). Never stored with the answer.
+    pub invitation_token: Option<String>,
 }
 
 /// What became of a submission.
@@ -46,6 +53,8 @@ pub enum Outcome {
     AlreadyStored,
     /// This browser already answered this campaign with another form: refused.
     AlreadyAnswered,
+    /// The personal invitation link was already used by another form: refused.
+    InvitationUsed,
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -122,6 +131,10 @@ pub async fn commit(
     // their key, links by id — so that two processes' batches on PostgreSQL never deadlock.
     let mut in_key_order: Vec<&Submission> = submissions.iter().collect();
     in_key_order.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
+    // Personal invitation links answer once; their rows are locked first, by token.
+    let used_invitations = claim_invitations(&txn, &in_key_order).await?;
+    in_key_order
+        .retain(|submission| !used_invitations.contains(submission.idempotency_key.as_str()));
     for chunk in in_key_order.chunks(RESPONSES_PER_STATEMENT) {
         inserted.extend(insert_responses(&txn, chunk).await?);
     }
@@ -175,6 +188,8 @@ pub async fn commit(
             answered_browsers.contains(&(submission.campaign_id, browser.clone()))
         }) {
             outcomes.push(Outcome::AlreadyAnswered);
+        } else if used_invitations.contains(key) {
+            outcomes.push(Outcome::InvitationUsed);
         } else {
             return Err(DbErr::Custom(format!(
                 "an answer to campaign {} was not inserted, and neither its key nor its browser \
@@ -203,6 +218,41 @@ pub async fn commit(
     Ok(outcomes)
 }
 
+/// Marks each submission's invitation answered, in token order, and returns the keys of those
+/// whose invitation was already used by another form. A retried form (its key already stored)
+/// and a second copy of one form in this batch are the same answer, not a second use.
+async fn claim_invitations<'a>(
+    txn: &impl ConnectionTrait,
+    submissions: &[&'a Submission],
+) -> Result<HashSet<&'a str>, DbErr> {
+    let mut with_token: Vec<(&str, &str)> = submissions
+        .iter()
+        .filter_map(|submission| {
+            let token = submission.invitation_token.as_deref()?;
+            Some((token, submission.idempotency_key.as_str()))
+        })
+        .collect();
+    with_token.sort_unstable();
+    let mut refused = HashSet::new();
+    let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
+    for (token, key) in with_token {
+        if let Some(claimed_by) = claimed.get(token) {
+            if *claimed_by != key {
+                refused.insert(key);
+            }
+            continue;
+        }
+        if crate::invitations::mark_answered(txn, token).await?
+            || !existing_keys(txn, &[key]).await?.is_empty()
+        {
+            claimed.insert(token, key);
+        } else {
+            refused.insert(key);
+        }
+    }
+    Ok(refused)
+}
+
 async fn insert_responses(
     txn: &impl ConnectionTrait,
     chunk: &[&Submission],
@@ -218,6 +268,7 @@ async fn insert_responses(
         Alias::new("submitted_at"),
         Alias::new("duration_ms"),
         Alias::new("excluded"),
+        Alias::new("flags"),
     ]);
     for submission in chunk {
         insert
@@ -231,6 +282,7 @@ async fn insert_responses(
                 submission.submitted_at.into(),
                 Value::from(submission.duration_ms).into(),
                 false.into(),
+                Value::from(submission.flags.clone()).into(),
             ])
             .map_err(|error| DbErr::Custom(error.to_string()))?;
     }

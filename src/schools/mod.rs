@@ -17,6 +17,8 @@ mod store;
 pub use fields::{FieldError, NewSchool, SchoolField, SchoolFields, flag_label};
 pub use kind::SchoolKind;
 pub use parse::{ImportError, LineError, parse_csv};
+/// The file-reading helpers the teacher rosters share with the school list.
+pub(crate) use parse::{LineCounter, decode, is_blank};
 pub use search::{PAGE_SIZE, SchoolPage, SchoolQuery, search, search_page, townships};
 pub use sheet::{csv_template, sheet_row, to_csv};
 pub use store::{

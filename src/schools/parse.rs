@@ -141,7 +141,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<NewSchool>, ImportError> {
 
 /// UTF-8 when the bytes are valid UTF-8 (a BOM is dropped), otherwise GB18030, which covers GBK
 /// and GB2312. Any byte GB18030 cannot decode means the file is in some third encoding.
-fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(Cow::Borrowed(text.strip_prefix('\u{feff}').unwrap_or(text)));
     }
@@ -152,7 +152,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
     Ok(text)
 }
 
-fn is_blank(record: &StringRecord) -> bool {
+pub(crate) fn is_blank(record: &StringRecord) -> bool {
     record.iter().all(|cell| cell.trim().is_empty())
 }
 
@@ -160,7 +160,7 @@ fn is_blank(record: &StringRecord) -> bool {
 /// wrong after CRLF line endings and blank lines (csv 1.4 gives the line after a CRLF header as
 /// line 1). Its byte offset of a record is sound, though: it lands on the record or on the line
 /// breaks just before it. Records come in file order, so counting resumes where it stopped.
-struct LineCounter<'t> {
+pub(crate) struct LineCounter<'t> {
     text: &'t [u8],
     /// Byte offset up to which line breaks have been counted.
     counted_to: usize,
@@ -169,7 +169,7 @@ struct LineCounter<'t> {
 }
 
 impl<'t> LineCounter<'t> {
-    fn new(text: &'t str) -> LineCounter<'t> {
+    pub(crate) fn new(text: &'t str) -> LineCounter<'t> {
         LineCounter {
             text: text.as_bytes(),
             counted_to: 0,
@@ -179,7 +179,7 @@ impl<'t> LineCounter<'t> {
 
     /// The line where `record` starts. A record never starts with a line break (a cell holding
     /// one is quoted), so any at its reported offset belong to the lines before it.
-    fn line_of(&mut self, record: &StringRecord) -> usize {
+    pub(crate) fn line_of(&mut self, record: &StringRecord) -> usize {
         let offset = record
             .position()
             .map_or(self.counted_to, |position| position.byte() as usize);

@@ -33,6 +33,48 @@ async fn find_link(state: &AppState, token: &str) -> Result<Arc<LinkContext>, Pa
     state.link(&token).await?.ok_or(PageError::NotFound)
 }
 
+/// A school's link (`None`), or else a teacher's personal invitation link (`Some(used)`), whose
+/// context carries the invitation's token so that its form posts back to it.
+async fn find_link_or_invitation(
+    state: &AppState,
+    token: &str,
+) -> Result<(Arc<LinkContext>, Option<bool>), PageError> {
+    let token = distribution::normalize_token(token).ok_or(PageError::NotFound)?;
+    if let Some(context) = state.link(&token).await? {
+        return Ok((context, None));
+    }
+    let (context, used) = state
+        .personal_link(&token)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    Ok((context, Some(used)))
+}
+
+const INVITATION_USED: &str = "此邀请链接已经使用过，每个链接只能提交一次。感谢您的参与！";
+
+/// A personal link's form: rendered for it alone (the school link's prepared page posts to the
+/// school link). The invitation, not the cookie, limits it to one answer; the cookie is still
+/// given, as on every form, so that the answer-quality checks see an ordinary browser.
+fn personal_form(
+    state: &AppState,
+    context: &LinkContext,
+    survey: &Survey,
+    used: bool,
+    has_cookie: bool,
+) -> Result<HttpResponse, PageError> {
+    if used {
+        return message(state, StatusCode::OK, "此链接已经使用过", INVITATION_USED);
+    }
+    let key = answering::random_key();
+    let served_at = Utc::now().timestamp_millis().to_string();
+    let body = render_form(state, context, survey, None, key, served_at)?;
+    let mut response = HttpResponse::Ok();
+    if !has_cookie {
+        response.cookie(new_browser_cookie(state));
+    }
+    Ok(templates::html(response, body))
+}
+
 fn browser_cookie(request: &HttpRequest) -> Option<String> {
     request
         .cookie(BROWSER_COOKIE)
@@ -161,12 +203,17 @@ pub async fn show_form(
     token: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let context = find_link(&state, &token).await?;
+    let (context, personal) = find_link_or_invitation(&state, &token).await?;
     if let Some((status, text)) = unavailable_page(
         &campaigns::availability(&context.campaign, Utc::now()),
         false,
     ) {
         return message(&state, status, &context.campaign.name, &text);
+    }
+    if let Some(used) = personal {
+        let survey = state.survey(context.link_survey_version()).await?;
+        let has_cookie = browser_cookie(&request).is_some();
+        return personal_form(&state, &context, &survey, used, has_cookie);
     }
     let cookie = browser_cookie(&request);
     if let Some(cookie) = &cookie
@@ -224,7 +271,7 @@ pub async fn submit_form(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let context = find_link(&state, &token).await?;
+    let (context, personal) = find_link_or_invitation(&state, &token).await?;
     let now = Utc::now();
     if let Some((status, text)) =
         unavailable_page(&campaigns::availability(&context.campaign, now), true)
@@ -316,19 +363,33 @@ pub async fn submit_form(
         .map(|served| now.timestamp_millis() - served)
         .filter(|elapsed| (0..=LONGEST_PLAUSIBLE_FILL_MS).contains(elapsed));
     let cookie = browser_cookie(&request);
+    let flags = quality_flags(
+        &state,
+        &context,
+        &survey,
+        &answers,
+        duration_ms,
+        &cookie,
+        now,
+    )
+    .await;
     let submission = Submission {
         campaign_id: context.campaign.id,
         school_id: context.school.id,
         link_id: context.link.id,
         survey_version_id: context.campaign.survey_version_id,
         idempotency_key: key.to_owned(),
+        // Through a personal link the invitation, not the browser, limits it to one answer.
         browser_key: cookie
             .as_deref()
+            .filter(|_| personal.is_none())
             .map(|cookie| answering::browser_key(context.campaign.id, cookie)),
+        invitation_token: personal.map(|_| context.link.token.clone()),
         answers_json: answers.to_json(),
         tally_keys: answers.tally_keys(),
         duration_ms,
         submitted_at: now,
+        flags,
     };
     match state.writer.submit(submission).await {
         Ok(Outcome::Stored | Outcome::AlreadyStored) => {
@@ -348,6 +409,12 @@ pub async fn submit_form(
             "您已经填写过了",
             ALREADY_ANSWERED,
         ),
+        Ok(Outcome::InvitationUsed) => message(
+            &state,
+            StatusCode::CONFLICT,
+            "此链接已经使用过",
+            INVITATION_USED,
+        ),
         Err(error) => {
             tracing::error!(error = %error, "an answer could not be stored");
             refuse(
@@ -364,11 +431,45 @@ pub async fn submit_form(
     }
 }
 
+/// The answer-quality flags of an answer about to be stored (see `crate::quality`). Only a
+/// browser that refused the cookie costs a query: how many such answers its link had lately.
+/// If that query fails the answer is still stored, unflagged for bursts.
+async fn quality_flags(
+    state: &AppState,
+    context: &LinkContext,
+    survey: &Survey,
+    answers: &answering::ValidResponse,
+    duration_ms: Option<i64>,
+    cookie: &Option<String>,
+    now: chrono::DateTime<Utc>,
+) -> Option<String> {
+    let rules = &state.plan.rules.quality;
+    let cookieless_earlier = match cookie {
+        Some(_) => None,
+        None => crate::quality::cookieless_answers_since(
+            &state.db,
+            context.campaign.id,
+            context.school.id,
+            crate::quality::burst_window_start(now, rules),
+        )
+        .await
+        .inspect_err(|error| tracing::warn!(%error, "counting recent answers for bursts failed"))
+        .ok(),
+    };
+    crate::quality::join(&crate::quality::flags_of(
+        survey,
+        answers,
+        duration_ms,
+        cookieless_earlier,
+        rules,
+    ))
+}
+
 pub async fn thanks(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let context = find_link(&state, &token).await?;
+    let (context, _) = find_link_or_invitation(&state, &token).await?;
     let survey = state.survey(context.link_survey_version()).await?;
     let text = survey
         .thanks

@@ -2,6 +2,7 @@
 //! Handlers extract, call the domain, render; no SQL and no business rules live here.
 
 mod answer;
+mod api;
 mod body;
 pub mod console;
 pub mod error;
@@ -41,6 +42,12 @@ pub struct AppState {
     pub plan: Arc<crate::rating::Plan>,
     /// Whether `X-Forwarded-For` names the client (dupin behind its own reverse proxy).
     pub trust_proxy: bool,
+    /// Mail templates (`templates/mail/<name>/{subject,text,html}.hbs`), for `Outgoing` bodies;
+    /// set by `startup` after `new` (which leaves an empty set).
+    pub mail_templates: crate::mail::MailTemplates,
+    /// Whether SMTP is configured (`mailer.is_configured()`), and `mailer.poke()` to wake this
+    /// process's sender after committing an `outbox::enqueue`.
+    pub mailer: crate::mail::Mailer,
     surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
     /// The questions of a version's blank form, rendered once: what every phone of every school
     /// gets alike.
@@ -87,6 +94,8 @@ impl AppState {
             catalog,
             plan,
             trust_proxy: false,
+            mail_templates: crate::mail::MailTemplates::default(),
+            mailer: crate::mail::Mailer::default(),
             surveys: Arc::default(),
             blank_forms: Arc::default(),
             links: Arc::default(),
@@ -115,6 +124,25 @@ impl AppState {
             cache.insert(token.to_owned(), (Instant::now(), context.clone()));
         }
         Ok(Some(context))
+    }
+
+    /// A teacher's personal invitation link: the link of the teacher's school in the campaign,
+    /// with the invitation's token in place of the school's (so that its form posts back to it),
+    /// and whether the invitation was used. Read afresh each time, and only for tokens that are
+    /// no school link, so that school links stay as fast as before.
+    pub async fn personal_link(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Arc<LinkContext>, bool)>, PageError> {
+        let Some(found) = crate::invitations::find_personal_link(&self.db, token).await? else {
+            return Ok(None);
+        };
+        let Some(school_link) = self.link(&found.link_token).await? else {
+            return Ok(None);
+        };
+        let mut context = LinkContext::clone(&school_link);
+        context.link.token = token.to_owned();
+        Ok(Some((Arc::new(context), found.answered)))
     }
 
     /// Drops every cached link and prepared form, after a campaign's state, name or dates changed.
@@ -208,6 +236,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/s/{token}/qr.svg", web::get().to(answer::qr_svg))
         .route("/s/{token}/qr.png", web::get().to(answer::qr_png))
         .configure(console::routes)
+        .configure(api::routes)
         .default_service(web::to(not_found));
 }
 

@@ -1,0 +1,652 @@
+//! Teacher rosters in the console: one school's roster (list, upload, add one, remove one) for
+//! supervisors and admins on every school and for a school viewer on their own school only, and
+//! the county-wide upload for supervisors. The checks and queries live in `crate::rosters`.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use entity::school;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::{ConsoleError, Staff, download_disposition, see_other};
+use crate::accounts::Role;
+use crate::audit;
+use crate::db::begin_write;
+use crate::rosters::{self, NewTeacher, Removal, RosterError, RosterScope, RosterSummary};
+use crate::schools;
+use crate::web::AppState;
+
+/// The largest roster file accepted: a county's teachers fit in well under a megabyte.
+const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+/// Past this much of a refused file, reading stops.
+const MAX_DISCARDED_BYTES: usize = 8 * MAX_UPLOAD_BYTES;
+const MAX_UPLOAD_FIELDS: usize = 8;
+const MAX_SMALL_FIELD_BYTES: usize = 4096;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/console/teachers/import", web::get().to(county_form))
+        .route("/console/teachers/import", web::post().to(county_upload))
+        .route(
+            "/console/teachers/template.csv",
+            web::get().to(county_template),
+        )
+        .route("/console/schools/{id}/teachers", web::get().to(roster))
+        .route(
+            "/console/schools/{id}/teachers.csv",
+            web::get().to(download),
+        )
+        .route(
+            "/console/schools/{id}/teachers/template.csv",
+            web::get().to(school_template),
+        )
+        .route("/console/schools/{id}/teachers/add", web::post().to(add))
+        .route(
+            "/console/schools/{id}/teachers/remove",
+            web::post().to(remove),
+        )
+        .route(
+            "/console/schools/{id}/teachers/import",
+            web::post().to(school_upload),
+        );
+}
+
+/// The school `id`, if this account may manage its roster: supervisors and admins any school,
+/// a school viewer only their own.
+async fn school_for(
+    state: &AppState,
+    staff: &Staff,
+    id: i32,
+) -> Result<school::Model, ConsoleError> {
+    staff.require(Role::School)?;
+    if !staff.role.includes(Role::Supervisor) && staff.account.school_id != Some(id) {
+        return Err(ConsoleError::Forbidden);
+    }
+    schools::find(&state.db, id)
+        .await?
+        .ok_or(ConsoleError::NotFound)
+}
+
+// ---------------------------------------------------------------------------------------------
+// One school's roster
+
+#[derive(Serialize)]
+struct SchoolHead {
+    id: i32,
+    code: String,
+    name: String,
+    township: String,
+}
+
+impl SchoolHead {
+    fn of(school: &school::Model) -> SchoolHead {
+        SchoolHead {
+            id: school.id,
+            code: school.code.clone(),
+            name: school.name.clone(),
+            township: school.township.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Default)]
+struct AddValues {
+    name: String,
+    email: String,
+}
+
+#[derive(Serialize)]
+struct RosterView {
+    school: SchoolHead,
+    teachers: Vec<rosters::TeacherRow>,
+    total: usize,
+    can_choose_other: bool,
+    notice: Option<String>,
+    /// A refused action's message (a bad upload, a bad added teacher, an invited teacher).
+    error: Option<String>,
+    line_errors: Vec<String>,
+    summary: Option<RosterSummary>,
+    add: AddValues,
+    max_megabytes: usize,
+}
+
+impl RosterView {
+    async fn new(
+        state: &AppState,
+        staff: &Staff,
+        school: &school::Model,
+    ) -> Result<RosterView, ConsoleError> {
+        let teachers = rosters::list(&state.db, school.id).await?;
+        Ok(RosterView {
+            school: SchoolHead::of(school),
+            total: teachers.len(),
+            teachers,
+            can_choose_other: staff.role.includes(Role::Supervisor),
+            notice: None,
+            error: None,
+            line_errors: Vec::new(),
+            summary: None,
+            add: AddValues::default(),
+            max_megabytes: MAX_UPLOAD_BYTES / (1024 * 1024),
+        })
+    }
+}
+
+fn roster_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    view: RosterView,
+) -> Result<HttpResponse, ConsoleError> {
+    let title = format!("教师名单 · {}", view.school.name);
+    let nav = if staff.role.includes(Role::Supervisor) {
+        "schools"
+    } else {
+        "teachers"
+    };
+    staff.render_with_status(state, status, "console/teachers/roster", &title, nav, view)
+}
+
+#[derive(Deserialize)]
+pub struct RosterParams {
+    added: Option<String>,
+    removed: Option<String>,
+}
+
+async fn roster(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    params: web::Query<RosterParams>,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_for(&state, &staff, id.into_inner()).await?;
+    let mut view = RosterView::new(&state, &staff, &school).await?;
+    view.notice = match (&params.added, &params.removed) {
+        (Some(email), _) => Some(format!("已添加：{email}")),
+        (None, Some(email)) => Some(format!("已从名单中删除：{email}")),
+        (None, None) => None,
+    };
+    roster_page(&state, &staff, StatusCode::OK, view)
+}
+
+async fn download(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_for(&state, &staff, id.into_inner()).await?;
+    let teachers = rosters::list(&state.db, school.id).await?;
+    let bytes = rosters::to_csv(&teachers).map_err(ConsoleError::internal)?;
+    Ok(csv_attachment(
+        bytes,
+        &format!("教师名单-{}", school.name),
+        &format!("teachers-{}", school.code),
+    ))
+}
+
+async fn school_template(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_for(&state, &staff, id.into_inner()).await?;
+    let bytes =
+        rosters::csv_template(RosterScope::School(&school.code)).map_err(ConsoleError::internal)?;
+    Ok(csv_attachment(bytes, "教师名单模板", "teachers-template"))
+}
+
+async fn county_template(staff: Staff) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let bytes = rosters::csv_template(RosterScope::County).map_err(ConsoleError::internal)?;
+    Ok(csv_attachment(
+        bytes,
+        "全县教师名单模板",
+        "county-teachers-template",
+    ))
+}
+
+fn csv_attachment(bytes: Vec<u8>, name: &str, ascii_name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(download_disposition(name, ascii_name, "csv"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes)
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn add(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<AddForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_for(&state, &staff, id.into_inner()).await?;
+    staff.check_csrf(&form._csrf)?;
+    let name = form.name.trim();
+    let checked = match (name.is_empty(), rosters::parse_email(&form.email)) {
+        (true, _) => Err("姓名为空".to_owned()),
+        (false, Err(reason)) => Err(reason),
+        (false, Ok(_)) if name.chars().count() > 50 => Err("姓名超过 50 个字，请核对".to_owned()),
+        (false, Ok(email)) => Ok(NewTeacher {
+            name: name.to_owned(),
+            email,
+        }),
+    };
+    let refuse = |view: RosterView, reason: String| {
+        let view = RosterView {
+            error: Some(format!("没有添加：{reason}")),
+            add: AddValues {
+                name: form.name.clone(),
+                email: form.email.clone(),
+            },
+            ..view
+        };
+        roster_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, view)
+    };
+    let teacher = match checked {
+        Ok(teacher) => teacher,
+        Err(reason) => {
+            let view = RosterView::new(&state, &staff, &school).await?;
+            return refuse(view, reason);
+        }
+    };
+    let txn = begin_write(&state.db).await?;
+    match rosters::add_one(&txn, school.id, &teacher).await {
+        Ok(added) => {
+            let detail = format!(
+                "{} {}：添加 {} <{}>",
+                school.code, school.name, added.name, added.email
+            );
+            audit::record(&txn, Some(&staff.account), "", "teacher_add", detail).await?;
+            txn.commit().await?;
+            Ok(see_other(&format!(
+                "/console/schools/{}/teachers?added={}",
+                school.id,
+                super::percent_encode(&added.email)
+            )))
+        }
+        Err(rosters::AddError::DuplicateEmail(email)) => {
+            drop(txn);
+            let view = RosterView::new(&state, &staff, &school).await?;
+            refuse(view, format!("邮箱 {email} 已在本校名单中"))
+        }
+        Err(rosters::AddError::Db(error)) => Err(error.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    teacher: String,
+}
+
+async fn remove(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    form: web::Form<RemoveForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_for(&state, &staff, id.into_inner()).await?;
+    staff.check_csrf(&form._csrf)?;
+    let Ok(teacher_id) = form.teacher.trim().parse::<i32>() else {
+        return Err(ConsoleError::BadRequest(
+            "没有选择要删除的教师。请返回名单，点击该教师一行的“删除”。".to_owned(),
+        ));
+    };
+    let txn = begin_write(&state.db).await?;
+    match rosters::remove_one(&txn, school.id, teacher_id).await? {
+        Removal::Removed(removed) => {
+            let detail = format!(
+                "{} {}：删除 {} <{}>",
+                school.code, school.name, removed.name, removed.email
+            );
+            audit::record(&txn, Some(&staff.account), "", "teacher_remove", detail).await?;
+            txn.commit().await?;
+            Ok(see_other(&format!(
+                "/console/schools/{}/teachers?removed={}",
+                school.id,
+                super::percent_encode(&removed.email)
+            )))
+        }
+        Removal::Invited(kept) => {
+            drop(txn);
+            let view = RosterView {
+                error: Some(format!(
+                    "{} <{}> 已收到调查邀请，为保留邀请的状态，不能从名单中删除。",
+                    kept.name, kept.email
+                )),
+                ..RosterView::new(&state, &staff, &school).await?
+            };
+            roster_page(&state, &staff, StatusCode::CONFLICT, view)
+        }
+        Removal::NotFound => Err(ConsoleError::NotFound),
+    }
+}
+
+/// Replaces the school's roster with the uploaded file: every line checked first, nothing
+/// written if one is bad, then everything in one transaction with its audit event.
+async fn school_upload(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i32>,
+    payload: Multipart,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_for(&state, &staff, id.into_inner()).await?;
+    let upload = read_upload(payload).await?;
+    staff.check_csrf(&upload.csrf)?;
+    let view = RosterView::new(&state, &staff, &school).await?;
+    let parsed = match upload.bytes() {
+        Err((status, message)) => {
+            let view = RosterView {
+                error: Some(message),
+                ..view
+            };
+            return roster_page(&state, &staff, status, view);
+        }
+        Ok(bytes) => rosters::parse_csv(bytes, RosterScope::School(&school.code)),
+    };
+    let lines = match parsed {
+        Ok(lines) => lines,
+        Err(error) => {
+            let (error, line_errors) = refusal(upload.file_name.as_deref(), error);
+            let view = RosterView {
+                error: Some(error),
+                line_errors,
+                ..view
+            };
+            return roster_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, view);
+        }
+    };
+    let teachers: Vec<NewTeacher> = lines.into_iter().map(|line| line.teacher).collect();
+    let txn = begin_write(&state.db).await?;
+    let summary = rosters::replace_roster(&txn, &school, &teachers).await?;
+    let detail = format!("{}：{}", upload.name(), summary_text(&summary));
+    audit::record(&txn, Some(&staff.account), "", "roster_import", detail).await?;
+    txn.commit().await?;
+    let view = RosterView {
+        notice: Some(format!("导入完成（{}）。", upload.name())),
+        summary: Some(summary),
+        ..RosterView::new(&state, &staff, &school).await?
+    };
+    roster_page(&state, &staff, StatusCode::OK, view)
+}
+
+/// The message and the line list of a refused file.
+fn refusal(file_name: Option<&str>, error: RosterError) -> (String, Vec<String>) {
+    let prefix = file_name
+        .map(|name| format!("{name}："))
+        .unwrap_or_default();
+    match error {
+        RosterError::BadLines(lines) => (
+            format!(
+                "{prefix}发现 {} 处错误，没有导入任何教师。请改正后重新上传：",
+                lines.len()
+            ),
+            lines.iter().map(ToString::to_string).collect(),
+        ),
+        other => (format!("{prefix}{other}"), Vec::new()),
+    }
+}
+
+fn summary_text(summary: &RosterSummary) -> String {
+    let mut text = format!(
+        "{} {} 新增 {} 位，改名 {} 位，未变 {} 位，删除 {} 位",
+        summary.school_code,
+        summary.school_name,
+        summary.added,
+        summary.renamed,
+        summary.unchanged,
+        summary.removed
+    );
+    if !summary.kept.is_empty() {
+        text.push_str(&format!("，已邀请而保留 {} 位", summary.kept.len()));
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------------------------
+// The county-wide upload
+
+#[derive(Serialize)]
+struct SchoolCount {
+    id: i32,
+    code: String,
+    name: String,
+    township: String,
+    teachers: i64,
+}
+
+#[derive(Serialize, Default)]
+struct CountyView {
+    error: Option<String>,
+    line_errors: Vec<String>,
+    file_name: Option<String>,
+    summaries: Vec<RosterSummary>,
+    school_count: usize,
+    done: bool,
+    schools: Vec<SchoolCount>,
+    max_megabytes: usize,
+}
+
+async fn county_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    mut view: CountyView,
+) -> Result<HttpResponse, ConsoleError> {
+    let counts = rosters::counts_by_school(&state.db).await?;
+    view.schools = schools::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|school| SchoolCount {
+            teachers: counts.get(&school.id).copied().unwrap_or(0),
+            id: school.id,
+            code: school.code,
+            name: school.name,
+            township: school.township,
+        })
+        .collect();
+    view.max_megabytes = MAX_UPLOAD_BYTES / (1024 * 1024);
+    staff.render_with_status(
+        state,
+        status,
+        "console/teachers/import",
+        "上传全县教师名单",
+        "schools",
+        view,
+    )
+}
+
+async fn county_form(
+    state: web::Data<AppState>,
+    staff: Staff,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    county_page(&state, &staff, StatusCode::OK, CountyView::default()).await
+}
+
+/// Replaces the roster of every school the county file lists (schools it does not list keep
+/// theirs), all in one transaction; unknown school codes refuse the whole file.
+async fn county_upload(
+    state: web::Data<AppState>,
+    staff: Staff,
+    payload: Multipart,
+) -> Result<HttpResponse, ConsoleError> {
+    staff.require(Role::Supervisor)?;
+    let upload = read_upload(payload).await?;
+    staff.check_csrf(&upload.csrf)?;
+    let refuse = |error: String, line_errors: Vec<String>| CountyView {
+        error: Some(error),
+        line_errors,
+        file_name: upload.file_name.clone(),
+        ..CountyView::default()
+    };
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let lines = match upload.bytes() {
+        Err((status, message)) => {
+            let view = refuse(message, Vec::new());
+            return county_page(&state, &staff, status, view).await;
+        }
+        Ok(bytes) => match rosters::parse_csv(bytes, RosterScope::County) {
+            Ok(lines) => lines,
+            Err(error) => {
+                let (message, line_errors) = refusal(upload.file_name.as_deref(), error);
+                let view = refuse(message, line_errors);
+                return county_page(&state, &staff, unprocessable, view).await;
+            }
+        },
+    };
+    let txn = begin_write(&state.db).await?;
+    let summaries = match rosters::replace_county(&txn, lines).await {
+        Ok(summaries) => summaries,
+        Err(rosters::CountyImportError::BadLines(errors)) => {
+            drop(txn);
+            let (message, line_errors) =
+                refusal(upload.file_name.as_deref(), RosterError::BadLines(errors));
+            let view = refuse(message, line_errors);
+            return county_page(&state, &staff, unprocessable, view).await;
+        }
+        Err(rosters::CountyImportError::Db(error)) => return Err(error.into()),
+    };
+    let added: usize = summaries.iter().map(|s| s.added).sum();
+    let removed: usize = summaries.iter().map(|s| s.removed).sum();
+    let detail = format!(
+        "{}（全县）：{} 所学校，新增 {added} 位，删除 {removed} 位",
+        upload.name(),
+        summaries.len()
+    );
+    audit::record(&txn, Some(&staff.account), "", "roster_import", detail).await?;
+    txn.commit().await?;
+    let view = CountyView {
+        file_name: upload.file_name.clone(),
+        school_count: summaries.len(),
+        summaries,
+        done: true,
+        ..CountyView::default()
+    };
+    county_page(&state, &staff, StatusCode::OK, view).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the upload
+
+enum UploadedFile {
+    Missing,
+    TooLarge,
+    Read(Vec<u8>),
+}
+
+struct Upload {
+    csrf: String,
+    file_name: Option<String>,
+    file: UploadedFile,
+}
+
+impl Upload {
+    /// The file's bytes, or the status and message of why there are none.
+    fn bytes(&self) -> Result<&[u8], (StatusCode, String)> {
+        match &self.file {
+            UploadedFile::Missing => Err((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "请先选择要上传的 CSV 文件".to_owned(),
+            )),
+            UploadedFile::TooLarge => Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "文件超过 {} MB，没有导入。请确认选择的是导出的 CSV 文件，而不是 Excel 工作簿",
+                    MAX_UPLOAD_BYTES / (1024 * 1024)
+                ),
+            )),
+            UploadedFile::Read(bytes) => Ok(bytes),
+        }
+    }
+
+    fn name(&self) -> String {
+        self.file_name
+            .clone()
+            .unwrap_or_else(|| "（未命名文件）".to_owned())
+    }
+}
+
+/// Reads the upload form: `_csrf` and `file` (up to [`MAX_UPLOAD_BYTES`]); other fields are
+/// read and ignored.
+async fn read_upload(mut payload: Multipart) -> Result<Upload, ConsoleError> {
+    let unreadable = || {
+        ConsoleError::BadRequest("上传的内容无法读取，没有导入。请重新选择文件后再试。".to_owned())
+    };
+    let mut upload = Upload {
+        csrf: String::new(),
+        file_name: None,
+        file: UploadedFile::Missing,
+    };
+    let mut fields = 0;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| unreadable())?;
+        fields += 1;
+        if fields > MAX_UPLOAD_FIELDS {
+            return Err(unreadable());
+        }
+        let name = field.name().map(str::to_owned);
+        let limit = match name.as_deref() {
+            Some("file") => MAX_UPLOAD_BYTES,
+            _ => MAX_SMALL_FIELD_BYTES,
+        };
+        let file_name = field
+            .content_disposition()
+            .and_then(|disposition| disposition.get_filename())
+            .map(|name| {
+                name.rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+            })
+            .filter(|name| !name.is_empty());
+        let mut bytes = Vec::new();
+        let mut discarded = 0;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| unreadable())?;
+            if discarded > 0 || bytes.len() + chunk.len() > limit {
+                discarded += chunk.len();
+                bytes = Vec::new();
+                if discarded > MAX_DISCARDED_BYTES {
+                    break;
+                }
+            } else {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        match name.as_deref() {
+            Some("_csrf") => {
+                upload.csrf = String::from_utf8(bytes).map_err(|_| ConsoleError::BadCsrf)?;
+            }
+            Some("file") => {
+                upload.file = if discarded > 0 {
+                    UploadedFile::TooLarge
+                } else if bytes.is_empty() && file_name.is_none() {
+                    UploadedFile::Missing
+                } else {
+                    UploadedFile::Read(bytes)
+                };
+                upload.file_name = file_name;
+            }
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
