@@ -7,15 +7,22 @@
 
 pub mod accounts;
 pub mod answering;
+pub mod api;
 pub mod audit;
 pub mod bench;
 pub mod campaigns;
+pub mod charts;
 pub mod db;
 pub mod distribution;
 pub mod export;
+pub mod invitations;
+pub mod mail;
 pub mod ops;
+pub mod quality;
 pub mod rating;
+pub mod reports;
 pub mod results;
+pub mod rosters;
 pub mod schools;
 pub mod startup;
 pub mod survey;

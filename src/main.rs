@@ -23,6 +23,8 @@ const DEFAULT_DATABASE: &str = "sqlite://data/dupin.sqlite3";
 struct Cli {
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    mail: MailFlags,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -63,6 +65,50 @@ struct Common {
     log_format: String,
 }
 
+/// SMTP settings (the password only from DUPIN_SMTP_PASSWORD); see `dupin::mail`.
+#[derive(Args, Clone)]
+struct MailFlags {
+    /// The SMTP server's host name; without it mail waits in the outbox.
+    #[arg(long, env = "DUPIN_SMTP_HOST", global = true)]
+    smtp_host: Option<String>,
+    /// The SMTP port (default: 25 for none, 587 for starttls, 465 for tls).
+    #[arg(long, env = "DUPIN_SMTP_PORT", global = true)]
+    smtp_port: Option<u16>,
+    /// How the connection is protected: none, starttls or tls.
+    #[arg(long, env = "DUPIN_SMTP_TLS", default_value = "starttls", value_parser = ["none", "starttls", "tls"], global = true)]
+    smtp_tls: String,
+    /// The SMTP account (the password comes from DUPIN_SMTP_PASSWORD only).
+    #[arg(long, env = "DUPIN_SMTP_USER", global = true)]
+    smtp_user: Option<String>,
+    /// The sender, such as "督评 <noreply@example.cn>".
+    #[arg(long, env = "DUPIN_MAIL_FROM", default_value = dupin::mail::smtp::DEFAULT_FROM, global = true)]
+    mail_from: String,
+    /// Seconds before the first retry of a message that could not be sent; doubled each time.
+    #[arg(long, env = "DUPIN_MAIL_RETRY_SECONDS", default_value_t = dupin::mail::smtp::DEFAULT_RETRY_SECONDS, global = true)]
+    mail_retry_seconds: u64,
+}
+
+impl MailFlags {
+    fn settings(&self) -> dupin::mail::MailSettings {
+        dupin::mail::MailSettings {
+            host: self
+                .smtp_host
+                .clone()
+                .filter(|host| !host.trim().is_empty()),
+            port: self.smtp_port,
+            tls: dupin::mail::TlsMode::parse(&self.smtp_tls)
+                .unwrap_or(dupin::mail::TlsMode::Starttls),
+            user: self.smtp_user.clone().filter(|user| !user.is_empty()),
+            password: std::env::var("DUPIN_SMTP_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty()),
+            from: self.mail_from.clone(),
+            retry_base: std::time::Duration::from_secs(self.mail_retry_seconds.max(1)),
+            ..dupin::mail::MailSettings::default()
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the forms and pages (what plain `dupin` does).
@@ -77,6 +123,9 @@ enum Command {
     Campaign(CampaignCommand),
     /// Measure complete submissions per second on a fresh database.
     Bench(bench::BenchArgs),
+    /// Fill a fresh database with a campaign of many answers (1,000,000 over 500 schools by
+    /// default), then time the results page, the county report and the CSV export of every answer.
+    BenchResults(bench::results::ResultsBenchArgs),
     /// Console accounts, for scripts and for the first admin.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -98,6 +147,12 @@ enum Command {
     /// Write a campaign's answers (one row each) or its counts per school, question and option
     /// to standard output, as CSV (UTF-8 with BOM) or XLSX: `dupin export --campaign 1 > 答卷.csv`.
     Export(ExportArgs),
+    /// Mail: send a test message, or queue the weekly response-rate digest.
+    #[command(subcommand)]
+    Mail(dupin::mail::cli::MailCommand),
+    /// Teacher rosters, whom teachers' campaigns invite by e-mail.
+    #[command(subcommand)]
+    Teachers(dupin::rosters::cli::TeachersCommand),
 }
 
 #[derive(Args)]
@@ -204,22 +259,41 @@ fn init_logging(format: &str) {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let common = cli.common;
+    let mail = cli.mail.settings();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(common).await,
+        Command::Serve => serve(common, mail).await,
         Command::Check => Ok(check(&common)),
         Command::Schools(command) => schools_command(&common, command).await,
         Command::Campaign(command) => campaign_command(&common, command).await,
         Command::Bench(args) => bench::run(args, common.surveys.clone())
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::BenchResults(args) => bench::results::run(args, common.surveys.clone())
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Admin(command) => admin_command(&common, command).await,
         Command::Backup { path } => backup_command(&common, &path).await,
         Command::MigrateData { from, to } => migrate_data_command(&from, &to).await,
         Command::Export(args) => export_command(&common, args).await,
+        Command::Teachers(command) => dupin::rosters::cli::run(command, &common.database_url).await,
+        Command::Mail(command) => {
+            dupin::mail::cli::run(
+                command,
+                &common.database_url,
+                common.base_url.as_deref(),
+                mail,
+            )
+            .await
+        }
     }
 }
 
-async fn serve(common: Common) -> anyhow::Result<ExitCode> {
+async fn serve(common: Common, mail: dupin::mail::MailSettings) -> anyhow::Result<ExitCode> {
+    let mail_line = if mail.is_configured() {
+        format!("  mail:     {} from {}", mail.describe(), mail.from)
+    } else {
+        "  mail:     not configured (set DUPIN_SMTP_HOST); mail waits in the outbox".to_owned()
+    };
     let settings = Settings {
         bind: common.bind.clone(),
         database_url: common.database_url.clone(),
@@ -229,6 +303,7 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
         session_key: common.session_key.clone(),
         request_timeout: dupin::startup::DEFAULT_REQUEST_TIMEOUT,
         trust_proxy: common.trust_proxy,
+        mail,
     };
     let app = match Application::build(settings).await {
         Ok(app) => app,
@@ -250,6 +325,7 @@ async fn serve(common: Common) -> anyhow::Result<ExitCode> {
     }
     println!("  database: {}", common.database_url);
     println!("  surveys:  {} ({})", common.surveys.display(), ids);
+    println!("{mail_line}");
     println!(
         "Supervisors: sign in at {}/console (schools, campaigns, QR posters, results).",
         app.base_url()

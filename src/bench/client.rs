@@ -16,8 +16,18 @@ pub struct Connection {
 
 pub struct Response {
     pub status: u16,
+    /// The first `Set-Cookie` (name=value), for the phone's browser cookie.
     pub set_cookie: Option<String>,
+    /// Every `Set-Cookie` (name=value), in order.
+    pub cookies: Vec<String>,
     pub body: Vec<u8>,
+}
+
+/// What a streamed response carried, without keeping it.
+pub struct Counted {
+    pub status: u16,
+    pub bytes: u64,
+    pub lines: u64,
 }
 
 impl Connection {
@@ -49,7 +59,7 @@ impl Connection {
             .with_context(|| format!("bad status line {status_line:?}"))?;
         let mut length = 0usize;
         let mut chunked = false;
-        let mut set_cookie = None;
+        let mut cookies = Vec::new();
         let mut gzipped = false;
         loop {
             let mut line = String::new();
@@ -62,7 +72,7 @@ impl Connection {
             let value = value.trim();
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => length = value.parse().context("bad content-length")?,
-                "set-cookie" => set_cookie = value.split(';').next().map(str::to_owned),
+                "set-cookie" => cookies.extend(value.split(';').next().map(str::to_owned)),
                 "content-encoding" => gzipped = value.eq_ignore_ascii_case("gzip"),
                 "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
                 _ => {}
@@ -82,9 +92,80 @@ impl Connection {
         }
         Ok(Response {
             status,
-            set_cookie,
+            set_cookie: cookies.first().cloned(),
+            cookies,
             body,
         })
+    }
+
+    /// Sends a request and reads its (chunked or sized) body through a small buffer, counting
+    /// bytes and newlines: for downloads far larger than memory should hold.
+    pub async fn request_counted(&mut self, head: &str) -> anyhow::Result<Counted> {
+        self.stream.get_mut().write_all(head.as_bytes()).await?;
+        let mut status_line = String::new();
+        if self.stream.read_line(&mut status_line).await? == 0 {
+            bail!("the server closed the connection");
+        }
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .with_context(|| format!("bad status line {status_line:?}"))?;
+        let mut length = 0u64;
+        let mut chunked = false;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).await?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').unwrap_or((line, ""));
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().context("bad content-length")?,
+                "transfer-encoding" => chunked = value.trim().eq_ignore_ascii_case("chunked"),
+                _ => {}
+            }
+        }
+        let mut counted = Counted {
+            status,
+            bytes: 0,
+            lines: 0,
+        };
+        if !chunked {
+            self.skip_counting(length, &mut counted).await?;
+            return Ok(counted);
+        }
+        loop {
+            let mut size_line = String::new();
+            self.stream.read_line(&mut size_line).await?;
+            let size_text = size_line.trim().split(';').next().unwrap_or("");
+            let size = u64::from_str_radix(size_text, 16)
+                .with_context(|| format!("bad chunk size {size_line:?}"))?;
+            self.skip_counting(size, &mut counted).await?;
+            let mut end_of_chunk = String::new();
+            self.stream.read_line(&mut end_of_chunk).await?;
+            if size == 0 {
+                return Ok(counted);
+            }
+        }
+    }
+
+    async fn skip_counting(&mut self, mut left: u64, counted: &mut Counted) -> anyhow::Result<()> {
+        let mut buffer = vec![0u8; 64 * 1024];
+        while left > 0 {
+            let want = buffer
+                .len()
+                .min(usize::try_from(left).unwrap_or(buffer.len()));
+            let read = self.stream.read(&mut buffer[..want]).await?;
+            if read == 0 {
+                bail!("the server closed the connection mid-body");
+            }
+            counted.bytes += read as u64;
+            counted.lines += buffer[..read].iter().filter(|&&byte| byte == b'\n').count() as u64;
+            left -= read as u64;
+        }
+        Ok(())
     }
 }
 
@@ -116,7 +197,7 @@ fn hidden(body: &str, name: &str) -> Option<String> {
     Some(body[start..end].to_owned())
 }
 
-fn encode(fields: &[(String, String)]) -> String {
+pub(super) fn encode(fields: &[(String, String)]) -> String {
     let mut out = String::new();
     for (n, (name, value)) in fields.iter().enumerate() {
         if n > 0 {

@@ -5,6 +5,7 @@
 //! is stored, and nothing more.
 
 mod client;
+pub mod results;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -73,24 +74,22 @@ enum Store {
 }
 
 impl Store {
-    async fn create(args: &BenchArgs) -> anyhow::Result<Store> {
-        match args.backend {
+    async fn create(backend: Backend, postgres_admin: &str) -> anyhow::Result<Store> {
+        match backend {
             Backend::Sqlite => Ok(Store::Sqlite {
                 dir: tempfile_dir()?,
             }),
             Backend::Postgres => {
                 let name = format!("dupin_bench_{}", crate::answering::random_key());
-                let admin = sea_orm::Database::connect(&args.postgres_admin)
+                let admin = sea_orm::Database::connect(postgres_admin)
                     .await
-                    .with_context(|| {
-                        format!("cannot reach PostgreSQL at {}", args.postgres_admin)
-                    })?;
+                    .with_context(|| format!("cannot reach PostgreSQL at {postgres_admin}"))?;
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
                     .context("cannot create the benchmark's database")?;
                 Ok(Store::Postgres {
-                    admin_url: args.postgres_admin.clone(),
+                    admin_url: postgres_admin.to_owned(),
                     name,
                 })
             }
@@ -149,7 +148,7 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         .with_context(|| format!("no survey \"{}\" in {}", args.survey, surveys_dir.display()))?;
     let survey = entry.survey.clone();
 
-    let store = Store::create(&args).await?;
+    let store = Store::create(args.backend, &args.postgres_admin).await?;
     let database_url = store.url();
     println!(
         "dupin bench: survey {} ({} questions), {} schools, concurrency {}, {} s (+{} s warm-up), gzip {}",

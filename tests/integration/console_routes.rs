@@ -8,13 +8,19 @@ use dupin::accounts::Role;
 use crate::helpers::{Browser, TestApp, spawn_app};
 
 /// The console's route registrations, as written.
-const ROUTE_SOURCES: [&str; 6] = [
+const ROUTE_SOURCES: [&str; 12] = [
     include_str!("../../src/web/console/mod.rs"),
     include_str!("../../src/web/console/schools.rs"),
     include_str!("../../src/web/console/campaigns.rs"),
     include_str!("../../src/web/console/admin.rs"),
     include_str!("../../src/web/console/results.rs"),
     include_str!("../../src/web/console/exports.rs"),
+    include_str!("../../src/web/console/reports.rs"),
+    include_str!("../../src/web/console/quality.rs"),
+    include_str!("../../src/web/console/tokens.rs"),
+    include_str!("../../src/web/console/mail.rs"),
+    include_str!("../../src/web/console/teachers.rs"),
+    include_str!("../../src/web/console/invitations.rs"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +65,14 @@ fn needed_role(path: &str) -> Option<Role> {
         }
         // A school viewer may print its own school's poster (the sample path uses their school).
         "/console/campaigns/{id}/posters/{code}" => Some(Role::School),
-        _ if path.starts_with("/console/accounts") || path.starts_with("/console/audit") => {
+        _ if path.starts_with("/console/accounts")
+            || path.starts_with("/console/audit")
+            || path.starts_with("/console/tokens") =>
+        {
             Some(Role::Admin)
         }
+        // A school viewer keeps its own school's teacher roster (the sample path uses their school).
+        _ if path.starts_with("/console/schools/{id}/teachers") => Some(Role::School),
         _ => Some(Role::Supervisor),
     }
 }
@@ -76,10 +87,13 @@ struct Fixture {
 fn concrete(pattern: &str, fixture: &Fixture) -> String {
     let path = pattern
         .replace("{code}", &fixture.school_code)
-        .replace("{token}", "0123456789ABCDEFGHJK");
+        .replace("{token}", "0123456789ABCDEFGHJK")
+        // A chart every campaign's results page draws (src/web/console/reports.rs).
+        .replace("{chart}", "heatmap");
     if path.starts_with("/console/campaigns/") {
         path.replace("{id}", &fixture.campaign_id.to_string())
-    } else if path.starts_with("/console/schools/") {
+    } else if path.starts_with("/console/schools/") || path.starts_with("/console/reports/schools/")
+    {
         path.replace("{id}", &fixture.school_id.to_string())
     } else {
         path.replace("{id}", &fixture.account_id.to_string())

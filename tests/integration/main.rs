@@ -1,7 +1,9 @@
 //! One integration-test binary: the real server on a random port, spoken to over HTTP.
 
 mod answering;
+mod api;
 mod browser;
+mod charts;
 mod cli;
 mod console_admin;
 mod console_auth;
@@ -13,9 +15,13 @@ mod exports;
 mod fuzz;
 mod helpers;
 mod instances;
+mod invitations;
 mod limits;
+mod mail;
 mod ops;
 mod qr;
+mod quality;
 mod results;
+mod smtp;
 mod versions;
 mod webdriver;

@@ -6,10 +6,16 @@ mod admin;
 mod auth;
 mod campaigns;
 mod exports;
+mod invitations;
+mod mail;
+mod quality;
+mod reports;
 mod results;
 mod schools;
 pub mod session;
+mod teachers;
 mod throttle;
+mod tokens;
 
 pub use throttle::SignInThrottle;
 
@@ -228,5 +234,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .configure(campaigns::routes)
         .configure(exports::routes)
         .configure(results::routes)
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(reports::routes)
+        .configure(quality::routes)
+        .configure(tokens::routes)
+        .configure(mail::routes)
+        .configure(teachers::routes)
+        .configure(invitations::routes);
 }
