@@ -16,6 +16,7 @@ pub mod session;
 mod teachers;
 mod throttle;
 mod tokens;
+mod upload;
 
 pub use throttle::SignInThrottle;
 

@@ -7,9 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use entity::school;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::upload::{MAX_UPLOAD_BYTES, UploadedFile, read_upload};
 use super::{ConsoleError, Staff, download_disposition, percent_encode};
 use crate::accounts::Role;
 use crate::audit;
@@ -19,14 +19,6 @@ use crate::schools::{
     SchoolQuery,
 };
 use crate::web::AppState;
-
-/// The largest school file accepted: a county's list is a few hundred KB at most.
-const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
-/// Past this much of a refused file, reading stops and the connection may simply be dropped.
-const MAX_DISCARDED_BYTES: usize = 8 * MAX_UPLOAD_BYTES;
-/// The upload form has two fields; a few more are tolerated and ignored.
-const MAX_UPLOAD_FIELDS: usize = 8;
-const MAX_SMALL_FIELD_BYTES: usize = 4096;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -741,110 +733,9 @@ async fn import_upload(
     import_page(&state, &staff, StatusCode::OK, view)
 }
 
-enum UploadedFile {
-    Missing,
-    TooLarge,
-    Read(Vec<u8>),
-}
-
-struct Upload {
-    csrf: String,
-    file_name: Option<String>,
-    file: UploadedFile,
-}
-
-/// Reads the upload form: its `_csrf` field and its `file`, the latter up to
-/// [`MAX_UPLOAD_BYTES`]. Other fields are read and ignored.
-async fn read_upload(mut payload: Multipart) -> Result<Upload, ConsoleError> {
-    let unreadable = || {
-        ConsoleError::BadRequest("上传的内容无法读取，没有导入。请重新选择文件后再试。".to_owned())
-    };
-    let mut upload = Upload {
-        csrf: String::new(),
-        file_name: None,
-        file: UploadedFile::Missing,
-    };
-    let mut fields = 0;
-    while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|_| unreadable())?;
-        fields += 1;
-        if fields > MAX_UPLOAD_FIELDS {
-            return Err(unreadable());
-        }
-        match field.name() {
-            Some("_csrf") => {
-                let bytes = read_field(&mut field, MAX_SMALL_FIELD_BYTES)
-                    .await
-                    .map_err(|_| unreadable())?;
-                let token = bytes.ok_or(ConsoleError::BadCsrf)?;
-                upload.csrf = String::from_utf8(token).map_err(|_| ConsoleError::BadCsrf)?;
-            }
-            Some("file") => {
-                let file_name = field
-                    .content_disposition()
-                    .and_then(|disposition| disposition.get_filename())
-                    .map(base_name)
-                    .filter(|name| !name.is_empty());
-                let bytes = read_field(&mut field, MAX_UPLOAD_BYTES)
-                    .await
-                    .map_err(|_| unreadable())?;
-                upload.file = match bytes {
-                    None => UploadedFile::TooLarge,
-                    // A form sent without choosing a file has an empty part with no name.
-                    Some(bytes) if bytes.is_empty() && file_name.is_none() => UploadedFile::Missing,
-                    Some(bytes) => UploadedFile::Read(bytes),
-                };
-                upload.file_name = file_name;
-            }
-            _ => {
-                read_field(&mut field, MAX_SMALL_FIELD_BYTES)
-                    .await
-                    .map_err(|_| unreadable())?;
-            }
-        }
-    }
-    Ok(upload)
-}
-
-/// A field's bytes, or `None` when there are more than `limit`. A field over the limit is still
-/// read to its end (up to [`MAX_DISCARDED_BYTES`]), so that the browser gets to read the answer
-/// that says so instead of a dropped connection.
-async fn read_field(
-    field: &mut actix_multipart::Field,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, actix_multipart::MultipartError> {
-    let mut bytes = Vec::new();
-    let mut discarded = 0;
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk?;
-        if discarded > 0 || bytes.len() + chunk.len() > limit {
-            discarded += chunk.len();
-            bytes = Vec::new();
-            if discarded > MAX_DISCARDED_BYTES {
-                break;
-            }
-        } else {
-            bytes.extend_from_slice(&chunk);
-        }
-    }
-    Ok((discarded == 0).then_some(bytes))
-}
-
-/// `C:\Users\李\学校.csv` → `学校.csv`: some browsers send the whole path. At most 100 characters
-/// are kept, enough for any real name and short enough for the audit log.
-fn base_name(name: &str) -> String {
-    name.rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(100)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{ListParams, base_name, link_to};
+    use super::{ListParams, link_to};
     use crate::schools::{SchoolField, SchoolKind, SchoolQuery};
 
     /// The parameters as actix's `Query` extractor reads them.
@@ -901,13 +792,5 @@ mod tests {
             link_to("/console/schools", &SchoolQuery::default(), 1),
             "/console/schools"
         );
-    }
-
-    #[test]
-    fn uploaded_file_names_lose_their_folders() {
-        assert_eq!(base_name("C:\\Users\\李\\学校.csv"), "学校.csv");
-        assert_eq!(base_name("/home/li/county.csv"), "county.csv");
-        assert_eq!(base_name("county.csv"), "county.csv");
-        assert_eq!(base_name(&"长".repeat(300)).chars().count(), 100);
     }
 }

@@ -7,9 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use entity::school;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::upload::{MAX_UPLOAD_BYTES, read_upload};
 use super::{ConsoleError, Staff, download_disposition, see_other};
 use crate::accounts::Role;
 use crate::audit;
@@ -17,13 +17,6 @@ use crate::db::begin_write;
 use crate::rosters::{self, NewTeacher, Removal, RosterError, RosterScope, RosterSummary};
 use crate::schools;
 use crate::web::AppState;
-
-/// The largest roster file accepted: a county's teachers fit in well under a megabyte.
-const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
-/// Past this much of a refused file, reading stops.
-const MAX_DISCARDED_BYTES: usize = 8 * MAX_UPLOAD_BYTES;
-const MAX_UPLOAD_FIELDS: usize = 8;
-const MAX_SMALL_FIELD_BYTES: usize = 4096;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -538,115 +531,4 @@ async fn county_upload(
         ..CountyView::default()
     };
     county_page(&state, &staff, StatusCode::OK, view).await
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the upload
-
-enum UploadedFile {
-    Missing,
-    TooLarge,
-    Read(Vec<u8>),
-}
-
-struct Upload {
-    csrf: String,
-    file_name: Option<String>,
-    file: UploadedFile,
-}
-
-impl Upload {
-    /// The file's bytes, or the status and message of why there are none.
-    fn bytes(&self) -> Result<&[u8], (StatusCode, String)> {
-        match &self.file {
-            UploadedFile::Missing => Err((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "请先选择要上传的 CSV 文件".to_owned(),
-            )),
-            UploadedFile::TooLarge => Err((
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "文件超过 {} MB，没有导入。请确认选择的是导出的 CSV 文件，而不是 Excel 工作簿",
-                    MAX_UPLOAD_BYTES / (1024 * 1024)
-                ),
-            )),
-            UploadedFile::Read(bytes) => Ok(bytes),
-        }
-    }
-
-    fn name(&self) -> String {
-        self.file_name
-            .clone()
-            .unwrap_or_else(|| "（未命名文件）".to_owned())
-    }
-}
-
-/// Reads the upload form: `_csrf` and `file` (up to [`MAX_UPLOAD_BYTES`]); other fields are
-/// read and ignored.
-async fn read_upload(mut payload: Multipart) -> Result<Upload, ConsoleError> {
-    let unreadable = || {
-        ConsoleError::BadRequest("上传的内容无法读取，没有导入。请重新选择文件后再试。".to_owned())
-    };
-    let mut upload = Upload {
-        csrf: String::new(),
-        file_name: None,
-        file: UploadedFile::Missing,
-    };
-    let mut fields = 0;
-    while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|_| unreadable())?;
-        fields += 1;
-        if fields > MAX_UPLOAD_FIELDS {
-            return Err(unreadable());
-        }
-        let name = field.name().map(str::to_owned);
-        let limit = match name.as_deref() {
-            Some("file") => MAX_UPLOAD_BYTES,
-            _ => MAX_SMALL_FIELD_BYTES,
-        };
-        let file_name = field
-            .content_disposition()
-            .and_then(|disposition| disposition.get_filename())
-            .map(|name| {
-                name.rsplit(['/', '\\'])
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .chars()
-                    .take(100)
-                    .collect::<String>()
-            })
-            .filter(|name| !name.is_empty());
-        let mut bytes = Vec::new();
-        let mut discarded = 0;
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| unreadable())?;
-            if discarded > 0 || bytes.len() + chunk.len() > limit {
-                discarded += chunk.len();
-                bytes = Vec::new();
-                if discarded > MAX_DISCARDED_BYTES {
-                    break;
-                }
-            } else {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
-        match name.as_deref() {
-            Some("_csrf") => {
-                upload.csrf = String::from_utf8(bytes).map_err(|_| ConsoleError::BadCsrf)?;
-            }
-            Some("file") => {
-                upload.file = if discarded > 0 {
-                    UploadedFile::TooLarge
-                } else if bytes.is_empty() && file_name.is_none() {
-                    UploadedFile::Missing
-                } else {
-                    UploadedFile::Read(bytes)
-                };
-                upload.file_name = file_name;
-            }
-            _ => {}
-        }
-    }
-    Ok(upload)
 }
