@@ -7,6 +7,7 @@ mod m20261129_000001_create_tables;
 mod m20261129_000002_console;
 mod m20261129_000003_response_paging;
 mod m20261129_000004_mail_api_quality;
+mod m20261130_000005_tally_clustered;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_console::Migration),
             Box::new(m20261129_000003_response_paging::Migration),
             Box::new(m20261129_000004_mail_api_quality::Migration),
+            Box::new(m20261130_000005_tally_clustered::Migration),
         ]
     }
 }
