@@ -17,10 +17,7 @@ use crate::rating::score::{CountyRating, Rated, SchoolRating};
 use crate::rating::{CountyWeighting, Plan, Source};
 use crate::results::indicators::{IndicatorRollUp, SchoolIndicators};
 use crate::results::overall::CombinedRow;
-use crate::results::{
-    self, CampaignResults, ResultsError, ResultsFilter, aggregate, counts_of, describe_score,
-    percent,
-};
+use crate::results::{self, CampaignResults, ResultsError, aggregate, describe_score, percent};
 use crate::survey::{Area, Audience};
 use figures::{distribution_charts, hidden_for_anonymity, radar_axes, radar_series};
 
@@ -191,15 +188,16 @@ async fn gather(
     db: &impl ConnectionTrait,
     plan: &Plan,
 ) -> Result<(Vec<SourceCampaign>, results::overall::CombinedTable), ReportError> {
-    let assessment = results::assessment(db, plan).await?;
-    let mut campaigns = Vec::new();
-    for used in &assessment.campaigns {
-        let found = results::campaign_results(db, plan, used.id, &ResultsFilter::default()).await?;
-        campaigns.push(SourceCampaign {
+    let (assessment, found) = results::assessment_with_results(db, plan).await?;
+    let campaigns = assessment
+        .campaigns
+        .iter()
+        .zip(found)
+        .map(|(used, found)| SourceCampaign {
             source: used.source,
             found,
-        });
-    }
+        })
+        .collect();
     Ok((campaigns, assessment.table))
 }
 
@@ -574,10 +572,13 @@ pub async fn school(
             ));
             continue;
         }
-        let rows = results::tally_counts(db, campaign.found.campaign.id, Some(&[id])).await?;
+        let own_counts = results::tally_counts(db, campaign.found.campaign.id, Some(&[id]))
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
         let own = aggregate(
             &campaign.found.survey,
-            &counts_of(&rows),
+            &own_counts,
             evidence.answers,
             campaign.found.results.minimum,
         );

@@ -24,8 +24,8 @@ use crate::schools::SchoolKind;
 use crate::survey::{Area, Audience, Question, QuestionKind, Survey};
 
 pub use queries::{
-    Assessment, CampaignResults, ResultsError, UsedCampaign, assessment, campaign_results,
-    tally_counts,
+    Assessment, CampaignResults, ResultsError, UsedCampaign, assessment, assessment_with_results,
+    campaign_results, tally_counts,
 };
 pub use scan::DateRange;
 
@@ -180,25 +180,104 @@ pub type Counts = BTreeMap<String, BTreeMap<String, u64>>;
 pub fn counts_of<'a>(rows: impl IntoIterator<Item = &'a TallyCount>) -> Counts {
     let mut counts = Counts::new();
     for row in rows {
-        *counts
-            .entry(row.question_key.clone())
-            .or_default()
-            .entry(row.option_key.clone())
-            .or_default() += row.count;
+        add_count(&mut counts, &row.question_key, &row.option_key, row.count);
     }
     counts
 }
 
+/// Question key → option code → answers, per school.
+pub type SchoolCounts = BTreeMap<i32, Counts>;
+
 /// Adds the tallies up per school.
-pub fn counts_by_school(rows: &[TallyCount]) -> BTreeMap<i32, Counts> {
-    let mut by_school: BTreeMap<i32, Vec<&TallyCount>> = BTreeMap::new();
+pub fn counts_by_school(rows: &[TallyCount]) -> SchoolCounts {
+    let mut by_school = SchoolCounts::new();
     for row in rows {
-        by_school.entry(row.school_id).or_default().push(row);
+        add_count(
+            by_school.entry(row.school_id).or_default(),
+            &row.question_key,
+            &row.option_key,
+            row.count,
+        );
     }
     by_school
-        .into_iter()
-        .map(|(school, rows)| (school, counts_of(rows)))
-        .collect()
+}
+
+/// Adds `count` answers of `option` to `question` in `counts`, copying the keys only the first
+/// time they are seen (a campaign's figures add up tens of thousands of counts).
+pub fn add_count(counts: &mut Counts, question: &str, option: &str, count: u64) {
+    let options = match counts.get_mut(question) {
+        Some(options) => options,
+        None => counts.entry(question.to_owned()).or_default(),
+    };
+    match options.get_mut(option) {
+        Some(answers) => *answers += count,
+        None => {
+            options.insert(option.to_owned(), count);
+        }
+    }
+}
+
+/// The counts of several schools added up.
+pub fn add_up<'a>(schools: impl IntoIterator<Item = &'a Counts>) -> Counts {
+    let mut total = Counts::new();
+    for counts in schools {
+        for (question, options) in counts {
+            for (option, count) in options {
+                add_count(&mut total, question, option, *count);
+            }
+        }
+    }
+    total
+}
+
+/// The tally key of each scored question (one per statement of a matrix) with its area: all
+/// that [`AreaScorer::estimates`] needs, worked out once for the many schools of a campaign.
+pub struct AreaScorer<'a> {
+    keys: Vec<(Area, &'a QuestionKind, String)>,
+}
+
+impl<'a> AreaScorer<'a> {
+    pub fn new(survey: &'a Survey) -> AreaScorer<'a> {
+        let mut keys = Vec::new();
+        for section in &survey.sections {
+            for question in section.questions.iter().filter(|question| question.scored) {
+                if labelled_options(&question.kind).is_none() {
+                    continue;
+                }
+                match &question.kind {
+                    QuestionKind::Matrix { rows, .. } => keys.extend(rows.iter().map(|row| {
+                        (
+                            section.area,
+                            &question.kind,
+                            format!("{}.{}", question.id, row.id),
+                        )
+                    })),
+                    kind => keys.push((section.area, kind, question.id.clone())),
+                }
+            }
+        }
+        AreaScorer { keys }
+    }
+
+    /// The area estimates of one school (or group) from its counts: exactly
+    /// `aggregate(survey, counts, …).area_estimates()`, without the labels and shares that
+    /// only a page of questions needs.
+    pub fn estimates(&self, counts: &Counts) -> BTreeMap<Area, Estimate> {
+        let empty = BTreeMap::new();
+        let mut by_area: BTreeMap<Area, Vec<Satisfaction>> = BTreeMap::new();
+        for (area, kind, key) in &self.keys {
+            let counts = counts.get(key).unwrap_or(&empty);
+            if let Some(summary) = satisfaction::point_counts(kind, counts)
+                .and_then(|points| satisfaction::summarise(&points))
+            {
+                by_area.entry(*area).or_default().push(summary);
+            }
+        }
+        by_area
+            .into_iter()
+            .filter_map(|(area, summaries)| Some((area, satisfaction::area_estimate(&summaries)?)))
+            .collect()
+    }
 }
 
 /// The results of one survey over some schools.

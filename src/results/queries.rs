@@ -15,7 +15,8 @@ use super::overall::{
 };
 use super::scan::scan_counts;
 use super::{
-    ResultsFilter, SurveyResults, TallyCount, aggregate, counts_by_school, counts_of, shown_alone,
+    AreaScorer, ResultsFilter, SchoolCounts, SurveyResults, add_count, add_up, aggregate,
+    shown_alone,
 };
 use crate::campaigns::{self, CampaignError};
 use crate::rating::{Plan, Source};
@@ -47,64 +48,69 @@ impl From<CampaignError> for ResultsError {
     }
 }
 
-/// Separates the fields of one tally row, and the rows of one school, in [`tally_counts`]'s
-/// packed read: control characters that no question id or option code may contain.
-const FIELD_SEPARATOR: char = '\u{1f}';
-const ROW_SEPARATOR: char = '\u{1e}';
+/// Separates the values packed into one string by [`tally_counts`]: a control character that
+/// no question id or option code may contain.
+const SEPARATOR: char = '\u{1e}';
 
-/// The tally rows of a campaign, of the schools `school_ids` only when given.
+/// The counts of a campaign per school, of the schools `school_ids` only when given.
 ///
 /// A campaign of 500 schools has tens of thousands of tally rows, and the SQLite driver hands
 /// every row from its worker thread to the async side one at a time (a wake-up per row), which
 /// made this read most of the results page's time. So the database packs each school's rows
-/// into one string (`group_concat` / `string_agg`) and the rows are unpacked here: one row per
-/// school crosses over instead of one per option.
+/// into strings (`group_concat` / `string_agg`) and they are unpacked here: one row per school
+/// crosses over instead of one per option. SQLite packs the three columns separately (it adds
+/// every row to every aggregate of its group in turn, so the lists line up), which spares it
+/// building a string per row; PostgreSQL orders each list by the same key.
 pub async fn tally_counts(
     db: &impl ConnectionTrait,
     campaign_id: i32,
     school_ids: Option<&[i32]>,
-) -> Result<Vec<TallyCount>, DbErr> {
+) -> Result<SchoolCounts, DbErr> {
     let backend = db.get_database_backend();
     let packed = match backend {
         DbBackend::Postgres => {
-            "string_agg(question_key || chr(31) || option_key || chr(31) || count::text, chr(30))"
+            "string_agg(question_key, chr(30) ORDER BY question_key, option_key), \
+             string_agg(option_key, chr(30) ORDER BY question_key, option_key), \
+             string_agg(count::text, chr(30) ORDER BY question_key, option_key)"
         }
-        _ => "group_concat(question_key || char(31) || option_key || char(31) || count, char(30))",
+        _ => {
+            "group_concat(question_key, char(30)), group_concat(option_key, char(30)), \
+             group_concat(count, char(30))"
+        }
     };
     // Only integers are written into the statement.
     let mut sql =
         format!("SELECT school_id, {packed} FROM tally WHERE campaign_id = {campaign_id}");
     if let Some(ids) = school_ids {
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(SchoolCounts::new());
         }
         let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
         sql.push_str(&format!(" AND school_id IN ({})", ids.join(",")));
     }
     sql.push_str(" GROUP BY school_id");
-    let mut counts = Vec::new();
+    let mut by_school = SchoolCounts::new();
     for row in db
         .query_all_raw(Statement::from_string(backend, sql))
         .await?
     {
         let school_id: i32 = row.try_get_by_index(0)?;
-        let packed: Option<String> = row.try_get_by_index(1)?;
-        for entry in packed.as_deref().unwrap_or("").split(ROW_SEPARATOR) {
-            let mut fields = entry.split(FIELD_SEPARATOR);
-            let (Some(question_key), Some(option_key), Some(count), None) =
-                (fields.next(), fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
-            counts.push(TallyCount {
-                school_id,
-                question_key: question_key.to_owned(),
-                option_key: option_key.to_owned(),
-                count: count.parse().unwrap_or(0),
-            });
+        let list = |index: usize| -> Result<String, DbErr> {
+            Ok(row
+                .try_get_by_index::<Option<String>>(index)?
+                .unwrap_or_default())
+        };
+        let (questions, options, counts) = (list(1)?, list(2)?, list(3)?);
+        let school = by_school.entry(school_id).or_default();
+        for ((question, option), count) in questions
+            .split(SEPARATOR)
+            .zip(options.split(SEPARATOR))
+            .zip(counts.split(SEPARATOR))
+        {
+            add_count(school, question, option, count.parse().unwrap_or(0));
         }
     }
-    Ok(counts)
+    Ok(by_school)
 }
 
 /// Each school's self-check answers: the latest included response of each school. A
@@ -181,13 +187,13 @@ pub async fn campaign_results(
     let narrowed = (!filter.all_schools()).then_some(&school_ids[..]);
     // Without dates the running tallies and the links' counts say it all; with dates the
     // answers in the range are counted through the same tally keys.
-    let (rows, answers_of) = if filter.dates.is_open() {
-        let rows = tally_counts(db, campaign_id, narrowed).await?;
+    let (by_school, answers_of) = if filter.dates.is_open() {
+        let by_school = tally_counts(db, campaign_id, narrowed).await?;
         let answers_of: HashMap<i32, u64> = chosen
             .iter()
             .map(|(link, school)| (school.id, u64::try_from(link.response_count).unwrap_or(0)))
             .collect();
-        (rows, answers_of)
+        (by_school, answers_of)
     } else {
         let scanned = scan_counts(db, campaign_id, narrowed, filter.dates).await?;
         let answers_of = scanned
@@ -195,7 +201,7 @@ pub async fn campaign_results(
             .iter()
             .map(|(school, count)| (*school, *count))
             .collect();
-        (scanned.rows(), answers_of)
+        (scanned.by_school(), answers_of)
     };
     let answers_at = |school: &school::Model| answers_of.get(&school.id).copied().unwrap_or(0);
     let responses: u64 = chosen.iter().map(|(_, school)| answers_at(school)).sum();
@@ -204,7 +210,7 @@ pub async fn campaign_results(
     }
     let source = source_of(survey.audience);
     let minimum = plan.rules.minimum_answers(source);
-    let results = aggregate(&survey, &counts_of(&rows), responses, minimum);
+    let results = aggregate(&survey, &add_up(by_school.values()), responses, minimum);
 
     let expected = |link: &entity::campaign_link::Model| u64::try_from(link.expected).unwrap_or(0);
     let (indicators, evidence): (_, Vec<CampaignEvidence>) = if survey.audience == Audience::School
@@ -236,7 +242,7 @@ pub async fn campaign_results(
             .collect();
         (Some(table), evidence)
     } else {
-        let by_school = counts_by_school(&rows);
+        let scorer = AreaScorer::new(&survey);
         let none = Default::default();
         let evidence = chosen
             .iter()
@@ -247,7 +253,7 @@ pub async fn campaign_results(
                     school: school.clone(),
                     answers,
                     expected: expected(link),
-                    areas: aggregate(&survey, counts, answers, minimum).area_estimates(),
+                    areas: scorer.estimates(counts),
                 }
             })
             .collect();
@@ -289,6 +295,15 @@ pub async fn assessment(
     db: &impl ConnectionTrait,
     plan: &Plan,
 ) -> Result<Assessment, ResultsError> {
+    Ok(assessment_with_results(db, plan).await?.0)
+}
+
+/// [`assessment`], with the results of each campaign it used (in the order of its
+/// `campaigns`), for pages that show both and should not work them out twice.
+pub async fn assessment_with_results(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+) -> Result<(Assessment, Vec<CampaignResults>), ResultsError> {
     let mut latest: BTreeMap<Source, campaigns::CampaignSummary> = BTreeMap::new();
     for summary in campaigns::overview(db).await? {
         let Some(audience) = summary.audience else {
@@ -308,6 +323,7 @@ pub async fn assessment(
     }
     let mut used = Vec::new();
     let mut evidence = Vec::new();
+    let mut results = Vec::new();
     for (source, summary) in latest {
         let found =
             campaign_results(db, plan, summary.campaign.id, &ResultsFilter::default()).await?;
@@ -317,10 +333,12 @@ pub async fn assessment(
             source,
             survey_title: summary.survey_title,
         });
-        evidence.push((source, found.evidence));
+        evidence.push((source, found.evidence.clone()));
+        results.push(found);
     }
-    Ok(Assessment {
+    let assessment = Assessment {
         campaigns: used,
         table: rate_combined(&plan.rules, evidence),
-    })
+    };
+    Ok((assessment, results))
 }

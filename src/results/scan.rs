@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use super::TallyCount;
+use super::{SchoolCounts, add_count};
 use crate::answering::{Answer, ValidResponse};
 use crate::campaigns;
 use crate::survey::{QuestionKind, Survey};
@@ -130,12 +130,27 @@ impl ScanCounts {
         *self.responses.entry(school_id).or_default() += 1;
     }
 
+    /// The counts per school, as [`super::tally_counts`] reads them from the tallies.
+    pub fn by_school(&self) -> SchoolCounts {
+        let mut by_school = SchoolCounts::new();
+        for ((school_id, question_key, option_key), count) in &self.counts {
+            add_count(
+                by_school.entry(*school_id).or_default(),
+                question_key,
+                option_key,
+                *count,
+            );
+        }
+        by_school
+    }
+
     /// The counts as tally rows.
-    pub fn rows(&self) -> Vec<TallyCount> {
+    #[cfg(test)]
+    pub fn rows(&self) -> Vec<super::TallyCount> {
         self.counts
             .iter()
             .map(
-                |((school_id, question_key, option_key), count)| TallyCount {
+                |((school_id, question_key, option_key), count)| super::TallyCount {
                     school_id: *school_id,
                     question_key: question_key.clone(),
                     option_key: option_key.clone(),
@@ -247,7 +262,7 @@ pub async fn texts_of(
 mod tests {
     use super::*;
     use crate::answering::{FormFields, validate};
-    use crate::results::counts_by_school;
+    use crate::results::{TallyCount, counts_by_school};
     use crate::survey::Catalog;
 
     fn shipped_catalog() -> Catalog {
@@ -343,10 +358,7 @@ mod tests {
                 )
                 .collect();
             assert_eq!(scan.rows(), tally_rows, "{}", survey.id);
-            assert_eq!(
-                counts_by_school(&scan.rows()),
-                counts_by_school(&tally_rows)
-            );
+            assert_eq!(scan.by_school(), counts_by_school(&tally_rows));
             assert_eq!(scan.responses.values().sum::<u64>(), 7);
         }
     }

@@ -459,3 +459,52 @@ fn only_teachers_small_groups_are_kept_from_being_shown_alone() {
     assert!(shown_alone(Audience::Students, 2));
     assert!(shown_alone(Audience::School, 1));
 }
+
+#[test]
+fn the_area_scorer_gives_exactly_the_areas_of_the_full_aggregation() {
+    let catalog = crate::survey::load_dir(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/surveys"
+    )))
+    .expect("the shipped plan loads");
+    for entry in catalog.entries() {
+        let survey = &entry.survey;
+        // Every tallied option of every question, with counts that differ from school to school
+        // (some left out), as the tallies of three schools would hold them.
+        let mut rows = Vec::new();
+        for school in 1..=3 {
+            for question in survey.questions() {
+                let keys: Vec<String> = match &question.kind {
+                    QuestionKind::Matrix { rows, .. } => rows
+                        .iter()
+                        .map(|row| format!("{}.{}", question.id, row.id))
+                        .collect(),
+                    _ => vec![question.id.clone()],
+                };
+                let Some(options) = labelled_options(&question.kind) else {
+                    continue;
+                };
+                for key in keys {
+                    for (index, (code, _)) in options.iter().enumerate() {
+                        let count = ((index as u64 + 1) * 7 + school as u64 * 3) % 11;
+                        if count > 0 {
+                            rows.push(tally(school, &key, code, count));
+                        }
+                    }
+                }
+            }
+        }
+        let scorer = AreaScorer::new(survey);
+        for (school, counts) in counts_by_school(&rows) {
+            let full = aggregate(survey, &counts, 40, 5).area_estimates();
+            assert!(!full.is_empty() || survey.audience == Audience::School);
+            assert_eq!(
+                scorer.estimates(&counts),
+                full,
+                "{} school {school}",
+                survey.id
+            );
+        }
+        assert_eq!(add_up(counts_by_school(&rows).values()), counts_of(&rows));
+    }
+}
