@@ -1,6 +1,8 @@
 //! Drawing helpers the charts share: text in the shipped font (measured, cut to fit), the title
 //! block, the palette, dashed lines, hatching and markers.
 
+use std::borrow::Cow;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -96,14 +98,26 @@ pub fn bold(size: f64) -> TextStyle<'static> {
     TextStyle::from((FontFamily::Name(FONT_FAMILY), size, FontStyle::Bold)).color(&INK)
 }
 
-/// Text for a chart: control characters removed, whitespace folded.
-pub fn clean(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect()
+/// Text for a chart: control characters removed, whitespace folded. Most texts (numbers,
+/// names) need neither, and are returned as they are.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    let tidy = !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && text
+            .chars()
+            .all(|c| c == ' ' || !(c.is_whitespace() || c.is_control()));
+    if tidy {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect(),
+    )
 }
 
 /// The width `text` takes at `size` px.
@@ -123,7 +137,7 @@ pub fn width(text: &str, size: f64) -> f64 {
 pub fn fit(text: &str, size: f64, max: f64) -> String {
     let text = clean(text);
     if width(&text, size) <= max {
-        return text;
+        return text.into_owned();
     }
     let mut chars: Vec<char> = text.chars().collect();
     while !chars.is_empty() {
@@ -140,7 +154,7 @@ pub fn fit(text: &str, size: f64, max: f64) -> String {
 pub fn wrap2(text: &str, size: f64, max: f64) -> Vec<String> {
     let text = clean(text);
     if width(&text, size) <= max {
-        return vec![text];
+        return vec![text.into_owned()];
     }
     let chars: Vec<char> = text.chars().collect();
     let mut split = chars.len();
@@ -164,8 +178,12 @@ pub fn text<DB: DrawingBackend>(
     if content.is_empty() {
         return Ok(());
     }
-    root.draw(&Text::new(content, (x, y), style.pos(Pos::new(h, v))))
-        .map_err(draw_error)
+    root.draw(&Text::new(
+        content.as_ref(),
+        (x, y),
+        style.pos(Pos::new(h, v)),
+    ))
+    .map_err(draw_error)
 }
 
 /// The title, and a subtitle under it; returns the y where the chart below may start.

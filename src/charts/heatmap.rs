@@ -128,6 +128,10 @@ impl Spec {
                 VPos::Center,
             )?;
         }
+        // One style each, made once: a style looks its font up when it is made.
+        let label_style = draw::font(12.0);
+        let value_on_light = draw::font(11.0);
+        let value_on_dark = value_on_light.color(&WHITE);
         for (index, row) in self.rows.iter().enumerate() {
             let y0 = grid_top + index as i32 * ROW;
             let y1 = y0 + ROW;
@@ -136,7 +140,7 @@ impl Spec {
                 root,
                 &draw::fit(&row.label, 12.0, f64::from(LABEL_WIDTH) - 8.0),
                 (16, middle),
-                &draw::font(12.0),
+                &label_style,
                 HPos::Left,
                 VPos::Center,
             )?;
@@ -144,7 +148,7 @@ impl Spec {
                 root,
                 &row.n.to_string(),
                 (grid_left - 8, middle),
-                &draw::font(12.0),
+                &label_style,
                 HPos::Right,
                 VPos::Center,
             )?;
@@ -159,7 +163,11 @@ impl Spec {
                             root,
                             &draw::one_decimal(*value),
                             ((x0 + x1) / 2, middle),
-                            &draw::font(11.0).color(&draw::text_on(colour)),
+                            if draw::text_on(colour) == WHITE {
+                                &value_on_dark
+                            } else {
+                                &value_on_light
+                            },
                             HPos::Center,
                             VPos::Center,
                         )?;

@@ -113,7 +113,7 @@ impl Spec {
             let shown = if missing {
                 format!("{}（无数据）", draw::clean(label))
             } else {
-                draw::clean(label)
+                draw::clean(label).into_owned()
             };
             let style = if missing {
                 draw::font(12.0).color(&MUTED)
