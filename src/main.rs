@@ -789,7 +789,7 @@ async fn export_command(common: &Common, args: ExportArgs) -> anyhow::Result<Exi
         Values::Labels
     };
     let db = db::connect(&common.database_url).await?;
-    let mut export = match Export::open(&db, args.campaign, what, values).await {
+    let export = match Export::open(&db, args.campaign, what, values).await {
         Ok(export) => export,
         Err(error @ ExportError::CampaignNotFound(_)) => {
             eprintln!("error: {error} (see dupin campaign list)");
@@ -802,10 +802,11 @@ async fn export_command(common: &Common, args: ExportArgs) -> anyhow::Result<Exi
         let mut out = std::io::stdout().lock();
         std::io::copy(&mut file, &mut out).and_then(|_| out.flush())
     } else {
-        let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-        let mut sheet = CsvSheet::new(out)?;
-        match export.write_all(&db, &mut sheet).await {
-            Ok(_) => sheet.flush().map_err(std::io::Error::other),
+        // Written from the export's writer thread: `Stdout`, not a lock held by this one.
+        let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+        let sheet = CsvSheet::new(out)?;
+        match export.write_all(&db, sheet).await {
+            Ok((_, mut sheet)) => sheet.flush().map_err(std::io::Error::other),
             Err(ExportError::Csv(error)) if error.is_io_error() => match error.into_kind() {
                 csv::ErrorKind::Io(error) => Err(error),
                 _ => Ok(()),

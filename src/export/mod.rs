@@ -2,8 +2,9 @@
 //! formula into the sheet of whoever opens it, and the exports of a campaign — every included
 //! answer, one row each, or the running counts per school, question and option — as CSV or XLSX.
 //!
-//! Exports read the answers a page at a time and hand each page to a [`Sheet`] before reading
-//! the next, so memory stays flat however many answers a campaign has. Nothing here knows of
+//! Exports read the answers a page at a time and hand each page to a [`Sheet`], written on
+//! another thread while the next page is read, a couple of pages apart at most, so memory stays
+//! flat however many answers a campaign has. Nothing here knows of
 //! HTTP or of the terminal; the console and the command line decide where the bytes go.
 
 mod aggregates;
@@ -11,7 +12,7 @@ mod answers;
 mod sheet;
 
 pub use aggregates::AggregateExport;
-pub use answers::{AnswerColumns, AnswerExport, PAGE_SIZE};
+pub use answers::{AnswerColumns, AnswerExport, AnswerPage, AnswerRows, PAGE_SIZE};
 pub use sheet::{Chunks, CsvSheet, Sheet, XlsxSheet};
 
 use std::borrow::Cow;
@@ -96,6 +97,33 @@ pub enum Export {
     Aggregates(AggregateExport),
 }
 
+/// A page of an export as it was read, before it is turned into rows ([`PageRows`]).
+#[derive(Debug)]
+pub enum Page {
+    Answers(AnswerPage),
+    Rows(Vec<Vec<Cell>>),
+}
+
+/// Turns the pages of one export into rows; cheap to clone, and sent to the thread that writes.
+#[derive(Clone, Debug)]
+pub enum PageRows {
+    Answers(AnswerRows),
+    AsRead,
+}
+
+impl PageRows {
+    pub fn rows(&self, page: Page) -> Vec<Vec<Cell>> {
+        match (self, page) {
+            (PageRows::Answers(rows), Page::Answers(page)) => rows.rows(&page),
+            (_, Page::Rows(rows)) => rows,
+            (PageRows::AsRead, Page::Answers(_)) => Vec::new(),
+        }
+    }
+}
+
+/// Pages read ahead of the writer: one being written, two waiting.
+const PAGES_AHEAD: usize = 2;
+
 impl Export {
     pub async fn open(
         db: &impl ConnectionTrait,
@@ -123,17 +151,6 @@ impl Export {
         }
     }
 
-    /// The next rows, or `None` once every row has been given.
-    pub async fn next_page(
-        &mut self,
-        db: &impl ConnectionTrait,
-    ) -> Result<Option<Vec<Vec<Cell>>>, ExportError> {
-        match self {
-            Export::Answers(export) => export.next_page(db).await,
-            Export::Aggregates(export) => export.next_page(db).await,
-        }
-    }
-
     pub fn what(&self) -> What {
         match self {
             Export::Answers(_) => What::Answers,
@@ -141,32 +158,91 @@ impl Export {
         }
     }
 
-    /// The whole export as an XLSX file: a temporary file without a name, open at its start.
-    pub async fn into_xlsx(
-        mut self,
-        db: &impl ConnectionTrait,
-    ) -> Result<std::fs::File, ExportError> {
-        let mut sheet = XlsxSheet::new(self.what().label())?;
-        self.write_all(db, &mut sheet).await?;
-        sheet.finish()
-    }
-
-    /// Writes the header and every row into `sheet`, a page at a time; returns the rows written
-    /// (without the header).
-    pub async fn write_all(
+    /// The next page as read, or `None` once every row has been given.
+    pub async fn next_read(
         &mut self,
         db: &impl ConnectionTrait,
-        sheet: &mut impl Sheet,
-    ) -> Result<u64, ExportError> {
-        sheet.write_row(&self.header())?;
-        let mut rows = 0;
-        while let Some(page) = self.next_page(db).await? {
-            for row in &page {
-                sheet.write_row(row)?;
-            }
-            rows += page.len() as u64;
+    ) -> Result<Option<Page>, ExportError> {
+        Ok(match self {
+            Export::Answers(export) => export.next_packed(db).await?.map(Page::Answers),
+            Export::Aggregates(export) => export.next_page(db).await?.map(Page::Rows),
+        })
+    }
+
+    /// What turns this export's pages into rows.
+    pub fn page_rows(&self) -> PageRows {
+        match self {
+            Export::Answers(export) => PageRows::Answers(export.converter()),
+            Export::Aggregates(_) => PageRows::AsRead,
         }
-        Ok(rows)
+    }
+
+    /// The next rows, or `None` once every row has been given.
+    pub async fn next_page(
+        &mut self,
+        db: &impl ConnectionTrait,
+    ) -> Result<Option<Vec<Vec<Cell>>>, ExportError> {
+        let rows = self.page_rows();
+        Ok(self.next_read(db).await?.map(|page| rows.rows(page)))
+    }
+
+    /// The whole export as an XLSX file: a temporary file without a name, open at its start.
+    pub async fn into_xlsx(self, db: &impl ConnectionTrait) -> Result<std::fs::File, ExportError> {
+        let sheet = XlsxSheet::new(self.what().label())?;
+        let (_, sheet) = self.write_all(db, sheet).await?;
+        tokio::task::spawn_blocking(move || sheet.finish())
+            .await
+            .map_err(|error| ExportError::Io(std::io::Error::other(error)))?
+    }
+
+    /// Writes the header and every row into `sheet`, and gives the sheet back with the number
+    /// of rows written (without the header).
+    ///
+    /// Two cores at work: this task reads the pages while a blocking thread turns the page
+    /// before into rows and writes them, [`PAGES_AHEAD`] pages apart at most, so memory stays
+    /// flat. The sheet's [`Sheet::page_done`] may stop the export early (the browser went
+    /// away); then the rows written so far are counted.
+    pub async fn write_all<S: Sheet + Send + 'static>(
+        mut self,
+        db: &impl ConnectionTrait,
+        mut sheet: S,
+    ) -> Result<(u64, S), ExportError> {
+        let header = self.header();
+        let rows = self.page_rows();
+        let (pages, mut received) = tokio::sync::mpsc::channel::<Page>(PAGES_AHEAD);
+        let writer = tokio::task::spawn_blocking(move || -> Result<(u64, S), ExportError> {
+            sheet.write_row(&header)?;
+            let mut written = 0;
+            if !sheet.page_done()? {
+                return Ok((written, sheet));
+            }
+            while let Some(page) = received.blocking_recv() {
+                for row in rows.rows(page) {
+                    sheet.write_row(&row)?;
+                    written += 1;
+                }
+                if !sheet.page_done()? {
+                    break;
+                }
+            }
+            Ok((written, sheet))
+        });
+        let read = async {
+            while let Some(page) = self.next_read(db).await? {
+                if pages.send(page).await.is_err() {
+                    // The writer stopped: its result says why.
+                    break;
+                }
+            }
+            Ok::<(), ExportError>(())
+        }
+        .await;
+        drop(pages);
+        let written = writer
+            .await
+            .map_err(|error| ExportError::Io(std::io::Error::other(error)))??;
+        read?;
+        Ok(written)
     }
 }
 

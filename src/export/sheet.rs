@@ -13,6 +13,13 @@ use super::{Cell, ExportError, UTF8_BOM, neutralise_formula};
 /// Takes the rows of an export, header first, in order.
 pub trait Sheet {
     fn write_row(&mut self, cells: &[Cell]) -> Result<(), ExportError>;
+
+    /// Called after the header and after each page of rows: a sheet that streams its bytes
+    /// sends them on here, and returns `false` when nobody is reading any more, which ends the
+    /// export.
+    fn page_done(&mut self) -> Result<bool, ExportError> {
+        Ok(true)
+    }
 }
 
 /// A number as CSV writes it: whole numbers without a decimal point.

@@ -433,3 +433,85 @@ async fn school_viewers_may_not_export() {
         "the campaign page links to the exports"
     );
 }
+
+/// More answers than one page of the export (2,000), one of them excluded on the second page:
+/// every included answer comes out exactly once, in order, with its time in China time to the
+/// second and its duration in seconds; the command line writes the same bytes.
+#[actix_web::test]
+async fn a_campaign_larger_than_a_page_exports_every_answer_once_in_order() {
+    let app = spawn_app().await;
+    let (campaign, _) = campaign_with_answers(&app).await;
+    let first = app
+        .count(&format!(
+            "SELECT MIN(id) FROM response WHERE campaign_id = {campaign}"
+        ))
+        .await;
+    // 16:30:59.9 UTC is 00:30:59 the next day in China: the day changes, the second is not
+    // rounded up.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE response SET submitted_at = '2026-11-23T16:30:59.900+00:00', \
+             duration_ms = 95400 WHERE id = {first}"
+        ))
+        .await
+        .expect("set the first answer's time");
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO response (campaign_id, school_id, survey_version_id, idempotency_key, \
+             answers, submitted_at, duration_ms, excluded) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2600) \
+             SELECT r.campaign_id, r.school_id, r.survey_version_id, 'bulk-' || n.i, r.answers, \
+             r.submitted_at, NULL, FALSE FROM n, response r WHERE r.id = {first}"
+        ))
+        .await
+        .expect("2,600 more answers");
+    let excluded = first + 2_100;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE response SET excluded = TRUE WHERE id = {excluded}"
+        ))
+        .await
+        .expect("exclude one");
+    let included: Vec<i64> = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            format!(
+                "SELECT id FROM response WHERE campaign_id = {campaign} AND NOT excluded ORDER BY id"
+            ),
+        ))
+        .await
+        .expect("ids")
+        .iter()
+        .map(|row| row.try_get_by_index::<i64>(0).expect("an id"))
+        .collect();
+    assert_eq!(included.len(), 5 + 2_600 - 1);
+
+    let supervisor = app.signed_in(Role::Supervisor).await;
+    let (status, _, _, console) = download(
+        &app,
+        &supervisor,
+        &format!("/console/campaigns/{campaign}/export.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = parse_csv(&String::from_utf8(console.clone()).expect("UTF-8"));
+    let ids: Vec<i64> = rows[1..]
+        .iter()
+        .map(|row| row[0].parse().expect("an id"))
+        .collect();
+    assert_eq!(ids, included, "every included answer once, in order");
+    assert_eq!(rows[1][4], "2026-11-24 00:30:59");
+    assert_eq!(rows[1][5], "95");
+    let copy = rows
+        .iter()
+        .find(|row| row[0] == (first + 2_000).to_string())
+        .expect("a copy on the second page");
+    assert_eq!(copy[4], "2026-11-24 00:30:59");
+    assert_eq!(copy[5], "", "no duration");
+    assert_eq!(copy[6..], rows[1][6..], "the same answers as the original");
+
+    let (code, stdout, stderr) = cli_export(&app, &["--campaign", &campaign.to_string()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout == console, "the command line writes the same CSV");
+}

@@ -2,8 +2,9 @@
 //! row per included answer) or of the counts (`?what=aggregates`); `?codes=1` writes codes
 //! instead of labels. Supervisors and admins only.
 //!
-//! The CSV is streamed: a task reads the answers a page at a time and sends each page's bytes
-//! through a small channel, so the server holds about one page whatever the campaign's size.
+//! The CSV is streamed: a task reads the answers a page at a time while a blocking thread turns
+//! the page before into CSV and sends its bytes through a small channel, so the server holds a
+//! few pages whatever the campaign's size.
 //! The XLSX is built in constant-memory mode into a temporary file, then streamed from it.
 
 use std::io::Read;
@@ -18,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::{ConsoleError, Staff, download_disposition};
 use crate::accounts::Role;
-use crate::export::{CsvSheet, Export, ExportError, Sheet, Values, What, XlsxSheet};
+use crate::export::{Cell, Chunks, CsvSheet, Export, ExportError, Sheet, Values, What};
 use crate::web::AppState;
 
 /// Chunks in flight between the task that reads the answers and the connection.
@@ -106,27 +107,37 @@ async fn csv(
         .streaming(receive(receiver)))
 }
 
-/// Writes the CSV a page at a time, each page's bytes sent before the next page is read; stops
-/// quietly when the browser goes away.
+/// A CSV sheet whose bytes go to the connection after each page (see `Export::write_all`,
+/// which writes on a blocking thread); it stops the export when the browser goes away.
+struct StreamedCsv {
+    sheet: CsvSheet<Chunks>,
+    sender: mpsc::Sender<Chunk>,
+}
+
+impl Sheet for StreamedCsv {
+    fn write_row(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
+        self.sheet.write_row(cells)
+    }
+
+    fn page_done(&mut self) -> Result<bool, ExportError> {
+        let bytes = self.sheet.take_bytes()?;
+        Ok(bytes.is_empty() || self.sender.blocking_send(Ok(Bytes::from(bytes))).is_ok())
+    }
+}
+
+/// Writes the CSV, a page at a time, into the channel; stops quietly when the browser goes
+/// away.
 async fn send_csv(
     db: &DatabaseConnection,
-    mut export: Export,
+    export: Export,
     sender: &mpsc::Sender<Chunk>,
 ) -> Result<(), ExportError> {
-    let mut sheet = CsvSheet::in_chunks()?;
-    sheet.write_row(&export.header())?;
-    loop {
-        let bytes = sheet.take_bytes()?;
-        if !bytes.is_empty() && sender.send(Ok(Bytes::from(bytes))).await.is_err() {
-            return Ok(());
-        }
-        let Some(page) = export.next_page(db).await? else {
-            return Ok(());
-        };
-        for row in &page {
-            sheet.write_row(row)?;
-        }
-    }
+    let sheet = StreamedCsv {
+        sheet: CsvSheet::in_chunks()?,
+        sender: sender.clone(),
+    };
+    export.write_all(db, sheet).await?;
+    Ok(())
 }
 
 async fn xlsx(
@@ -136,18 +147,10 @@ async fn xlsx(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     staff.require(Role::Supervisor)?;
-    let (mut export, what) = open(&state, *id, &query).await?;
+    let (export, what) = open(&state, *id, &query).await?;
     let disposition = attachment(export.campaign_name(), *id, what, "xlsx");
-    let mut sheet = XlsxSheet::new(what.label()).map_err(fault)?;
-    export
-        .write_all(&state.db, &mut sheet)
-        .await
-        .map_err(fault)?;
-    // Zipping takes a while for a large campaign: off the worker thread.
-    let file = web::block(move || sheet.finish())
-        .await
-        .map_err(ConsoleError::internal)?
-        .map_err(fault)?;
+    // Rows are written, and the file zipped, off the worker thread.
+    let file = export.into_xlsx(&state.db).await.map_err(fault)?;
     let length = file.metadata().map_err(ConsoleError::internal)?.len();
     let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
     tokio::task::spawn_blocking(move || send_file(file, &sender));
