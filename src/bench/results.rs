@@ -29,6 +29,7 @@ use crate::survey::{self, Survey};
 /// Answers stored per transaction while filling: the writer's own batch size.
 const FILL_BATCH: usize = 2_000;
 const BENCH_EMAIL: &str = "bench@dupin.invalid";
+const BENCH_CAMPAIGN: &str = "bench results";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ResultsBenchArgs {
@@ -53,9 +54,16 @@ pub struct ResultsBenchArgs {
     /// Keep the benchmark's database instead of deleting it.
     #[arg(long)]
     pub keep: bool,
+    /// Measure again a database an earlier `--keep` run left (its URL, as that run printed
+    /// it) instead of filling a new one; the database is left as it is.
+    #[arg(long, value_name = "DATABASE_URL")]
+    pub reuse: Option<String>,
 }
 
 pub async fn run(args: ResultsBenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
+    if let Some(url) = &args.reuse {
+        return remeasure(&args, url, &surveys_dir).await;
+    }
     let catalog = survey::load_dir(&surveys_dir).map_err(|errors| anyhow::anyhow!("{errors}"))?;
     let entry = catalog
         .get(&args.survey)
@@ -77,7 +85,7 @@ pub async fn run(args: ResultsBenchArgs, surveys_dir: PathBuf) -> anyhow::Result
     let (campaign, _) = campaigns::create(
         &db,
         NewCampaign {
-            name: "bench results".to_owned(),
+            name: BENCH_CAMPAIGN.to_owned(),
             survey: entry,
             opens_at: None,
             closes_at: None,
@@ -120,9 +128,58 @@ pub async fn run(args: ResultsBenchArgs, surveys_dir: PathBuf) -> anyhow::Result
     let outcome = measure(&args, &server, campaign.id, &password).await;
     server.stop().await;
     db.close().await.ok();
-    if !args.keep {
+    if args.keep {
+        println!(
+            "  kept: {database_url}\n  measure it again with: dupin bench-results --reuse {database_url}"
+        );
+    } else {
         store.remove().await;
     }
+    outcome
+}
+
+/// Measures a database an earlier `--keep` run filled: its latest benchmark campaign, signed in
+/// as its benchmark account with a new password.
+async fn remeasure(
+    args: &ResultsBenchArgs,
+    database_url: &str,
+    surveys_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let db = crate::db::connect(database_url).await?;
+    let campaign = entity::campaign::Entity::find()
+        .filter(entity::campaign::Column::Name.eq(BENCH_CAMPAIGN))
+        .all(&db)
+        .await?
+        .into_iter()
+        .max_by_key(|campaign| campaign.id)
+        .with_context(|| {
+            format!(
+                "{database_url} has no campaign \"{BENCH_CAMPAIGN}\": not a kept benchmark database"
+            )
+        })?;
+    let account = accounts::find_by_email(&db, BENCH_EMAIL)
+        .await?
+        .with_context(|| format!("{database_url} has no account {BENCH_EMAIL}"))?;
+    let password = accounts::generate_password();
+    accounts::set_password(&db, account, &password).await?;
+    let answers: i64 = entity::campaign_link::Entity::find()
+        .filter(entity::campaign_link::Column::CampaignId.eq(campaign.id))
+        .all(&db)
+        .await?
+        .iter()
+        .map(|link| link.response_count)
+        .sum();
+    println!(
+        "dupin bench-results: measuring again {database_url}, campaign {} ({answers} answers)",
+        campaign.id
+    );
+    if let Some(bytes) = database_size(&db).await {
+        println!("  database size: {:.0} MB", bytes as f64 / 1e6);
+    }
+    db.close().await.ok();
+    let mut server = ServerUnderTest::start(database_url, surveys_dir, None).await?;
+    let outcome = measure(args, &server, campaign.id, &password).await;
+    server.stop().await;
     outcome
 }
 
