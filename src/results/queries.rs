@@ -48,19 +48,21 @@ impl From<CampaignError> for ResultsError {
     }
 }
 
-/// Separates the values packed into one string by [`tally_counts`]: a control character that
-/// no question id or option code may contain.
-const SEPARATOR: char = '\u{1e}';
+/// Separate the rows of one school, and the fields of one row, in [`tally_counts`]'s packed
+/// read: control characters that no question id or option code may contain.
+const ROW_SEPARATOR: char = '\u{1e}';
+const FIELD_SEPARATOR: char = '\u{1f}';
 
 /// The counts of a campaign per school, of the schools `school_ids` only when given.
 ///
 /// A campaign of 500 schools has tens of thousands of tally rows, and the SQLite driver hands
 /// every row from its worker thread to the async side one at a time (a wake-up per row), which
 /// made this read most of the results page's time. So the database packs each school's rows
-/// into strings (`group_concat` / `string_agg`) and they are unpacked here: one row per school
-/// crosses over instead of one per option. SQLite packs the three columns separately (it adds
-/// every row to every aggregate of its group in turn, so the lists line up), which spares it
-/// building a string per row; PostgreSQL orders each list by the same key.
+/// into strings and they are unpacked here: one row per school crosses over instead of one per
+/// option. SQLite packs each column into its own list (`group_concat` adds every row to every
+/// aggregate of its group in turn, so the lists line up), which spares it building a string
+/// per row; PostgreSQL packs `question␟option␟count` per row into one list (`string_agg`),
+/// since lining up several of its lists would need a sort per list.
 pub async fn tally_counts(
     db: &impl ConnectionTrait,
     campaign_id: i32,
@@ -69,9 +71,7 @@ pub async fn tally_counts(
     let backend = db.get_database_backend();
     let packed = match backend {
         DbBackend::Postgres => {
-            "string_agg(question_key, chr(30) ORDER BY question_key, option_key), \
-             string_agg(option_key, chr(30) ORDER BY question_key, option_key), \
-             string_agg(count::text, chr(30) ORDER BY question_key, option_key)"
+            "string_agg(question_key || chr(31) || option_key || chr(31) || count::text, chr(30))"
         }
         _ => {
             "group_concat(question_key, char(30)), group_concat(option_key, char(30)), \
@@ -100,14 +100,25 @@ pub async fn tally_counts(
                 .try_get_by_index::<Option<String>>(index)?
                 .unwrap_or_default())
         };
-        let (questions, options, counts) = (list(1)?, list(2)?, list(3)?);
         let school = by_school.entry(school_id).or_default();
-        for ((question, option), count) in questions
-            .split(SEPARATOR)
-            .zip(options.split(SEPARATOR))
-            .zip(counts.split(SEPARATOR))
-        {
-            add_count(school, question, option, count.parse().unwrap_or(0));
+        if backend == DbBackend::Postgres {
+            for packed in list(1)?.split(ROW_SEPARATOR) {
+                let mut fields = packed.split(FIELD_SEPARATOR);
+                if let (Some(question), Some(option), Some(count), None) =
+                    (fields.next(), fields.next(), fields.next(), fields.next())
+                {
+                    add_count(school, question, option, count.parse().unwrap_or(0));
+                }
+            }
+        } else {
+            let (questions, options, counts) = (list(1)?, list(2)?, list(3)?);
+            for ((question, option), count) in questions
+                .split(ROW_SEPARATOR)
+                .zip(options.split(ROW_SEPARATOR))
+                .zip(counts.split(ROW_SEPARATOR))
+            {
+                add_count(school, question, option, count.parse().unwrap_or(0));
+            }
         }
     }
     Ok(by_school)
