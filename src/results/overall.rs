@@ -150,7 +150,9 @@ pub struct CombinedTable {
 
 /// Rates every school from the evidence of one campaign per source. A school a campaign did
 /// not reach has no evidence from that source (it was not asked, which is not held against it);
-/// a school it reached but that did not answer enough is not rated, as `rate_school` says.
+/// a school it reached but that did not answer enough is not rated, as `rate_school` says. The
+/// teachers of a school where all of fewer than 5 answered are left out of its score
+/// ([`super::shown_alone`]).
 /// Schools are ordered by code.
 pub fn rate_combined(
     rules: &RatingRules,
@@ -165,6 +167,23 @@ pub fn rate_combined(
                 .or_insert_with(|| (evidence.school.clone(), SchoolEvidence::new(), Vec::new()));
             let population =
                 (source == Source::Teachers && evidence.expected > 0).then_some(evidence.expected);
+            // Every teacher of a small school answered (which the plan's rules accept as
+            // enough) but they are fewer than may be shown alone: their figures would show
+            // through the school's score, so it is rated from its other sources. Their answers
+            // still count in the teachers' campaign's county figures.
+            let hidden = source == Source::Teachers
+                && !super::shown_alone(Audience::Teachers, evidence.answers)
+                && population.is_some_and(|population| evidence.answers >= population);
+            entry.2.push(SourceCount {
+                source,
+                answers: evidence.answers,
+                expected: evidence.expected,
+                response_rate: (evidence.expected > 0)
+                    .then(|| evidence.answers as f64 / evidence.expected as f64),
+            });
+            if hidden {
+                continue;
+            }
             entry.1.insert(
                 source,
                 SourceEvidence {
@@ -173,13 +192,6 @@ pub fn rate_combined(
                     areas: evidence.areas,
                 },
             );
-            entry.2.push(SourceCount {
-                source,
-                answers: evidence.answers,
-                expected: evidence.expected,
-                response_rate: (evidence.expected > 0)
-                    .then(|| evidence.answers as f64 / evidence.expected as f64),
-            });
         }
     }
     let rows: Vec<CombinedRow> = by_school

@@ -508,3 +508,48 @@ fn the_area_scorer_gives_exactly_the_areas_of_the_full_aggregation() {
         assert_eq!(add_up(counts_by_school(&rows).values()), counts_of(&rows));
     }
 }
+
+#[test]
+fn a_small_schools_teachers_stay_out_of_its_combined_score() {
+    use crate::rating::Source;
+    use overall::{CampaignEvidence, rate_combined};
+    let (_, plan) = shipped_plan();
+    let evidence = |answers: u64, expected: u64, score: f64| {
+        let mut areas = BTreeMap::new();
+        areas.insert(Area::Nutrition, Estimate::exact(score));
+        CampaignEvidence {
+            school: a_school(1, "教学点", 20),
+            answers,
+            expected,
+            areas,
+        }
+    };
+    let combined = |teachers: CampaignEvidence| {
+        rate_combined(
+            &plan.rules,
+            vec![
+                (Source::Parents, vec![evidence(40, 40, 80.0)]),
+                (Source::Teachers, vec![teachers]),
+            ],
+        )
+    };
+    // All 3 teachers answered: enough for the plan, too few to be seen through the score.
+    let table = combined(evidence(3, 3, 20.0));
+    let rated = table.schools[0]
+        .rating
+        .rated()
+        .expect("rated from the parents");
+    assert!((rated.score - 80.0).abs() < 1e-9, "{}", rated.score);
+    assert_eq!(
+        table.schools[0].sources.len(),
+        2,
+        "the teachers' count is still listed"
+    );
+    // All 6 answered: their figures count.
+    let table = combined(evidence(6, 6, 20.0));
+    let rated = table.schools[0].rating.rated().expect("rated from both");
+    assert!(rated.score < 80.0, "{}", rated.score);
+    // 3 of 10 answered: too few, so not rated at all (as before).
+    let table = combined(evidence(3, 10, 20.0));
+    assert!(table.schools[0].rating.rated().is_none());
+}
