@@ -175,6 +175,14 @@ pub async fn migrate_data(
     txn.commit().await.map_err(MigrateDataError::Commit)?;
     // Read-only: nothing to keep; ending it releases the snapshot.
     let _ = snapshot.rollback().await;
+    // PostgreSQL plans queries from statistics that autovacuum gathers only a while after a
+    // bulk load; until then it takes a million copied answers for a few hundred, and pages
+    // through them (the exports) by sorting the rest of the campaign each time. Gathered now.
+    if target.get_database_backend() == DbBackend::Postgres
+        && let Err(error) = target.execute_unprepared("ANALYZE").await
+    {
+        tracing::warn!(%error, "ANALYZE after the copy failed; autovacuum will gather the statistics later");
+    }
     Ok(copied)
 }
 
