@@ -7,7 +7,7 @@ use awc::http::StatusCode;
 use dupin::accounts::Role;
 use dupin::survey::Survey;
 
-use crate::helpers::{Browser, TestApp, answers_for, catalog_survey, spawn_app};
+use crate::helpers::{TestApp, answers_for, catalog_survey, spawn_app};
 
 /// Answers `count` times through the form of `token`, each from a new phone.
 async fn answer_times(app: &TestApp, token: &str, survey: &Survey, count: usize) {
@@ -33,37 +33,6 @@ async fn parents_campaign(app: &TestApp) -> i32 {
     answer_times(app, &links[0].token, &survey, 3).await;
     answer_times(app, &links[1].token, &survey, 2).await;
     campaign
-}
-
-/// GET with the browser's cookies, keeping the body as bytes and the headers needed.
-async fn download(
-    app: &TestApp,
-    browser: &Browser,
-    path: &str,
-) -> (StatusCode, String, String, Vec<u8>) {
-    let cookies = browser
-        .cookies
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut response = awc::Client::default()
-        .get(format!("{}{path}", app.address))
-        .insert_header(("Cookie", cookies))
-        .send()
-        .await
-        .expect("GET");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
-    let body = response.body().limit(32 << 20).await.expect("body");
-    (response.status(), content_type, disposition, body.to_vec())
 }
 
 /// The SVG of the chart `id` on a page.
@@ -145,12 +114,10 @@ async fn charts_download_as_png_and_svg_with_file_names() {
     let campaign = parents_campaign(&app).await;
     let browser = app.signed_in(Role::Supervisor).await;
 
-    let (status, content_type, disposition, body) = download(
-        &app,
-        &browser,
-        &format!("/console/campaigns/{campaign}/charts/heatmap.png"),
-    )
-    .await;
+    let (status, content_type, disposition, body) = browser
+        .download(&format!("/console/campaigns/{campaign}/charts/heatmap.png"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     assert_eq!(content_type, "image/png");
     assert!(
@@ -165,12 +132,10 @@ async fn charts_download_as_png_and_svg_with_file_names() {
     assert!(image.width() >= 640 && image.height() > 100);
     assert!(image.pixels().any(|pixel| pixel.0 != [255, 255, 255]));
 
-    let (status, content_type, disposition, body) = download(
-        &app,
-        &browser,
-        &format!("/console/campaigns/{campaign}/charts/radar.svg"),
-    )
-    .await;
+    let (status, content_type, disposition, body) = browser
+        .download(&format!("/console/campaigns/{campaign}/charts/radar.svg"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("image/svg+xml"), "{content_type}");
     assert!(disposition.contains(".svg"), "{disposition}");
@@ -180,27 +145,27 @@ async fn charts_download_as_png_and_svg_with_file_names() {
 
     // The filter of the page carries over to the download.
     let schools = dupin::schools::list(&app.db).await.expect("schools");
-    let (status, _, _, body) = download(
-        &app,
-        &browser,
-        &format!(
+    let (status, _, _, body) = browser
+        .download(&format!(
             "/console/campaigns/{campaign}/charts/radar.svg?school={}",
             schools[0].id
-        ),
-    )
-    .await;
+        ))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8_lossy(&body).contains("所选学校各方面满意度指数"));
 
-    let (status, _, _, _) = download(
-        &app,
-        &browser,
-        &format!("/console/campaigns/{campaign}/charts/no-such-chart.png"),
-    )
-    .await;
+    let (status, _, _, _) = browser
+        .download(&format!(
+            "/console/campaigns/{campaign}/charts/no-such-chart.png"
+        ))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _, _) =
-        download(&app, &browser, "/console/campaigns/999999/charts/radar.png").await;
+    let (status, _, _, _) = browser
+        .download("/console/campaigns/999999/charts/radar.png")
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -304,15 +269,13 @@ async fn charts_leave_out_schools_with_fewer_than_five_teacher_answers() {
         "{}",
         page.body
     );
-    let (status, _, _, _) = download(
-        &app,
-        &browser,
-        &format!(
+    let (status, _, _, _) = browser
+        .download(&format!(
             "/console/campaigns/{campaign}/charts/radar.svg?school={}",
             small.id
-        ),
-    )
-    .await;
+        ))
+        .await
+        .parts();
     assert_ne!(status, StatusCode::OK);
 }
 

@@ -5,7 +5,7 @@ use awc::http::StatusCode;
 use dupin::accounts::Role;
 use dupin::schools;
 
-use crate::helpers::{Browser, TestApp, repo_path, spawn_app};
+use crate::helpers::{TestApp, repo_path, spawn_app};
 
 const PAGES: [&str; 6] = [
     "/console/schools",
@@ -136,28 +136,6 @@ fn multipart(csrf: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// GETs `path` with the browser's cookies and returns the response's headers and raw body.
-async fn download(
-    app: &TestApp,
-    browser: &Browser,
-    path: &str,
-) -> (StatusCode, awc::http::header::HeaderMap, Vec<u8>) {
-    let cookies = browser
-        .cookies
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut response = awc::Client::default()
-        .get(format!("{}{path}", app.address))
-        .insert_header(("Cookie", cookies))
-        .send()
-        .await
-        .expect("GET");
-    let body = response.body().limit(8 << 20).await.expect("body");
-    (response.status(), response.headers().clone(), body.to_vec())
 }
 
 fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
@@ -613,7 +591,8 @@ async fn the_download_is_excel_ready_and_uploads_again_unchanged() {
     app.import_sample_schools().await;
     let mut browser = app.signed_in(Role::Supervisor).await;
 
-    let (status, headers, bytes) = download(&app, &browser, "/console/schools.csv").await;
+    let downloaded = browser.download("/console/schools.csv").await;
+    let (status, headers, bytes) = (downloaded.status, downloaded.headers, downloaded.body);
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers.get("content-type").expect("a type"),
@@ -663,19 +642,19 @@ async fn the_download_holds_the_filtered_list_in_its_order() {
     let app = spawn_app().await;
     app.import_sample_schools().await;
     let browser = app.signed_in(Role::Supervisor).await;
-    let (status, _, bytes) = download(
-        &app,
-        &browser,
-        "/console/schools.csv?township=%E7%9F%B3%E9%97%A8%E9%95%87&sort=teachers&dir=desc",
-    )
-    .await;
+    let downloaded = browser
+        .download(
+            "/console/schools.csv?township=%E7%9F%B3%E9%97%A8%E9%95%87&sort=teachers&dir=desc",
+        )
+        .await;
+    let (status, bytes) = (downloaded.status, downloaded.body);
     assert_eq!(status, StatusCode::OK);
     let rows = csv_rows(&bytes);
     assert_eq!(rows.len(), 6);
     assert!(rows[1..].iter().all(|row| row[2] == "石门镇"));
     assert_eq!(rows[1][1], "石门镇初级中学");
 
-    let (_, _, template) = download(&app, &browser, "/console/schools/template.csv").await;
+    let template = browser.download("/console/schools/template.csv").await.body;
     assert_eq!(csv_rows(&template).len(), 1);
 }
 
@@ -692,7 +671,7 @@ async fn a_name_that_looks_like_a_formula_is_neutralised_in_the_download() {
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
 
-    let (_, _, bytes) = download(&app, &browser, "/console/schools.csv").await;
+    let bytes = browser.download("/console/schools.csv").await.body;
     let rows = csv_rows(&bytes);
     assert_eq!(rows[1][1], "'=HYPERLINK(\"x\")");
     assert_eq!(rows[1][2], "'@乡");

@@ -11,7 +11,7 @@ use dupin::survey::{QuestionKind, Survey};
 use entity::tally;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::helpers::{Browser, TestApp, answers_for, catalog_survey, spawn_app};
+use crate::helpers::{TestApp, answers_for, catalog_survey, spawn_app};
 
 const DUPIN: &str = env!("CARGO_BIN_EXE_dupin");
 const FORMULA: &str = "=cmd|' /C calc'!A0";
@@ -125,37 +125,6 @@ fn expected_header(survey: &Survey) -> Vec<String> {
         }
     }
     header
-}
-
-/// The bytes of a download, as a browser with `browser`'s cookies gets them.
-async fn download(
-    app: &TestApp,
-    browser: &Browser,
-    path: &str,
-) -> (StatusCode, String, String, Vec<u8>) {
-    let cookies = browser
-        .cookies
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut response = awc::Client::default()
-        .get(format!("{}{path}", app.address))
-        .insert_header(("Cookie", cookies))
-        .send()
-        .await
-        .expect("GET");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
-    let body = response.body().limit(64 << 20).await.expect("body");
-    (response.status(), content_type, disposition, body.to_vec())
 }
 
 /// Runs `dupin export` against the test's database and returns its exit code and stdout.
@@ -329,12 +298,12 @@ async fn xlsx_downloads_are_zip_files_with_a_chinese_file_name() {
     let (campaign, _) = campaign_with_answers(&app).await;
     let supervisor = app.signed_in(Role::Supervisor).await;
     for what in ["answers", "aggregates"] {
-        let (status, content_type, disposition, body) = download(
-            &app,
-            &supervisor,
-            &format!("/console/campaigns/{campaign}/export.xlsx?what={what}"),
-        )
-        .await;
+        let (status, content_type, disposition, body) = supervisor
+            .download(&format!(
+                "/console/campaigns/{campaign}/export.xlsx?what={what}"
+            ))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
         assert!(content_type.contains("spreadsheetml"), "{content_type}");
         assert!(body.starts_with(b"PK\x03\x04"), "a ZIP file");
@@ -345,12 +314,10 @@ async fn xlsx_downloads_are_zip_files_with_a_chinese_file_name() {
             "{disposition}"
         );
     }
-    let (status, _, disposition, _) = download(
-        &app,
-        &supervisor,
-        &format!("/console/campaigns/{campaign}/export.csv"),
-    )
-    .await;
+    let (status, _, disposition, _) = supervisor
+        .download(&format!("/console/campaigns/{campaign}/export.csv"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     // 答卷, percent-encoded.
     assert!(disposition.contains("%E7%AD%94%E5%8D%B7"), "{disposition}");
@@ -377,12 +344,10 @@ async fn the_command_line_writes_the_same_csv_as_the_console() {
             ],
         ),
     ] {
-        let (status, _, _, console) = download(
-            &app,
-            &supervisor,
-            &format!("/console/campaigns/{campaign}/export.csv{query}"),
-        )
-        .await;
+        let (status, _, _, console) = supervisor
+            .download(&format!("/console/campaigns/{campaign}/export.csv{query}"))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::OK);
         let (code, stdout, stderr) = cli_export(&app, &args);
         assert_eq!(code, Some(0), "{stderr}");
@@ -488,12 +453,10 @@ async fn a_campaign_larger_than_a_page_exports_every_answer_once_in_order() {
     assert_eq!(included.len(), 5 + 2_600 - 1);
 
     let supervisor = app.signed_in(Role::Supervisor).await;
-    let (status, _, _, console) = download(
-        &app,
-        &supervisor,
-        &format!("/console/campaigns/{campaign}/export.csv"),
-    )
-    .await;
+    let (status, _, _, console) = supervisor
+        .download(&format!("/console/campaigns/{campaign}/export.csv"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     let rows = parse_csv(&String::from_utf8(console.clone()).expect("UTF-8"));
     let ids: Vec<i64> = rows[1..]

@@ -523,6 +523,58 @@ pub struct Browser {
     client: awc::Client,
 }
 
+/// A response kept as bytes: a download (CSV, XLSX, PNG, SVG) as the browser saves it.
+pub struct Download {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Download {
+    /// A header's value, or an empty string.
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Status, `Content-Type`, `Content-Disposition` and body.
+    pub fn parts(self) -> (StatusCode, String, String, Vec<u8>) {
+        let (content_type, disposition) = (
+            self.header("content-type"),
+            self.header("content-disposition"),
+        );
+        (self.status, content_type, disposition, self.body)
+    }
+}
+
+impl Browser {
+    /// GETs `path` with this browser's cookies and keeps the body as bytes (up to 64 MB).
+    pub async fn download(&self, path: &str) -> Download {
+        let cookies = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .insert_header(("Cookie", cookies))
+            .send()
+            .await
+            .expect("GET");
+        let body = response.body().limit(64 << 20).await.expect("body");
+        Download {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: body.to_vec(),
+        }
+    }
+}
+
 impl TestApp {
     pub fn browser(&self) -> Browser {
         Browser {
