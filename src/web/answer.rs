@@ -369,7 +369,7 @@ pub async fn submit_form(
         &survey,
         &answers,
         duration_ms,
-        &cookie,
+        cookie.is_some() || personal.is_some(),
         now,
     )
     .await;
@@ -432,21 +432,24 @@ pub async fn submit_form(
 }
 
 /// The answer-quality flags of an answer about to be stored (see `crate::quality`). Only a
-/// browser that refused the cookie costs a query: how many such answers its link had lately.
-/// If that query fails the answer is still stored, unflagged for bursts.
+/// browser that refused the cookie on a school's shared link costs a query: how many such
+/// answers the link had lately. A personal invitation link answers once whatever the browser,
+/// so `told_apart` is true for it as for a browser with the cookie. If the query fails the
+/// answer is still stored, unflagged for bursts.
 async fn quality_flags(
     state: &AppState,
     context: &LinkContext,
     survey: &Survey,
     answers: &answering::ValidResponse,
     duration_ms: Option<i64>,
-    cookie: &Option<String>,
+    told_apart: bool,
     now: chrono::DateTime<Utc>,
 ) -> Option<String> {
     let rules = &state.plan.rules.quality;
-    let cookieless_earlier = match cookie {
-        Some(_) => None,
-        None => crate::quality::cookieless_answers_since(
+    let cookieless_earlier = if told_apart {
+        None
+    } else {
+        crate::quality::cookieless_answers_since(
             &state.db,
             context.campaign.id,
             context.school.id,
@@ -454,7 +457,7 @@ async fn quality_flags(
         )
         .await
         .inspect_err(|error| tracing::warn!(%error, "counting recent answers for bursts failed"))
-        .ok(),
+        .ok()
     };
     crate::quality::join(&crate::quality::flags_of(
         survey,

@@ -694,3 +694,61 @@ async fn invitations_a_whole_county_is_invited_in_one_transaction() {
         "{teachers} teachers: roster upload {uploaded:?}, invitations {invited:?}, status page {listed:?}"
     );
 }
+
+/// Teachers invited together often answer together, from mail apps' browsers that drop the
+/// cookie: answers through personal links are never taken for a burst (each link answers once
+/// anyway), while the same answers through the school's shared link would be.
+#[actix_web::test]
+async fn invitations_answers_through_personal_links_are_never_a_burst() {
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("teachers", None, None).await;
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let school = &schools(&app).await[0];
+    let mut roster = "学校代码,姓名,邮箱\n".to_owned();
+    for n in 0..6 {
+        roster.push_str(&format!("{},老师{n},teacher{n}@qq.com\n", school.code));
+    }
+    let page = supervisor
+        .upload(
+            "/console/teachers/import",
+            "/console/teachers/import",
+            "file",
+            "county.csv",
+            roster.as_bytes(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let page_path = format!("/console/campaigns/{campaign}/invitations");
+    let page = supervisor
+        .submit(&page_path, &format!("{page_path}/send"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let invited = invitations(&app).await;
+    assert_eq!(invited.len(), 6);
+
+    let survey = catalog_survey("teachers");
+    for invitation in &invited {
+        let mut phone = app.phone();
+        let form = phone.get(&format!("/s/{}", invitation.token)).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        phone.cookie = None;
+        let mut fields = vec![
+            ("_key".to_owned(), form.hidden("_key").expect("key")),
+            ("_t".to_owned(), form.hidden("_t").expect("time")),
+        ];
+        fields.extend(answers_for(&survey));
+        let page = phone
+            .post_form(&format!("/s/{}", invitation.token), &fields)
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    assert_eq!(app.responses().await, 6);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM response WHERE campaign_id = {campaign} AND flags LIKE '%burst%'"
+        ))
+        .await,
+        0,
+        "no answer through a personal link is flagged as a burst"
+    );
+}
