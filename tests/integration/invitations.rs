@@ -247,13 +247,18 @@ async fn rosters_for_two_schools(app: &TestApp, supervisor: &mut crate::helpers:
         a = all[0].code,
         b = all[1].code
     );
+    upload_county_roster(supervisor, &county).await;
+}
+
+/// Uploads `csv` as the county's teacher rosters; it must be taken.
+async fn upload_county_roster(supervisor: &mut crate::helpers::Browser, csv: &str) {
     let page = supervisor
         .upload(
             "/console/teachers/import",
             "/console/teachers/import",
             "file",
             "county.csv",
-            county.as_bytes(),
+            csv.as_bytes(),
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -708,16 +713,7 @@ async fn invitations_answers_through_personal_links_are_never_a_burst() {
     for n in 0..6 {
         roster.push_str(&format!("{},老师{n},teacher{n}@qq.com\n", school.code));
     }
-    let page = supervisor
-        .upload(
-            "/console/teachers/import",
-            "/console/teachers/import",
-            "file",
-            "county.csv",
-            roster.as_bytes(),
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    upload_county_roster(&mut supervisor, &roster).await;
     let page_path = format!("/console/campaigns/{campaign}/invitations");
     let page = supervisor
         .submit(&page_path, &format!("{page_path}/send"), &[])
