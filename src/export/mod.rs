@@ -177,15 +177,6 @@ impl Export {
         }
     }
 
-    /// The next rows, or `None` once every row has been given.
-    pub async fn next_page(
-        &mut self,
-        db: &impl ConnectionTrait,
-    ) -> Result<Option<Vec<Vec<Cell>>>, ExportError> {
-        let rows = self.page_rows();
-        Ok(self.next_read(db).await?.map(|page| rows.rows(page)))
-    }
-
     /// The whole export as an XLSX file: a temporary file without a name, open at its start.
     pub async fn into_xlsx(self, db: &impl ConnectionTrait) -> Result<std::fs::File, ExportError> {
         let sheet = XlsxSheet::new(self.what().label())?;
