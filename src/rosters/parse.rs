@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use csv::StringRecord;
 
 use super::email::parse_email;
-use crate::schools::{LineCounter, LineError, decode, is_blank};
+use crate::schools::{LineCounter, LineError, decode, header_forms, is_blank, locate_columns};
 
 /// The longest name kept: a real name is 2–4 characters, a note after it a few more.
 const MAX_NAME_CHARS: usize = 50;
@@ -114,8 +114,7 @@ impl Column {
     }
 
     fn of_header(cell: &str) -> Option<Column> {
-        let cell = cell.trim();
-        let english = cell.to_ascii_lowercase().replace([' ', '-'], "_");
+        let (cell, english) = header_forms(cell);
         Column::ALL.into_iter().find(|column| {
             column
                 .headers()
@@ -138,21 +137,15 @@ impl Layout {
         line: usize,
         scope: RosterScope<'_>,
     ) -> Result<Layout, RosterError> {
-        let mut found: [Option<usize>; 3] = [None; 3];
-        for (position, cell) in header.iter().enumerate() {
-            let Some(column) = Column::of_header(cell) else {
-                continue;
-            };
-            if let Some(earlier) = found[column as usize] {
-                return Err(RosterError::RepeatedColumn {
-                    line,
-                    column: column.chinese(),
-                    first: header.get(earlier).unwrap_or_default().trim().to_owned(),
-                    second: cell.trim().to_owned(),
-                });
-            }
-            found[column as usize] = Some(position);
-        }
+        let found: [Option<usize>; Column::ALL.len()] = locate_columns(header, |cell| {
+            Column::of_header(cell).map(|column| column as usize)
+        })
+        .map_err(|repeated| RosterError::RepeatedColumn {
+            line,
+            column: Column::ALL[repeated.column].chinese(),
+            first: repeated.first,
+            second: repeated.second,
+        })?;
         let required: &[Column] = match scope {
             RosterScope::County => &Column::ALL,
             RosterScope::School(_) => &[Column::Name, Column::Email],
@@ -317,6 +310,12 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_columns_are_listed_in_the_order_their_positions_are_indexed_by() {
+        for (index, column) in super::Column::ALL.into_iter().enumerate() {
+            assert_eq!(column as usize, index, "{column:?}");
+        }
+    }
     #[test]
     fn one_schools_file_with_chinese_headers() {
         let text = "姓名,邮箱\n张老师,zhang@qq.com\n\n李老师 , LI@163.COM \n";

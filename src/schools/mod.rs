@@ -18,7 +18,7 @@ pub use fields::{FieldError, NewSchool, SchoolField, SchoolFields, flag_label};
 pub use kind::SchoolKind;
 pub use parse::{ImportError, LineError, parse_csv};
 /// The file-reading helpers the teacher rosters share with the school list.
-pub(crate) use parse::{LineCounter, decode, is_blank};
+pub(crate) use parse::{LineCounter, decode, header_forms, is_blank, locate_columns};
 pub use search::{PAGE_SIZE, SchoolPage, SchoolQuery, search, search_page, townships};
 pub use sheet::{csv_template, sheet_row, to_csv};
 pub use store::{

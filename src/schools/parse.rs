@@ -211,21 +211,15 @@ struct Layout {
 
 impl Layout {
     fn from_header(header: &StringRecord, line: usize) -> Result<Layout, ImportError> {
-        let mut found: [Option<usize>; SchoolField::ALL.len()] = [None; SchoolField::ALL.len()];
-        for (position, cell) in header.iter().enumerate() {
-            let Some(column) = field_of_header(cell) else {
-                continue;
-            };
-            if let Some(earlier) = found[column as usize] {
-                return Err(ImportError::RepeatedColumn {
-                    line,
-                    column: column.chinese(),
-                    first: header.get(earlier).unwrap_or_default().trim().to_owned(),
-                    second: cell.trim().to_owned(),
-                });
-            }
-            found[column as usize] = Some(position);
-        }
+        let found: [Option<usize>; SchoolField::ALL.len()] = locate_columns(header, |cell| {
+            field_of_header(cell).map(|field| field as usize)
+        })
+        .map_err(|repeated| ImportError::RepeatedColumn {
+            line,
+            column: SchoolField::ALL[repeated.column].chinese(),
+            first: repeated.first,
+            second: repeated.second,
+        })?;
 
         let mut positions = [0; SchoolField::ALL.len()];
         let mut missing = Vec::new();
@@ -289,11 +283,48 @@ fn parse_line(
 
 /// The column a header names: its Chinese name, or an English one in any case and spacing.
 fn field_of_header(header: &str) -> Option<SchoolField> {
-    let header = header.trim();
-    let english = header.to_ascii_lowercase().replace([' ', '-'], "_");
+    let (header, english) = header_forms(header);
     SchoolField::ALL.into_iter().find(|field| {
         field.chinese() == header || field.english_headers().contains(&english.as_str())
     })
+}
+
+/// A header cell as the importers compare it: trimmed as written (for Chinese names), and in
+/// English form — lower case, spaces and dashes as underscores.
+pub(crate) fn header_forms(cell: &str) -> (&str, String) {
+    let cell = cell.trim();
+    (cell, cell.to_ascii_lowercase().replace([' ', '-'], "_"))
+}
+
+/// A column named twice in one header: its index and both cells as written (trimmed).
+pub(crate) struct RepeatedHeader {
+    pub(crate) column: usize,
+    pub(crate) first: String,
+    pub(crate) second: String,
+}
+
+/// Where each of `N` known columns sits in a header row, `column_of` telling which column (by
+/// index) a cell names; `None` for a column the header lacks. A column named twice is refused
+/// with both of its cells.
+pub(crate) fn locate_columns<const N: usize>(
+    header: &StringRecord,
+    column_of: impl Fn(&str) -> Option<usize>,
+) -> Result<[Option<usize>; N], RepeatedHeader> {
+    let mut found = [None; N];
+    for (position, cell) in header.iter().enumerate() {
+        let Some(column) = column_of(cell).filter(|column| *column < N) else {
+            continue;
+        };
+        if let Some(earlier) = found[column] {
+            return Err(RepeatedHeader {
+                column,
+                first: header.get(earlier).unwrap_or_default().trim().to_owned(),
+                second: cell.trim().to_owned(),
+            });
+        }
+        found[column] = Some(position);
+    }
+    Ok(found)
 }
 
 fn quoted_list(names: &[&str]) -> String {
@@ -386,6 +417,13 @@ mod tests {
         assert_eq!(schools[1].kind, SchoolKind::TeachingPoint);
         assert!(!schools[1].is_central);
         assert!(schools[1].is_key_village);
+    }
+
+    #[test]
+    fn the_fields_are_listed_in_the_order_their_positions_are_indexed_by() {
+        for (index, field) in super::SchoolField::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, index, "{field:?}");
+        }
     }
 
     #[test]
