@@ -25,7 +25,7 @@ use crate::accounts;
 use crate::answering::writer::Writer;
 use crate::db;
 use crate::survey::{self, Catalog};
-use crate::web::error::PageError;
+use crate::web::error::{Failure, PageError};
 use crate::web::templates::Templates;
 use crate::web::{AppState, routes};
 
@@ -126,7 +126,7 @@ impl Application {
         );
         state.trust_proxy = settings.trust_proxy;
         state.mail_templates = mail_templates;
-        state.mailer = mailer;
+        let state = state.with_mailer(mailer);
         let server = serve(listener, state, &settings)?;
         Ok(Application {
             port: address.port(),
@@ -237,7 +237,7 @@ fn bound_request(
             body => *unread.borrow_mut() = Some(body),
         }
         return (
-            Err(request.error_response(PageError::HeadersTooLarge)),
+            Err(request.error_response(PageError::new(Failure::HeadersTooLarge))),
             unread,
         );
     }

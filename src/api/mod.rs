@@ -21,7 +21,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::audit;
+use crate::change::{Actor, Change, Context};
 use crate::db::begin_write;
 
 /// What every token starts with, so that a leaked one is recognised by secret scanners and
@@ -144,13 +144,13 @@ pub struct IssuedToken {
 /// Issues a token named `name` for `admin`, recording it in the audit log in the same
 /// transaction.
 pub async fn issue(
-    db: &DatabaseConnection,
+    context: &Context,
     admin: &account::Model,
     name: &str,
 ) -> Result<IssuedToken, TokenError> {
     let name = check_name(name)?;
     let token = generate_token();
-    let txn = begin_write(db).await?;
+    let change = Change::begin(context, Actor::Account(admin)).await?;
     let row = api_token::ActiveModel {
         name: Set(name),
         token_hash: Set(hash_token(&token)),
@@ -160,48 +160,38 @@ pub async fn issue(
         revoked_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(change.txn())
     .await?;
-    audit::record(
-        &txn,
-        Some(admin),
-        "",
-        "api_token_issue",
-        format!("#{} {}", row.id, row.name),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .audit("api_token_issue", format!("#{} {}", row.id, row.name))
+        .await?;
+    change.commit().await?;
     Ok(IssuedToken { row, token })
 }
 
 /// Revokes token `id`: from now on it is refused. Revoking a revoked token changes nothing and
 /// records nothing. Returns the token and whether this call revoked it.
 pub async fn revoke(
-    db: &DatabaseConnection,
+    context: &Context,
     admin: &account::Model,
     id: i32,
 ) -> Result<(api_token::Model, bool), TokenError> {
-    let txn = begin_write(db).await?;
+    let change = Change::begin(context, Actor::Account(admin)).await?;
     let token = api_token::Entity::find_by_id(id)
-        .one(&txn)
+        .one(change.txn())
         .await?
         .ok_or(TokenError::NotFound)?;
     if token.revoked_at.is_some() {
-        txn.commit().await?;
+        change.rollback().await?;
         return Ok((token, false));
     }
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(Utc::now()));
-    let token = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        Some(admin),
-        "",
-        "api_token_revoke",
-        format!("#{} {}", token.id, token.name),
-    )
-    .await?;
-    txn.commit().await?;
+    let token = active.update(change.txn()).await?;
+    change
+        .audit("api_token_revoke", format!("#{} {}", token.id, token.name))
+        .await?;
+    change.commit().await?;
     Ok((token, true))
 }
 

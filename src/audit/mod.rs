@@ -3,8 +3,9 @@
 //! write their row in the same transaction as the change; sign-ins and account changes are one
 //! statement each, followed by their row. Read by admins on `/console/audit`.
 
+use crate::change::Actor;
 use chrono::Utc;
-use entity::{account, audit_event};
+use entity::audit_event;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
@@ -28,13 +29,14 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("school_update", "修改学校"),
     ("campaign_create", "创建调查活动"),
     ("campaign_status", "调查活动状态"),
-    ("campaign_update", "修改调查活动"),
+    ("campaign_edit", "修改调查活动"),
     ("answer_exclude", "排除答卷"),
     ("answer_restore", "恢复答卷"),
     ("api_token_issue", "签发 API 令牌"),
     ("api_token_revoke", "吊销 API 令牌"),
     ("mail_report", "邮件发送报告"),
     ("mail_retry", "重试邮件"),
+    ("mail_digest", "进度周报"),
     ("roster_import", "导入教师名单"),
     ("teacher_add", "添加教师"),
     ("teacher_remove", "移除教师"),
@@ -98,22 +100,23 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// Records one event. `actor` is the signed-in account, or `None` with `who` being what was typed
-/// (a failed sign-in) or `system`.
+/// Records one event. Actions record theirs through [`crate::change::Change::audit`], in the
+/// change's own transaction; this is what it calls.
 pub async fn record(
     db: &impl ConnectionTrait,
-    actor: Option<&account::Model>,
-    who: &str,
+    actor: Actor<'_>,
     action: &str,
     detail: impl Into<String>,
 ) -> Result<(), DbErr> {
+    let (account_id, who) = match actor {
+        Actor::Account(account) => (Some(account.id), account.email.clone()),
+        Actor::CommandLine => (None, "command line".to_owned()),
+        Actor::Visitor(typed) => (None, typed.chars().take(254).collect()),
+    };
     audit_event::ActiveModel {
         at: Set(Utc::now()),
-        account_id: Set(actor.map(|account| account.id)),
-        actor: Set(actor.map_or_else(
-            || who.chars().take(254).collect(),
-            |account| account.email.clone(),
-        )),
+        account_id: Set(account_id),
+        actor: Set(who),
         action: Set(action.to_owned()),
         detail: Set(detail.into()),
         ..Default::default()

@@ -7,6 +7,9 @@
 mod client;
 pub mod results;
 
+use crate::campaigns::actions::create_campaign;
+use crate::change::{self, Actor};
+use crate::schools::actions::import_schools;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::campaigns::{self, NewCampaign, SchoolSelection};
-use crate::schools::{self, NewSchool, SchoolKind};
+use crate::schools::{NewSchool, SchoolKind};
 use crate::survey::{self, QuestionKind, Survey};
 use client::Connection;
 
@@ -163,9 +166,12 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
     println!("  database: {database_url} ({:?})", args.backend);
 
     let db = crate::db::connect(&database_url).await?;
-    schools::import(&db, &synthetic_schools(args.schools), &|_| {}).await?;
-    let (campaign, _) = campaigns::create(
-        &db,
+    let context = change::Context::new(db.clone(), "");
+    let schools = synthetic_schools(args.schools);
+    import_schools(&context, Actor::CommandLine, "bench", &schools, &|_| {}).await?;
+    let (campaign, _) = create_campaign(
+        &context,
+        Actor::CommandLine,
         NewCampaign {
             name: "bench".to_owned(),
             survey: entry,

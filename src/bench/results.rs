@@ -5,6 +5,9 @@
 //! chart and the rating), the county report, and the CSV export of every answer — sampling the
 //! server's memory while the export streams, to show it stays flat.
 
+use crate::campaigns::actions::create_campaign;
+use crate::change::{self, Actor};
+use crate::schools::actions::import_schools;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,7 +26,6 @@ use crate::accounts::{self, NewAccount, Role};
 use crate::answering::validate::{FormFields, validate};
 use crate::answering::writer::{self, Submission};
 use crate::campaigns::{self, NewCampaign, SchoolSelection};
-use crate::schools;
 use crate::survey::{self, Survey};
 
 /// Answers stored per transaction while filling: the writer's own batch size.
@@ -81,9 +83,12 @@ pub async fn run(args: ResultsBenchArgs, surveys_dir: PathBuf) -> anyhow::Result
     println!("  database: {database_url} ({:?})", args.backend);
 
     let db = crate::db::connect(&database_url).await?;
-    schools::import(&db, &synthetic_schools(args.schools), &|_| {}).await?;
-    let (campaign, _) = campaigns::create(
-        &db,
+    let context = change::Context::new(db.clone(), "");
+    let schools = synthetic_schools(args.schools);
+    import_schools(&context, Actor::CommandLine, "bench", &schools, &|_| {}).await?;
+    let (campaign, _) = create_campaign(
+        &context,
+        Actor::CommandLine,
         NewCampaign {
             name: BENCH_CAMPAIGN.to_owned(),
             survey: entry,

@@ -4,6 +4,7 @@
 //!
 //! Nothing here knows about HTTP; `selection` and the roll-ups of `rates` do no I/O.
 
+pub mod actions;
 mod rates;
 mod selection;
 
@@ -13,8 +14,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use entity::{campaign, campaign_link, school, survey_version};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 
 use crate::distribution;
@@ -241,8 +242,6 @@ pub async fn freeze_survey(
         .ok_or_else(|| DbErr::RecordNotFound(format!("survey version {digest}")))
 }
 
-pub use crate::db::begin_write;
-
 /// The answers hoped for from a school: every pupil's family or every pupil, every full-time
 /// teacher, or the school's one self-check.
 pub fn expected_answers(audience: Audience, school: &school::Model) -> i32 {
@@ -275,19 +274,8 @@ pub fn check_details(
     Ok(name.to_owned())
 }
 
-/// Creates a campaign with one fresh link per selected school, in one transaction.
-pub async fn create(
-    db: &DatabaseConnection,
-    new: NewCampaign<'_>,
-) -> Result<(campaign::Model, usize), CampaignError> {
-    let txn = begin_write(db).await?;
-    let created = create_in(&txn, new).await?;
-    txn.commit().await?;
-    Ok(created)
-}
-
-/// [`create`] inside the caller's transaction (from [`begin_write`]), so that the caller can
-/// record the change in the same transaction. Returns the campaign and its number of links.
+/// Creates a campaign with one fresh link per selected school, inside the caller's transaction
+/// (see [`actions::create_campaign`]). Returns the campaign and its number of links.
 pub async fn create_in(
     txn: &DatabaseTransaction,
     new: NewCampaign<'_>,

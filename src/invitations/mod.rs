@@ -12,16 +12,16 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{account, campaign, campaign_link, invitation, school, teacher};
+use entity::{campaign, campaign_link, invitation, school, teacher};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    Set, TransactionSession, TransactionTrait,
+    Set,
 };
 use serde::Serialize;
 
-use crate::audit;
 use crate::campaigns::{self, Availability};
+use crate::change::{Actor, Change, Context};
 use crate::distribution;
 use crate::mail::{MailKind, MailTemplates, Outgoing, outbox};
 use crate::survey::Audience;
@@ -145,7 +145,6 @@ fn mail_context(
 /// Composes the mail of `kind` (invitation or reminder) and writes it to the outbox.
 async fn enqueue_mail(
     db: &impl ConnectionTrait,
-    templates: &MailTemplates,
     kind: MailKind,
     to: &str,
     invitation_id: i32,
@@ -155,7 +154,7 @@ async fn enqueue_mail(
         MailKind::Reminder => "reminder",
         _ => "invitation",
     };
-    let composed = templates.compose(template, context)?;
+    let composed = MailTemplates::embedded()?.compose(template, context)?;
     outbox::enqueue(
         db,
         &Outgoing {
@@ -186,23 +185,23 @@ pub struct InviteSummary {
 /// Invites every roster teacher of the campaign's schools who has no invitation to it yet: in
 /// one transaction, one `invitation` row (status `queued`) and one outbox mail each, and the
 /// audit event `invitations_send`.
-pub async fn invite_all<C: TransactionTrait>(
-    db: &C,
+pub async fn invite_all(
+    context: &Context,
+    actor: Actor<'_>,
     campaign: &campaign::Model,
-    templates: &MailTemplates,
-    base_url: &str,
-    actor: &account::Model,
 ) -> Result<InviteSummary, InviteError> {
-    let txn = crate::db::begin_write(db).await?;
-    check_campaign(&txn, campaign).await?;
-    let schools = campaign_schools(&txn, campaign.id).await?;
+    let mut change = Change::begin(context, actor).await?;
+    let txn = change.txn();
+    let base_url = &*context.base_url;
+    check_campaign(txn, campaign).await?;
+    let schools = campaign_schools(txn, campaign.id).await?;
     let school_ids: Vec<i32> = schools.keys().copied().collect();
     let mut teachers = Vec::new();
     for batch in school_ids.chunks(500) {
         teachers.extend(
             teacher::Entity::find()
                 .filter(teacher::Column::SchoolId.is_in(batch.iter().copied()))
-                .all(&txn)
+                .all(txn)
                 .await?,
         );
     }
@@ -212,7 +211,7 @@ pub async fn invite_all<C: TransactionTrait>(
         .column(invitation::Column::TeacherId)
         .filter(invitation::Column::CampaignId.eq(campaign.id))
         .into_tuple::<i32>()
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .collect();
@@ -240,29 +239,24 @@ pub async fn invite_all<C: TransactionTrait>(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         let school_name = schools
             .get(&teacher.school_id)
             .map_or("", |school| school.name.as_str());
-        let context = mail_context(campaign, school_name, teacher, &token, base_url);
-        enqueue_mail(
-            &txn,
-            templates,
-            MailKind::Invitation,
-            &teacher.email,
-            row.id,
-            &context,
-        )
-        .await?;
+        let mail = mail_context(campaign, school_name, teacher, &token, base_url);
+        enqueue_mail(txn, MailKind::Invitation, &teacher.email, row.id, &mail).await?;
         summary.invited += 1;
     }
     let detail = format!(
         "{}（id {}）：邀请 {} 位教师，此前已邀请 {} 位",
         campaign.name, campaign.id, summary.invited, summary.already_invited
     );
-    audit::record(&txn, Some(actor), "", "invitations_send", detail).await?;
-    txn.commit().await?;
+    change.audit("invitations_send", detail).await?;
+    if summary.invited > 0 {
+        change.mail_queued();
+    }
+    change.commit().await?;
     tracing::info!(
         campaign = campaign.id,
         invited = summary.invited,
@@ -385,23 +379,23 @@ pub struct RemindSummary {
 /// transaction, a reminder mail each to the same personal link, `reminded_at` set, `reminders`
 /// counted and the status back to `queued` until the sender has sent it; and the audit event
 /// `invitations_remind`.
-pub async fn remind<C: TransactionTrait>(
-    db: &C,
+pub async fn remind(
+    context: &Context,
+    actor: Actor<'_>,
     campaign: &campaign::Model,
     interval_days: i64,
-    templates: &MailTemplates,
-    base_url: &str,
-    actor: &account::Model,
 ) -> Result<RemindSummary, InviteError> {
     if !REMINDER_DAYS.contains(&interval_days) {
         return Err(InviteError::BadInterval);
     }
     let interval = Duration::days(interval_days);
-    let txn = crate::db::begin_write(db).await?;
-    check_campaign(&txn, campaign).await?;
+    let mut change = Change::begin(context, actor).await?;
+    let txn = change.txn();
+    let base_url = &*context.base_url;
+    check_campaign(txn, campaign).await?;
     let invitations = invitation::Entity::find()
         .filter(invitation::Column::CampaignId.eq(campaign.id))
-        .all(&txn)
+        .all(txn)
         .await?;
     let now = Utc::now();
     let mut summary = RemindSummary::default();
@@ -416,8 +410,8 @@ pub async fn remind<C: TransactionTrait>(
         }
     }
     if !due.is_empty() {
-        let schools = campaign_schools(&txn, campaign.id).await?;
-        let teachers = teachers_by_id(&txn, due.iter().map(|found| found.teacher_id)).await?;
+        let schools = campaign_schools(txn, campaign.id).await?;
+        let teachers = teachers_by_id(txn, due.iter().map(|found| found.teacher_id)).await?;
         for found in due {
             let Some(teacher) = teachers.get(&found.teacher_id) else {
                 continue;
@@ -435,7 +429,7 @@ pub async fn remind<C: TransactionTrait>(
                 )
                 .filter(invitation::Column::Id.eq(found.id))
                 .filter(invitation::Column::Status.ne(Status::Answered.slug()))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             if updated.rows_affected == 0 {
                 summary.answered += 1;
@@ -444,16 +438,8 @@ pub async fn remind<C: TransactionTrait>(
             let school_name = schools
                 .get(&teacher.school_id)
                 .map_or("", |school| school.name.as_str());
-            let context = mail_context(campaign, school_name, teacher, &found.token, base_url);
-            enqueue_mail(
-                &txn,
-                templates,
-                MailKind::Reminder,
-                &teacher.email,
-                found.id,
-                &context,
-            )
-            .await?;
+            let mail = mail_context(campaign, school_name, teacher, &found.token, base_url);
+            enqueue_mail(txn, MailKind::Reminder, &teacher.email, found.id, &mail).await?;
             summary.reminded += 1;
         }
     }
@@ -461,8 +447,11 @@ pub async fn remind<C: TransactionTrait>(
         "{}（id {}）：提醒 {} 位，间隔 {interval_days} 天内已发过而跳过 {} 位",
         campaign.name, campaign.id, summary.reminded, summary.too_soon
     );
-    audit::record(&txn, Some(actor), "", "invitations_remind", detail).await?;
-    txn.commit().await?;
+    change.audit("invitations_remind", detail).await?;
+    if summary.reminded > 0 {
+        change.mail_queued();
+    }
+    change.commit().await?;
     Ok(summary)
 }
 
@@ -486,19 +475,18 @@ async fn teachers_by_id(
 
 /// Sends a failed invitation's mail again: a new outbox message to the same personal link, the
 /// status back to `queued` and the old reason cleared; audit event `invitations_resend`.
-pub async fn resend<C: TransactionTrait>(
-    db: &C,
+pub async fn resend(
+    context: &Context,
+    actor: Actor<'_>,
     campaign: &campaign::Model,
     invitation_id: i32,
-    templates: &MailTemplates,
-    base_url: &str,
-    actor: &account::Model,
 ) -> Result<String, InviteError> {
-    let txn = crate::db::begin_write(db).await?;
-    check_campaign(&txn, campaign).await?;
+    let mut change = Change::begin(context, actor).await?;
+    let txn = change.txn();
+    check_campaign(txn, campaign).await?;
     let found = invitation::Entity::find_by_id(invitation_id)
         .filter(invitation::Column::CampaignId.eq(campaign.id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(InviteError::NoSuchInvitation)?;
     let status = Status::parse(&found.status).unwrap_or(Status::Queued);
@@ -506,11 +494,11 @@ pub async fn resend<C: TransactionTrait>(
         return Err(InviteError::NotFailed(status.label()));
     }
     let teacher = teacher::Entity::find_by_id(found.teacher_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(InviteError::NoSuchInvitation)?;
     let school_name = school::Entity::find_by_id(teacher.school_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .map(|school| school.name)
         .unwrap_or_default();
@@ -524,24 +512,23 @@ pub async fn resend<C: TransactionTrait>(
             Expr::value(Option::<String>::None),
         )
         .filter(invitation::Column::Id.eq(found.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let context = mail_context(campaign, &school_name, &teacher, &found.token, base_url);
-    enqueue_mail(
-        &txn,
-        templates,
-        MailKind::Invitation,
-        &teacher.email,
-        found.id,
-        &context,
-    )
-    .await?;
+    let mail = mail_context(
+        campaign,
+        &school_name,
+        &teacher,
+        &found.token,
+        &context.base_url,
+    );
+    enqueue_mail(txn, MailKind::Invitation, &teacher.email, found.id, &mail).await?;
     let detail = format!(
         "{}（id {}）：重新发送给 {} <{}>",
         campaign.name, campaign.id, teacher.name, teacher.email
     );
-    audit::record(&txn, Some(actor), "", "invitations_resend", detail).await?;
-    txn.commit().await?;
+    change.audit("invitations_resend", detail).await?;
+    change.mail_queued();
+    change.commit().await?;
     Ok(format!("{} <{}>", teacher.name, teacher.email))
 }
 

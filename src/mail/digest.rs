@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use entity::account;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::{MailKind, MailTemplates, Outgoing, outbox};
@@ -38,12 +38,15 @@ struct Context<'a> {
     generated_on: &'a str,
 }
 
-/// Queues one digest per active supervisor or admin, in one transaction; returns how many.
+/// Queues one digest per active supervisor or admin, in one transaction with its audit event
+/// `mail_digest`; returns how many.
 pub async fn enqueue_all(
-    db: &DatabaseConnection,
-    templates: &MailTemplates,
-    base_url: &str,
+    context: &crate::change::Context,
+    actor: crate::change::Actor<'_>,
 ) -> Result<usize, DigestError> {
+    let db = &context.db;
+    let base_url = &*context.base_url;
+    let templates = MailTemplates::embedded()?;
     let now = Utc::now();
     let lines: Vec<Line> = campaigns::overview(db)
         .await?
@@ -71,7 +74,7 @@ pub async fn enqueue_all(
         .order_by_asc(account::Column::Id)
         .all(db)
         .await?;
-    let txn = crate::db::begin_write(db).await?;
+    let mut change = crate::change::Change::begin(context, actor).await?;
     let mut queued = 0;
     for person in &recipients {
         let name = if person.display_name.trim().is_empty() {
@@ -90,7 +93,7 @@ pub async fn enqueue_all(
             },
         )?;
         outbox::enqueue(
-            &txn,
+            change.txn(),
             &Outgoing {
                 kind: MailKind::Digest,
                 to: person.email.clone(),
@@ -104,6 +107,16 @@ pub async fn enqueue_all(
         .await?;
         queued += 1;
     }
-    txn.commit().await?;
+    change
+        .audit(
+            "mail_digest",
+            format!(
+                "进度周报：{queued} 位收件人，{} 个进行中的调查活动",
+                lines.len()
+            ),
+        )
+        .await?;
+    change.mail_queued();
+    change.commit().await?;
     Ok(queued)
 }

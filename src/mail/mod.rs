@@ -8,7 +8,6 @@
 //! - `smtp`: settings, MIME building, one SMTP conversation with plain reasons for failures.
 //! - `report`, `digest`: the report and weekly digest mails.
 
-pub mod cli;
 pub mod digest;
 pub mod outbox;
 pub mod report;

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
 use entity::{invitation, outbox};
+
+use crate::change::{Actor, Change, Context};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -266,12 +268,13 @@ pub async fn mark_failed(
 
 /// Puts a failed message back in the queue, due at once, with a fresh count of attempts.
 /// `false` when there is no failed message with that id. Its invitation goes back to `queued`
-/// (unless answered meanwhile).
-pub async fn retry(db: &DatabaseConnection, id: i64) -> Result<bool, DbErr> {
-    let txn = crate::db::begin_write(db).await?;
+/// (unless answered meanwhile). Audit event `mail_retry`; the sender is woken after the commit.
+pub async fn retry(context: &Context, actor: Actor<'_>, id: i64) -> Result<bool, DbErr> {
+    let mut change = Change::begin(context, actor).await?;
+    let txn = change.txn();
     let Some(row) = outbox::Entity::find_by_id(id)
         .filter(outbox::Column::Status.eq("failed"))
-        .one(&txn)
+        .one(txn)
         .await?
     else {
         return Ok(false);
@@ -289,17 +292,21 @@ pub async fn retry(db: &DatabaseConnection, id: i64) -> Result<bool, DbErr> {
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(outbox::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if let Some(invitation_id) = row.invitation_id {
         invitation::Entity::update_many()
             .col_expr(invitation::Column::Status, Expr::value("queued"))
             .filter(invitation::Column::Id.eq(invitation_id))
             .filter(invitation::Column::Status.eq("failed"))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    txn.commit().await?;
+    change
+        .audit("mail_retry", format!("重新发送第 {id} 号邮件"))
+        .await?;
+    change.mail_queued();
+    change.commit().await?;
     Ok(true)
 }
 

@@ -4,7 +4,7 @@
 //! one transaction with the audit record.
 
 use chrono::Utc;
-use entity::{account, school};
+use entity::school;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::Serialize;
 
@@ -129,13 +129,13 @@ pub fn compose(
 /// Builds the report, renders it once, and queues it for every address with the audit record,
 /// in one transaction. Returns how many messages were queued.
 pub async fn enqueue(
-    db: &DatabaseConnection,
+    context: &crate::change::Context,
+    actor: crate::change::Actor<'_>,
     plan: &crate::rating::Plan,
-    templates: &MailTemplates,
-    base_url: &str,
     request: &ReportRequest<'_>,
-    actor: &account::Model,
 ) -> Result<usize, ReportMailError> {
+    let db = &context.db;
+    let base_url = &*context.base_url;
     if let Target::School(id) = request.target
         && school::Entity::find_by_id(id).one(db).await?.is_none()
     {
@@ -143,11 +143,12 @@ pub async fn enqueue(
     }
     let content = build_content(db, plan, request.target).await?;
     let url = format!("{base_url}{}", request.target.path());
+    let templates = MailTemplates::embedded()?;
     let (composed, images) = compose(templates, &content, &url, &request.sender_name)?;
-    let txn = crate::db::begin_write(db).await?;
+    let mut change = crate::change::Change::begin(context, actor).await?;
     for address in request.addresses {
         outbox::enqueue(
-            &txn,
+            change.txn(),
             &Outgoing {
                 kind: MailKind::Report,
                 to: address.clone(),
@@ -160,20 +161,19 @@ pub async fn enqueue(
         )
         .await?;
     }
-    crate::audit::record(
-        &txn,
-        Some(actor),
-        "",
-        "mail_report",
-        format!(
-            "以邮件发送“{}”给 {} 个地址：{}",
-            content.title,
-            request.addresses.len(),
-            request.addresses.join("、")
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .audit(
+            "mail_report",
+            format!(
+                "以邮件发送“{}”给 {} 个地址：{}",
+                content.title,
+                request.addresses.len(),
+                request.addresses.join("、")
+            ),
+        )
+        .await?;
+    change.mail_queued();
+    change.commit().await?;
     Ok(request.addresses.len())
 }
 

@@ -3,7 +3,7 @@
 //! (for the subject and the plain text, where "张&李" must stay "张&李").
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use handlebars::Handlebars;
 use rust_embed::RustEmbed;
@@ -83,6 +83,22 @@ impl MailTemplates {
                 with_html,
             }),
         })
+    }
+
+    /// The templates built into this binary, compiled on first use and shared by every action
+    /// that queues mail. Start-up calls this first, so a template that does not compile stops
+    /// the server rather than an action.
+    pub fn embedded() -> Result<&'static MailTemplates, handlebars::RenderError> {
+        static EMBEDDED: OnceLock<Result<MailTemplates, String>> = OnceLock::new();
+        EMBEDDED
+            .get_or_init(|| MailTemplates::load().map_err(|error| error.to_string()))
+            .as_ref()
+            .map_err(|error| {
+                handlebars::RenderErrorReason::Other(format!(
+                    "the mail templates do not compile: {error}"
+                ))
+                .into()
+            })
     }
 
     /// Renders `templates/mail/{name}/subject.hbs`, `text.hbs` and (if present) `html.hbs`.

@@ -11,17 +11,17 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{account, response};
+use entity::response;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
 use crate::answering::{Answer, ValidResponse};
-use crate::audit;
 use crate::campaigns;
+use crate::change::{Actor, Change, Context};
 use crate::rating::rules::QualityRules;
 use crate::results::scan::stored_tally_keys;
 use crate::survey::{QuestionKind, Survey};
@@ -218,13 +218,14 @@ pub enum QualityError {
 ///
 /// Returns whether anything changed: excluding an excluded answer does nothing.
 pub async fn set_excluded(
-    db: &DatabaseConnection,
+    context: &Context,
+    actor: Actor<'_>,
     campaign_id: i32,
     response_id: i64,
     exclude: bool,
-    actor: &account::Model,
 ) -> Result<bool, QualityError> {
-    let txn = crate::db::begin_write(db).await?;
+    let change = Change::begin(context, actor).await?;
+    let txn = change.txn();
     let flip = Query::update()
         .table(Alias::new("response"))
         .value(Alias::new("excluded"), exclude)
@@ -235,7 +236,7 @@ pub async fn set_excluded(
     let changed = txn.execute(&flip).await?.rows_affected() > 0;
     let Some(answer) = response::Entity::find_by_id(response_id)
         .filter(response::Column::CampaignId.eq(campaign_id))
-        .one(&txn)
+        .one(txn)
         .await?
     else {
         return Err(QualityError::NotFound {
@@ -245,10 +246,10 @@ pub async fn set_excluded(
     };
     if !changed {
         // Already as asked: nothing to move, nothing to record.
-        txn.rollback().await?;
+        change.rollback().await?;
         return Ok(false);
     }
-    let survey = campaigns::load_version(&txn, answer.survey_version_id)
+    let survey = campaigns::load_version(txn, answer.survey_version_id)
         .await?
         .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?;
     let mut keys = stored_tally_keys(&survey, &answer.answers);
@@ -316,15 +317,13 @@ pub async fn set_excluded(
     } else {
         ("answer_restore", "restored")
     };
-    audit::record(
-        &txn,
-        Some(actor),
-        "",
-        action,
-        format!("campaign {campaign_id}: answer {response_id} {verb}"),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .audit(
+            action,
+            format!("campaign {campaign_id}: answer {response_id} {verb}"),
+        )
+        .await?;
+    change.commit().await?;
     Ok(true)
 }
 

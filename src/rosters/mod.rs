@@ -7,7 +7,7 @@
 //! transaction. Nothing here knows about HTTP; only `cli` (`dupin teachers import`) knows the
 //! terminal.
 
-pub mod cli;
+pub mod actions;
 mod email;
 mod parse;
 mod store;

@@ -16,6 +16,18 @@ use crate::schools::{LineCounter, LineError, decode, header_forms, is_blank, loc
 /// The longest name kept: a real name is 2–4 characters, a note after it a few more.
 const MAX_NAME_CHARS: usize = 50;
 
+/// A teacher's name as written (trimmed), or why it cannot be one.
+pub(crate) fn check_name(name: &str) -> Result<&str, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err("姓名为空".to_owned())
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Err(format!("姓名超过 {MAX_NAME_CHARS} 个字，请核对"))
+    } else {
+        Ok(name)
+    }
+}
+
 /// One teacher as a roster line gives them: checked, ready to be stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTeacher {
@@ -231,10 +243,8 @@ pub fn parse_csv(bytes: &[u8], scope: RosterScope<'_>) -> Result<Vec<RosterLine>
             _ => {}
         }
         let name = Layout::cell(&record, layout.name);
-        if name.is_empty() {
-            line_errors.push(fail("姓名为空".to_owned()));
-        } else if name.chars().count() > MAX_NAME_CHARS {
-            line_errors.push(fail(format!("姓名超过 {MAX_NAME_CHARS} 个字，请核对")));
+        if let Err(reason) = check_name(name) {
+            line_errors.push(fail(reason));
         }
         let email = match parse_email(Layout::cell(&record, layout.email)) {
             Ok(email) => Some(email),

@@ -289,6 +289,9 @@ pub async fn count(db: &impl ConnectionTrait, school_id: i32) -> Result<u64, DbE
 /// Why one teacher was not added.
 #[derive(Debug, thiserror::Error)]
 pub enum AddError {
+    /// What was typed is not a teacher: the reason says what to fix.
+    #[error("{0}")]
+    Refused(String),
     #[error("邮箱 {0} 已在本校名单中")]
     DuplicateEmail(String),
     #[error(transparent)]

@@ -7,6 +7,7 @@
 //! HTTP or the terminal: the CLI and the console both call these functions and decide how to
 //! show the result.
 
+pub mod actions;
 mod fields;
 mod kind;
 mod parse;

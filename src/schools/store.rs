@@ -8,7 +8,7 @@ use entity::school;
 use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
 use super::NewSchool;
@@ -30,8 +30,8 @@ pub struct ImportSummary {
     pub updated: usize,
 }
 
-/// Writes `schools` into the table in one transaction: new codes are inserted, known codes are
-/// updated in place. Schools in the table but not in the list are left alone; an import adds
+/// Writes `schools` into the table, inside the caller's transaction (see
+/// [`super::actions::import_schools`]): new codes are inserted, known codes are updated in place. Schools in the table but not in the list are left alone; an import adds
 /// and corrects, it never deletes.
 ///
 /// `progress` is called with the number of schools written so far, after each batch of inserts
@@ -39,22 +39,18 @@ pub struct ImportSummary {
 ///
 /// The codes in `schools` must be unique, as [`super::parse_csv`] guarantees; a repeated new code
 /// fails on the table's unique index and rolls the whole import back.
-pub async fn import<C>(
-    db: &C,
+pub async fn import(
+    txn: &impl ConnectionTrait,
     schools: &[NewSchool],
     progress: &(dyn Fn(usize) + Sync),
-) -> Result<ImportSummary, DbErr>
-where
-    C: TransactionTrait,
-{
-    let txn = crate::db::begin_write(db).await?;
+) -> Result<ImportSummary, DbErr> {
     // One read of the codes already known decides insert or update for every line.
     let existing: HashMap<String, i32> = school::Entity::find()
         .select_only()
         .column(school::Column::Code)
         .column(school::Column::Id)
         .into_tuple::<(String, i32)>()
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .collect();
@@ -72,30 +68,22 @@ where
     let mut done = 0;
     for batch in to_create.chunks(ROWS_PER_INSERT) {
         school::Entity::insert_many(batch.iter().map(|school| new_row(school, now)))
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
         done += batch.len();
         progress(done);
     }
     for &(id, school) in &to_update {
         updated_row(id, school, now)
-            .update_without_returning(&txn)
+            .update_without_returning(txn)
             .await?;
         done += 1;
         progress(done);
     }
-    txn.commit().await?;
-
-    let summary = ImportSummary {
+    Ok(ImportSummary {
         created: to_create.len(),
         updated: to_update.len(),
-    };
-    tracing::info!(
-        created = summary.created,
-        updated = summary.updated,
-        "imported schools"
-    );
-    Ok(summary)
+    })
 }
 
 fn new_row(school: &NewSchool, now: DateTime<Utc>) -> school::ActiveModel {

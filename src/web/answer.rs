@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::body::{self, BodyError};
-use super::error::PageError;
+use super::error::{Failure, PageError};
 use super::form_view::form_view;
 use super::spliced;
 use super::templates::{self, MessagePage};
@@ -29,8 +29,8 @@ const BROWSER_COOKIE: &str = "dupin_browser";
 const LONGEST_PLAUSIBLE_FILL_MS: i64 = 24 * 3600 * 1000;
 
 async fn find_link(state: &AppState, token: &str) -> Result<Arc<LinkContext>, PageError> {
-    let token = distribution::normalize_token(token).ok_or(PageError::NotFound)?;
-    state.link(&token).await?.ok_or(PageError::NotFound)
+    let token = distribution::normalize_token(token).ok_or(PageError::not_found())?;
+    state.link(&token).await?.ok_or(PageError::not_found())
 }
 
 /// A school's link (`None`), or else a teacher's personal invitation link (`Some(used)`), whose
@@ -39,14 +39,14 @@ async fn find_link_or_invitation(
     state: &AppState,
     token: &str,
 ) -> Result<(Arc<LinkContext>, Option<bool>), PageError> {
-    let token = distribution::normalize_token(token).ok_or(PageError::NotFound)?;
+    let token = distribution::normalize_token(token).ok_or(PageError::not_found())?;
     if let Some(context) = state.link(&token).await? {
         return Ok((context, None));
     }
     let (context, used) = state
         .personal_link(&token)
         .await?
-        .ok_or(PageError::NotFound)?;
+        .ok_or(PageError::not_found())?;
     Ok((context, Some(used)))
 }
 
@@ -324,9 +324,9 @@ pub async fn submit_form(
         .and_then(|value| value.parse().ok());
     let body = match body::read_limited(payload, declared).await {
         Ok(body) => body,
-        Err(BodyError::TooLarge) => return Err(PageError::PayloadTooLarge),
-        Err(BodyError::TimedOut) => return Err(PageError::RequestTimeout),
-        Err(BodyError::Unreadable) => return Err(PageError::BadRequest),
+        Err(BodyError::TooLarge) => return Err(PageError::new(Failure::PayloadTooLarge)),
+        Err(BodyError::TimedOut) => return Err(PageError::new(Failure::RequestTimeout)),
+        Err(BodyError::Unreadable) => return Err(PageError::new(Failure::Unreadable)),
     };
     let Some(pairs) = body::parse_urlencoded(&body) else {
         return refuse(

@@ -10,15 +10,17 @@ mod form_view;
 mod spliced;
 pub mod templates;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use sea_orm::DatabaseConnection;
 
+use crate::accounts::throttle::ClientThrottle;
 use crate::answering::writer::Writer;
+use crate::cache::TtlCache;
 use crate::campaigns::{self, LinkContext};
+use crate::change::{AfterCommit, Context, Effects};
 use crate::survey::{Catalog, Survey};
 use error::PageError;
 use templates::Templates;
@@ -27,6 +29,9 @@ use templates::Templates;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// What every action (`change::Change`) needs: the database, the public address, and this
+    /// process's after-commit hook, which wakes the mail sender and forgets cached links.
+    pub context: Context,
     pub templates: Templates,
     pub writer: Writer,
     /// The public address, as printed into QR codes.
@@ -35,7 +40,7 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Signs console sessions; the same in every process of one installation.
     pub session_key: Arc<Vec<u8>>,
-    pub sign_in_throttle: Arc<console::SignInThrottle>,
+    pub sign_in_throttle: Arc<ClientThrottle>,
     /// The plan's surveys as checked at start-up, for new campaigns.
     pub catalog: Arc<Catalog>,
     /// The plan's indicators and rating rules, checked at start-up against the catalog.
@@ -45,26 +50,57 @@ pub struct AppState {
     /// Mail templates (`templates/mail/<name>/{subject,text,html}.hbs`), for `Outgoing` bodies;
     /// set by `startup` after `new` (which leaves an empty set).
     pub mail_templates: crate::mail::MailTemplates,
-    /// Whether SMTP is configured (`mailer.is_configured()`), and `mailer.poke()` to wake this
-    /// process's sender after committing an `outbox::enqueue`.
+    /// Whether SMTP is configured; woken after a commit that queued mail (see `Hooks`).
     pub mailer: crate::mail::Mailer,
-    surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
-    /// The questions of a version's blank form, rendered once: what every phone of every school
-    /// gets alike.
-    blank_forms: Arc<RwLock<HashMap<i32, Arc<str>>>>,
-    links: Arc<RwLock<HashMap<String, CachedLink>>>,
-    /// Each link's blank form, cut and gzipped for splicing (see `spliced`), by link id.
-    spliced_forms: Arc<RwLock<HashMap<i32, CachedForm>>>,
+    caches: Arc<Caches>,
 }
 
-type CachedForm = (Instant, Arc<spliced::SplicedPage>);
+/// What this process keeps in memory, each in the one cache type.
+struct Caches {
+    /// Frozen survey versions: read once, since a version never changes.
+    surveys: TtlCache<i32, Arc<Survey>>,
+    /// The questions of a version's blank form, rendered once: what every phone of every school
+    /// gets alike (and the front page, under `HOME_PAGE_KEY`).
+    blank_forms: TtlCache<i32, Arc<str>>,
+    /// A link's campaign and school, trusted for `LINK_CACHE_SECONDS`.
+    links: TtlCache<String, Arc<LinkContext>>,
+    /// Each link's blank form, cut and gzipped for splicing (see `spliced`), by link id.
+    spliced_forms: TtlCache<i32, Arc<spliced::SplicedPage>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            surveys: TtlCache::forever(LINK_CACHE_SIZE),
+            blank_forms: TtlCache::forever(LINK_CACHE_SIZE),
+            links: TtlCache::new(LINK_CACHE_SECONDS, LINK_CACHE_SIZE),
+            spliced_forms: TtlCache::new(FORM_CACHE_SECONDS, LINK_CACHE_SIZE),
+        }
+    }
+}
+
+/// What this process does after a change committed: wake its mail sender, forget its links.
+struct Hooks {
+    mailer: crate::mail::Mailer,
+    caches: Arc<Caches>,
+}
+
+impl AfterCommit for Hooks {
+    fn run(&self, effects: Effects) {
+        if effects.mail_queued {
+            self.mailer.poke();
+        }
+        if effects.links_changed {
+            // Phones of this process see the change at once (others within the cache's 5 s).
+            self.caches.links.clear();
+            self.caches.spliced_forms.clear();
+        }
+    }
+}
 
 /// How long a link's prepared form is reused: a school renamed in the console shows on its form
 /// within this time.
 const FORM_CACHE_SECONDS: Duration = Duration::from_secs(60);
-
-/// A link's context and when it was read from the database.
-type CachedLink = (Instant, Arc<LinkContext>);
 
 /// How long a link's campaign and school are trusted from memory. A campaign closed by hand, or
 /// by another dupin process, stops taking answers at most this long after.
@@ -83,8 +119,15 @@ impl AppState {
         plan: Arc<crate::rating::Plan>,
     ) -> Self {
         let secure_cookies = base_url.starts_with("https://");
+        let caches = Arc::new(Caches::default());
+        let mailer = crate::mail::Mailer::default();
+        let context = Context::new(db.clone(), &base_url).with_after_commit(Arc::new(Hooks {
+            mailer: mailer.clone(),
+            caches: caches.clone(),
+        }));
         AppState {
             db,
+            context,
             templates,
             writer,
             base_url,
@@ -95,34 +138,31 @@ impl AppState {
             plan,
             trust_proxy: false,
             mail_templates: crate::mail::MailTemplates::default(),
-            mailer: crate::mail::Mailer::default(),
-            surveys: Arc::default(),
-            blank_forms: Arc::default(),
-            links: Arc::default(),
-            spliced_forms: Arc::default(),
+            mailer,
+            caches,
         }
+    }
+
+    /// Sets the mail sender this process runs, which commits that queue mail wake.
+    pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> Self {
+        self.context = self.context.with_after_commit(Arc::new(Hooks {
+            mailer: mailer.clone(),
+            caches: self.caches.clone(),
+        }));
+        self.mailer = mailer;
+        self
     }
 
     /// The link of a (normalised) token with its campaign and school, from memory when fresh.
     pub async fn link(&self, token: &str) -> Result<Option<Arc<LinkContext>>, PageError> {
-        if let Some(context) = self.links.read().ok().and_then(|cache| {
-            cache
-                .get(token)
-                .filter(|(fetched, _)| fetched.elapsed() < LINK_CACHE_SECONDS)
-                .map(|(_, context)| context.clone())
-        }) {
+        if let Some(context) = self.caches.links.get(token) {
             return Ok(Some(context));
         }
         let Some(context) = campaigns::find_link(&self.db, token).await? else {
             return Ok(None);
         };
         let context = Arc::new(context);
-        if let Ok(mut cache) = self.links.write() {
-            if cache.len() >= LINK_CACHE_SIZE {
-                cache.clear();
-            }
-            cache.insert(token.to_owned(), (Instant::now(), context.clone()));
-        }
+        self.caches.links.insert(token.to_owned(), context.clone());
         Ok(Some(context))
     }
 
@@ -145,40 +185,18 @@ impl AppState {
         Ok(Some((Arc::new(context), found.answered)))
     }
 
-    /// Drops every cached link and prepared form, after a campaign's state, name or dates changed.
-    pub fn forget_links(&self) {
-        if let Ok(mut cache) = self.links.write() {
-            cache.clear();
-        }
-        if let Ok(mut cache) = self.spliced_forms.write() {
-            cache.clear();
-        }
-    }
-
     /// A link's blank form, prepared for splicing on first use and reused for a minute.
     pub fn spliced_form(
         &self,
         link_id: i32,
         render: impl FnOnce() -> Result<String, PageError>,
     ) -> Result<Arc<spliced::SplicedPage>, PageError> {
-        if let Some(page) = self.spliced_forms.read().ok().and_then(|cache| {
-            cache
-                .get(&link_id)
-                .filter(|(made, _)| made.elapsed() < FORM_CACHE_SECONDS)
-                .map(|(_, page)| page.clone())
-        }) {
-            return Ok(page);
-        }
-        let page = spliced::SplicedPage::new(&render()?)
-            .ok_or_else(|| PageError::internal("the form template lost its key or time field"))?;
-        let page = Arc::new(page);
-        if let Ok(mut cache) = self.spliced_forms.write() {
-            if cache.len() >= LINK_CACHE_SIZE {
-                cache.clear();
-            }
-            cache.insert(link_id, (Instant::now(), page.clone()));
-        }
-        Ok(page)
+        self.caches.spliced_forms.get_or_try_insert(link_id, || {
+            let page = spliced::SplicedPage::new(&render()?).ok_or_else(|| {
+                PageError::internal("the form template lost its key or time field")
+            })?;
+            Ok(Arc::new(page))
+        })
     }
 
     /// The blank questions of a version's form, rendered on first use.
@@ -187,30 +205,15 @@ impl AppState {
         version_id: i32,
         render: impl FnOnce() -> Result<String, PageError>,
     ) -> Result<Arc<str>, PageError> {
-        if let Some(html) = self
+        self.caches
             .blank_forms
-            .read()
-            .ok()
-            .and_then(|cache| cache.get(&version_id).cloned())
-        {
-            return Ok(html);
-        }
-        let html: Arc<str> = Arc::from(render()?);
-        if let Ok(mut cache) = self.blank_forms.write() {
-            cache.insert(version_id, html.clone());
-        }
-        Ok(html)
+            .get_or_try_insert(version_id, || Ok(Arc::from(render()?)))
     }
 
     /// The frozen survey of a version; read from the database once per process, since a version
     /// never changes.
     pub async fn survey(&self, version_id: i32) -> Result<Arc<Survey>, PageError> {
-        if let Some(survey) = self
-            .surveys
-            .read()
-            .ok()
-            .and_then(|cache| cache.get(&version_id).cloned())
-        {
+        if let Some(survey) = self.caches.surveys.get(&version_id) {
             return Ok(survey);
         }
         let survey = campaigns::load_version(&self.db, version_id)
@@ -219,9 +222,7 @@ impl AppState {
                 PageError::internal(format!("survey version {version_id} is missing"))
             })?;
         let survey = Arc::new(survey);
-        if let Ok(mut cache) = self.surveys.write() {
-            cache.insert(version_id, survey.clone());
-        }
+        self.caches.surveys.insert(version_id, survey.clone());
         Ok(survey)
     }
 }
@@ -266,5 +267,5 @@ async fn home(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
 const HOME_PAGE_KEY: i32 = 0;
 
 async fn not_found() -> Result<HttpResponse, PageError> {
-    Err(PageError::NotFound)
+    Err(PageError::not_found())
 }

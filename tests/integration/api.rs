@@ -235,10 +235,7 @@ async fn token_for(app: &TestApp) -> String {
             None,
         )
         .await;
-    let db = dupin::db::connect(&app.database_url)
-        .await
-        .expect("a connection");
-    dupin::api::issue(&db, &admin, "测试")
+    dupin::api::issue(&app.context(), &admin, "测试")
         .await
         .expect("a token")
         .token

@@ -581,8 +581,7 @@ async fn the_audit_log_pages_fifty_at_a_time_keeping_the_filter() {
     for n in 0..120 {
         dupin::audit::record(
             &app.db,
-            None,
-            &format!("visitor{n:03}@county.edu.cn"),
+            dupin::change::Actor::Visitor(&format!("visitor{n:03}@county.edu.cn")),
             "sign_in_failed",
             format!("attempt {n}"),
         )

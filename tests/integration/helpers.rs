@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use awc::http::StatusCode;
+use dupin::campaigns::actions::create_campaign;
 use dupin::campaigns::{self, NewCampaign, SchoolSelection};
+use dupin::change::{Actor, Context};
 use dupin::schools;
+use dupin::schools::actions::import_schools;
 use dupin::startup::{Application, Settings};
 use dupin::survey::{self, QuestionKind, Survey};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -196,10 +199,16 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// What the domain's actions run in, as the command line would (no hooks of the server).
+    pub fn context(&self) -> Context {
+        Context::new(self.db.clone(), &self.address)
+    }
+
     pub async fn import_sample_schools(&self) {
         let bytes = std::fs::read(repo_path("tests/fixtures/schools/county.csv")).expect("fixture");
         let parsed = schools::parse_csv(&bytes).expect("sample schools parse");
-        schools::import(&self.db, &parsed, &|_| {})
+        let context = self.context();
+        import_schools(&context, Actor::CommandLine, "county.csv", &parsed, &|_| {})
             .await
             .expect("import");
     }
@@ -217,8 +226,9 @@ impl TestApp {
         }
         let catalog = survey::load_dir(&self.surveys_dir).expect("plan loads");
         let entry = catalog.get(survey_id).expect("survey exists");
-        let (campaign, _) = campaigns::create(
-            &self.db,
+        let (campaign, _) = create_campaign(
+            &self.context(),
+            Actor::CommandLine,
             NewCampaign {
                 name: format!("测试 {survey_id}"),
                 survey: entry,

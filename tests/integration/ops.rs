@@ -557,7 +557,7 @@ fn json_logs_are_one_object_per_line_and_text_stays_the_default() {
         .find(|line| line["message"] == "imported schools")
         .unwrap_or_else(|| panic!("no import line in {lines:#?}"));
     assert_eq!(imported["level"], "INFO");
-    assert_eq!(imported["target"], "dupin::schools::store");
+    assert_eq!(imported["target"], "dupin::schools::actions");
     assert_eq!(imported["updated"], 30);
     assert!(
         imported["timestamp"]

@@ -14,6 +14,7 @@ use crate::results::{self, ResultsError, ResultsFilter};
 use crate::schools;
 use crate::survey::Audience;
 use crate::web::AppState;
+use crate::web::error::ApiRefusal;
 
 /// The filter parameters of `/campaigns/{id}/results`, as the results page names them, and
 /// the answers' dates (China time, both days included).
@@ -21,15 +22,17 @@ const FILTER_PARAMETERS: [&str; 6] = ["school", "township", "kind", "key_village
 
 fn results_fault(error: ResultsError) -> ApiError {
     match error {
-        ResultsError::NotFound(id) => ApiError::CampaignNotFound(id.to_string()),
-        ResultsError::TooFewTeachers => ApiError::Withheld(error.to_string()),
+        ResultsError::NotFound(id) => ApiRefusal::CampaignNotFound(id.to_string()).into(),
+        ResultsError::TooFewTeachers => ApiRefusal::Withheld(error.to_string()).into(),
         other => ApiError::internal(other),
     }
 }
 
 fn campaign_fault(error: campaigns::CampaignError) -> ApiError {
     match error {
-        campaigns::CampaignError::NotFound(id) => ApiError::CampaignNotFound(id.to_string()),
+        campaigns::CampaignError::NotFound(id) => {
+            ApiRefusal::CampaignNotFound(id.to_string()).into()
+        }
         other => ApiError::internal(other),
     }
 }
@@ -39,7 +42,7 @@ fn campaign_id(path: &str) -> Result<i32, ApiError> {
     path.parse::<i32>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::CampaignNotFound(path.chars().take(40).collect()))
+        .ok_or_else(|| ApiRefusal::CampaignNotFound(path.chars().take(40).collect()).into())
 }
 
 /// The campaign as the list of campaigns shows it, with its survey's id.
@@ -48,7 +51,7 @@ async fn view_of(state: &AppState, summary: CampaignSummary) -> Result<CampaignV
         .survey(summary.campaign.survey_version_id)
         .await
         .map(|survey| survey.id.clone())
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::from)?;
     Ok(CampaignView::of(summary, survey_id, Utc::now()))
 }
 
@@ -58,7 +61,7 @@ async fn summary_of(state: &AppState, id: i32) -> Result<CampaignSummary, ApiErr
         .await?
         .into_iter()
         .find(|summary| summary.campaign.id == id)
-        .ok_or_else(|| ApiError::CampaignNotFound(id.to_string()))
+        .ok_or_else(|| ApiRefusal::CampaignNotFound(id.to_string()).into())
 }
 
 pub async fn campaigns(
@@ -107,7 +110,7 @@ pub async fn results(
         field("key_village"),
     )
     .and_then(|filter| filter.with_dates(field("from"), field("to")))
-    .map_err(|error| ApiError::BadFilter(error.to_string()))?;
+    .map_err(|error| ApiRefusal::BadFilter(error.to_string()))?;
     let summary = summary_of(&state, id).await?;
     let found = results::campaign_results(&state.db, &state.plan, id, &filter)
         .await
@@ -115,10 +118,11 @@ pub async fn results(
     if let Some(school) = filter.school
         && !found.schools.iter().any(|known| known.id == school)
     {
-        return Err(ApiError::SchoolNotInCampaign {
+        return Err(ApiRefusal::SchoolNotInCampaign {
             campaign: id,
             school,
-        });
+        }
+        .into());
     }
     let weighting = state.plan.rules.county_weighting;
     let view = ResultsView {
@@ -166,12 +170,14 @@ pub async fn indicators(
     let id = campaign_id(&id)?;
     let summary = summary_of(&state, id).await?;
     if summary.audience != Some(Audience::School) {
-        return Err(ApiError::NotASelfCheck(id));
+        return Err(ApiRefusal::NotASelfCheck(id).into());
     }
     let found = results::campaign_results(&state.db, &state.plan, id, &ResultsFilter::default())
         .await
         .map_err(results_fault)?;
-    let table = found.indicators.ok_or(ApiError::NotASelfCheck(id))?;
+    let table = found
+        .indicators
+        .ok_or(ApiError::from(ApiRefusal::NotASelfCheck(id)))?;
     json(&IndicatorsView::of(view_of(&state, summary).await?, table))
 }
 
@@ -216,13 +222,17 @@ pub async fn schools(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::error::Failure;
 
     #[test]
     fn only_positive_numbers_name_a_campaign() {
         assert_eq!(campaign_id("12").ok(), Some(12));
         for bad in ["0", "-3", "abc", "1.5", "", "99999999999"] {
             assert!(
-                matches!(campaign_id(bad), Err(ApiError::CampaignNotFound(_))),
+                matches!(
+                    campaign_id(bad).map_err(|error| error.failure),
+                    Err(Failure::Api(ApiRefusal::CampaignNotFound(_)))
+                ),
                 "{bad}"
             );
         }

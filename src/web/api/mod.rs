@@ -16,14 +16,16 @@ mod views;
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Serialize;
 
 use crate::api::{self, Refusal};
 use crate::web::AppState;
+use crate::web::error::json_builder;
+pub use crate::web::error::{ApiError, ApiRefusal};
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -47,168 +49,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
         // Anything else under /api answers in JSON too: 405 for a method the API does not
         // take, 404 for a path it does not have.
         .route("/api/{rest:.*}", web::route().to(fallback));
-}
-
-/// The realm named in `WWW-Authenticate`.
-const REALM: &str = "dupin";
-
-/// Everything the API refuses or fails at, each with a stable code for programs and a message
-/// for people.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error(
-        "请求没有携带 API 令牌：请在请求头中加入 Authorization: Bearer <令牌>（令牌由管理员在控制台“API 令牌”页面签发）。"
-    )]
-    MissingToken,
-    #[error("API 令牌无效：它不是本系统签发的令牌，或复制时不完整。")]
-    InvalidToken,
-    #[error("这个 API 令牌已被管理员吊销，请向管理员申请新的令牌。")]
-    RevokedToken,
-    #[error("没有编号为 {0} 的调查活动。")]
-    CampaignNotFound(String),
-    #[error("调查活动 {campaign} 不包含编号为 {school} 的学校。")]
-    SchoolNotInCampaign { campaign: i32, school: i32 },
-    #[error(
-        "调查活动 {0} 不是学校自评活动，没有指标结果；指标只来自学校自评表（audience 为 school）的活动。"
-    )]
-    NotASelfCheck(i32),
-    #[error("没有这个接口：{0}。所有接口见 /api/v1/openapi.json。")]
-    NoSuchRoute(String),
-    #[error("{0}")]
-    BadFilter(String),
-    /// Figures the anonymity rule keeps from being shown on their own (a teachers' survey
-    /// narrowed to fewer than 5 answers).
-    #[error("{0}")]
-    Withheld(String),
-    #[error("不认识的参数“{name}”。这个接口接受的参数：{accepted}。")]
-    UnknownParameter { name: String, accepted: String },
-    #[error("参数“{0}”出现了不止一次。")]
-    RepeatedParameter(String),
-    #[error("网址中的参数无法读取：{0}")]
-    BadQuery(String),
-    #[error("这个接口只读，只接受 GET 请求（收到的是 {0}）。")]
-    MethodNotAllowed(String),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl ApiError {
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        ApiError::Internal(cause.to_string())
-    }
-
-    /// The stable code programs match on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::MissingToken => "missing_token",
-            ApiError::InvalidToken => "invalid_token",
-            ApiError::RevokedToken => "revoked_token",
-            ApiError::CampaignNotFound(_) => "campaign_not_found",
-            ApiError::SchoolNotInCampaign { .. } => "school_not_found",
-            ApiError::NotASelfCheck(_) => "not_a_self_check",
-            ApiError::NoSuchRoute(_) => "not_found",
-            ApiError::BadFilter(_) => "bad_filter",
-            ApiError::Withheld(_) => "withheld_for_anonymity",
-            ApiError::UnknownParameter { .. } => "unknown_parameter",
-            ApiError::RepeatedParameter(_) => "repeated_parameter",
-            ApiError::BadQuery(_) => "bad_query",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::Internal(_) => "internal",
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for ApiError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        ApiError::internal(error)
-    }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: String,
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::MissingToken | ApiError::InvalidToken | ApiError::RevokedToken => {
-                StatusCode::UNAUTHORIZED
-            }
-            ApiError::CampaignNotFound(_)
-            | ApiError::SchoolNotInCampaign { .. }
-            | ApiError::NotASelfCheck(_)
-            | ApiError::NoSuchRoute(_) => StatusCode::NOT_FOUND,
-            ApiError::BadFilter(_)
-            | ApiError::UnknownParameter { .. }
-            | ApiError::RepeatedParameter(_)
-            | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
-            ApiError::Withheld(_) => StatusCode::FORBIDDEN,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let message = match self {
-            ApiError::Internal(cause) => {
-                tracing::error!(cause = %cause, "API request failed");
-                "系统暂时出现问题，请稍后再试。".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message,
-            },
-        };
-        let mut response = json_builder(self.status_code());
-        match self {
-            ApiError::MissingToken => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    format!("Bearer realm=\"{REALM}\""),
-                ));
-            }
-            ApiError::InvalidToken | ApiError::RevokedToken => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""),
-                ));
-            }
-            ApiError::MethodNotAllowed(_) => {
-                response.insert_header((header::ALLOW, "GET"));
-            }
-            _ => {}
-        }
-        // Two small structs of strings always serialise; the fallback is only for form's sake.
-        let bytes = serde_json::to_vec(&body)
-            .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"error"}}"#.to_vec());
-        response.body(bytes)
-    }
-}
-
-/// A response builder with the headers every API answer has.
-fn json_builder(status: StatusCode) -> actix_web::HttpResponseBuilder {
-    let mut builder = HttpResponse::build(status);
-    builder
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        ))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .insert_header((
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ));
-    builder
 }
 
 /// `value` as a 200 JSON answer.
@@ -249,8 +89,8 @@ impl FromRequest for ApiClient {
             let state =
                 state.ok_or_else(|| ApiError::internal("the application state is missing"))?;
             let token = match presented {
-                None => return Err(ApiError::MissingToken),
-                Some(Err(())) => return Err(ApiError::InvalidToken),
+                None => return Err(ApiError::from(ApiRefusal::MissingToken)),
+                Some(Err(())) => return Err(ApiError::from(ApiRefusal::InvalidToken)),
                 Some(Ok(token)) => token,
             };
             match api::authenticate(&state.db, &token, Utc::now()).await? {
@@ -258,8 +98,8 @@ impl FromRequest for ApiClient {
                     tracing::debug!(token = token.id, "API request");
                     Ok(ApiClient)
                 }
-                Err(Refusal::Unknown) => Err(ApiError::InvalidToken),
-                Err(Refusal::Revoked) => Err(ApiError::RevokedToken),
+                Err(Refusal::Unknown) => Err(ApiError::from(ApiRefusal::InvalidToken)),
+                Err(Refusal::Revoked) => Err(ApiError::from(ApiRefusal::RevokedToken)),
             }
         })
     }
@@ -272,21 +112,22 @@ pub fn query_pairs(
     accepted: &[&str],
 ) -> Result<Vec<(String, String)>, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(request.query_string())
-        .map_err(|error| ApiError::BadQuery(error.to_string()))?
+        .map_err(|error| ApiRefusal::BadQuery(error.to_string()))?
         .into_inner();
     for (index, (name, _)) in pairs.iter().enumerate() {
         if !accepted.contains(&name.as_str()) {
-            return Err(ApiError::UnknownParameter {
+            return Err(ApiRefusal::UnknownParameter {
                 name: name.clone(),
                 accepted: if accepted.is_empty() {
                     "（无）".to_owned()
                 } else {
                     accepted.join("、")
                 },
-            });
+            }
+            .into());
         }
         if pairs[..index].iter().any(|(earlier, _)| earlier == name) {
-            return Err(ApiError::RepeatedParameter(name.clone()));
+            return Err(ApiRefusal::RepeatedParameter(name.clone()).into());
         }
     }
     Ok(pairs)
@@ -294,10 +135,8 @@ pub fn query_pairs(
 
 async fn fallback(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        Err(ApiError::MethodNotAllowed(request.method().to_string()))
+        Err(ApiRefusal::MethodNotAllowed(request.method().to_string()).into())
     } else {
-        Err(ApiError::NoSuchRoute(
-            request.path().chars().take(200).collect(),
-        ))
+        Err(ApiRefusal::NoSuchRoute(request.path().chars().take(200).collect()).into())
     }
 }

@@ -30,6 +30,7 @@ pub async fn document(state: web::Data<AppState>) -> Result<HttpResponse, ApiErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::error::ApiRefusal;
 
     #[test]
     fn the_document_is_openapi_3_1_with_a_bearer_scheme_and_the_server_filled_in() {
@@ -69,26 +70,25 @@ mod tests {
             ["code"]["enum"];
         let codes = codes.as_array().expect("the codes");
         for error in [
-            ApiError::MissingToken,
-            ApiError::InvalidToken,
-            ApiError::RevokedToken,
-            ApiError::CampaignNotFound(String::new()),
-            ApiError::SchoolNotInCampaign {
+            ApiRefusal::MissingToken,
+            ApiRefusal::InvalidToken,
+            ApiRefusal::RevokedToken,
+            ApiRefusal::CampaignNotFound(String::new()),
+            ApiRefusal::SchoolNotInCampaign {
                 campaign: 1,
                 school: 1,
             },
-            ApiError::NotASelfCheck(1),
-            ApiError::NoSuchRoute(String::new()),
-            ApiError::BadFilter(String::new()),
-            ApiError::Withheld(String::new()),
-            ApiError::UnknownParameter {
+            ApiRefusal::NotASelfCheck(1),
+            ApiRefusal::NoSuchRoute(String::new()),
+            ApiRefusal::BadFilter(String::new()),
+            ApiRefusal::Withheld(String::new()),
+            ApiRefusal::UnknownParameter {
                 name: String::new(),
                 accepted: String::new(),
             },
-            ApiError::RepeatedParameter(String::new()),
-            ApiError::BadQuery(String::new()),
-            ApiError::MethodNotAllowed(String::new()),
-            ApiError::Internal(String::new()),
+            ApiRefusal::RepeatedParameter(String::new()),
+            ApiRefusal::BadQuery(String::new()),
+            ApiRefusal::MethodNotAllowed(String::new()),
         ] {
             assert!(
                 codes.iter().any(|code| code == error.code()),
@@ -96,6 +96,8 @@ mod tests {
                 error.code()
             );
         }
+        // A failure on our side answers with the code "internal".
+        assert!(codes.iter().any(|code| code == "internal"));
         assert_eq!(codes.len(), 14);
     }
 }

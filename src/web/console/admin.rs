@@ -8,10 +8,13 @@ use actix_web::{HttpResponse, web};
 use entity::{account, school};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, percent_encode, see_other};
+use super::guards::{Admin, ButtonOnly, CsrfForm, Staff};
+use super::{ConsoleError, percent_encode, see_other};
+use crate::accounts::actions as account_actions;
 use crate::accounts::{self, AccountError, NewAccount, Role};
 use crate::audit::{self, AuditFilter};
 use crate::campaigns;
+use crate::change::Actor;
 use crate::schools;
 use crate::web::AppState;
 
@@ -169,10 +172,9 @@ pub struct AccountsQuery {
 
 pub async fn accounts_page(
     state: web::Data<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     query: web::Query<AccountsQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
     // After an action the page says what was done, naming the account.
     let target = match query.account.parse::<i32>() {
         Ok(id) => accounts::find(&state.db, id).await?,
@@ -213,8 +215,6 @@ pub struct AccountForm {
     /// The checkbox "generate a password": present when ticked.
     #[serde(default)]
     generate: Option<String>,
-    #[serde(default)]
-    _csrf: String,
 }
 
 /// The page that shows a new account, or a reset one, with the password said only this once.
@@ -233,40 +233,54 @@ async fn school_name(state: &AppState, school_id: Option<i32>) -> Result<String,
     let Some(school_id) = school_id else {
         return Ok(String::new());
     };
-    Ok(schools::list(&state.db)
+    Ok(schools::find(&state.db, school_id)
         .await?
-        .into_iter()
-        .find(|school| school.id == school_id)
         .map(|school| school.name)
         .unwrap_or_default())
 }
 
+/// The page of an account just made or reset, with its password said this once.
+async fn render_done(
+    state: &AppState,
+    staff: &Staff,
+    heading: &'static str,
+    account: account::Model,
+    password: Option<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_name(state, account.school_id).await?;
+    staff.render(
+        state,
+        "console/accounts/done",
+        heading,
+        "accounts",
+        AccountDoneView {
+            heading,
+            role: accounts::role_of(&account).label(),
+            email: account.email,
+            name: account.display_name,
+            school,
+            password,
+        },
+    )
+}
+
 pub async fn create_account(
     state: web::Data<AppState>,
-    staff: Staff,
-    form: web::Form<AccountForm>,
+    Admin(staff): Admin,
+    form: CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
-    staff.check_csrf(&form._csrf)?;
     let form = form.into_inner();
     let role = Role::parse(&form.role)
-        .ok_or_else(|| ConsoleError::BadRequest(format!("未知的角色：{}", form.role)))?;
+        .ok_or_else(|| ConsoleError::bad_request(format!("未知的角色：{}", form.role)))?;
     let generate = form
         .generate
         .as_deref()
         .is_some_and(|value| !value.is_empty());
-    let values = FormValues {
-        email: form.email.clone(),
-        name: form.name.clone(),
-        role: role.slug().to_owned(),
-        school_id: form.school_id.clone(),
-        generate,
-    };
     let school_id = match form.school_id.trim() {
         "" => None,
         id => Some(
             id.parse::<i32>()
-                .map_err(|_| ConsoleError::BadRequest(format!("学校编号不正确：{id}")))?,
+                .map_err(|_| ConsoleError::bad_request(format!("学校编号不正确：{id}")))?,
         ),
     };
     let password = if generate {
@@ -274,204 +288,124 @@ pub async fn create_account(
     } else {
         form.password.clone()
     };
-    let created = accounts::create(
-        &state.db,
-        NewAccount {
-            email: form.email,
-            display_name: form.name,
-            password: password.clone(),
-            role,
-            school_id: if role == Role::School {
-                school_id
-            } else {
-                None
-            },
-        },
-    )
-    .await;
-    let account = match created {
-        Ok(account) => account,
-        Err(AccountError::Db(error)) => return Err(error.into()),
-        Err(AccountError::Hash(error)) => return Err(ConsoleError::internal(error)),
+    let new = NewAccount {
+        email: form.email.clone(),
+        display_name: form.name.clone(),
+        password: password.clone(),
+        role,
+        school_id: school_id.filter(|_| role == Role::School),
+    };
+    match account_actions::create_account(&state.context, Actor::Account(&staff.account), new).await
+    {
+        Ok(account) => {
+            render_done(
+                &state,
+                &staff,
+                "账号已创建",
+                account,
+                generate.then_some(password),
+            )
+            .await
+        }
+        Err(AccountError::Db(error)) => Err(error.into()),
+        Err(AccountError::Hash(error)) => Err(ConsoleError::internal(error)),
         Err(refusal) => {
-            return render_accounts(
+            let values = FormValues {
+                email: form.email,
+                name: form.name,
+                role: role.slug().to_owned(),
+                school_id: form.school_id,
+                generate,
+            };
+            let error = Some(refusal.to_string());
+            render_accounts(
                 &state,
                 &staff,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 values,
-                Some(refusal.to_string()),
+                error,
                 None,
                 None,
             )
-            .await;
+            .await
         }
-    };
-    let school = school_name(&state, account.school_id).await?;
-    let detail = if school.is_empty() {
-        format!("{}（{}）", account.email, role.label())
-    } else {
-        format!("{}（{}，{}）", account.email, role.label(), school)
-    };
-    audit::record(
-        &state.db,
-        Some(&staff.account),
-        "",
-        "account_create",
-        detail,
-    )
-    .await?;
-    staff.render(
-        &state,
-        "console/accounts/done",
-        "账号已创建",
-        "accounts",
-        AccountDoneView {
-            heading: "账号已创建",
-            email: account.email,
-            name: account.display_name,
-            role: role.label(),
-            school,
-            password: generate.then_some(password),
-        },
-    )
+    }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    _csrf: String,
-}
-
-/// The account an action names, or 404.
-async fn target(state: &AppState, id: i32) -> Result<account::Model, ConsoleError> {
-    accounts::find(&state.db, id)
-        .await?
-        .ok_or(ConsoleError::NotFound)
-}
-
-/// Refuses an action on the admin's own account, saying what to do instead.
-async fn refuse_on_self(
+/// An action on a listed account that was refused (the admin's own), said above the list.
+async fn refused_on_list(
     state: &AppState,
     staff: &Staff,
-    message: &str,
+    refusal: AccountError,
 ) -> Result<HttpResponse, ConsoleError> {
-    render_accounts(
-        state,
-        staff,
-        StatusCode::CONFLICT,
-        FormValues::default(),
-        None,
-        None,
-        Some(message.to_owned()),
-    )
-    .await
+    match refusal {
+        AccountError::NotFound => Err(ConsoleError::not_found()),
+        AccountError::Db(error) => Err(error.into()),
+        AccountError::Hash(error) => Err(ConsoleError::internal(error)),
+        refusal => {
+            let problem = Some(refusal.to_string());
+            render_accounts(
+                state,
+                staff,
+                StatusCode::CONFLICT,
+                FormValues::default(),
+                None,
+                None,
+                problem,
+            )
+            .await
+        }
+    }
 }
 
 async fn set_disabled(
     state: web::Data<AppState>,
     staff: Staff,
     id: i32,
-    form: CsrfForm,
     disabled: bool,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
-    staff.check_csrf(&form._csrf)?;
-    let account = target(&state, id).await?;
-    if disabled && account.id == staff.account.id {
-        return refuse_on_self(
-            &state,
-            &staff,
-            "不能停用自己的账号。如确需停用，请由另一位管理员操作。",
-        )
-        .await;
+    match account_actions::set_disabled(&state.context, &staff.account, id, disabled).await {
+        Ok(account) => {
+            let done = if disabled { "disabled" } else { "enabled" };
+            Ok(see_other(&format!(
+                "/console/accounts?done={done}&account={}",
+                account.id
+            )))
+        }
+        Err(refusal) => refused_on_list(&state, &staff, refusal).await,
     }
-    let account = accounts::set_disabled(&state.db, account, disabled)
-        .await
-        .map_err(ConsoleError::internal)?;
-    let (action, done) = if disabled {
-        ("account_disable", "disabled")
-    } else {
-        ("account_enable", "enabled")
-    };
-    audit::record(
-        &state.db,
-        Some(&staff.account),
-        "",
-        action,
-        account.email.clone(),
-    )
-    .await?;
-    Ok(see_other(&format!(
-        "/console/accounts?done={done}&account={}",
-        account.id
-    )))
 }
 
 pub async fn disable_account(
     state: web::Data<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     id: web::Path<i32>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    set_disabled(state, staff, id.into_inner(), form.into_inner(), true).await
+    set_disabled(state, staff, id.into_inner(), true).await
 }
 
 pub async fn enable_account(
     state: web::Data<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     id: web::Path<i32>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    set_disabled(state, staff, id.into_inner(), form.into_inner(), false).await
+    set_disabled(state, staff, id.into_inner(), false).await
 }
 
 pub async fn reset_password(
     state: web::Data<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     id: web::Path<i32>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
-    staff.check_csrf(&form._csrf)?;
-    let account = target(&state, id.into_inner()).await?;
-    if account.id == staff.account.id {
-        // Resetting would end this very session; the password page keeps it.
-        return refuse_on_self(
-            &state,
-            &staff,
-            "不能在这里重置自己的密码，请在“修改密码”页面修改。",
-        )
-        .await;
+    match account_actions::reset_password(&state.context, &staff.account, id.into_inner()).await {
+        Ok((account, password)) => {
+            render_done(&state, &staff, "密码已重置", account, Some(password)).await
+        }
+        Err(refusal) => refused_on_list(&state, &staff, refusal).await,
     }
-    let password = accounts::generate_password();
-    // `set_password` bumps the session version, which ends the account's sessions everywhere.
-    let account = accounts::set_password(&state.db, account, &password)
-        .await
-        .map_err(ConsoleError::internal)?;
-    audit::record(
-        &state.db,
-        Some(&staff.account),
-        "",
-        "account_reset_password",
-        account.email.clone(),
-    )
-    .await?;
-    let role = accounts::role_of(&account);
-    let school = school_name(&state, account.school_id).await?;
-    staff.render(
-        &state,
-        "console/accounts/done",
-        "密码已重置",
-        "accounts",
-        AccountDoneView {
-            heading: "密码已重置",
-            email: account.email,
-            name: account.display_name,
-            role: role.label(),
-            school,
-            password: Some(password),
-        },
-    )
 }
 
 // ---------------------------------------------------------------------------------- audit log
@@ -529,10 +463,9 @@ fn audit_url(action: &str, actor: &str, page: u64) -> String {
 
 pub async fn audit_page(
     state: web::Data<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
     let action = query.action.trim().to_owned();
     let actor = query.actor.trim().to_owned();
     let filter = AuditFilter {

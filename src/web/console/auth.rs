@@ -1,170 +1,20 @@
-//! Signing in and out, the first admin's setup link, password changes, and `Staff`: the
-//! signed-in account every console handler takes.
-
-use std::future::Future;
-use std::pin::Pin;
+//! Signing in and out, the first admin's setup link and password changes: cookies and pages
+//! around `accounts::actions`, which decides and records each.
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use entity::account;
 use serde::{Deserialize, Serialize};
 
+use super::guards::{ButtonOnly, CsrfForm, Staff};
 use super::session::{SESSION_COOKIE, SESSION_HOURS, Session};
 use super::{ConsoleError, see_other};
-use crate::accounts::{self, NewAccount, Role, SignInError};
-use crate::audit;
+use crate::accounts::actions::{self as account_actions, SignInRefusal};
+use crate::accounts::{AccountError, NewAccount, Role, SignInError};
 use crate::web::AppState;
+use crate::web::error::Failure;
 use crate::web::templates;
-
-/// The signed-in account of a console request.
-pub struct Staff {
-    pub account: account::Model,
-    pub role: Role,
-    pub csrf: String,
-}
-
-/// What every console page knows about who is looking.
-#[derive(Serialize)]
-pub struct Me {
-    pub email: String,
-    pub name: String,
-    pub role: &'static str,
-    pub is_admin: bool,
-    pub is_supervisor: bool,
-    pub school_id: Option<i32>,
-}
-
-/// A console page: the layout's context plus the page's own, flattened.
-#[derive(Serialize)]
-pub struct ConsolePage<'a, T: Serialize> {
-    pub title: &'a str,
-    pub nav: &'a str,
-    pub me: Me,
-    pub csrf: &'a str,
-    #[serde(flatten)]
-    pub content: T,
-}
-
-impl Staff {
-    /// Refuses with 403 unless the account's role includes `needed`.
-    pub fn require(&self, needed: Role) -> Result<(), ConsoleError> {
-        if self.role.includes(needed) {
-            Ok(())
-        } else {
-            Err(ConsoleError::Forbidden)
-        }
-    }
-
-    /// Refuses with 403 unless `token` is this session's CSRF token.
-    pub fn check_csrf(&self, token: &str) -> Result<(), ConsoleError> {
-        if !token.is_empty() && token == self.csrf {
-            Ok(())
-        } else {
-            Err(ConsoleError::BadCsrf)
-        }
-    }
-
-    pub fn me(&self) -> Me {
-        Me {
-            email: self.account.email.clone(),
-            name: self.account.display_name.clone(),
-            role: self.role.label(),
-            is_admin: self.role == Role::Admin,
-            is_supervisor: self.role.includes(Role::Supervisor),
-            school_id: self.account.school_id,
-        }
-    }
-
-    /// Renders `template` inside the console layout.
-    pub fn render<T: Serialize>(
-        &self,
-        state: &AppState,
-        template: &str,
-        title: &str,
-        nav: &str,
-        content: T,
-    ) -> Result<HttpResponse, ConsoleError> {
-        self.render_with_status(
-            state,
-            actix_web::http::StatusCode::OK,
-            template,
-            title,
-            nav,
-            content,
-        )
-    }
-
-    pub fn render_with_status<T: Serialize>(
-        &self,
-        state: &AppState,
-        status: actix_web::http::StatusCode,
-        template: &str,
-        title: &str,
-        nav: &str,
-        content: T,
-    ) -> Result<HttpResponse, ConsoleError> {
-        let page = ConsolePage {
-            title,
-            nav,
-            me: self.me(),
-            csrf: &self.csrf,
-            content,
-        };
-        let body = state.templates.render(template, &page)?;
-        Ok(templates::html(HttpResponse::build(status), body))
-    }
-}
-
-fn app_state(request: &HttpRequest) -> Result<web::Data<AppState>, ConsoleError> {
-    request
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ConsoleError::internal("the application state is missing"))
-}
-
-fn sign_in_required(request: &HttpRequest) -> ConsoleError {
-    let next = if request.method() == actix_web::http::Method::GET {
-        request
-            .uri()
-            .path_and_query()
-            .map_or("/console", |path| path.as_str())
-            .to_owned()
-    } else {
-        "/console".to_owned()
-    };
-    ConsoleError::SignInRequired { next }
-}
-
-impl FromRequest for Staff {
-    type Error = ConsoleError;
-    type Future = Pin<Box<dyn Future<Output = Result<Staff, ConsoleError>>>>;
-
-    fn from_request(request: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let state = app_state(&request)?;
-            let cookie = request
-                .cookie(SESSION_COOKIE)
-                .ok_or_else(|| sign_in_required(&request))?;
-            let session = Session::decode(cookie.value(), &state.session_key, Utc::now())
-                .ok_or_else(|| sign_in_required(&request))?;
-            let account = accounts::find(&state.db, session.account_id)
-                .await?
-                .filter(|account| {
-                    !account.disabled && account.session_version == session.session_version
-                })
-                .ok_or_else(|| sign_in_required(&request))?;
-            let role = accounts::role_of(&account);
-            Ok(Staff {
-                account,
-                role,
-                csrf: session.csrf,
-            })
-        })
-    }
-}
 
 pub fn session_cookie(state: &AppState, session: &Session) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, session.encode(&state.session_key))
@@ -269,51 +119,32 @@ pub async fn login_submit(
         .cookie(LOGIN_CSRF_COOKIE)
         .map(|cookie| cookie.value().to_owned());
     if cookie.is_none_or(|cookie| cookie.is_empty() || cookie != form._csrf) {
-        return Err(ConsoleError::BadCsrf);
+        return Err(ConsoleError::bad_csrf());
     }
     let client = client_address(&state, &request);
-    if let Some(client) = client
-        && !state.sign_in_throttle.allow(client)
-    {
-        audit::record(
-            &state.db,
-            None,
-            &form.email,
-            "sign_in_throttled",
-            format!("client {client}"),
-        )
-        .await?;
-        return Err(ConsoleError::TooManyAttempts);
-    }
     let now = Utc::now();
     // One argon2id verification holds this worker for a few tens of milliseconds; sign-ins are
     // rare and throttled, so that is accepted rather than moved to a blocking pool.
-    let outcome = accounts::sign_in(&state.db, &form.email, &form.password, now).await;
+    let outcome = account_actions::sign_in(
+        &state.context,
+        &state.sign_in_throttle,
+        client,
+        &form.email,
+        &form.password,
+        now,
+    )
+    .await;
     match outcome {
         Ok(account) => {
-            if let Some(client) = client {
-                state.sign_in_throttle.forget(client);
-            }
-            audit::record(&state.db, Some(&account), "", "sign_in", "").await?;
             let session = Session::new(account.id, account.session_version, now);
             let mut response = HttpResponse::SeeOther();
             response.insert_header((header::LOCATION, next));
             response.cookie(session_cookie(&state, &session));
             Ok(response.finish())
         }
-        Err(SignInError::Db(error)) => Err(error.into()),
-        Err(error) => {
-            if let Some(client) = client {
-                state.sign_in_throttle.failed(client);
-            }
-            audit::record(
-                &state.db,
-                None,
-                &form.email,
-                "sign_in_failed",
-                error.to_string(),
-            )
-            .await?;
+        Err(SignInRefusal::Throttled) => Err(ConsoleError::new(Failure::TooManyAttempts)),
+        Err(SignInRefusal::Failed(SignInError::Db(error))) => Err(error.into()),
+        Err(SignInRefusal::Failed(error)) => {
             let status = match error {
                 SignInError::SlowDown(_) => actix_web::http::StatusCode::TOO_MANY_REQUESTS,
                 _ => actix_web::http::StatusCode::UNAUTHORIZED,
@@ -335,19 +166,12 @@ fn client_address(state: &AppState, request: &HttpRequest) -> Option<std::net::I
     request.peer_addr().map(|address| address.ip())
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
-}
-
 pub async fn logout(
     state: web::Data<AppState>,
     staff: Staff,
-    form: web::Form<CsrfOnly>,
+    _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.check_csrf(&form._csrf)?;
-    audit::record(&state.db, Some(&staff.account), "", "sign_out", "").await?;
+    account_actions::sign_out(&state.context, &staff.account).await?;
     let mut response = HttpResponse::SeeOther();
     response.insert_header((header::LOCATION, "/console/login"));
     response.cookie(expired_session_cookie(&state));
@@ -366,8 +190,8 @@ pub async fn setup_form(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    if !accounts::setup_token_is_valid(&state.db, &token).await? {
-        return Err(ConsoleError::NotFound);
+    if !crate::accounts::setup_token_is_valid(&state.db, &token).await? {
+        return Err(ConsoleError::not_found());
     }
     let body = state.templates.render(
         "console/setup",
@@ -396,27 +220,9 @@ pub async fn setup_submit(
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     // The unguessable token in the path is what this form proves; there is no session yet.
-    if !accounts::setup_token_is_valid(&state.db, &token).await? {
-        return Err(ConsoleError::NotFound);
-    }
     let form = form.into_inner();
-    let refuse = |message: String| -> Result<HttpResponse, ConsoleError> {
-        let body = state.templates.render(
-            "console/setup",
-            &SetupView {
-                title: "创建管理员账号",
-                email: form.email.clone(),
-                name: form.name.clone(),
-                error: Some(message),
-            },
-        )?;
-        Ok(templates::html(HttpResponse::UnprocessableEntity(), body))
-    };
-    if form.password != form.confirm {
-        return refuse("两次输入的密码不一致".to_owned());
-    }
-    let created = accounts::complete_setup(
-        &state.db,
+    let created = account_actions::complete_setup(
+        &state.context,
         &token,
         NewAccount {
             email: form.email.clone(),
@@ -425,21 +231,32 @@ pub async fn setup_submit(
             role: Role::Admin,
             school_id: None,
         },
+        &form.confirm,
     )
     .await;
     match created {
         Ok(Some(account)) => {
-            audit::record(&state.db, Some(&account), "", "setup_admin_created", "").await?;
             let session = Session::new(account.id, account.session_version, Utc::now());
             let mut response = HttpResponse::SeeOther();
             response.insert_header((header::LOCATION, "/console"));
             response.cookie(session_cookie(&state, &session));
             Ok(response.finish())
         }
-        Ok(None) => Err(ConsoleError::NotFound),
-        Err(accounts::AccountError::Db(error)) => Err(error.into()),
-        Err(accounts::AccountError::Hash(error)) => Err(ConsoleError::internal(error)),
-        Err(error) => refuse(error.to_string()),
+        Ok(None) => Err(ConsoleError::not_found()),
+        Err(AccountError::Db(error)) => Err(error.into()),
+        Err(AccountError::Hash(error)) => Err(ConsoleError::internal(error)),
+        Err(refusal) => {
+            let body = state.templates.render(
+                "console/setup",
+                &SetupView {
+                    title: "创建管理员账号",
+                    email: form.email,
+                    name: form.name,
+                    error: Some(refusal.to_string()),
+                },
+            )?;
+            Ok(templates::html(HttpResponse::UnprocessableEntity(), body))
+        }
     }
 }
 
@@ -470,63 +287,64 @@ pub struct PasswordForm {
     current: String,
     password: String,
     confirm: String,
-    #[serde(default)]
-    _csrf: String,
 }
 
 pub async fn password_submit(
     state: web::Data<AppState>,
     staff: Staff,
-    form: web::Form<PasswordForm>,
+    form: CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.check_csrf(&form._csrf)?;
-    let refuse = |message: &str| {
-        staff.render_with_status(
-            &state,
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "console/password",
-            "修改密码",
-            "password",
-            PasswordView {
-                error: Some(message.to_owned()),
-                done: false,
-            },
-        )
-    };
-    if !accounts::verify_password(&form.current, &staff.account.password_hash) {
-        return refuse("当前密码不正确");
-    }
-    if form.password != form.confirm {
-        return refuse("两次输入的新密码不一致");
-    }
-    match accounts::set_password(&state.db, staff.account.clone(), &form.password).await {
-        Ok(account) => {
-            audit::record(&state.db, Some(&account), "", "password_changed", "").await?;
-            // The old sessions are over everywhere; this one continues with the new version.
-            let session = Session::new(account.id, account.session_version, Utc::now());
-            let staff = Staff {
-                role: staff.role,
-                csrf: session.csrf.clone(),
-                account,
+    let changed = account_actions::change_password(
+        &state.context,
+        &staff.account,
+        &form.current,
+        &form.password,
+        &form.confirm,
+    )
+    .await;
+    let account = match changed {
+        Ok(account) => account,
+        Err(AccountError::Db(error)) => return Err(error.into()),
+        Err(AccountError::Hash(error)) => return Err(ConsoleError::internal(error)),
+        Err(refusal) => {
+            let message = match refusal {
+                AccountError::PasswordsDiffer => "两次输入的新密码不一致".to_owned(),
+                other => other.to_string(),
             };
-            let mut response = staff.render(
+            return staff.render_with_status(
                 &state,
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
                 "console/password",
                 "修改密码",
                 "password",
                 PasswordView {
-                    error: None,
-                    done: true,
+                    error: Some(message),
+                    done: false,
                 },
-            )?;
-            response
-                .add_cookie(&session_cookie(&state, &session))
-                .map_err(ConsoleError::internal)?;
-            Ok(response)
+            );
         }
-        Err(accounts::AccountError::Db(error)) => Err(error.into()),
-        Err(error) => refuse(&error.to_string()),
-    }
+    };
+    // The old sessions are over everywhere; this one continues with the new version.
+    let session = Session::new(account.id, account.session_version, Utc::now());
+    let staff = Staff {
+        role: staff.role,
+        csrf: session.csrf.clone(),
+        account,
+    };
+    let mut response = staff.render(
+        &state,
+        "console/password",
+        "修改密码",
+        "password",
+        PasswordView {
+            error: None,
+            done: true,
+        },
+    )?;
+    response
+        .add_cookie(&session_cookie(&state, &session))
+        .map_err(ConsoleError::internal)?;
+    Ok(response)
 }
 
 pub async fn home(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ConsoleError> {

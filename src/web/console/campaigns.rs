@@ -14,18 +14,19 @@ use chrono::{DateTime, Utc};
 use entity::{campaign, school};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, see_other};
+use super::guards::{CampaignPath, CsrfForm, Staff, Supervisor};
+use super::{ConsoleError, see_other};
 use crate::accounts::Role;
-use crate::audit;
+use crate::campaigns::actions as campaign_actions;
 use crate::campaigns::{
     self, Availability, CampaignDetails, CampaignError, CampaignStatus, NewCampaign, RateOrder,
     RateTotal, SchoolSelection,
 };
+use crate::change::Actor;
 use crate::distribution;
 use crate::schools::{self, SchoolKind};
 use crate::survey::{Audience, Catalog, CatalogEntry};
 use crate::web::AppState;
-use crate::web::body::parse_urlencoded;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -47,7 +48,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
 /// Domain failures that are not a form's fault: an unknown campaign is a 404, the rest a 500.
 fn fault(error: CampaignError) -> ConsoleError {
     match error {
-        CampaignError::NotFound(_) => ConsoleError::NotFound,
+        CampaignError::NotFound(_) => ConsoleError::not_found(),
         other => ConsoleError::internal(other),
     }
 }
@@ -113,8 +114,10 @@ struct ListView {
     campaigns: Vec<CampaignRow>,
 }
 
-async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
+async fn list(
+    state: web::Data<AppState>,
+    Supervisor(staff): Supervisor,
+) -> Result<HttpResponse, ConsoleError> {
     let now = Utc::now();
     let campaigns = campaigns::overview(&state.db)
         .await?
@@ -161,7 +164,6 @@ struct CampaignInput {
     codes: Vec<String>,
     expected: String,
     status: String,
-    csrf: String,
 }
 
 impl CampaignInput {
@@ -179,7 +181,6 @@ impl CampaignInput {
                 "school" => input.codes.push(value),
                 "expected" => input.expected = value,
                 "status" => input.status = value,
-                "_csrf" => input.csrf = value,
                 _ => {}
             }
         }
@@ -537,8 +538,10 @@ async fn render_new_form(
     )
 }
 
-async fn new_form(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
+async fn new_form(
+    state: web::Data<AppState>,
+    Supervisor(staff): Supervisor,
+) -> Result<HttpResponse, ConsoleError> {
     let input = CampaignInput {
         survey: state
             .catalog
@@ -561,17 +564,10 @@ async fn new_form(state: web::Data<AppState>, staff: Staff) -> Result<HttpRespon
 
 async fn create(
     state: web::Data<AppState>,
-    staff: Staff,
-    body: web::Bytes,
+    Supervisor(staff): Supervisor,
+    form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    let pairs = parse_urlencoded(&body).ok_or_else(|| {
-        ConsoleError::BadRequest(
-            "提交的表单无法识别，活动没有创建。请返回、刷新页面后再试。".to_owned(),
-        )
-    })?;
-    let input = CampaignInput::from_pairs(pairs);
-    staff.check_csrf(&input.csrf)?;
+    let input = CampaignInput::from_pairs(form.into_inner());
     let refuse = |errors: FieldErrors| {
         render_new_form(
             &state,
@@ -585,34 +581,16 @@ async fn create(
         Ok(new) => new,
         Err(errors) => return refuse(*errors).await,
     };
-    let survey_id = new.survey.survey.id.clone();
-    let selection = new.schools.describe();
-    let status = new.status;
-    let txn = campaigns::begin_write(&state.db).await?;
-    let (campaign, links) = match campaigns::create_in(&txn, new).await {
-        Ok(created) => created,
+    let actor = Actor::Account(&staff.account);
+    let campaign = match campaign_actions::create_campaign(&state.context, actor, new).await {
+        Ok((campaign, _)) => campaign,
         Err(error) => {
-            drop(txn);
             return match FieldErrors::from_domain(&error) {
                 Some(errors) => refuse(errors).await,
                 None => Err(fault(error)),
             };
         }
     };
-    audit::record(
-        &txn,
-        Some(&staff.account),
-        "",
-        "campaign_create",
-        format!(
-            "campaign {}: \"{}\", survey {survey_id}, {links} schools ({selection}), {}",
-            campaign.id,
-            campaign.name,
-            status.slug()
-        ),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(see_other(&format!("/console/campaigns/{}", campaign.id)))
 }
 
@@ -719,12 +697,10 @@ struct SortQuery {
 
 async fn show(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(campaign): CampaignPath,
     query: web::Query<SortQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    let campaign = campaigns::find(&state.db, *id).await.map_err(fault)?;
     let head = campaign_head(&state, &campaign).await?;
     let mut rates = campaigns::rates(&state.db, campaign.id)
         .await
@@ -806,42 +782,21 @@ async fn show(
 struct StatusForm {
     #[serde(default)]
     status: String,
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn set_status(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-    form: web::Form<StatusForm>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(campaign): CampaignPath,
+    form: CsrfForm<StatusForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
     let status = CampaignStatus::parse(&form.status)
-        .ok_or_else(|| ConsoleError::BadRequest("没有这种活动状态。".to_owned()))?;
-    let txn = campaigns::begin_write(&state.db).await?;
-    let (before, campaign) = campaigns::set_status(&txn, *id, status)
-        .await
-        .map_err(fault)?;
-    if before != status {
-        audit::record(
-            &txn,
-            Some(&staff.account),
-            "",
-            "campaign_status",
-            format!(
-                "campaign {}: {} → {}",
-                campaign.id,
-                before.slug(),
-                status.slug()
-            ),
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    // Phones of this process see the new state at once (others within the cache's 5 s).
-    state.forget_links();
+        .ok_or_else(|| ConsoleError::bad_request("没有这种活动状态。"))?;
+    let actor = Actor::Account(&staff.account);
+    let campaign =
+        campaign_actions::set_campaign_status(&state.context, actor, campaign.id, status)
+            .await
+            .map_err(fault)?;
     Ok(see_other(&format!("/console/campaigns/{}", campaign.id)))
 }
 
@@ -866,8 +821,6 @@ struct EditForm {
     opens: String,
     #[serde(default)]
     closes: String,
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn render_edit(
@@ -899,11 +852,9 @@ async fn render_edit(
 
 async fn edit_form(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(campaign): CampaignPath,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    let campaign = campaigns::find(&state.db, *id).await.map_err(fault)?;
     let values = EditForm {
         name: campaign.name.clone(),
         opens: campaign
@@ -914,7 +865,6 @@ async fn edit_form(
             .closes_at
             .map(campaigns::input_time)
             .unwrap_or_default(),
-        _csrf: String::new(),
     };
     render_edit(
         &state,
@@ -927,42 +877,12 @@ async fn edit_form(
     .await
 }
 
-/// What an edit changed, for the audit log.
-fn describe_edit(before: &campaign::Model, after: &campaign::Model) -> String {
-    let time = |time: Option<DateTime<Utc>>| time_or(time, "-");
-    let mut changes = Vec::new();
-    if before.name != after.name {
-        changes.push(format!("name \"{}\" → \"{}\"", before.name, after.name));
-    }
-    if before.opens_at != after.opens_at {
-        changes.push(format!(
-            "opens {} → {}",
-            time(before.opens_at),
-            time(after.opens_at)
-        ));
-    }
-    if before.closes_at != after.closes_at {
-        changes.push(format!(
-            "closes {} → {}",
-            time(before.closes_at),
-            time(after.closes_at)
-        ));
-    }
-    if changes.is_empty() {
-        changes.push("nothing changed".to_owned());
-    }
-    format!("campaign {}: {}", after.id, changes.join("; "))
-}
-
 async fn edit(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-    form: web::Form<EditForm>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(campaign): CampaignPath,
+    form: CsrfForm<EditForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
-    let campaign = campaigns::find(&state.db, *id).await.map_err(fault)?;
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let details = parse_details(&form.name, &form.opens, &form.closes, &mut errors);
@@ -980,28 +900,17 @@ async fn edit(
         Some(details) if !errors.any() => details,
         _ => return refuse(errors).await,
     };
-    let txn = campaigns::begin_write(&state.db).await?;
-    let (before, after) = match campaigns::update_details(&txn, campaign.id, details).await {
-        Ok(changed) => changed,
+    let actor = Actor::Account(&staff.account);
+    let edited = campaign_actions::edit_campaign(&state.context, actor, campaign.id, details).await;
+    let after = match edited {
+        Ok(after) => after,
         Err(error) => {
-            drop(txn);
             return match FieldErrors::from_domain(&error) {
                 Some(errors) => refuse(errors).await,
                 None => Err(fault(error)),
             };
         }
     };
-    audit::record(
-        &txn,
-        Some(&staff.account),
-        "",
-        "campaign_edit",
-        describe_edit(&before, &after),
-    )
-    .await?;
-    txn.commit().await?;
-    // Phones of this process see the new state at once (others within the cache's 5 s).
-    state.forget_links();
     Ok(see_other(&format!("/console/campaigns/{}", after.id)))
 }
 
@@ -1093,7 +1002,7 @@ async fn render_posters(
         });
     }
     if code.is_some() && posters.is_empty() {
-        return Err(ConsoleError::NotFound);
+        return Err(ConsoleError::not_found());
     }
     let title = format!("二维码海报 · {}", head.name);
     let supervising = staff.role.includes(Role::Supervisor);
@@ -1132,12 +1041,10 @@ async fn render_posters(
 
 async fn posters(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(campaign): CampaignPath,
     query: web::Query<PosterQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    let campaign = campaigns::find(&state.db, *id).await.map_err(fault)?;
     let nonempty = |value: &Option<String>| {
         value
             .as_deref()
@@ -1163,13 +1070,12 @@ async fn school_poster(
     staff: Staff,
     path: web::Path<(i32, String)>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::School)?;
     let (id, code) = path.into_inner();
-    if !staff.role.includes(Role::Supervisor) {
+    if !staff.is_supervisor() {
         let found = schools::find_by_codes(&state.db, std::slice::from_ref(&code)).await?;
         let own = found.first().map(|school| school.id);
         if own.is_none() || own != staff.account.school_id {
-            return Err(ConsoleError::Forbidden);
+            return Err(ConsoleError::forbidden());
         }
     }
     let campaign = campaigns::find(&state.db, id).await.map_err(fault)?;
@@ -1218,8 +1124,7 @@ async fn my_school(
     staff: Staff,
     query: web::Query<SchoolQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::School)?;
-    let can_choose = staff.role.includes(Role::Supervisor);
+    let can_choose = staff.is_supervisor();
     let all = schools::list(&state.db).await?;
     let chosen = if can_choose {
         let code = query.school.as_deref().map(str::trim).unwrap_or_default();

@@ -17,8 +17,8 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::{ConsoleError, Staff, download_disposition};
-use crate::accounts::Role;
+use super::guards::Supervisor;
+use super::{ConsoleError, download_disposition};
 use crate::export::{Cell, Chunks, CsvSheet, Export, ExportError, Sheet, Values, What};
 use crate::web::AppState;
 
@@ -46,7 +46,7 @@ impl ExportQuery {
         let what = match self.what.as_deref() {
             None | Some("") => What::Answers,
             Some(slug) => What::parse(slug).ok_or_else(|| {
-                ConsoleError::BadRequest(
+                ConsoleError::bad_request(
                     "导出内容只能是答卷（answers）或汇总（aggregates）。".to_owned(),
                 )
             })?,
@@ -61,7 +61,7 @@ impl ExportQuery {
 
 fn fault(error: ExportError) -> ConsoleError {
     match error {
-        ExportError::CampaignNotFound(_) => ConsoleError::NotFound,
+        ExportError::CampaignNotFound(_) => ConsoleError::not_found(),
         other => ConsoleError::internal(other),
     }
 }
@@ -80,11 +80,10 @@ async fn open(
 
 async fn csv(
     state: web::Data<AppState>,
-    staff: Staff,
+    _: Supervisor,
     id: web::Path<i32>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let (export, what) = open(&state, *id, &query).await?;
     let disposition = attachment(export.campaign_name(), *id, what, "csv");
     let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
@@ -142,11 +141,10 @@ async fn send_csv(
 
 async fn xlsx(
     state: web::Data<AppState>,
-    staff: Staff,
+    _: Supervisor,
     id: web::Path<i32>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let (export, what) = open(&state, *id, &query).await?;
     let disposition = attachment(export.campaign_name(), *id, what, "xlsx");
     // Rows are written, and the file zipped, off the worker thread.

@@ -11,9 +11,10 @@ use chrono::Utc;
 use entity::campaign;
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, percent_encode, see_other};
-use crate::accounts::Role;
-use crate::campaigns::{self, CampaignError};
+use super::guards::{ButtonOnly, CampaignPath, CsrfForm, Staff, Supervisor};
+use super::{ConsoleError, percent_encode, see_other};
+use crate::campaigns::{self};
+use crate::change::Actor;
 use crate::invitations::{
     self, DEFAULT_REMINDER_DAYS, InviteError, ListQuery, REMINDER_DAYS, SortKey, Status,
 };
@@ -35,14 +36,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/console/campaigns/{id}/invitations/resend",
             web::post().to(resend),
         );
-}
-
-async fn find_campaign(state: &AppState, id: i32) -> Result<campaign::Model, ConsoleError> {
-    match campaigns::find(&state.db, id).await {
-        Ok(found) => Ok(found),
-        Err(CampaignError::NotFound(_)) => Err(ConsoleError::NotFound),
-        Err(other) => Err(ConsoleError::internal(other)),
-    }
 }
 
 /// The list's query string. Anything unrecognised reads as "any" or the default.
@@ -322,12 +315,10 @@ async fn render(
 
 async fn page(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(found): CampaignPath,
     params: web::Query<PageParams>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    let found = find_campaign(&state, id.into_inner()).await?;
     render(&state, &staff, StatusCode::OK, &found, &params, None).await
 }
 
@@ -361,8 +352,6 @@ async fn refused(
 #[derive(Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
-    _csrf: String,
-    #[serde(default)]
     days: String,
     #[serde(default)]
     invitation: String,
@@ -370,42 +359,26 @@ pub struct ActionForm {
 
 async fn send(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-    form: web::Form<ActionForm>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(found): CampaignPath,
+    _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
-    let found = find_campaign(&state, id.into_inner()).await?;
-    match invitations::invite_all(
-        &state.db,
-        &found,
-        &state.mail_templates,
-        &state.base_url,
-        &staff.account,
-    )
-    .await
-    {
-        Ok(summary) => {
-            state.mailer.poke();
-            Ok(see_other(&format!(
-                "/console/campaigns/{}/invitations?invited={}&already={}&no_roster={}",
-                found.id, summary.invited, summary.already_invited, summary.schools_without_roster
-            )))
-        }
+    let actor = Actor::Account(&staff.account);
+    match invitations::invite_all(&state.context, actor, &found).await {
+        Ok(summary) => Ok(see_other(&format!(
+            "/console/campaigns/{}/invitations?invited={}&already={}&no_roster={}",
+            found.id, summary.invited, summary.already_invited, summary.schools_without_roster
+        ))),
         Err(error) => refused(&state, &staff, &found, error).await,
     }
 }
 
 async fn remind(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-    form: web::Form<ActionForm>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(found): CampaignPath,
+    form: CsrfForm<ActionForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
-    let found = find_campaign(&state, id.into_inner()).await?;
     let days = match form.days.trim() {
         "" => DEFAULT_REMINDER_DAYS,
         typed => match typed.parse::<i64>() {
@@ -415,57 +388,32 @@ async fn remind(
             }
         },
     };
-    match invitations::remind(
-        &state.db,
-        &found,
-        days,
-        &state.mail_templates,
-        &state.base_url,
-        &staff.account,
-    )
-    .await
-    {
-        Ok(summary) => {
-            state.mailer.poke();
-            Ok(see_other(&format!(
-                "/console/campaigns/{}/invitations?reminded={}&too_soon={}&still_queued={}&failed={}&days={days}",
-                found.id, summary.reminded, summary.too_soon, summary.still_queued, summary.failed
-            )))
-        }
+    let actor = Actor::Account(&staff.account);
+    match invitations::remind(&state.context, actor, &found, days).await {
+        Ok(summary) => Ok(see_other(&format!(
+            "/console/campaigns/{}/invitations?reminded={}&too_soon={}&still_queued={}&failed={}&days={days}",
+            found.id, summary.reminded, summary.too_soon, summary.still_queued, summary.failed
+        ))),
         Err(error) => refused(&state, &staff, &found, error).await,
     }
 }
 
 async fn resend(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-    form: web::Form<ActionForm>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(found): CampaignPath,
+    form: CsrfForm<ActionForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
-    let found = find_campaign(&state, id.into_inner()).await?;
     let Ok(invitation_id) = form.invitation.trim().parse::<i32>() else {
         return refused(&state, &staff, &found, InviteError::NoSuchInvitation).await;
     };
-    match invitations::resend(
-        &state.db,
-        &found,
-        invitation_id,
-        &state.mail_templates,
-        &state.base_url,
-        &staff.account,
-    )
-    .await
-    {
-        Ok(who) => {
-            state.mailer.poke();
-            Ok(see_other(&format!(
-                "/console/campaigns/{}/invitations?status=queued&resent={}",
-                found.id,
-                percent_encode(&who)
-            )))
-        }
+    let actor = Actor::Account(&staff.account);
+    match invitations::resend(&state.context, actor, &found, invitation_id).await {
+        Ok(who) => Ok(see_other(&format!(
+            "/console/campaigns/{}/invitations?status=queued&resent={}",
+            found.id,
+            percent_encode(&who)
+        ))),
         Err(error) => refused(&state, &staff, &found, error).await,
     }
 }

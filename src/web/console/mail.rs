@@ -8,9 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, see_other};
-use crate::accounts::Role;
+use super::guards::{ButtonOnly, CsrfForm, Staff, Supervisor};
+use super::{ConsoleError, see_other};
 use crate::campaigns::display_time;
+use crate::change::Actor;
 use crate::mail::outbox;
 use crate::mail::report::{self, MAX_ADDRESSES, ReportMailError, Target};
 use crate::web::AppState;
@@ -113,10 +114,9 @@ fn outbox_url(status: &str, page: u64) -> String {
 
 async fn outbox_page(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     query: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let status = match query.status.trim() {
         value @ ("pending" | "sent" | "failed") => value,
         _ => "",
@@ -196,33 +196,16 @@ async fn outbox_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    _csrf: String,
-}
-
 async fn retry(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i64>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
     let id = id.into_inner();
-    if !outbox::retry(&state.db, id).await? {
-        return Err(ConsoleError::NotFound);
+    if !outbox::retry(&state.context, Actor::Account(&staff.account), id).await? {
+        return Err(ConsoleError::not_found());
     }
-    crate::audit::record(
-        &state.db,
-        Some(&staff.account),
-        "",
-        "mail_retry",
-        format!("重新发送第 {id} 号邮件"),
-    )
-    .await?;
-    state.mailer.poke();
     Ok(see_other(&format!("/console/mail?retried={id}")))
 }
 
@@ -256,8 +239,6 @@ pub struct ReportForm {
     scope: String,
     #[serde(default)]
     addresses: String,
-    #[serde(default)]
-    _csrf: String,
 }
 
 fn parse_scope(text: &str) -> Option<Target> {
@@ -303,21 +284,18 @@ async fn render_report_form(
 
 async fn report_form(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let scope = parse_scope(&query.scope);
     render_report_form(&state, &staff, StatusCode::OK, scope, String::new(), None).await
 }
 
 async fn send_report(
     state: web::Data<AppState>,
-    staff: Staff,
-    form: web::Form<ReportForm>,
+    Supervisor(staff): Supervisor,
+    form: CsrfForm<ReportForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
     let form = form.into_inner();
     let refuse = |status: StatusCode, scope: Option<Target>, message: String| {
         let state = state.clone();
@@ -348,20 +326,9 @@ async fn send_report(
             staff.account.display_name.clone()
         },
     };
-    match report::enqueue(
-        &state.db,
-        &state.plan,
-        &state.mail_templates,
-        &state.base_url,
-        &request,
-        &staff.account,
-    )
-    .await
-    {
-        Ok(count) => {
-            state.mailer.poke();
-            Ok(see_other(&format!("/console/mail?queued={count}")))
-        }
+    let actor = Actor::Account(&staff.account);
+    match report::enqueue(&state.context, actor, &state.plan, &request).await {
+        Ok(count) => Ok(see_other(&format!("/console/mail?queued={count}"))),
         Err(ReportMailError::UnknownSchool) => {
             refuse(
                 StatusCode::NOT_FOUND,

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod campaigns;
 mod exports;
+pub mod guards;
 mod invitations;
 mod mail;
 mod quality;
@@ -14,123 +15,16 @@ mod results;
 mod schools;
 pub mod session;
 mod teachers;
-mod throttle;
 mod tokens;
 mod upload;
 
-pub use throttle::SignInThrottle;
-
-use actix_web::http::StatusCode;
 use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
 };
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, web};
 
-use super::templates::{self, MessagePage};
-pub use auth::{ConsolePage, Me, Staff};
-
-/// What can go wrong in the console, each answered with a page a supervisor understands.
-#[derive(Debug, thiserror::Error)]
-pub enum ConsoleError {
-    /// Not signed in: back to the sign-in page, then to `next`.
-    #[error("sign-in required")]
-    SignInRequired { next: String },
-    #[error("forbidden")]
-    Forbidden,
-    #[error("the form expired (CSRF token mismatch)")]
-    BadCsrf,
-    #[error("not found")]
-    NotFound,
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    #[error("too many attempts")]
-    TooManyAttempts,
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl ConsoleError {
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        ConsoleError::Internal(cause.to_string())
-    }
-}
-
-impl From<sea_orm::DbErr> for ConsoleError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        ConsoleError::internal(error)
-    }
-}
-
-impl From<handlebars::RenderError> for ConsoleError {
-    fn from(error: handlebars::RenderError) -> Self {
-        ConsoleError::internal(error)
-    }
-}
-
-impl From<super::error::PageError> for ConsoleError {
-    fn from(error: super::error::PageError) -> Self {
-        match error {
-            super::error::PageError::NotFound => ConsoleError::NotFound,
-            other => ConsoleError::internal(other),
-        }
-    }
-}
-
-impl ResponseError for ConsoleError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            ConsoleError::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            ConsoleError::Forbidden | ConsoleError::BadCsrf => StatusCode::FORBIDDEN,
-            ConsoleError::NotFound => StatusCode::NOT_FOUND,
-            ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ConsoleError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let (title, message) = match self {
-            ConsoleError::SignInRequired { next } => {
-                let location = format!("/console/login?next={}", percent_encode(next));
-                return HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, location))
-                    .finish();
-            }
-            ConsoleError::Forbidden => (
-                "没有权限",
-                "您的账号没有权限打开这个页面。如需权限，请联系管理员。".to_owned(),
-            ),
-            ConsoleError::BadCsrf => (
-                "页面已过期",
-                "这个页面已过期或不是从本系统打开的，操作没有执行。请返回、刷新页面后再试。"
-                    .to_owned(),
-            ),
-            ConsoleError::NotFound => (
-                "找不到这个页面",
-                "您要找的内容不存在或已被删除。".to_owned(),
-            ),
-            ConsoleError::BadRequest(message) => ("无法处理的请求", message.clone()),
-            ConsoleError::TooManyAttempts => {
-                ("尝试次数过多", "登录失败次数过多，请稍后再试。".to_owned())
-            }
-            ConsoleError::Internal(cause) => {
-                tracing::error!(cause = %cause, "console request failed");
-                (
-                    "系统暂时出错",
-                    "很抱歉，系统暂时出现问题，操作可能没有完成。请稍后再试。".to_owned(),
-                )
-            }
-        };
-        templates::message_response(
-            self.status_code(),
-            &MessagePage {
-                title,
-                heading: title,
-                message: &message,
-            },
-        )
-    }
-}
+pub use super::error::ConsoleError;
+pub use guards::{Admin, CampaignPath, ConsolePage, CsrfForm, Me, SchoolViewer, Staff, Supervisor};
 
 /// Console forms: a size limit, and a page in words (not actix's plain-text error) when a form
 /// cannot be read — a field missing, a number that is not one, a body too large.
@@ -148,7 +42,7 @@ pub fn form_config() -> web::FormConfig {
                 }
             };
             tracing::info!(error = %error, "console form refused");
-            ConsoleError::BadRequest(message).into()
+            ConsoleError::bad_request(message).into()
         })
 }
 
@@ -156,7 +50,7 @@ pub fn form_config() -> web::FormConfig {
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _request| {
         tracing::info!(error = %error, "query string refused");
-        ConsoleError::BadRequest("网址中的参数格式不对。请返回上一页重新操作。".to_owned()).into()
+        ConsoleError::bad_request("网址中的参数格式不对。请返回上一页重新操作。".to_owned()).into()
     })
 }
 

@@ -12,9 +12,10 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{ConsoleError, Staff, see_other};
-use crate::accounts::Role;
+use super::guards::{CsrfForm, Staff, Supervisor};
+use super::{ConsoleError, see_other};
 use crate::campaigns;
+use crate::change::Actor;
 use crate::export::{AnswerColumns, Values};
 use crate::quality::{self, Flag, Listing, QualityError};
 use crate::results::{self, scan};
@@ -54,7 +55,7 @@ async fn context(state: &AppState, id: i32) -> Result<CampaignContext, ConsoleEr
     let campaign = campaigns::find(&state.db, id)
         .await
         .map_err(|error| match error {
-            campaigns::CampaignError::NotFound(_) => ConsoleError::NotFound,
+            campaigns::CampaignError::NotFound(_) => ConsoleError::not_found(),
             other => ConsoleError::internal(other),
         })?;
     let survey = campaigns::load_version(&state.db, campaign.survey_version_id)
@@ -192,18 +193,17 @@ fn answer_row(
 
 async fn show(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
     query: web::Query<QualityQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let id = *id;
     let context = context(&state, id).await?;
     let flag = match query.flag.trim() {
         "" => None,
         slug => Some(
             Flag::parse(slug)
-                .ok_or_else(|| ConsoleError::BadRequest("没有这种答卷质量标记。".to_owned()))?,
+                .ok_or_else(|| ConsoleError::bad_request("没有这种答卷质量标记。".to_owned()))?,
         ),
     };
     let flag_slug = flag.map_or("", Flag::slug);
@@ -272,14 +272,11 @@ async fn show(
     staff.render(&state, "console/quality/show", &title, "campaigns", view)
 }
 
-/// The exclude and restore buttons' form. Every field has a default, so that a role that may
-/// not use it is refused (403) before the form is read.
+/// The exclude and restore buttons' form.
 #[derive(Deserialize)]
 struct AnswerForm {
     #[serde(default)]
     response: String,
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn set_excluded(
@@ -289,17 +286,16 @@ async fn set_excluded(
     form: &AnswerForm,
     exclude: bool,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
     let response_id: i64 = form
         .response
         .trim()
         .parse()
-        .map_err(|_| ConsoleError::BadRequest("没有指明要处理的答卷。".to_owned()))?;
-    let changed = quality::set_excluded(&state.db, id, response_id, exclude, &staff.account)
+        .map_err(|_| ConsoleError::bad_request("没有指明要处理的答卷。".to_owned()))?;
+    let actor = Actor::Account(&staff.account);
+    let changed = quality::set_excluded(&state.context, actor, id, response_id, exclude)
         .await
         .map_err(|error| match error {
-            QualityError::NotFound { .. } => ConsoleError::NotFound,
+            QualityError::NotFound { .. } => ConsoleError::not_found(),
             other => ConsoleError::internal(other),
         })?;
     let done = match (changed, exclude) {
@@ -314,18 +310,18 @@ async fn set_excluded(
 
 async fn exclude(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
-    form: web::Form<AnswerForm>,
+    form: CsrfForm<AnswerForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     set_excluded(&state, &staff, *id, &form, true).await
 }
 
 async fn restore(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
-    form: web::Form<AnswerForm>,
+    form: CsrfForm<AnswerForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     set_excluded(&state, &staff, *id, &form, false).await
 }
@@ -394,11 +390,10 @@ fn shuffle<T>(items: &mut Vec<T>, seed: &str) {
 
 async fn texts(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
     query: web::Query<TextsQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let id = *id;
     let context = context(&state, id).await?;
     let chosen = query.question.trim();
@@ -426,7 +421,7 @@ async fn texts(
                 .find(|question| question.id == chosen)
                 .map(|question| (question.id.clone(), question.text.clone()))
                 .ok_or_else(|| {
-                    ConsoleError::BadRequest(
+                    ConsoleError::bad_request(
                         "这份问卷没有这道填空题，请从列表中选择一道题。".to_owned(),
                     )
                 })?,

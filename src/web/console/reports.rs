@@ -10,8 +10,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, download_disposition};
-use crate::accounts::Role;
+use super::guards::Supervisor;
+use super::{ConsoleError, download_disposition};
 use crate::charts::Chart;
 use crate::reports::{self, ReportError};
 use crate::results::{self, CampaignResults, ResultsError, ResultsFilter};
@@ -134,11 +134,9 @@ struct FilterQuery {
 
 async fn find_chart(
     state: &AppState,
-    staff: &Staff,
     path: (i32, String),
     query: &FilterQuery,
 ) -> Result<(CampaignResults, Chart), ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let (id, chart_id) = path;
     let filter = ResultsFilter::parse(
         &query.school,
@@ -147,7 +145,7 @@ async fn find_chart(
         &query.key_village,
     )
     .and_then(|filter| filter.with_dates(&query.from, &query.to))
-    .map_err(|error| ConsoleError::BadRequest(error.to_string()))?;
+    .map_err(|error| ConsoleError::bad_request(error.to_string()))?;
     let found = results::campaign_results(&state.db, &state.plan, id, &filter)
         .await
         .map_err(results_fault)?;
@@ -155,7 +153,7 @@ async fn find_chart(
         .await?
         .into_iter()
         .find(|chart| chart.id == chart_id)
-        .ok_or(ConsoleError::NotFound)?;
+        .ok_or(ConsoleError::not_found())?;
     Ok((found, chart))
 }
 
@@ -173,11 +171,11 @@ fn disposition(
 
 async fn chart_svg(
     state: web::Data<AppState>,
-    staff: Staff,
+    _staff: Supervisor,
     path: web::Path<(i32, String)>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (found, chart) = find_chart(&state, &staff, path.into_inner(), &query).await?;
+    let (found, chart) = find_chart(&state, path.into_inner(), &query).await?;
     let svg = chart.svg().map_err(ConsoleError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
@@ -188,11 +186,11 @@ async fn chart_svg(
 
 async fn chart_png(
     state: web::Data<AppState>,
-    staff: Staff,
+    _staff: Supervisor,
     path: web::Path<(i32, String)>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (found, chart) = find_chart(&state, &staff, path.into_inner(), &query).await?;
+    let (found, chart) = find_chart(&state, path.into_inner(), &query).await?;
     let png = chart.png().map_err(ConsoleError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
@@ -202,9 +200,9 @@ async fn chart_png(
 
 fn results_fault(error: ResultsError) -> ConsoleError {
     match error {
-        ResultsError::NotFound(_) => ConsoleError::NotFound,
+        ResultsError::NotFound(_) => ConsoleError::not_found(),
         ResultsError::TooFewTeachers => {
-            ConsoleError::BadRequest(results::TEACHERS_TOO_FEW.to_owned())
+            ConsoleError::bad_request(results::TEACHERS_TOO_FEW.to_owned())
         }
         other => ConsoleError::internal(other),
     }
@@ -212,7 +210,7 @@ fn results_fault(error: ResultsError) -> ConsoleError {
 
 fn report_fault(error: ReportError) -> ConsoleError {
     match error {
-        ReportError::NotFound => ConsoleError::NotFound,
+        ReportError::NotFound => ConsoleError::not_found(),
         ReportError::Results(error) => results_fault(error),
         ReportError::Db(error) => ConsoleError::internal(error),
     }
@@ -239,8 +237,10 @@ struct CountyView {
     distributions: Vec<ChartView>,
 }
 
-async fn county(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
+async fn county(
+    state: web::Data<AppState>,
+    Supervisor(staff): Supervisor,
+) -> Result<HttpResponse, ConsoleError> {
     let report = reports::county(&state.db, &state.plan)
         .await
         .map_err(report_fault)?;
@@ -278,10 +278,9 @@ struct SchoolView {
 
 async fn school(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let report = reports::school(&state.db, &state.plan, *id)
         .await
         .map_err(report_fault)?;

@@ -9,8 +9,8 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff};
-use crate::accounts::Role;
+use super::ConsoleError;
+use super::guards::Supervisor;
 use crate::rating::CountyWeighting;
 use crate::rating::score::{CountyRating, Rated, SchoolRating};
 use crate::results::indicators::IndicatorTable;
@@ -30,9 +30,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 fn fault(error: ResultsError) -> ConsoleError {
     match error {
-        ResultsError::NotFound(_) => ConsoleError::NotFound,
+        ResultsError::NotFound(_) => ConsoleError::not_found(),
         ResultsError::TooFewTeachers => {
-            ConsoleError::BadRequest(results::TEACHERS_TOO_FEW.to_owned())
+            ConsoleError::bad_request(results::TEACHERS_TOO_FEW.to_owned())
         }
         other => ConsoleError::internal(other),
     }
@@ -64,11 +64,10 @@ struct FilterQuery {
 
 async fn show(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let filter = ResultsFilter::parse(
         &query.school,
         &query.township,
@@ -76,7 +75,7 @@ async fn show(
         &query.key_village,
     )
     .and_then(|filter| filter.with_dates(&query.from, &query.to))
-    .map_err(|error| ConsoleError::BadRequest(error.to_string()))?;
+    .map_err(|error| ConsoleError::bad_request(error.to_string()))?;
     let plan = &state.plan;
     let found = results::campaign_results(&state.db, plan, *id, &filter)
         .await
@@ -94,9 +93,8 @@ async fn show(
 /// The overall rating (综合评估) from the latest campaign of each audience.
 async fn assessment(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let plan = &state.plan;
     let found = results::assessment(&state.db, plan).await.map_err(fault)?;
     staff.render(

@@ -9,11 +9,11 @@ use actix_web::{HttpResponse, web};
 use entity::school;
 use serde::{Deserialize, Serialize};
 
+use super::guards::{CsrfForm, Staff, Supervisor};
 use super::upload::{MAX_UPLOAD_BYTES, UploadedFile, read_upload};
-use super::{ConsoleError, Staff, download_disposition, percent_encode};
-use crate::accounts::Role;
-use crate::audit;
-use crate::db::begin_write;
+use super::{ConsoleError, download_disposition, percent_encode};
+use crate::change::Actor;
+use crate::schools::actions as school_actions;
 use crate::schools::{
     self, FieldError, ImportError, NewSchool, SaveError, SchoolField, SchoolFields, SchoolKind,
     SchoolQuery,
@@ -210,10 +210,9 @@ struct ListView {
 
 async fn list(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let query = params.query();
     let found = schools::search_page(&state.db, &query, params.page()).await?;
     let townships = schools::townships(&state.db).await?;
@@ -308,17 +307,15 @@ fn headers(query: &SchoolQuery) -> Vec<Header> {
 
 async fn download(
     state: web::Data<AppState>,
-    staff: Staff,
+    _: Supervisor,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let found = schools::search(&state.db, &params.query()).await?;
     let bytes = schools::to_csv(&found).map_err(ConsoleError::internal)?;
     Ok(csv_attachment(bytes, "学校名单", "schools"))
 }
 
-async fn template(staff: Staff) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
+async fn template(_staff: Supervisor) -> Result<HttpResponse, ConsoleError> {
     let bytes = schools::csv_template().map_err(ConsoleError::internal)?;
     Ok(csv_attachment(bytes, "学校名单模板", "schools-template"))
 }
@@ -338,8 +335,6 @@ fn csv_attachment(bytes: Vec<u8>, name: &str, ascii_name: &str) -> HttpResponse 
 /// The form as posted: every value a string, exactly as typed, so it can be shown back.
 #[derive(Deserialize, Default)]
 pub struct SchoolForm {
-    #[serde(default)]
-    _csrf: String,
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -384,7 +379,6 @@ impl SchoolForm {
             teachers,
         ] = schools::sheet_row(school);
         SchoolForm {
-            _csrf: String::new(),
             code,
             name,
             township,
@@ -506,22 +500,23 @@ fn form_page(
     )
 }
 
-async fn new_form(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
+async fn new_form(
+    state: web::Data<AppState>,
+    Supervisor(staff): Supervisor,
+) -> Result<HttpResponse, ConsoleError> {
     let blank = SchoolForm::default();
     form_page(&state, &staff, StatusCode::OK, Target::New, &blank, &[])
 }
 
 async fn edit_form(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let id = id.into_inner();
     let school = schools::find(&state.db, id)
         .await?
-        .ok_or(ConsoleError::NotFound)?;
+        .ok_or(ConsoleError::not_found())?;
     let form = SchoolForm::of(&school);
     form_page(
         &state,
@@ -535,31 +530,29 @@ async fn edit_form(
 
 async fn create(
     state: web::Data<AppState>,
-    staff: Staff,
-    form: web::Form<SchoolForm>,
+    Supervisor(staff): Supervisor,
+    form: CsrfForm<SchoolForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     save(&state, &staff, Target::New, &form).await
 }
 
 async fn update(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     id: web::Path<i32>,
-    form: web::Form<SchoolForm>,
+    form: CsrfForm<SchoolForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     save(&state, &staff, Target::Existing(id.into_inner()), &form).await
 }
 
-/// Checks the form as a CSV line would be checked, writes the school and its audit event in one
-/// transaction, and goes back to the list; or shows the form again with its messages.
+/// Checks the form as a CSV line would be checked, saves the school (with its audit event), and
+/// goes back to the list; or shows the form again with its messages.
 async fn save(
     state: &AppState,
     staff: &Staff,
     target: Target,
     form: &SchoolForm,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
-    staff.check_csrf(&form._csrf)?;
     let refuse = |errors: &[FieldError]| {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         form_page(state, staff, status, target, form, errors)
@@ -568,14 +561,18 @@ async fn save(
         Ok(school) => school,
         Err(errors) => return refuse(&errors),
     };
-    let txn = begin_write(&state.db).await?;
+    let actor = Actor::Account(&staff.account);
     let saved = match target {
-        Target::New => schools::create_one(&txn, &school).await.map(Some),
-        Target::Existing(id) => schools::update_one(&txn, id, &school).await,
+        Target::New => school_actions::create_school(&state.context, actor, &school)
+            .await
+            .map(Some),
+        Target::Existing(id) => {
+            school_actions::update_school(&state.context, actor, id, &school).await
+        }
     };
     let saved = match saved {
         Ok(Some(saved)) => saved,
-        Ok(None) => return Err(ConsoleError::NotFound),
+        Ok(None) => return Err(ConsoleError::not_found()),
         Err(error @ SaveError::DuplicateCode { .. }) => {
             return refuse(&[FieldError {
                 field: SchoolField::Code,
@@ -584,19 +581,10 @@ async fn save(
         }
         Err(SaveError::Db(error)) => return Err(error.into()),
     };
-    let (action, redirect) = match target {
-        Target::New => (
-            "school_create",
-            format!("/console/schools?added={}", saved.id),
-        ),
-        Target::Existing(_) => (
-            "school_update",
-            format!("/console/schools?updated={}", saved.id),
-        ),
+    let redirect = match target {
+        Target::New => format!("/console/schools?added={}", saved.id),
+        Target::Existing(_) => format!("/console/schools?updated={}", saved.id),
     };
-    let detail = format!("{} {}（id {}）", saved.code, saved.name, saved.id);
-    audit::record(&txn, Some(&staff.account), "", action, detail).await?;
-    txn.commit().await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, redirect))
         .finish())
@@ -658,9 +646,8 @@ fn import_page(
 
 async fn import_form(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     import_page(&state, &staff, StatusCode::OK, ImportView::new())
 }
 
@@ -668,10 +655,9 @@ async fn import_form(
 /// written if one is bad, then everything in one transaction with its audit event.
 async fn import_upload(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     payload: Multipart,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let upload = read_upload(payload).await?;
     staff.check_csrf(&upload.csrf)?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
@@ -714,14 +700,9 @@ async fn import_upload(
     let file_name = upload
         .file_name
         .unwrap_or_else(|| "（未命名文件）".to_owned());
-    let txn = begin_write(&state.db).await?;
-    let summary = schools::import(&txn, &parsed, &|_| {}).await?;
-    let detail = format!(
-        "{file_name}：新增 {} 所，更新 {} 所",
-        summary.created, summary.updated
-    );
-    audit::record(&txn, Some(&staff.account), "", "schools_import", detail).await?;
-    txn.commit().await?;
+    let actor = Actor::Account(&staff.account);
+    let summary =
+        school_actions::import_schools(&state.context, actor, &file_name, &parsed, &|_| {}).await?;
     let view = ImportView {
         file_name: Some(file_name),
         summary: Some(Summary {

@@ -9,11 +9,11 @@ use actix_web::{HttpResponse, web};
 use entity::school;
 use serde::{Deserialize, Serialize};
 
+use super::guards::{CsrfForm, SchoolViewer, Staff, Supervisor};
 use super::upload::{MAX_UPLOAD_BYTES, read_upload};
-use super::{ConsoleError, Staff, download_disposition, see_other};
-use crate::accounts::Role;
-use crate::audit;
-use crate::db::begin_write;
+use super::{ConsoleError, download_disposition, see_other};
+use crate::change::Actor;
+use crate::rosters::actions::{self as roster_actions, typed_teacher};
 use crate::rosters::{self, NewTeacher, Removal, RosterError, RosterScope, RosterSummary};
 use crate::schools;
 use crate::web::AppState;
@@ -44,22 +44,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/console/schools/{id}/teachers/import",
             web::post().to(school_upload),
         );
-}
-
-/// The school `id`, if this account may manage its roster: supervisors and admins any school,
-/// a school viewer only their own.
-async fn school_for(
-    state: &AppState,
-    staff: &Staff,
-    id: i32,
-) -> Result<school::Model, ConsoleError> {
-    staff.require(Role::School)?;
-    if !staff.role.includes(Role::Supervisor) && staff.account.school_id != Some(id) {
-        return Err(ConsoleError::Forbidden);
-    }
-    schools::find(&state.db, id)
-        .await?
-        .ok_or(ConsoleError::NotFound)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +100,7 @@ impl RosterView {
             school: SchoolHead::of(school),
             total: teachers.len(),
             teachers,
-            can_choose_other: staff.role.includes(Role::Supervisor),
+            can_choose_other: staff.is_supervisor(),
             notice: None,
             error: None,
             line_errors: Vec::new(),
@@ -134,7 +118,7 @@ fn roster_page(
     view: RosterView,
 ) -> Result<HttpResponse, ConsoleError> {
     let title = format!("教师名单 · {}", view.school.name);
-    let nav = if staff.role.includes(Role::Supervisor) {
+    let nav = if staff.is_supervisor() {
         "schools"
     } else {
         "teachers"
@@ -150,11 +134,10 @@ pub struct RosterParams {
 
 async fn roster(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
+    viewer: SchoolViewer,
     params: web::Query<RosterParams>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let school = school_for(&state, &staff, id.into_inner()).await?;
+    let SchoolViewer { staff, school } = viewer;
     let mut view = RosterView::new(&state, &staff, &school).await?;
     view.notice = match (&params.added, &params.removed) {
         (Some(email), _) => Some(format!("已添加：{email}")),
@@ -166,10 +149,9 @@ async fn roster(
 
 async fn download(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
+    viewer: SchoolViewer,
 ) -> Result<HttpResponse, ConsoleError> {
-    let school = school_for(&state, &staff, id.into_inner()).await?;
+    let school = viewer.school;
     let teachers = rosters::list(&state.db, school.id).await?;
     let bytes = rosters::to_csv(&teachers).map_err(ConsoleError::internal)?;
     Ok(csv_attachment(
@@ -179,19 +161,14 @@ async fn download(
     ))
 }
 
-async fn school_template(
-    state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-) -> Result<HttpResponse, ConsoleError> {
-    let school = school_for(&state, &staff, id.into_inner()).await?;
+async fn school_template(viewer: SchoolViewer) -> Result<HttpResponse, ConsoleError> {
+    let school = viewer.school;
     let bytes =
         rosters::csv_template(RosterScope::School(&school.code)).map_err(ConsoleError::internal)?;
     Ok(csv_attachment(bytes, "教师名单模板", "teachers-template"))
 }
 
-async fn county_template(staff: Staff) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
+async fn county_template(_staff: Supervisor) -> Result<HttpResponse, ConsoleError> {
     let bytes = rosters::csv_template(RosterScope::County).map_err(ConsoleError::internal)?;
     Ok(csv_attachment(
         bytes,
@@ -211,8 +188,6 @@ fn csv_attachment(bytes: Vec<u8>, name: &str, ascii_name: &str) -> HttpResponse 
 #[derive(Deserialize)]
 pub struct AddForm {
     #[serde(default)]
-    _csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     email: String,
@@ -220,102 +195,69 @@ pub struct AddForm {
 
 async fn add(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-    form: web::Form<AddForm>,
+    viewer: SchoolViewer,
+    form: CsrfForm<AddForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let school = school_for(&state, &staff, id.into_inner()).await?;
-    staff.check_csrf(&form._csrf)?;
-    let name = form.name.trim();
-    let checked = match (name.is_empty(), rosters::parse_email(&form.email)) {
-        (true, _) => Err("姓名为空".to_owned()),
-        (false, Err(reason)) => Err(reason),
-        (false, Ok(_)) if name.chars().count() > 50 => Err("姓名超过 50 个字，请核对".to_owned()),
-        (false, Ok(email)) => Ok(NewTeacher {
-            name: name.to_owned(),
-            email,
-        }),
-    };
-    let refuse = |view: RosterView, reason: String| {
-        let view = RosterView {
-            error: Some(format!("没有添加：{reason}")),
-            add: AddValues {
-                name: form.name.clone(),
-                email: form.email.clone(),
-            },
-            ..view
-        };
-        roster_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, view)
-    };
-    let teacher = match checked {
-        Ok(teacher) => teacher,
-        Err(reason) => {
-            let view = RosterView::new(&state, &staff, &school).await?;
-            return refuse(view, reason);
+    let SchoolViewer { staff, school } = viewer;
+    let added = match typed_teacher(&form.name, &form.email) {
+        Ok(teacher) => {
+            roster_actions::add_teacher(
+                &state.context,
+                Actor::Account(&staff.account),
+                &school,
+                &teacher,
+            )
+            .await
         }
+        Err(reason) => Err(rosters::AddError::Refused(reason)),
     };
-    let txn = begin_write(&state.db).await?;
-    match rosters::add_one(&txn, school.id, &teacher).await {
+    let reason = match added {
         Ok(added) => {
-            let detail = format!(
-                "{} {}：添加 {} <{}>",
-                school.code, school.name, added.name, added.email
-            );
-            audit::record(&txn, Some(&staff.account), "", "teacher_add", detail).await?;
-            txn.commit().await?;
-            Ok(see_other(&format!(
+            return Ok(see_other(&format!(
                 "/console/schools/{}/teachers?added={}",
                 school.id,
                 super::percent_encode(&added.email)
-            )))
+            )));
         }
-        Err(rosters::AddError::DuplicateEmail(email)) => {
-            drop(txn);
-            let view = RosterView::new(&state, &staff, &school).await?;
-            refuse(view, format!("邮箱 {email} 已在本校名单中"))
-        }
-        Err(rosters::AddError::Db(error)) => Err(error.into()),
-    }
+        Err(rosters::AddError::Db(error)) => return Err(error.into()),
+        Err(refusal) => refusal.to_string(),
+    };
+    let view = RosterView {
+        error: Some(format!("没有添加：{reason}")),
+        add: AddValues {
+            name: form.name.clone(),
+            email: form.email.clone(),
+        },
+        ..RosterView::new(&state, &staff, &school).await?
+    };
+    roster_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, view)
 }
 
 #[derive(Deserialize)]
 pub struct RemoveForm {
-    #[serde(default)]
-    _csrf: String,
     #[serde(default)]
     teacher: String,
 }
 
 async fn remove(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
-    form: web::Form<RemoveForm>,
+    viewer: SchoolViewer,
+    form: CsrfForm<RemoveForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let school = school_for(&state, &staff, id.into_inner()).await?;
-    staff.check_csrf(&form._csrf)?;
+    let SchoolViewer { staff, school } = viewer;
     let Ok(teacher_id) = form.teacher.trim().parse::<i32>() else {
-        return Err(ConsoleError::BadRequest(
-            "没有选择要删除的教师。请返回名单，点击该教师一行的“删除”。".to_owned(),
+        return Err(ConsoleError::bad_request(
+            "没有选择要删除的教师。请返回名单，点击该教师一行的“删除”。",
         ));
     };
-    let txn = begin_write(&state.db).await?;
-    match rosters::remove_one(&txn, school.id, teacher_id).await? {
-        Removal::Removed(removed) => {
-            let detail = format!(
-                "{} {}：删除 {} <{}>",
-                school.code, school.name, removed.name, removed.email
-            );
-            audit::record(&txn, Some(&staff.account), "", "teacher_remove", detail).await?;
-            txn.commit().await?;
-            Ok(see_other(&format!(
-                "/console/schools/{}/teachers?removed={}",
-                school.id,
-                super::percent_encode(&removed.email)
-            )))
-        }
+    let actor = Actor::Account(&staff.account);
+    match roster_actions::remove_teacher(&state.context, actor, &school, teacher_id).await? {
+        Removal::Removed(removed) => Ok(see_other(&format!(
+            "/console/schools/{}/teachers?removed={}",
+            school.id,
+            super::percent_encode(&removed.email)
+        ))),
         Removal::Invited(kept) => {
-            drop(txn);
             let view = RosterView {
                 error: Some(format!(
                     "{} <{}> 已收到调查邀请，为保留邀请的状态，不能从名单中删除。",
@@ -325,7 +267,7 @@ async fn remove(
             };
             roster_page(&state, &staff, StatusCode::CONFLICT, view)
         }
-        Removal::NotFound => Err(ConsoleError::NotFound),
+        Removal::NotFound => Err(ConsoleError::not_found()),
     }
 }
 
@@ -333,11 +275,10 @@ async fn remove(
 /// written if one is bad, then everything in one transaction with its audit event.
 async fn school_upload(
     state: web::Data<AppState>,
-    staff: Staff,
-    id: web::Path<i32>,
+    viewer: SchoolViewer,
     payload: Multipart,
 ) -> Result<HttpResponse, ConsoleError> {
-    let school = school_for(&state, &staff, id.into_inner()).await?;
+    let SchoolViewer { staff, school } = viewer;
     let upload = read_upload(payload).await?;
     staff.check_csrf(&upload.csrf)?;
     let view = RosterView::new(&state, &staff, &school).await?;
@@ -364,11 +305,14 @@ async fn school_upload(
         }
     };
     let teachers: Vec<NewTeacher> = lines.into_iter().map(|line| line.teacher).collect();
-    let txn = begin_write(&state.db).await?;
-    let summary = rosters::replace_roster(&txn, &school, &teachers).await?;
-    let detail = format!("{}：{}", upload.name(), summary_text(&summary));
-    audit::record(&txn, Some(&staff.account), "", "roster_import", detail).await?;
-    txn.commit().await?;
+    let summary = roster_actions::import_school_roster(
+        &state.context,
+        Actor::Account(&staff.account),
+        &school,
+        &upload.name(),
+        &teachers,
+    )
+    .await?;
     let view = RosterView {
         notice: Some(format!("导入完成（{}）。", upload.name())),
         summary: Some(summary),
@@ -392,22 +336,6 @@ fn refusal(file_name: Option<&str>, error: RosterError) -> (String, Vec<String>)
         ),
         other => (format!("{prefix}{other}"), Vec::new()),
     }
-}
-
-fn summary_text(summary: &RosterSummary) -> String {
-    let mut text = format!(
-        "{} {} 新增 {} 位，改名 {} 位，未变 {} 位，删除 {} 位",
-        summary.school_code,
-        summary.school_name,
-        summary.added,
-        summary.renamed,
-        summary.unchanged,
-        summary.removed
-    );
-    if !summary.kept.is_empty() {
-        text.push_str(&format!("，已邀请而保留 {} 位", summary.kept.len()));
-    }
-    text
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,9 +393,8 @@ async fn county_page(
 
 async fn county_form(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     county_page(&state, &staff, StatusCode::OK, CountyView::default()).await
 }
 
@@ -475,10 +402,9 @@ async fn county_form(
 /// theirs), all in one transaction; unknown school codes refuse the whole file.
 async fn county_upload(
     state: web::Data<AppState>,
-    staff: Staff,
+    Supervisor(staff): Supervisor,
     payload: Multipart,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Supervisor)?;
     let upload = read_upload(payload).await?;
     staff.check_csrf(&upload.csrf)?;
     let refuse = |error: String, line_errors: Vec<String>| CountyView {
@@ -502,11 +428,12 @@ async fn county_upload(
             }
         },
     };
-    let txn = begin_write(&state.db).await?;
-    let summaries = match rosters::replace_county(&txn, lines).await {
+    let actor = Actor::Account(&staff.account);
+    let imported =
+        roster_actions::import_county_rosters(&state.context, actor, &upload.name(), lines).await;
+    let summaries = match imported {
         Ok(summaries) => summaries,
         Err(rosters::CountyImportError::BadLines(errors)) => {
-            drop(txn);
             let (message, line_errors) =
                 refusal(upload.file_name.as_deref(), RosterError::BadLines(errors));
             let view = refuse(message, line_errors);
@@ -514,15 +441,6 @@ async fn county_upload(
         }
         Err(rosters::CountyImportError::Db(error)) => return Err(error.into()),
     };
-    let added: usize = summaries.iter().map(|s| s.added).sum();
-    let removed: usize = summaries.iter().map(|s| s.removed).sum();
-    let detail = format!(
-        "{}（全县）：{} 所学校，新增 {added} 位，删除 {removed} 位",
-        upload.name(),
-        summaries.len()
-    );
-    audit::record(&txn, Some(&staff.account), "", "roster_import", detail).await?;
-    txn.commit().await?;
     let view = CountyView {
         file_name: upload.file_name.clone(),
         school_count: summaries.len(),

@@ -7,8 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ConsoleError, Staff, see_other};
-use crate::accounts::Role;
+use super::guards::{Admin, ButtonOnly, CsrfForm, Staff};
+use super::{ConsoleError, see_other};
 use crate::api::{self, NAME_MAX_CHARS, TokenError, TokenState};
 use crate::campaigns::display_time;
 use crate::web::AppState;
@@ -95,10 +95,9 @@ pub struct ListQuery {
 
 async fn list_page(
     state: web::Data<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
     let notice = match query.revoked.parse::<i32>() {
         Ok(id) => api::find(&state.db, id)
             .await?
@@ -112,8 +111,6 @@ async fn list_page(
 pub struct IssueForm {
     #[serde(default)]
     name: String,
-    #[serde(default)]
-    _csrf: String,
 }
 
 #[derive(Serialize)]
@@ -126,13 +123,11 @@ struct IssuedView {
 
 async fn issue(
     state: web::Data<AppState>,
-    staff: Staff,
-    form: web::Form<IssueForm>,
+    Admin(staff): Admin,
+    form: CsrfForm<IssueForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
-    staff.check_csrf(&form._csrf)?;
     let form = form.into_inner();
-    match api::issue(&state.db, &staff.account, &form.name).await {
+    match api::issue(&state.context, &staff.account, &form.name).await {
         Ok(issued) => {
             let base = state.base_url.trim_end_matches('/');
             staff.render(
@@ -163,23 +158,15 @@ async fn issue(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    _csrf: String,
-}
-
 async fn revoke(
     state: web::Data<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     id: web::Path<i32>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    staff.require(Role::Admin)?;
-    staff.check_csrf(&form._csrf)?;
-    match api::revoke(&state.db, &staff.account, id.into_inner()).await {
+    match api::revoke(&state.context, &staff.account, id.into_inner()).await {
         Ok((token, _)) => Ok(see_other(&format!("/console/tokens?revoked={}", token.id))),
-        Err(TokenError::NotFound) => Err(ConsoleError::NotFound),
+        Err(TokenError::NotFound) => Err(ConsoleError::not_found()),
         Err(error) => Err(ConsoleError::internal(error)),
     }
 }

@@ -32,7 +32,7 @@ pub(super) struct Upload {
 /// [`MAX_UPLOAD_BYTES`]. Other fields are read and ignored.
 pub(super) async fn read_upload(mut payload: Multipart) -> Result<Upload, ConsoleError> {
     let unreadable = || {
-        ConsoleError::BadRequest("上传的内容无法读取，没有导入。请重新选择文件后再试。".to_owned())
+        ConsoleError::bad_request("上传的内容无法读取，没有导入。请重新选择文件后再试。".to_owned())
     };
     let mut upload = Upload {
         csrf: String::new(),
@@ -51,8 +51,8 @@ pub(super) async fn read_upload(mut payload: Multipart) -> Result<Upload, Consol
                 let bytes = read_field(&mut field, MAX_SMALL_FIELD_BYTES)
                     .await
                     .map_err(|_| unreadable())?;
-                let token = bytes.ok_or(ConsoleError::BadCsrf)?;
-                upload.csrf = String::from_utf8(token).map_err(|_| ConsoleError::BadCsrf)?;
+                let token = bytes.ok_or(ConsoleError::bad_csrf())?;
+                upload.csrf = String::from_utf8(token).map_err(|_| ConsoleError::bad_csrf())?;
             }
             Some("file") => {
                 let file_name = field

@@ -14,11 +14,11 @@ const WINDOW: Duration = Duration::from_secs(10 * 60);
 const CLIENTS_REMEMBERED: usize = 10_000;
 
 #[derive(Default)]
-pub struct SignInThrottle {
+pub struct ClientThrottle {
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
 
-impl SignInThrottle {
+impl ClientThrottle {
     pub fn allow(&self, client: IpAddr) -> bool {
         let Ok(failures) = self.failures.lock() else {
             return true;
@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn a_client_is_held_back_after_twenty_failures_and_forgotten_after_success() {
-        let throttle = SignInThrottle::default();
+        let throttle = ClientThrottle::default();
         let client: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..FAILURES_ALLOWED {
             assert!(throttle.allow(client));

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use super::{CountyImportError, RosterError, RosterScope, parse_csv, replace_county};
-use crate::db;
+use super::Common;
+use crate::change::Actor;
+use crate::rosters::actions::import_county_rosters;
+use crate::rosters::{CountyImportError, RosterError, RosterScope, parse_csv};
 
 #[derive(Subcommand)]
 pub enum TeachersCommand {
@@ -17,7 +19,7 @@ pub enum TeachersCommand {
     Import { file: PathBuf },
 }
 
-pub async fn run(command: TeachersCommand, database_url: &str) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(command: TeachersCommand, common: &Common) -> anyhow::Result<ExitCode> {
     let TeachersCommand::Import { file } = command;
     let bytes = std::fs::read(&file)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
@@ -28,9 +30,13 @@ pub async fn run(command: TeachersCommand, database_url: &str) -> anyhow::Result
             return Ok(ExitCode::FAILURE);
         }
     };
-    let connection = db::connect(database_url).await?;
-    let txn = db::begin_write(&connection).await?;
-    let summaries = match replace_county(&txn, lines).await {
+    let context = common.context().await?;
+    let name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let imported = import_county_rosters(&context, Actor::CommandLine, &name, lines).await;
+    let summaries = match imported {
         Ok(summaries) => summaries,
         Err(CountyImportError::BadLines(errors)) => {
             eprintln!("{}: {}", file.display(), RosterError::BadLines(errors));
@@ -38,18 +44,8 @@ pub async fn run(command: TeachersCommand, database_url: &str) -> anyhow::Result
         }
         Err(CountyImportError::Db(error)) => return Err(error.into()),
     };
-    let name = file
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let added: usize = summaries.iter().map(|summary| summary.added).sum();
     let removed: usize = summaries.iter().map(|summary| summary.removed).sum();
-    let detail = format!(
-        "{name}（全县，命令行）：{} 所学校，新增 {added} 位，删除 {removed} 位",
-        summaries.len()
-    );
-    crate::audit::record(&txn, None, "command line", "roster_import", detail).await?;
-    sea_orm::TransactionSession::commit(txn).await?;
     for summary in &summaries {
         let mut line = format!(
             "{}\t{}\t新增 {}，改名 {}，未变 {}，删除 {}",

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde::Serialize;
 
-use super::smtp::{self, Parts};
-use super::{MailSettings, MailTemplates, sender};
+use super::Common;
+use crate::change::Actor;
+use crate::mail::smtp::{self, Parts};
+use crate::mail::{MailSettings, MailTemplates, sender};
 
 #[derive(Subcommand)]
 pub enum MailCommand {
@@ -28,18 +30,13 @@ struct TestContext<'a> {
     base_url: &'a str,
 }
 
-pub async fn run(
+pub(super) async fn run(
     command: MailCommand,
-    database_url: &str,
-    base_url: Option<&str>,
+    common: &Common,
     settings: MailSettings,
 ) -> anyhow::Result<ExitCode> {
-    let templates = MailTemplates::load()
-        .map_err(|error| anyhow::anyhow!("a mail template does not compile: {error}"))?;
-    let base_url = base_url
-        .unwrap_or("http://127.0.0.1:8080")
-        .trim_end_matches('/')
-        .to_owned();
+    let templates = MailTemplates::embedded()?;
+    let base_url = common.base_url();
     match command {
         MailCommand::Test { address } => {
             if !settings.is_configured() {
@@ -85,8 +82,8 @@ pub async fn run(
             }
         }
         MailCommand::Digest => {
-            let db = crate::db::connect(database_url).await?;
-            let queued = super::digest::enqueue_all(&db, &templates, &base_url).await?;
+            let context = common.context().await?;
+            let queued = crate::mail::digest::enqueue_all(&context, Actor::CommandLine).await?;
             println!(
                 "Queued {queued} digest messages in the outbox; a running dupin with DUPIN_SMTP_HOST sends them."
             );
