@@ -27,7 +27,7 @@ use crate::db;
 use crate::survey::{self, Catalog};
 use crate::web::error::{Failure, PageError};
 use crate::web::templates::Templates;
-use crate::web::{AppState, routes};
+use crate::web::{AppState, configure};
 
 /// A phone on a weak rural network may take its time to send a form, but not forever.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -186,7 +186,7 @@ fn serve(
             .app_data(state.clone())
             .app_data(crate::web::console::form_config())
             .app_data(crate::web::console::query_config())
-            .configure(routes)
+            .configure(configure)
     })
     // Compressed pages go out in several writes; without this, Nagle's algorithm and the
     // phone's delayed ACK hold the last one back by up to 40 ms.

@@ -7,6 +7,7 @@ mod body;
 pub mod console;
 pub mod error;
 mod form_view;
+pub mod routes;
 mod spliced;
 pub mod templates;
 
@@ -23,6 +24,8 @@ use crate::campaigns::{self, LinkContext};
 use crate::change::{AfterCommit, Context, Effects};
 use crate::survey::{Catalog, Survey};
 use error::PageError;
+use routes::Routes;
+pub use routes::{Method, Route};
 use templates::Templates;
 
 /// What every handler may use; cloned per worker thread, everything inside is shared.
@@ -227,18 +230,31 @@ impl AppState {
     }
 }
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/", web::get().to(home))
-        .route("/healthz", web::get().to(healthz))
-        .route("/s/{token}", web::get().to(answer::show_form))
-        .route("/s/{token}", web::post().to(answer::submit_form))
-        .route("/s/{token}/thanks", web::get().to(answer::thanks))
-        .route("/s/{token}/qr.svg", web::get().to(answer::qr_svg))
-        .route("/s/{token}/qr.png", web::get().to(answer::qr_png))
-        .configure(console::routes)
-        .configure(api::routes)
-        .default_service(web::to(not_found));
+/// Every route of the application, registered with actix; anything else is a 404 page.
+pub fn configure(config: &mut web::ServiceConfig) {
+    register(&mut Routes::serving(config));
+    config.default_service(web::to(not_found));
+}
+
+/// Every route the application serves, as registered (for the test that tries each as every
+/// kind of visitor).
+pub fn route_table() -> Vec<Route> {
+    let mut routes = Routes::listing();
+    register(&mut routes);
+    routes.into_table()
+}
+
+fn register(routes: &mut Routes) {
+    routes
+        .get("/", home)
+        .get("/healthz", healthz)
+        .get("/s/{token}", answer::show_form)
+        .post("/s/{token}", answer::submit_form)
+        .get("/s/{token}/thanks", answer::thanks)
+        .get("/s/{token}/qr.svg", answer::qr_svg)
+        .get("/s/{token}/qr.png", answer::qr_png);
+    console::routes(routes);
+    api::routes(routes);
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {

@@ -1,7 +1,7 @@
 //! The read-only JSON API and its tokens: an admin issues a token on `/console/tokens`, a script
 //! reads every endpoint with it and gets the console's figures, the admin revokes it and the
 //! script is refused; requests without a valid token get 401 JSON; the token page is for admins
-//! only; and the OpenAPI document names every route registered in the source.
+//! only; and the OpenAPI document names every route in the application's route table.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use dupin::survey::{QuestionKind, Survey};
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
-use crate::helpers::{Browser, Phone, TestApp, answers_for, catalog_survey, repo_path, spawn_app};
+use crate::helpers::{Browser, Phone, TestApp, answers_for, catalog_survey, spawn_app};
 
 /// Submits every question on a new phone as `answers_for` does, except `overrides`.
 async fn answer_with(app: &TestApp, token: &str, survey: &Survey, overrides: &[(&str, &str)]) {
@@ -872,26 +872,15 @@ async fn api_only_admins_issue_and_revoke_tokens_and_bad_names_are_explained() {
     assert!(!list.body.contains(&format!("/console/tokens/{id}/revoke")));
 }
 
-/// `(path)` of every `.route("/api/v1/…")` in the API's source files.
+/// Every `/api/v1/…` route the application serves, from its route table.
 fn api_routes() -> Vec<String> {
-    let mut routes = Vec::new();
-    let folder = repo_path("src/web/api");
-    for entry in std::fs::read_dir(&folder).expect("the API's folder") {
-        let path = entry.expect("an entry").path();
-        if path.extension().is_none_or(|ext| ext != "rs") {
-            continue;
-        }
-        let source = std::fs::read_to_string(&path).expect("a source file");
-        for piece in source.split(".route(").skip(1) {
-            let Some(route) = piece.split('"').nth(1) else {
-                continue;
-            };
-            if route.starts_with("/api/v1/") {
-                routes.push(route.to_owned());
-            }
-        }
-    }
+    let mut routes: Vec<String> = dupin::web::route_table()
+        .into_iter()
+        .filter(|route| route.path.starts_with("/api/v1/"))
+        .map(|route| route.path.to_owned())
+        .collect();
     routes.sort();
+    routes.dedup();
     routes
 }
 

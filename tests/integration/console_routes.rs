@@ -1,59 +1,36 @@
-//! Every console route, read from the route table in the source, tried as an anonymous visitor
-//! and as each role: an anonymous visitor is sent to sign in, a wrong role gets 403, and the right
-//! role gets the page. A route added without its guard fails here.
+//! Every route the application serves — read from its real route table
+//! (`dupin::web::route_table`), not from the source — tried as an anonymous visitor and as each
+//! role: an anonymous visitor is sent to sign in (console) or refused with 401 (API), a wrong
+//! role gets 403, and the right role gets the page. A route added without its guard, or a route
+//! this test does not know how to judge, fails here.
 
 use awc::http::StatusCode;
 use dupin::accounts::Role;
+use dupin::web::{Method, Route};
 
 use crate::helpers::{Browser, TestApp, spawn_app};
 
-/// The console's route registrations, as written.
-const ROUTE_SOURCES: [&str; 12] = [
-    include_str!("../../src/web/console/mod.rs"),
-    include_str!("../../src/web/console/schools.rs"),
-    include_str!("../../src/web/console/campaigns.rs"),
-    include_str!("../../src/web/console/admin.rs"),
-    include_str!("../../src/web/console/results.rs"),
-    include_str!("../../src/web/console/exports.rs"),
-    include_str!("../../src/web/console/reports.rs"),
-    include_str!("../../src/web/console/quality.rs"),
-    include_str!("../../src/web/console/tokens.rs"),
-    include_str!("../../src/web/console/mail.rs"),
-    include_str!("../../src/web/console/teachers.rs"),
-    include_str!("../../src/web/console/invitations.rs"),
+/// The routes anyone may open without signing in: the phone form and its QR codes, the front
+/// page, the health check, the sign-in page and the first admin's setup link.
+const PUBLIC: [&str; 9] = [
+    "/",
+    "/healthz",
+    "/s/{token}",
+    "/s/{token}/thanks",
+    "/s/{token}/qr.svg",
+    "/s/{token}/qr.png",
+    "/setup/{token}",
+    "/console/login",
+    "/api/v1/openapi.json",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Method {
-    Get,
-    Post,
-}
-
-/// `(method, path pattern)` of every `.route("…", web::get()|post()…)` in the console's source.
+/// Every route of the console (`/console…`) in the table.
 fn console_routes() -> Vec<(Method, String)> {
-    let mut routes = Vec::new();
-    for source in ROUTE_SOURCES {
-        for piece in source.split(".route(").skip(1) {
-            let Some(end) = piece.find(".to(") else {
-                continue;
-            };
-            let registration = &piece[..end];
-            let Some(path) = registration.split('"').nth(1) else {
-                continue;
-            };
-            let method = if registration.contains("web::get()") {
-                Method::Get
-            } else if registration.contains("web::post()") {
-                Method::Post
-            } else {
-                panic!("a route with another method: {registration}");
-            };
-            if path.starts_with("/console") {
-                routes.push((method, path.to_owned()));
-            }
-        }
-    }
-    routes
+    dupin::web::route_table()
+        .into_iter()
+        .filter(|route| route.path.starts_with("/console"))
+        .map(|route| (route.method, route.path.to_owned()))
+        .collect()
 }
 
 /// Who may use a route: the sign-in page itself is open; everything else needs at least this.
@@ -126,6 +103,28 @@ async fn try_route(
     match method {
         Method::Get => browser.get(path).await,
         Method::Post => browser.post(path, &[("_csrf", csrf)]).await,
+        Method::Any => panic!("no console route takes any method: {path}"),
+    }
+}
+
+#[actix_web::test]
+async fn every_route_in_the_table_is_public_console_or_api_and_none_is_unknown() {
+    let table: Vec<Route> = dupin::web::route_table();
+    for route in &table {
+        let known = PUBLIC.contains(&route.path)
+            || route.path.starts_with("/console")
+            || route.path.starts_with("/api/v1/")
+            || route.path == "/api/{rest:.*}";
+        assert!(
+            known,
+            "{route:?} is neither public, console nor API: judge it here"
+        );
+    }
+    for public in PUBLIC {
+        assert!(
+            table.iter().any(|route| route.path == public),
+            "{public} is declared public but not served"
+        );
     }
 }
 
@@ -137,8 +136,11 @@ async fn the_route_table_is_read_and_holds_every_part_of_the_console() {
         "/console/schools/import",
         "/console/campaigns/new",
         "/console/campaigns/{id}/posters",
+        "/console/campaigns/{id}/invitations",
         "/console/accounts",
         "/console/audit",
+        "/console/tokens",
+        "/console/mail",
     ] {
         assert!(
             routes.iter().any(|(_, path)| path == expected),
@@ -219,5 +221,75 @@ async fn each_role_gets_403_where_it_may_not_go_and_the_page_where_it_may() {
                 );
             }
         }
+    }
+}
+
+/// The API's routes (besides its open document and its catch-all).
+fn api_routes() -> Vec<&'static str> {
+    dupin::web::route_table()
+        .into_iter()
+        .filter(|route| route.path.starts_with("/api/v1/") && !PUBLIC.contains(&route.path))
+        .map(|route| route.path)
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_api_route_refuses_a_caller_without_a_token_and_answers_one_with_a_token() {
+    let app = spawn_app().await;
+    let fixture = fixture(&app).await;
+    let routes = api_routes();
+    assert!(routes.len() >= 7, "{routes:?}");
+    let admin = app
+        .account("token-admin@county.edu.cn", Role::Admin, None)
+        .await;
+    let token = dupin::api::issue(&app.context(), &admin, "routes")
+        .await
+        .expect("a token")
+        .token;
+    let client = awc::Client::default();
+    let session = app
+        .signed_in(Role::Admin)
+        .await
+        .cookie_header()
+        .expect("a session cookie");
+    // Indicators come only from a school self-check campaign.
+    let self_check = app.create_campaign("school", None, None).await;
+    for pattern in routes {
+        let campaign = if pattern.ends_with("/indicators") {
+            self_check
+        } else {
+            fixture.campaign_id
+        };
+        let path = pattern.replace("{id}", &campaign.to_string());
+        let url = format!("{}{path}", app.address);
+        let anonymous = client.get(&url).send().await.expect("a response");
+        assert_eq!(
+            anonymous.status(),
+            StatusCode::UNAUTHORIZED,
+            "GET {path} answered a caller without a token"
+        );
+        let with_token = client
+            .get(&url)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .send()
+            .await
+            .expect("a response");
+        assert_eq!(
+            with_token.status(),
+            StatusCode::OK,
+            "GET {path} with a token"
+        );
+        // A console session is no API credential.
+        let with_cookie = client
+            .get(&url)
+            .insert_header(("Cookie", session.clone()))
+            .send()
+            .await
+            .expect("a response");
+        assert_eq!(
+            with_cookie.status(),
+            StatusCode::UNAUTHORIZED,
+            "GET {path} with a cookie"
+        );
     }
 }

@@ -563,16 +563,10 @@ impl Download {
 impl Browser {
     /// GETs `path` with this browser's cookies and keeps the body as bytes (up to 64 MB).
     pub async fn download(&self, path: &str) -> Download {
-        let cookies = self
-            .cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ");
         let mut response = self
             .client
             .get(format!("{}{path}", self.address))
-            .insert_header(("Cookie", cookies))
+            .insert_header(("Cookie", self.cookie_header().unwrap_or_default()))
             .send()
             .await
             .expect("GET");
@@ -670,7 +664,8 @@ impl Browser {
         }
     }
 
-    fn cookie_header(&self) -> Option<String> {
+    /// The `Cookie` header this browser sends, if it holds any cookie.
+    pub fn cookie_header(&self) -> Option<String> {
         (!self.cookies.is_empty()).then(|| {
             self.cookies
                 .iter()

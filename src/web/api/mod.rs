@@ -13,6 +13,7 @@ mod handlers;
 mod openapi;
 mod views;
 
+use crate::web::routes::Routes;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -27,28 +28,19 @@ use crate::web::AppState;
 use crate::web::error::json_builder;
 pub use crate::web::error::{ApiError, ApiRefusal};
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/api/v1/openapi.json", web::get().to(openapi::document))
-        .route("/api/v1/campaigns", web::get().to(handlers::campaigns))
-        .route("/api/v1/campaigns/{id}", web::get().to(handlers::campaign))
-        .route(
-            "/api/v1/campaigns/{id}/results",
-            web::get().to(handlers::results),
-        )
-        .route(
-            "/api/v1/campaigns/{id}/rates",
-            web::get().to(handlers::rates),
-        )
-        .route(
-            "/api/v1/campaigns/{id}/indicators",
-            web::get().to(handlers::indicators),
-        )
-        .route("/api/v1/assessment", web::get().to(handlers::assessment))
-        .route("/api/v1/schools", web::get().to(handlers::schools))
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/api/v1/openapi.json", openapi::document)
+        .get("/api/v1/campaigns", handlers::campaigns)
+        .get("/api/v1/campaigns/{id}", handlers::campaign)
+        .get("/api/v1/campaigns/{id}/results", handlers::results)
+        .get("/api/v1/campaigns/{id}/rates", handlers::rates)
+        .get("/api/v1/campaigns/{id}/indicators", handlers::indicators)
+        .get("/api/v1/assessment", handlers::assessment)
+        .get("/api/v1/schools", handlers::schools)
         // Anything else under /api answers in JSON too: 405 for a method the API does not
         // take, 404 for a path it does not have.
-        .route("/api/{rest:.*}", web::route().to(fallback));
+        .any("/api/{rest:.*}", fallback);
 }
 
 /// `value` as a 200 JSON answer.

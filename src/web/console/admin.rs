@@ -3,6 +3,7 @@
 //!
 //! Handlers only parse, call `accounts` and `audit`, and render; the rules live there.
 
+use crate::web::routes::Routes;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use entity::{account, school};
@@ -20,23 +21,14 @@ use crate::web::AppState;
 
 pub const AUDIT_PAGE_SIZE: u64 = 50;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/accounts", web::get().to(accounts_page))
-        .route("/console/accounts", web::post().to(create_account))
-        .route(
-            "/console/accounts/{id}/disable",
-            web::post().to(disable_account),
-        )
-        .route(
-            "/console/accounts/{id}/enable",
-            web::post().to(enable_account),
-        )
-        .route(
-            "/console/accounts/{id}/reset",
-            web::post().to(reset_password),
-        )
-        .route("/console/audit", web::get().to(audit_page));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/accounts", accounts_page)
+        .post("/console/accounts", create_account)
+        .post("/console/accounts/{id}/disable", disable_account)
+        .post("/console/accounts/{id}/enable", enable_account)
+        .post("/console/accounts/{id}/reset", reset_password)
+        .get("/console/audit", audit_page);
 }
 
 // ------------------------------------------------------------------------------- accounts page

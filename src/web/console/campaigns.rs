@@ -6,6 +6,7 @@
 //! school viewer may open for the school of their account and no other. Handlers extract, parse,
 //! call `campaigns` and render; the queries and rules live there.
 
+use crate::web::routes::Routes;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -28,21 +29,18 @@ use crate::schools::{self, SchoolKind};
 use crate::survey::{Audience, Catalog, CatalogEntry};
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/campaigns", web::get().to(list))
-        .route("/console/campaigns/new", web::get().to(new_form))
-        .route("/console/campaigns/new", web::post().to(create))
-        .route("/console/campaigns/{id}", web::get().to(show))
-        .route("/console/campaigns/{id}/status", web::post().to(set_status))
-        .route("/console/campaigns/{id}/edit", web::get().to(edit_form))
-        .route("/console/campaigns/{id}/edit", web::post().to(edit))
-        .route("/console/campaigns/{id}/posters", web::get().to(posters))
-        .route(
-            "/console/campaigns/{id}/posters/{code}",
-            web::get().to(school_poster),
-        )
-        .route("/console/my-school", web::get().to(my_school));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/campaigns", list)
+        .get("/console/campaigns/new", new_form)
+        .post("/console/campaigns/new", create)
+        .get("/console/campaigns/{id}", show)
+        .post("/console/campaigns/{id}/status", set_status)
+        .get("/console/campaigns/{id}/edit", edit_form)
+        .post("/console/campaigns/{id}/edit", edit)
+        .get("/console/campaigns/{id}/posters", posters)
+        .get("/console/campaigns/{id}/posters/{code}", school_poster)
+        .get("/console/my-school", my_school);
 }
 
 /// Domain failures that are not a form's fault: an unknown campaign is a 404, the rest a 500.

@@ -7,6 +7,7 @@
 //! few pages whatever the campaign's size.
 //! The XLSX is built in constant-memory mode into a temporary file, then streamed from it.
 
+use crate::web::routes::Routes;
 use std::io::Read;
 
 use actix_web::http::header::{self, ContentDisposition};
@@ -29,10 +30,10 @@ const FILE_CHUNK: usize = 64 * 1024;
 
 type Chunk = Result<Bytes, std::io::Error>;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/campaigns/{id}/export.csv", web::get().to(csv))
-        .route("/console/campaigns/{id}/export.xlsx", web::get().to(xlsx));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/campaigns/{id}/export.csv", csv)
+        .get("/console/campaigns/{id}/export.xlsx", xlsx);
 }
 
 #[derive(Deserialize)]

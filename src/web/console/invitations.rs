@@ -3,6 +3,7 @@
 //! sorting and pages, remind those who have not answered, resend a failed one. Supervisors and
 //! admins only. The page shows statuses, never anything about answers: see `crate::invitations`.
 
+use crate::web::routes::Routes;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -21,21 +22,12 @@ use crate::invitations::{
 use crate::survey::Audience;
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/campaigns/{id}/invitations", web::get().to(page))
-        .route(
-            "/console/campaigns/{id}/invitations/send",
-            web::post().to(send),
-        )
-        .route(
-            "/console/campaigns/{id}/invitations/remind",
-            web::post().to(remind),
-        )
-        .route(
-            "/console/campaigns/{id}/invitations/resend",
-            web::post().to(resend),
-        );
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/campaigns/{id}/invitations", page)
+        .post("/console/campaigns/{id}/invitations/send", send)
+        .post("/console/campaigns/{id}/invitations/remind", remind)
+        .post("/console/campaigns/{id}/invitations/resend", resend);
 }
 
 /// The list's query string. Anything unrecognised reads as "any" or the default.

@@ -4,6 +4,7 @@
 //!
 //! Handlers only parse, call `mail` and render.
 
+use crate::web::routes::Routes;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -16,12 +17,12 @@ use crate::mail::outbox;
 use crate::mail::report::{self, MAX_ADDRESSES, ReportMailError, Target};
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/mail", web::get().to(outbox_page))
-        .route("/console/mail/{id}/retry", web::post().to(retry))
-        .route("/console/mail/report", web::get().to(report_form))
-        .route("/console/mail/report", web::post().to(send_report));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/mail", outbox_page)
+        .post("/console/mail/{id}/retry", retry)
+        .get("/console/mail/report", report_form)
+        .post("/console/mail/report", send_report);
 }
 
 const PAGE_SIZE: u64 = 50;

@@ -18,6 +18,7 @@ mod teachers;
 mod tokens;
 mod upload;
 
+use crate::web::routes::Routes;
 use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
 };
@@ -115,25 +116,25 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/setup/{token}", web::get().to(auth::setup_form))
-        .route("/setup/{token}", web::post().to(auth::setup_submit))
-        .route("/console/login", web::get().to(auth::login_form))
-        .route("/console/login", web::post().to(auth::login_submit))
-        .route("/console/logout", web::post().to(auth::logout))
-        .route("/console/password", web::get().to(auth::password_form))
-        .route("/console/password", web::post().to(auth::password_submit))
-        .route("/console", web::get().to(auth::home))
-        .configure(schools::routes)
-        .configure(campaigns::routes)
-        .configure(exports::routes)
-        .configure(results::routes)
-        .configure(admin::routes)
-        .configure(reports::routes)
-        .configure(quality::routes)
-        .configure(tokens::routes)
-        .configure(mail::routes)
-        .configure(teachers::routes)
-        .configure(invitations::routes);
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/setup/{token}", auth::setup_form)
+        .post("/setup/{token}", auth::setup_submit)
+        .get("/console/login", auth::login_form)
+        .post("/console/login", auth::login_submit)
+        .post("/console/logout", auth::logout)
+        .get("/console/password", auth::password_form)
+        .post("/console/password", auth::password_submit)
+        .get("/console", auth::home);
+    schools::routes(routes);
+    campaigns::routes(routes);
+    exports::routes(routes);
+    results::routes(routes);
+    admin::routes(routes);
+    reports::routes(routes);
+    quality::routes(routes);
+    tokens::routes(routes);
+    mail::routes(routes);
+    teachers::routes(routes);
+    invitations::routes(routes);
 }

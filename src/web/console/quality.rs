@@ -6,6 +6,7 @@
 //! Supervisors and admins only. The flags, the exclusion and the reads live in
 //! `crate::quality` and `crate::results`; this module only reads the request and renders.
 
+use crate::web::routes::Routes;
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
@@ -27,18 +28,12 @@ const PER_PAGE: u64 = 20;
 /// Texts per page of the free-text list.
 const TEXTS_PER_PAGE: usize = 100;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/campaigns/{id}/quality", web::get().to(show))
-        .route(
-            "/console/campaigns/{id}/quality/exclude",
-            web::post().to(exclude),
-        )
-        .route(
-            "/console/campaigns/{id}/quality/restore",
-            web::post().to(restore),
-        )
-        .route("/console/campaigns/{id}/texts", web::get().to(texts));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/campaigns/{id}/quality", show)
+        .post("/console/campaigns/{id}/quality/exclude", exclude)
+        .post("/console/campaigns/{id}/quality/restore", restore)
+        .get("/console/campaigns/{id}/texts", texts);
 }
 
 /// The campaign, its survey and what each of its schools may be called on a page: a school of

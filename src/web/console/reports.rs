@@ -6,6 +6,7 @@
 //! The figures and charts come from `reports` and `charts`; this module turns them into views.
 //! The SVGs put into pages are the ones `charts` drew, whose text plotters escapes.
 
+use crate::web::routes::Routes;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -17,18 +18,12 @@ use crate::reports::{self, ReportError};
 use crate::results::{self, CampaignResults, ResultsError, ResultsFilter};
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route(
-            "/console/campaigns/{id}/charts/{chart}.svg",
-            web::get().to(chart_svg),
-        )
-        .route(
-            "/console/campaigns/{id}/charts/{chart}.png",
-            web::get().to(chart_png),
-        )
-        .route("/console/reports/county", web::get().to(county))
-        .route("/console/reports/schools/{id}", web::get().to(school));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/campaigns/{id}/charts/{chart}.svg", chart_svg)
+        .get("/console/campaigns/{id}/charts/{chart}.png", chart_png)
+        .get("/console/reports/county", county)
+        .get("/console/reports/schools/{id}", school);
 }
 
 /// A chart as a page shows it: the SVG and its downloads.

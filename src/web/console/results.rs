@@ -6,6 +6,7 @@
 //! Supervisors and admins only. The handler reads the filter, calls `results` and turns its
 //! figures into text for the template; the arithmetic and the queries live there.
 
+use crate::web::routes::Routes;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -22,10 +23,10 @@ use crate::results::{
 use crate::schools::SchoolKind;
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/campaigns/{id}/results", web::get().to(show))
-        .route("/console/assessment", web::get().to(assessment));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/campaigns/{id}/results", show)
+        .get("/console/assessment", assessment);
 }
 
 fn fault(error: ResultsError) -> ConsoleError {

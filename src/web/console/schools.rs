@@ -2,6 +2,7 @@
 //! download. Supervisors and admins only. The checks, queries and the CSV format live in
 //! `crate::schools`; this module reads requests into its types and renders what it answers.
 
+use crate::web::routes::Routes;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -20,17 +21,17 @@ use crate::schools::{
 };
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/schools", web::get().to(list))
-        .route("/console/schools.csv", web::get().to(download))
-        .route("/console/schools/template.csv", web::get().to(template))
-        .route("/console/schools/new", web::get().to(new_form))
-        .route("/console/schools/new", web::post().to(create))
-        .route("/console/schools/import", web::get().to(import_form))
-        .route("/console/schools/import", web::post().to(import_upload))
-        .route("/console/schools/{id}/edit", web::get().to(edit_form))
-        .route("/console/schools/{id}/edit", web::post().to(update));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/schools", list)
+        .get("/console/schools.csv", download)
+        .get("/console/schools/template.csv", template)
+        .get("/console/schools/new", new_form)
+        .post("/console/schools/new", create)
+        .get("/console/schools/import", import_form)
+        .post("/console/schools/import", import_upload)
+        .get("/console/schools/{id}/edit", edit_form)
+        .post("/console/schools/{id}/edit", update);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 //! supervisors and admins on every school and for a school viewer on their own school only, and
 //! the county-wide upload for supervisors. The checks and queries live in `crate::rosters`.
 
+use crate::web::routes::Routes;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -18,32 +19,20 @@ use crate::rosters::{self, NewTeacher, Removal, RosterError, RosterScope, Roster
 use crate::schools;
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/teachers/import", web::get().to(county_form))
-        .route("/console/teachers/import", web::post().to(county_upload))
-        .route(
-            "/console/teachers/template.csv",
-            web::get().to(county_template),
-        )
-        .route("/console/schools/{id}/teachers", web::get().to(roster))
-        .route(
-            "/console/schools/{id}/teachers.csv",
-            web::get().to(download),
-        )
-        .route(
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/teachers/import", county_form)
+        .post("/console/teachers/import", county_upload)
+        .get("/console/teachers/template.csv", county_template)
+        .get("/console/schools/{id}/teachers", roster)
+        .get("/console/schools/{id}/teachers.csv", download)
+        .get(
             "/console/schools/{id}/teachers/template.csv",
-            web::get().to(school_template),
+            school_template,
         )
-        .route("/console/schools/{id}/teachers/add", web::post().to(add))
-        .route(
-            "/console/schools/{id}/teachers/remove",
-            web::post().to(remove),
-        )
-        .route(
-            "/console/schools/{id}/teachers/import",
-            web::post().to(school_upload),
-        );
+        .post("/console/schools/{id}/teachers/add", add)
+        .post("/console/schools/{id}/teachers/remove", remove)
+        .post("/console/schools/{id}/teachers/import", school_upload);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //!
 //! Handlers only parse, call `api` (which writes the audit log) and render.
 
+use crate::web::routes::Routes;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,11 @@ use crate::api::{self, NAME_MAX_CHARS, TokenError, TokenState};
 use crate::campaigns::display_time;
 use crate::web::AppState;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/console/tokens", web::get().to(list_page))
-        .route("/console/tokens", web::post().to(issue))
-        .route("/console/tokens/{id}/revoke", web::post().to(revoke));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/console/tokens", list_page)
+        .post("/console/tokens", issue)
+        .post("/console/tokens/{id}/revoke", revoke);
 }
 
 #[derive(Serialize)]
