@@ -16,30 +16,10 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use entity::account;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
 use crate::audit;
-
-/// Who acts: a signed-in console account, the command line, or — for a sign-in that has not
-/// succeeded — whoever typed an e-mail.
-#[derive(Clone, Copy, Debug)]
-pub enum Actor<'a> {
-    Account(&'a account::Model),
-    CommandLine,
-    /// Not signed in; the e-mail they typed, as the audit log's actor.
-    Visitor(&'a str),
-}
-
-impl<'a> Actor<'a> {
-    /// The account acting, if any.
-    pub fn account(&self) -> Option<&'a account::Model> {
-        match self {
-            Actor::Account(account) => Some(account),
-            Actor::CommandLine | Actor::Visitor(_) => None,
-        }
-    }
-}
+pub use crate::audit::Actor;
 
 /// What a committed change asks of this process.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -354,7 +354,7 @@ pub async fn new_setup_token(db: &impl ConnectionTrait) -> Result<Option<String>
     if count(db).await? > 0 {
         return Ok(None);
     }
-    let token = crate::answering::random_key();
+    let token = crate::secrets::random_key();
     write_setting(db, SETUP_TOKEN_KEY, &sha256_hex(&token), true).await?;
     Ok(Some(token))
 }
@@ -385,8 +385,8 @@ pub async fn session_key(
     }
     let candidate = format!(
         "{}{}",
-        crate::answering::random_key(),
-        crate::answering::random_key()
+        crate::secrets::random_key(),
+        crate::secrets::random_key()
     );
     write_setting(db, SESSION_KEY_KEY, &candidate, false).await?;
     let stored = read_setting(db, SESSION_KEY_KEY)

@@ -2,6 +2,7 @@
 //! and durably by the group-commit `writer`, with the running tallies kept in the same
 //! transaction. Knows nothing of HTTP.
 
+pub mod personal_links;
 pub mod validate;
 pub mod writer;
 
@@ -18,17 +19,6 @@ pub fn browser_key(campaign_id: i32, browser_cookie: &str) -> String {
         .take(16)
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-/// A random value for cookies and idempotency keys: 128 bits as 32 hex characters.
-pub fn random_key() -> String {
-    let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// Whether `text` looks like a key made by `random_key`: anything else is refused unread.
-pub fn is_random_key(text: &str) -> bool {
-    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Whether this browser already answered this campaign.

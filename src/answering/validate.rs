@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
+pub use crate::survey::Answer;
 use crate::survey::{Question, QuestionKind, Survey};
 
 /// The form's hidden field carrying the idempotency key.
@@ -46,19 +47,6 @@ impl FormFields {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.pairs.iter().map(|(name, _)| name.as_str())
     }
-}
-
-/// One question's validated answer. Choice-like kinds (single, scale, yes/no, rating) store the
-/// option's code; `yes`/`no` for yes/no, `0`…`10` for ratings.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Answer {
-    Choice(String),
-    Choices(Vec<String>),
-    Integer(i64),
-    Decimal(f64),
-    Text(String),
-    Rows(BTreeMap<String, String>),
 }
 
 /// A response that satisfies its survey: every required question visible to the person is

@@ -242,7 +242,7 @@ async fn claim_invitations<'a>(
             }
             continue;
         }
-        if crate::invitations::mark_answered(txn, token).await?
+        if super::personal_links::mark_answered(txn, token).await?
             || !existing_keys(txn, &[key]).await?.is_empty()
         {
             claimed.insert(token, key);

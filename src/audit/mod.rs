@@ -3,14 +3,33 @@
 //! write their row in the same transaction as the change; sign-ins and account changes are one
 //! statement each, followed by their row. Read by admins on `/console/audit`.
 
-use crate::change::Actor;
 use chrono::Utc;
-use entity::audit_event;
+use entity::{account, audit_event};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
+
+/// Who acts: a signed-in console account, the command line, or — for a sign-in that has not
+/// succeeded — whoever typed an e-mail.
+#[derive(Clone, Copy, Debug)]
+pub enum Actor<'a> {
+    Account(&'a account::Model),
+    CommandLine,
+    /// Not signed in; the e-mail they typed, as the audit log's actor.
+    Visitor(&'a str),
+}
+
+impl<'a> Actor<'a> {
+    /// The account acting, if any.
+    pub fn account(&self) -> Option<&'a account::Model> {
+        match self {
+            Actor::Account(account) => Some(account),
+            Actor::CommandLine | Actor::Visitor(_) => None,
+        }
+    }
+}
 
 /// Every action code the application records, with the label admins read.
 pub const ACTIONS: &[(&str, &str)] = &[

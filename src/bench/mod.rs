@@ -83,7 +83,7 @@ impl Store {
                 dir: tempfile_dir()?,
             }),
             Backend::Postgres => {
-                let name = format!("dupin_bench_{}", crate::answering::random_key());
+                let name = format!("dupin_bench_{}", crate::secrets::random_key());
                 let admin = sea_orm::Database::connect(postgres_admin)
                     .await
                     .with_context(|| format!("cannot reach PostgreSQL at {postgres_admin}"))?;
@@ -224,7 +224,7 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("dupin-bench-{}", crate::answering::random_key()));
+    let dir = std::env::temp_dir().join(format!("dupin-bench-{}", crate::secrets::random_key()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
 }

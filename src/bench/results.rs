@@ -238,8 +238,8 @@ async fn fill(
                 school_id: link.school_id,
                 link_id: link.id,
                 survey_version_id: campaign.survey_version_id,
-                idempotency_key: crate::answering::random_key(),
-                browser_key: Some(crate::answering::random_key()),
+                idempotency_key: crate::secrets::random_key(),
+                browser_key: Some(crate::secrets::random_key()),
                 answers_json: valid.to_json(),
                 tally_keys: valid.tally_keys(),
                 duration_ms: Some(rng.random_range(60_000..900_000)),
@@ -396,7 +396,7 @@ fn ms(duration: Duration) -> f64 {
 /// Signs the benchmark's supervisor in and returns the `Cookie` header value of its session.
 /// The sign-in form's CSRF token is double-submitted, so any value works in both places.
 async fn sign_in(connection: &mut Connection, password: &str) -> anyhow::Result<String> {
-    let csrf = crate::answering::random_key();
+    let csrf = crate::secrets::random_key();
     let body = super::client::encode(&[
         ("email".to_owned(), BENCH_EMAIL.to_owned()),
         ("password".to_owned(), password.to_owned()),

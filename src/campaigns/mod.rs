@@ -18,7 +18,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 
-use crate::distribution;
+use crate::links;
 use crate::survey::{self, Audience, CatalogEntry, Survey};
 
 pub use rates::{
@@ -320,7 +320,7 @@ pub async fn create_in(
         .map(|school| campaign_link::ActiveModel {
             campaign_id: Set(campaign.id),
             school_id: Set(school.id),
-            token: Set(distribution::new_token()),
+            token: Set(links::new_token()),
             response_count: Set(0),
             expected: Set(new
                 .expected_override

@@ -6,7 +6,7 @@ use super::{CampaignCommand, Common, print_lines};
 use crate::campaigns::actions::create_campaign;
 use crate::campaigns::{self, NewCampaign, SchoolSelection};
 use crate::change::Actor;
-use crate::{distribution, survey};
+use crate::{links, survey};
 
 pub(super) async fn run(common: &Common, command: CampaignCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -83,7 +83,7 @@ pub(super) async fn run(common: &Common, command: CampaignCommand) -> anyhow::Re
                             "{}\t{}\t{}",
                             row.code,
                             row.name,
-                            distribution::link_url(&base_url, &row.token)
+                            links::link_url(&base_url, &row.token)
                         )
                     }));
                     Ok(ExitCode::SUCCESS)

@@ -83,7 +83,7 @@ pub(super) async fn run(
         }
         MailCommand::Digest => {
             let context = common.context().await?;
-            let queued = crate::mail::digest::enqueue_all(&context, Actor::CommandLine).await?;
+            let queued = crate::reports::digest::enqueue_all(&context, Actor::CommandLine).await?;
             println!(
                 "Queued {queued} digest messages in the outbox; a running dupin with DUPIN_SMTP_HOST sends them."
             );

@@ -8,8 +8,8 @@ use clap::Subcommand;
 
 use super::Common;
 use crate::change::Actor;
-use crate::rosters::actions::import_county_rosters;
-use crate::rosters::{CountyImportError, RosterError, RosterScope, parse_csv};
+use crate::teachers::actions::import_county_rosters;
+use crate::teachers::{CountyImportError, ImportError, RosterScope, parse_csv};
 
 #[derive(Subcommand)]
 pub enum TeachersCommand {
@@ -39,7 +39,14 @@ pub(super) async fn run(command: TeachersCommand, common: &Common) -> anyhow::Re
     let summaries = match imported {
         Ok(summaries) => summaries,
         Err(CountyImportError::BadLines(errors)) => {
-            eprintln!("{}: {}", file.display(), RosterError::BadLines(errors));
+            eprintln!(
+                "{}: {}",
+                file.display(),
+                ImportError::BadLines {
+                    what: "教师",
+                    lines: errors,
+                }
+            );
             return Ok(ExitCode::FAILURE);
         }
         Err(CountyImportError::Db(error)) => return Err(error.into()),

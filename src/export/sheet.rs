@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_xlsxwriter::{Workbook, XlsxError};
 
-use super::{Cell, ExportError, UTF8_BOM, neutralise_formula};
+use super::{Cell, ExportError};
+use crate::csv_files::{UTF8_BOM, neutralise_formula};
 
 /// Takes the rows of an export, header first, in order.
 pub trait Sheet {
@@ -121,7 +122,7 @@ impl XlsxSheet {
     pub fn finish(mut self) -> Result<File, ExportError> {
         let path = std::env::temp_dir().join(format!(
             "dupin-export-{}.xlsx",
-            crate::answering::random_key()
+            crate::secrets::random_key()
         ));
         let mut file = File::options()
             .read(true)

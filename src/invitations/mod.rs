@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::campaigns::{self, Availability};
 use crate::change::{Actor, Change, Context};
-use crate::distribution;
+use crate::links;
 use crate::mail::{MailKind, MailTemplates, Outgoing, outbox};
 use crate::survey::Audience;
 
@@ -57,7 +57,7 @@ impl Status {
             Status::Queued => "queued",
             Status::Sent => "sent",
             Status::Failed => "failed",
-            Status::Answered => "answered",
+            Status::Answered => crate::answering::personal_links::ANSWERED,
         }
     }
 
@@ -137,7 +137,7 @@ fn mail_context(
         school_name: school_name.to_owned(),
         campaign_name: campaign.name.clone(),
         closes: campaign.closes_at.map(campaigns::display_time),
-        link: distribution::link_url(base_url, token),
+        link: links::link_url(base_url, token),
         base_url: base_url.trim_end_matches('/').to_owned(),
     }
 }
@@ -226,7 +226,7 @@ pub async fn invite_all(
             summary.already_invited += 1;
             continue;
         }
-        let token = distribution::new_token();
+        let token = links::new_token();
         let row = invitation::ActiveModel {
             campaign_id: Set(campaign.id),
             teacher_id: Set(teacher.id),
@@ -530,73 +530,6 @@ pub async fn resend(
     change.mail_queued();
     change.commit().await?;
     Ok(format!("{} <{}>", teacher.name, teacher.email))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Answering through a personal link
-
-/// What a personal link opens: the school link of the teacher's school in the campaign (whose
-/// form, counts and tallies the answer joins), and whether the invitation was already used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PersonalLink {
-    /// The token of the school's campaign link.
-    pub link_token: String,
-    pub answered: bool,
-}
-
-/// Looks up an invitation by its (normalised) token: two indexed reads.
-pub async fn find_personal_link(
-    db: &impl ConnectionTrait,
-    token: &str,
-) -> Result<Option<PersonalLink>, DbErr> {
-    let Some((campaign_id, teacher_id, status)) = invitation::Entity::find()
-        .select_only()
-        .column(invitation::Column::CampaignId)
-        .column(invitation::Column::TeacherId)
-        .column(invitation::Column::Status)
-        .filter(invitation::Column::Token.eq(token))
-        .into_tuple::<(i32, i32, String)>()
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let link_token: Option<String> = campaign_link::Entity::find()
-        .select_only()
-        .column(campaign_link::Column::Token)
-        .filter(campaign_link::Column::CampaignId.eq(campaign_id))
-        .filter(
-            campaign_link::Column::SchoolId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(teacher::Column::SchoolId)
-                    .from(teacher::Entity)
-                    .and_where(teacher::Column::Id.eq(teacher_id))
-                    .to_owned(),
-            ),
-        )
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(link_token.map(|link_token| PersonalLink {
-        link_token,
-        answered: status == Status::Answered.slug(),
-    }))
-}
-
-/// Marks the invitation of `token` answered, in the answer writer's transaction. `false` when it
-/// already was (or there is none): the link was used, and the answer must not be stored.
-/// Nothing else is written: not when, not which answer.
-pub async fn mark_answered(db: &impl ConnectionTrait, token: &str) -> Result<bool, DbErr> {
-    let updated = invitation::Entity::update_many()
-        .col_expr(
-            invitation::Column::Status,
-            Expr::value(Status::Answered.slug()),
-        )
-        .filter(invitation::Column::Token.eq(token))
-        .filter(invitation::Column::Status.ne(Status::Answered.slug()))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected > 0)
 }
 
 // ---------------------------------------------------------------------------------------------

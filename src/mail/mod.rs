@@ -6,11 +6,11 @@
 //! - `outbox`: `enqueue` in the caller's transaction; claiming with a lease; retries.
 //! - `sender`: the background task of every `dupin serve` (`Mailer`), and `send_now`.
 //! - `smtp`: settings, MIME building, one SMTP conversation with plain reasons for failures.
-//! - `report`, `digest`: the report and weekly digest mails.
+//!
+//! What the report and digest mails say is built by `reports` (`reports::mail`,
+//! `reports::digest`), which queues them here.
 
-pub mod digest;
 pub mod outbox;
-pub mod report;
 pub mod sender;
 pub mod smtp;
 pub mod templates;

@@ -54,7 +54,7 @@ impl Mailer {
             "{}:{}:{}",
             hostname(),
             std::process::id(),
-            crate::answering::random_key()
+            crate::secrets::random_key()
         );
         Mailer {
             settings: Arc::new(settings),

@@ -9,7 +9,7 @@ use super::indicators::{
 };
 use super::raw::{RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget};
 use super::rules::{Band, CountyWeighting, QualityRules, RatingRules, Source, WEIGHT_TOLERANCE};
-use crate::schools::SchoolKind;
+use crate::school_kind::SchoolKind;
 use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};
 
 /// Checks `indicators.toml` against the surveys. Returns the indicators that passed; callers

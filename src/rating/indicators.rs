@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::satisfaction::Estimate;
-use crate::answering::Answer;
-use crate::schools::SchoolKind;
+use crate::school_kind::SchoolKind;
+use crate::survey::Answer;
 use crate::survey::{Area, ChoiceOption, ShowIf};
 
 /// How close a number must be to a threshold to count as reaching it: fractions such as

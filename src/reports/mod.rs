@@ -4,7 +4,9 @@
 //! in [`campaign`]; the mapping from figures to charts, pure and unit-tested, in [`figures`].
 
 pub mod campaign;
+pub mod digest;
 pub mod figures;
+pub mod mail;
 
 use std::collections::BTreeMap;
 

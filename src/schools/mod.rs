@@ -9,17 +9,15 @@
 
 pub mod actions;
 mod fields;
-mod kind;
 mod parse;
 mod search;
 mod sheet;
 mod store;
 
+pub use crate::csv_files::{ImportError, LineError};
+pub use crate::school_kind::SchoolKind;
 pub use fields::{FieldError, NewSchool, SchoolField, SchoolFields, flag_label};
-pub use kind::SchoolKind;
-pub use parse::{ImportError, LineError, parse_csv};
-/// The file-reading helpers the teacher rosters share with the school list.
-pub(crate) use parse::{LineCounter, decode, header_forms, is_blank, locate_columns};
+pub use parse::parse_csv;
 pub use search::{PAGE_SIZE, SchoolPage, SchoolQuery, search, search_page, townships};
 pub use sheet::{csv_template, sheet_row, to_csv};
 pub use store::{

@@ -5,7 +5,6 @@ use entity::school;
 
 use super::SchoolField;
 use super::fields::flag_label;
-use crate::export;
 
 /// A stored school as the eight cells of its line, in the order of [`SchoolField::ALL`].
 pub fn sheet_row(school: &school::Model) -> [String; 8] {
@@ -23,12 +22,12 @@ pub fn sheet_row(school: &school::Model) -> [String; 8] {
 
 /// `schools` as a CSV file that [`super::parse_csv`] reads back, formula-safe and with a BOM.
 pub fn to_csv(schools: &[school::Model]) -> Result<Vec<u8>, csv::Error> {
-    export::csv_with_bom(&headers(), schools.iter().map(sheet_row))
+    crate::csv_files::csv_with_bom(&headers(), schools.iter().map(sheet_row))
 }
 
 /// The header line alone: a blank sheet to fill in.
 pub fn csv_template() -> Result<Vec<u8>, csv::Error> {
-    export::csv_with_bom(&headers(), std::iter::empty::<[String; 8]>())
+    crate::csv_files::csv_with_bom(&headers(), std::iter::empty::<[String; 8]>())
 }
 
 fn headers() -> [&'static str; 8] {
@@ -89,7 +88,7 @@ mod tests {
         );
         assert!(matches!(
             parse_csv(&csv_template().expect("csv")),
-            Err(ImportError::NoSchools)
+            Err(ImportError::NoRows { what: "学校" })
         ));
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! This module reads files and nothing else: no database, no HTTP.
 
+mod answer;
 mod check;
 pub mod model;
 mod raw;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub use answer::Answer;
 pub use check::{Location, PlanError};
 pub(crate) use check::{Report, is_slug};
 pub use model::{

@@ -19,7 +19,8 @@ use crate::answering::validate::{KEY_FIELD, SERVED_AT_FIELD};
 use crate::answering::writer::{Outcome, Submission};
 use crate::answering::{self, FormErrors, FormFields};
 use crate::campaigns::{self, Availability, LinkContext};
-use crate::distribution;
+use crate::links;
+use crate::secrets;
 use crate::survey::{Audience, Survey};
 
 /// The cookie that tells one browser from another (never a person); see README, "One answer
@@ -29,7 +30,7 @@ const BROWSER_COOKIE: &str = "dupin_browser";
 const LONGEST_PLAUSIBLE_FILL_MS: i64 = 24 * 3600 * 1000;
 
 async fn find_link(state: &AppState, token: &str) -> Result<Arc<LinkContext>, PageError> {
-    let token = distribution::normalize_token(token).ok_or(PageError::not_found())?;
+    let token = links::normalize_token(token).ok_or(PageError::not_found())?;
     state.link(&token).await?.ok_or(PageError::not_found())
 }
 
@@ -39,7 +40,7 @@ async fn find_link_or_invitation(
     state: &AppState,
     token: &str,
 ) -> Result<(Arc<LinkContext>, Option<bool>), PageError> {
-    let token = distribution::normalize_token(token).ok_or(PageError::not_found())?;
+    let token = links::normalize_token(token).ok_or(PageError::not_found())?;
     if let Some(context) = state.link(&token).await? {
         return Ok((context, None));
     }
@@ -65,7 +66,7 @@ fn personal_form(
     if used {
         return message(state, StatusCode::OK, "此链接已经使用过", INVITATION_USED);
     }
-    let key = answering::random_key();
+    let key = secrets::random_key();
     let served_at = Utc::now().timestamp_millis().to_string();
     let body = render_form(state, context, survey, None, key, served_at)?;
     let mut response = HttpResponse::Ok();
@@ -79,11 +80,11 @@ fn browser_cookie(request: &HttpRequest) -> Option<String> {
     request
         .cookie(BROWSER_COOKIE)
         .map(|cookie| cookie.value().to_owned())
-        .filter(|value| answering::is_random_key(value))
+        .filter(|value| secrets::is_random_key(value))
 }
 
 fn new_browser_cookie(state: &AppState) -> Cookie<'static> {
-    Cookie::build(BROWSER_COOKIE, answering::random_key())
+    Cookie::build(BROWSER_COOKIE, secrets::random_key())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -237,7 +238,7 @@ pub async fn show_form(
             spliced::TIME_MARK.to_owned(),
         )
     })?;
-    let key = answering::random_key();
+    let key = secrets::random_key();
     let served_at = Utc::now().timestamp_millis().to_string();
     let mut response = HttpResponse::Ok();
     if cookie.is_none() {
@@ -285,9 +286,9 @@ pub async fn submit_form(
      -> Result<HttpResponse, PageError> {
         let key = fields
             .single(KEY_FIELD)
-            .filter(|key| answering::is_random_key(key))
+            .filter(|key| secrets::is_random_key(key))
             .map(str::to_owned)
-            .unwrap_or_else(answering::random_key);
+            .unwrap_or_else(secrets::random_key);
         let served_at = Utc::now().timestamp_millis().to_string();
         let body = render_form(
             &state,
@@ -349,7 +350,7 @@ pub async fn submit_form(
     };
     let Some(key) = fields
         .single(KEY_FIELD)
-        .filter(|key| answering::is_random_key(key))
+        .filter(|key| secrets::is_random_key(key))
     else {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -482,7 +483,7 @@ pub async fn thanks(
 }
 
 fn qr_url(state: &AppState, context: &LinkContext) -> String {
-    distribution::link_url(&state.base_url, &context.link.token)
+    links::link_url(&state.base_url, &context.link.token)
 }
 
 pub async fn qr_svg(
@@ -490,7 +491,7 @@ pub async fn qr_svg(
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let context = find_link(&state, &token).await?;
-    let svg = distribution::qr_svg(&qr_url(&state, &context)).map_err(PageError::internal)?;
+    let svg = links::qr_svg(&qr_url(&state, &context)).map_err(PageError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .insert_header(("Cache-Control", "public, max-age=86400"))
@@ -509,7 +510,7 @@ pub async fn qr_png(
 ) -> Result<HttpResponse, PageError> {
     let context = find_link(&state, &token).await?;
     let size = query.size.unwrap_or(512).clamp(128, 2048);
-    let png = distribution::qr_png(&qr_url(&state, &context), size).map_err(PageError::internal)?;
+    let png = links::qr_png(&qr_url(&state, &context), size).map_err(PageError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header(("Cache-Control", "public, max-age=86400"))

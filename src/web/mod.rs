@@ -177,7 +177,9 @@ impl AppState {
         &self,
         token: &str,
     ) -> Result<Option<(Arc<LinkContext>, bool)>, PageError> {
-        let Some(found) = crate::invitations::find_personal_link(&self.db, token).await? else {
+        let Some(found) =
+            crate::answering::personal_links::find_personal_link(&self.db, token).await?
+        else {
             return Ok(None);
         };
         let Some(school_link) = self.link(&found.link_token).await? else {

@@ -138,7 +138,7 @@ async fn a_second_answer_from_the_same_phone_is_refused_kindly() {
 
     // A form kept open in another tab is refused on submit.
     let mut other_tab = app.phone_with_cookie(phone.cookie.clone());
-    let mut fields = vec![("_key".to_owned(), dupin::answering::random_key())];
+    let mut fields = vec![("_key".to_owned(), dupin::secrets::random_key())];
     fields.extend(answers_for(&survey));
     let refused = other_tab.post_form(&format!("/s/{token}"), &fields).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
@@ -321,7 +321,7 @@ async fn a_closed_or_not_yet_open_campaign_gets_a_polite_page_and_takes_nothing(
     let page = phone.get(&format!("/s/{token}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("本次调查已经结束"));
-    let mut fields = vec![("_key".to_owned(), dupin::answering::random_key())];
+    let mut fields = vec![("_key".to_owned(), dupin::secrets::random_key())];
     fields.extend(answers_for(&survey));
     let page = phone.post_form(&format!("/s/{token}"), &fields).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);

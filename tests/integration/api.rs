@@ -212,7 +212,7 @@ async fn issue_through_the_page(admin: &mut Browser, name: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .collect();
-    assert!(dupin::api::looks_like_token(&token), "{token}");
+    assert!(dupin::api_tokens::looks_like_token(&token), "{token}");
     assert!(
         page.body.contains(&format!(
             "curl -H &quot;Authorization: Bearer {token}&quot;"
@@ -230,12 +230,12 @@ async fn issue_through_the_page(admin: &mut Browser, name: &str) -> String {
 async fn token_for(app: &TestApp) -> String {
     let admin = app
         .account(
-            &format!("admin-{}@county.edu.cn", dupin::answering::random_key()),
+            &format!("admin-{}@county.edu.cn", dupin::secrets::random_key()),
             Role::Admin,
             None,
         )
         .await;
-    dupin::api::issue(&app.context(), &admin, "测试")
+    dupin::api_tokens::issue(&app.context(), &admin, "测试")
         .await
         .expect("a token")
         .token
@@ -312,7 +312,7 @@ async fn api_an_admin_issues_a_token_a_script_reads_every_endpoint_and_revocatio
     let stored = app
         .count(&format!(
             "SELECT COUNT(*) FROM api_token WHERE token_hash = '{}'",
-            dupin::api::hash_token(&token)
+            dupin::api_tokens::hash_token(&token)
         ))
         .await;
     assert_eq!(stored, 1);
@@ -676,7 +676,10 @@ async fn api_an_admin_issues_a_token_a_script_reads_every_endpoint_and_revocatio
 async fn api_requests_without_a_valid_token_get_401_json_and_nothing_else() {
     let app = spawn_app().await;
     let campaign = app.create_campaign("parents", None, None).await;
-    let unknown = format!("dupin_{}", "A".repeat(dupin::api::TOKEN_RANDOM_CHARS));
+    let unknown = format!(
+        "dupin_{}",
+        "A".repeat(dupin::api_tokens::TOKEN_RANDOM_CHARS)
+    );
     let garbage = [
         None,
         Some("Bearer".to_owned()),

@@ -242,7 +242,7 @@ async fn every_api_route_refuses_a_caller_without_a_token_and_answers_one_with_a
     let admin = app
         .account("token-admin@county.edu.cn", Role::Admin, None)
         .await;
-    let token = dupin::api::issue(&app.context(), &admin, "routes")
+    let token = dupin::api_tokens::issue(&app.context(), &admin, "routes")
         .await
         .expect("a token")
         .token;

@@ -67,7 +67,7 @@ pub const POSTGRES_ENV: &str = "DUPIN_TEST_POSTGRES";
 pub(crate) async fn fresh_database(dir: &Path) -> (String, Option<PostgresDatabase>) {
     match std::env::var(POSTGRES_ENV) {
         Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("dupin_test_{}", dupin::answering::random_key());
+            let name = format!("dupin_test_{}", dupin::secrets::random_key());
             let admin = sea_orm::Database::connect(&admin_url)
                 .await
                 .expect("PostgreSQL answers at DUPIN_TEST_POSTGRES");
@@ -133,7 +133,7 @@ pub async fn new_postgres_database() -> Option<(String, PostgresDatabase)> {
         .acquire_timeout(Duration::from_secs(3))
         .sqlx_logging(false);
     let admin = sea_orm::Database::connect(options).await.ok()?;
-    let name = format!("dupin_test_{}", dupin::answering::random_key());
+    let name = format!("dupin_test_{}", dupin::secrets::random_key());
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
@@ -626,7 +626,7 @@ impl TestApp {
         let email = format!(
             "{}-{}@county.edu.cn",
             role.slug(),
-            dupin::answering::random_key()
+            dupin::secrets::random_key()
         );
         self.account(&email, role, school_id).await;
         let mut browser = self.browser();

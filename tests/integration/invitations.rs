@@ -378,7 +378,7 @@ async fn invitations_go_to_the_outbox_and_each_link_answers_once() {
     assert!(page.body.contains("此邀请链接已经使用过"), "{}", page.body);
     assert!(!page.body.contains("<form"), "no form for a used link");
     let mut second = fields.clone();
-    second[0].1 = dupin::answering::random_key();
+    second[0].1 = dupin::secrets::random_key();
     let page = other.post_form(&format!("/s/{token}"), &second).await;
     assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
     assert!(page.body.contains("每个链接只能提交一次"));

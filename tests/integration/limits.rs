@@ -165,7 +165,7 @@ fn post_head(path: &str, host: &str, length_header: &str) -> Vec<u8> {
 
 /// The body of a complete, valid answer (with a made-up but well-formed key).
 fn valid_body() -> Vec<u8> {
-    let mut fields = vec![("_key".to_owned(), dupin::answering::random_key())];
+    let mut fields = vec![("_key".to_owned(), dupin::secrets::random_key())];
     fields.extend(answers_for(&catalog_survey("parents")));
     crate::helpers::encode_form(&fields).into_bytes()
 }

@@ -23,7 +23,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::api::{self, Refusal};
+use crate::api_tokens::{self, Refusal};
 use crate::web::AppState;
 use crate::web::error::json_builder;
 pub use crate::web::error::{ApiError, ApiRefusal};
@@ -85,7 +85,7 @@ impl FromRequest for ApiClient {
                 Some(Err(())) => return Err(ApiError::from(ApiRefusal::InvalidToken)),
                 Some(Ok(token)) => token,
             };
-            match api::authenticate(&state.db, &token, Utc::now()).await? {
+            match api_tokens::authenticate(&state.db, &token, Utc::now()).await? {
                 Ok(token) => {
                     tracing::debug!(token = token.id, "API request");
                     Ok(ApiClient)

@@ -62,7 +62,7 @@ fn login_page(
     email: String,
     error: Option<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let csrf = crate::answering::random_key();
+    let csrf = crate::secrets::random_key();
     let body = state.templates.render(
         "console/login",
         &LoginView {

@@ -24,7 +24,7 @@ use crate::campaigns::{
     RateTotal, SchoolSelection,
 };
 use crate::change::Actor;
-use crate::distribution;
+use crate::links;
 use crate::schools::{self, SchoolKind};
 use crate::survey::{Audience, Catalog, CatalogEntry};
 use crate::web::AppState;
@@ -748,7 +748,7 @@ async fn show(
         .into_iter()
         .map(|rate| SchoolRow {
             progress: Progress::new(rate.answers, rate.expected),
-            url: distribution::link_url(&state.base_url, &rate.token),
+            url: links::link_url(&state.base_url, &rate.token),
             token: rate.token,
             code: rate.code,
             name: rate.name,
@@ -920,7 +920,7 @@ struct Poster {
     code: String,
     township: String,
     url: String,
-    /// Our own SVG from `distribution::qr_svg`, the one thing inserted unescaped.
+    /// Our own SVG from `links::qr_svg`, the one thing inserted unescaped.
     qr_svg: String,
 }
 
@@ -945,7 +945,7 @@ struct PostersView {
 /// The QR code of a link as an inline `<svg>` element: the XML prolog dropped, since the
 /// element sits inside an HTML page.
 fn inline_qr(url: &str) -> Result<String, ConsoleError> {
-    let svg = distribution::qr_svg(url).map_err(ConsoleError::internal)?;
+    let svg = links::qr_svg(url).map_err(ConsoleError::internal)?;
     Ok(match svg.find("<svg") {
         Some(start) => svg[start..].to_owned(),
         None => svg,
@@ -990,7 +990,7 @@ async fn render_posters(
         {
             continue;
         }
-        let url = distribution::link_url(&state.base_url, &link.token);
+        let url = links::link_url(&state.base_url, &link.token);
         posters.push(Poster {
             qr_svg: inline_qr(&url)?,
             school: link.name,
@@ -1146,7 +1146,7 @@ async fn my_school(
                 state: availability.label(),
                 state_class: availability.slug(),
                 closes: time_or(found.campaign.closes_at, "不限"),
-                url: distribution::link_url(&state.base_url, &found.token),
+                url: links::link_url(&state.base_url, &found.token),
                 token: found.token,
                 progress: Progress::new(found.answers, found.expected),
             });

@@ -14,7 +14,7 @@ use super::{ConsoleError, see_other};
 use crate::campaigns::display_time;
 use crate::change::Actor;
 use crate::mail::outbox;
-use crate::mail::report::{self, MAX_ADDRESSES, ReportMailError, Target};
+use crate::reports::mail::{self as report, MAX_ADDRESSES, ReportMailError, Target};
 use crate::web::AppState;
 
 pub fn routes(routes: &mut Routes) {

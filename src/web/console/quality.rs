@@ -424,7 +424,7 @@ async fn texts(
     };
     let shuffled = query.order.trim() != "text";
     let seed = match query.seed.trim() {
-        "" => crate::answering::random_key(),
+        "" => crate::secrets::random_key(),
         seed => seed
             .chars()
             .filter(char::is_ascii_alphanumeric)

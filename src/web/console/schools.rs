@@ -680,7 +680,7 @@ async fn import_upload(
     };
     let parsed = match schools::parse_csv(&bytes) {
         Ok(parsed) => parsed,
-        Err(ImportError::BadLines(lines)) => {
+        Err(ImportError::BadLines { lines, .. }) => {
             let view = ImportView {
                 line_errors: lines.iter().map(ToString::to_string).collect(),
                 ..ImportView::refused(

@@ -38,7 +38,7 @@ impl Session {
             account_id,
             session_version,
             issued_at: now,
-            csrf: crate::answering::random_key(),
+            csrf: crate::secrets::random_key(),
         }
     }
 

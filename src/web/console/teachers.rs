@@ -1,6 +1,6 @@
 //! Teacher rosters in the console: one school's roster (list, upload, add one, remove one) for
 //! supervisors and admins on every school and for a school viewer on their own school only, and
-//! the county-wide upload for supervisors. The checks and queries live in `crate::rosters`.
+//! the county-wide upload for supervisors. The checks and queries live in `crate::teachers`.
 
 use crate::web::routes::Routes;
 use actix_multipart::Multipart;
@@ -14,9 +14,9 @@ use super::guards::{CsrfForm, SchoolViewer, Staff, Supervisor};
 use super::upload::{MAX_UPLOAD_BYTES, read_upload};
 use super::{ConsoleError, download_disposition, see_other};
 use crate::change::Actor;
-use crate::rosters::actions::{self as roster_actions, typed_teacher};
-use crate::rosters::{self, NewTeacher, Removal, RosterError, RosterScope, RosterSummary};
 use crate::schools;
+use crate::teachers::actions::{self as roster_actions, typed_teacher};
+use crate::teachers::{self, ImportError, NewTeacher, Removal, RosterScope, RosterSummary};
 use crate::web::AppState;
 
 pub fn routes(routes: &mut Routes) {
@@ -66,7 +66,7 @@ struct AddValues {
 #[derive(Serialize)]
 struct RosterView {
     school: SchoolHead,
-    teachers: Vec<rosters::TeacherRow>,
+    teachers: Vec<teachers::TeacherRow>,
     total: usize,
     can_choose_other: bool,
     notice: Option<String>,
@@ -84,7 +84,7 @@ impl RosterView {
         staff: &Staff,
         school: &school::Model,
     ) -> Result<RosterView, ConsoleError> {
-        let teachers = rosters::list(&state.db, school.id).await?;
+        let teachers = teachers::list(&state.db, school.id).await?;
         Ok(RosterView {
             school: SchoolHead::of(school),
             total: teachers.len(),
@@ -141,8 +141,8 @@ async fn download(
     viewer: SchoolViewer,
 ) -> Result<HttpResponse, ConsoleError> {
     let school = viewer.school;
-    let teachers = rosters::list(&state.db, school.id).await?;
-    let bytes = rosters::to_csv(&teachers).map_err(ConsoleError::internal)?;
+    let teachers = teachers::list(&state.db, school.id).await?;
+    let bytes = teachers::to_csv(&teachers).map_err(ConsoleError::internal)?;
     Ok(csv_attachment(
         bytes,
         &format!("教师名单-{}", school.name),
@@ -152,13 +152,13 @@ async fn download(
 
 async fn school_template(viewer: SchoolViewer) -> Result<HttpResponse, ConsoleError> {
     let school = viewer.school;
-    let bytes =
-        rosters::csv_template(RosterScope::School(&school.code)).map_err(ConsoleError::internal)?;
+    let bytes = teachers::csv_template(RosterScope::School(&school.code))
+        .map_err(ConsoleError::internal)?;
     Ok(csv_attachment(bytes, "教师名单模板", "teachers-template"))
 }
 
 async fn county_template(_staff: Supervisor) -> Result<HttpResponse, ConsoleError> {
-    let bytes = rosters::csv_template(RosterScope::County).map_err(ConsoleError::internal)?;
+    let bytes = teachers::csv_template(RosterScope::County).map_err(ConsoleError::internal)?;
     Ok(csv_attachment(
         bytes,
         "全县教师名单模板",
@@ -198,7 +198,7 @@ async fn add(
             )
             .await
         }
-        Err(reason) => Err(rosters::AddError::Refused(reason)),
+        Err(reason) => Err(teachers::AddError::Refused(reason)),
     };
     let reason = match added {
         Ok(added) => {
@@ -208,7 +208,7 @@ async fn add(
                 super::percent_encode(&added.email)
             )));
         }
-        Err(rosters::AddError::Db(error)) => return Err(error.into()),
+        Err(teachers::AddError::Db(error)) => return Err(error.into()),
         Err(refusal) => refusal.to_string(),
     };
     let view = RosterView {
@@ -279,7 +279,7 @@ async fn school_upload(
             };
             return roster_page(&state, &staff, status, view);
         }
-        Ok(bytes) => rosters::parse_csv(bytes, RosterScope::School(&school.code)),
+        Ok(bytes) => teachers::parse_csv(bytes, RosterScope::School(&school.code)),
     };
     let lines = match parsed {
         Ok(lines) => lines,
@@ -311,12 +311,12 @@ async fn school_upload(
 }
 
 /// The message and the line list of a refused file.
-fn refusal(file_name: Option<&str>, error: RosterError) -> (String, Vec<String>) {
+fn refusal(file_name: Option<&str>, error: ImportError) -> (String, Vec<String>) {
     let prefix = file_name
         .map(|name| format!("{name}："))
         .unwrap_or_default();
     match error {
-        RosterError::BadLines(lines) => (
+        ImportError::BadLines { lines, .. } => (
             format!(
                 "{prefix}发现 {} 处错误，没有导入任何教师。请改正后重新上传：",
                 lines.len()
@@ -357,7 +357,7 @@ async fn county_page(
     status: StatusCode,
     mut view: CountyView,
 ) -> Result<HttpResponse, ConsoleError> {
-    let counts = rosters::counts_by_school(&state.db).await?;
+    let counts = teachers::counts_by_school(&state.db).await?;
     view.schools = schools::list(&state.db)
         .await?
         .into_iter()
@@ -408,7 +408,7 @@ async fn county_upload(
             let view = refuse(message, Vec::new());
             return county_page(&state, &staff, status, view).await;
         }
-        Ok(bytes) => match rosters::parse_csv(bytes, RosterScope::County) {
+        Ok(bytes) => match teachers::parse_csv(bytes, RosterScope::County) {
             Ok(lines) => lines,
             Err(error) => {
                 let (message, line_errors) = refusal(upload.file_name.as_deref(), error);
@@ -422,13 +422,18 @@ async fn county_upload(
         roster_actions::import_county_rosters(&state.context, actor, &upload.name(), lines).await;
     let summaries = match imported {
         Ok(summaries) => summaries,
-        Err(rosters::CountyImportError::BadLines(errors)) => {
-            let (message, line_errors) =
-                refusal(upload.file_name.as_deref(), RosterError::BadLines(errors));
+        Err(teachers::CountyImportError::BadLines(errors)) => {
+            let (message, line_errors) = refusal(
+                upload.file_name.as_deref(),
+                ImportError::BadLines {
+                    what: "教师",
+                    lines: errors,
+                },
+            );
             let view = refuse(message, line_errors);
             return county_page(&state, &staff, unprocessable, view).await;
         }
-        Err(rosters::CountyImportError::Db(error)) => return Err(error.into()),
+        Err(teachers::CountyImportError::Db(error)) => return Err(error.into()),
     };
     let view = CountyView {
         file_name: upload.file_name.clone(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::guards::{Admin, ButtonOnly, CsrfForm, Staff};
 use super::{ConsoleError, see_other};
-use crate::api::{self, NAME_MAX_CHARS, TokenError, TokenState};
+use crate::api_tokens::{self, NAME_MAX_CHARS, TokenError, TokenState};
 use crate::campaigns::display_time;
 use crate::web::AppState;
 
@@ -50,7 +50,7 @@ async fn render_list(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let tokens = api::list(&state.db)
+    let tokens = api_tokens::list(&state.db)
         .await?
         .into_iter()
         .map(|listing| TokenRow {
@@ -100,7 +100,7 @@ async fn list_page(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let notice = match query.revoked.parse::<i32>() {
-        Ok(id) => api::find(&state.db, id)
+        Ok(id) => api_tokens::find(&state.db, id)
             .await?
             .map(|token| format!("已吊销令牌“{}”，使用它的请求从现在起会被拒绝。", token.name)),
         Err(_) => None,
@@ -128,7 +128,7 @@ async fn issue(
     form: CsrfForm<IssueForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
-    match api::issue(&state.context, &staff.account, &form.name).await {
+    match api_tokens::issue(&state.context, &staff.account, &form.name).await {
         Ok(issued) => {
             let base = state.base_url.trim_end_matches('/');
             staff.render(
@@ -165,7 +165,7 @@ async fn revoke(
     id: web::Path<i32>,
     _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
-    match api::revoke(&state.context, &staff.account, id.into_inner()).await {
+    match api_tokens::revoke(&state.context, &staff.account, id.into_inner()).await {
         Ok((token, _)) => Ok(see_other(&format!("/console/tokens?revoked={}", token.id))),
         Err(TokenError::NotFound) => Err(ConsoleError::not_found()),
         Err(error) => Err(ConsoleError::internal(error)),

@@ -6,8 +6,8 @@ use entity::account;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-use super::{MailKind, MailTemplates, Outgoing, outbox};
 use crate::campaigns::{self, Availability};
+use crate::mail::{MailKind, MailTemplates, Outgoing, outbox};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {

@@ -8,7 +8,7 @@ use entity::school;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::Serialize;
 
-use super::{InlineImage, MailKind, MailTemplates, Outgoing, outbox};
+use crate::mail::{InlineImage, MailKind, MailTemplates, Outgoing, outbox};
 
 /// At most this many addresses per report mail.
 pub const MAX_ADDRESSES: usize = 50;
@@ -93,7 +93,7 @@ pub fn compose(
     content: &ReportContent,
     url: &str,
     sender: &str,
-) -> Result<(super::Composed, Vec<InlineImage>), handlebars::RenderError> {
+) -> Result<(crate::mail::Composed, Vec<InlineImage>), handlebars::RenderError> {
     let generated_at = crate::campaigns::display_time(Utc::now());
     let charts: Vec<_> = content.charts.iter().take(MAX_CHARTS).collect();
     let composed = templates.compose(

@@ -12,8 +12,9 @@ mod email;
 mod parse;
 mod store;
 
+pub use crate::csv_files::ImportError;
 pub use email::parse_email;
-pub use parse::{NewTeacher, RosterError, RosterLine, RosterScope, parse_csv};
+pub use parse::{NewTeacher, RosterLine, RosterScope, parse_csv};
 pub use store::{
     AddError, CountyImportError, Removal, RosterSummary, TeacherRow, add_one, count,
     counts_by_school, group_by_school, list, remove_one, replace_county, replace_roster,
@@ -25,12 +26,12 @@ pub fn csv_template(scope: RosterScope<'_>) -> Result<Vec<u8>, csv::Error> {
         RosterScope::County => &["学校代码", "姓名", "邮箱"],
         RosterScope::School(_) => &["姓名", "邮箱"],
     };
-    crate::export::csv_with_bom(header, std::iter::empty::<[String; 3]>())
+    crate::csv_files::csv_with_bom(header, std::iter::empty::<[String; 3]>())
 }
 
 /// One school's roster written back as a file that [`parse_csv`] reads again.
 pub fn to_csv(teachers: &[TeacherRow]) -> Result<Vec<u8>, csv::Error> {
-    crate::export::csv_with_bom(
+    crate::csv_files::csv_with_bom(
         &["姓名", "邮箱"],
         teachers
             .iter()

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use csv::StringRecord;
 
 use super::email::parse_email;
-use crate::schools::{LineCounter, LineError, decode, header_forms, is_blank, locate_columns};
+use crate::csv_files::{
+    ImportError, LineCounter, LineError, decode, header_forms, is_blank, locate_columns,
+};
 
 /// The longest name kept: a real name is 2–4 characters, a note after it a few more.
 const MAX_NAME_CHARS: usize = 50;
@@ -55,38 +57,8 @@ pub enum RosterScope<'a> {
     County,
 }
 
-/// Why a file gives no teachers. Every message is meant for the clerk who uploaded it.
-#[derive(Debug, thiserror::Error)]
-pub enum RosterError {
-    #[error(
-        "无法识别文件的编码（既不是 UTF-8，也不是 GBK/GB18030）。请在 Excel 中选择“另存为”，\
-         保存类型选“CSV UTF-8（逗号分隔）”，然后重新上传"
-    )]
-    UnrecognisedEncoding,
-    #[error("文件是空的")]
-    Empty,
-    #[error("文件只有表头，没有任何教师")]
-    NoTeachers,
-    #[error("第 {line} 行表头缺少 {missing}；找到的表头是：{found}")]
-    MissingColumns {
-        line: usize,
-        /// The Chinese names of the missing columns, quoted and joined.
-        missing: String,
-        /// The header cells as written.
-        found: String,
-    },
-    #[error("第 {line} 行表头中\"{first}\"和\"{second}\"是同一列（{column}），请删去其中一列")]
-    RepeatedColumn {
-        line: usize,
-        column: &'static str,
-        first: String,
-        second: String,
-    },
-    #[error("文件无法按 CSV 格式读取：{0}")]
-    Unreadable(#[from] csv::Error),
-    #[error("发现 {} 处错误，没有导入任何教师：\n{}", .0.len(), line_list(.0))]
-    BadLines(Vec<LineError>),
-}
+/// What the rows of a roster file are called in messages.
+const WHAT: &str = "教师";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Column {
@@ -148,11 +120,11 @@ impl Layout {
         header: &StringRecord,
         line: usize,
         scope: RosterScope<'_>,
-    ) -> Result<Layout, RosterError> {
+    ) -> Result<Layout, ImportError> {
         let found: [Option<usize>; Column::ALL.len()] = locate_columns(header, |cell| {
             Column::of_header(cell).map(|column| column as usize)
         })
-        .map_err(|repeated| RosterError::RepeatedColumn {
+        .map_err(|repeated| ImportError::RepeatedColumn {
             line,
             column: Column::ALL[repeated.column].chinese(),
             first: repeated.first,
@@ -162,10 +134,10 @@ impl Layout {
             RosterScope::County => &Column::ALL,
             RosterScope::School(_) => &[Column::Name, Column::Email],
         };
-        let missing: Vec<String> = required
+        let missing: Vec<&'static str> = required
             .iter()
             .filter(|column| found[**column as usize].is_none())
-            .map(|column| format!("\"{}\"", column.chinese()))
+            .map(|column| column.chinese())
             .collect();
         match (found[Column::Name as usize], found[Column::Email as usize]) {
             (Some(name), Some(email)) if missing.is_empty() => Ok(Layout {
@@ -173,22 +145,11 @@ impl Layout {
                 name,
                 email,
             }),
-            _ => {
-                let cells: Vec<&str> = header
-                    .iter()
-                    .map(str::trim)
-                    .filter(|cell| !cell.is_empty())
-                    .collect();
-                Err(RosterError::MissingColumns {
-                    line,
-                    missing: missing.join("、"),
-                    found: if cells.is_empty() {
-                        "（无）".to_owned()
-                    } else {
-                        cells.join("、")
-                    },
-                })
-            }
+            _ => Err(ImportError::MissingColumns {
+                line,
+                missing,
+                found: header.iter().map(|cell| cell.trim().to_owned()).collect(),
+            }),
         }
     }
 
@@ -200,8 +161,8 @@ impl Layout {
 /// Reads a whole roster file. Either every line is a good teacher and all of them come back, or
 /// nothing does and the error lists every bad line. School codes are only read here; whether
 /// they exist is the store's question (see `super::group_by_school`).
-pub fn parse_csv(bytes: &[u8], scope: RosterScope<'_>) -> Result<Vec<RosterLine>, RosterError> {
-    let text = decode(bytes).map_err(|_| RosterError::UnrecognisedEncoding)?;
+pub fn parse_csv(bytes: &[u8], scope: RosterScope<'_>) -> Result<Vec<RosterLine>, ImportError> {
+    let text = decode(bytes)?;
     let reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -212,7 +173,7 @@ pub fn parse_csv(bytes: &[u8], scope: RosterScope<'_>) -> Result<Vec<RosterLine>
     });
     let mut lines = LineCounter::new(&text);
     let Some(header) = rows.next().transpose()? else {
-        return Err(RosterError::Empty);
+        return Err(ImportError::Empty);
     };
     let layout = Layout::from_header(&header, lines.line_of(&header), scope)?;
 
@@ -280,10 +241,13 @@ pub fn parse_csv(bytes: &[u8], scope: RosterScope<'_>) -> Result<Vec<RosterLine>
         }
     }
     if !errors.is_empty() {
-        return Err(RosterError::BadLines(errors));
+        return Err(ImportError::BadLines {
+            what: WHAT,
+            lines: errors,
+        });
     }
     if teachers.is_empty() {
-        return Err(RosterError::NoTeachers);
+        return Err(ImportError::NoRows { what: WHAT });
     }
     Ok(teachers)
 }
@@ -298,24 +262,16 @@ fn half_width_digits(text: &str) -> String {
         .collect()
 }
 
-fn line_list(errors: &[LineError]) -> String {
-    errors
-        .iter()
-        .map(LineError::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{NewTeacher, RosterError, RosterLine, RosterScope, parse_csv};
+    use super::{ImportError, NewTeacher, RosterLine, RosterScope, parse_csv};
     use crate::schools::LineError;
 
     const OWN: RosterScope<'static> = RosterScope::School("4521230007");
 
-    fn bad_lines(result: Result<Vec<RosterLine>, RosterError>) -> Vec<LineError> {
+    fn bad_lines(result: Result<Vec<RosterLine>, ImportError>) -> Vec<LineError> {
         match result {
-            Err(RosterError::BadLines(errors)) => errors,
+            Err(ImportError::BadLines { lines, .. }) => lines,
             other => panic!("expected bad lines, got {other:?}"),
         }
     }
@@ -436,14 +392,14 @@ mod tests {
 
     #[test]
     fn empty_files_headers_only_and_repeated_columns() {
-        assert!(matches!(parse_csv(b"", OWN), Err(RosterError::Empty)));
+        assert!(matches!(parse_csv(b"", OWN), Err(ImportError::Empty)));
         assert!(matches!(
             parse_csv("姓名,邮箱\n,,\n".as_bytes(), OWN),
-            Err(RosterError::NoTeachers)
+            Err(ImportError::NoRows { what: "教师" })
         ));
         assert!(matches!(
             parse_csv("姓名,邮箱,email\n".as_bytes(), OWN),
-            Err(RosterError::RepeatedColumn {
+            Err(ImportError::RepeatedColumn {
                 line: 1,
                 column: "邮箱",
                 ..
@@ -451,7 +407,7 @@ mod tests {
         ));
         assert!(matches!(
             parse_csv(&[0xff, 0xfe, 0xfd, 0x81, 0x30], OWN),
-            Err(RosterError::UnrecognisedEncoding)
+            Err(ImportError::UnrecognisedEncoding)
         ));
     }
 }

@@ -12,8 +12,8 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
-use super::parse::{NewTeacher, RosterError, RosterLine};
-use crate::schools::LineError;
+use super::parse::{NewTeacher, RosterLine};
+use crate::csv_files::{ImportError, LineError};
 
 /// What replacing one school's roster did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -66,11 +66,19 @@ pub fn group_by_school(
     }
 }
 
+/// The lines of a county file whose school codes are unknown, as an import refusal says them.
+fn unknown_schools(lines: &[LineError]) -> ImportError {
+    ImportError::BadLines {
+        what: "教师",
+        lines: lines.to_vec(),
+    }
+}
+
 /// Why a county file was not imported.
 #[derive(Debug, thiserror::Error)]
 pub enum CountyImportError {
     /// Lines naming school codes that are not in the school list: nothing imported.
-    #[error("{}", RosterError::BadLines(.0.clone()))]
+    #[error("{}", unknown_schools(.0))]
     BadLines(Vec<LineError>),
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -359,7 +367,7 @@ mod tests {
     use entity::school;
 
     use super::group_by_school;
-    use crate::rosters::{NewTeacher, RosterLine};
+    use crate::teachers::{NewTeacher, RosterLine};
 
     fn school(id: i32, code: &str) -> school::Model {
         school::Model {

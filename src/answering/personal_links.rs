@@ -1,0 +1,74 @@
+//! Answering through a teacher's personal link: finding the school link an invitation opens,
+//! and spending the invitation in the transaction that stores its answer. It lives here, beside
+//! the writer that calls it, so that answering never reaches up into `invitations` (which
+//! creates the invitations and mails them).
+//!
+//! Anonymity: spending an invitation writes only its status — not when, not which answer.
+
+use entity::{campaign_link, invitation, teacher};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+/// `invitation.status` of a used invitation (`invitations::Status::Answered`).
+pub const ANSWERED: &str = "answered";
+
+/// What a personal link opens: the school link of the teacher's school in the campaign (whose
+/// form, counts and tallies the answer joins), and whether the invitation was already used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonalLink {
+    /// The token of the school's campaign link.
+    pub link_token: String,
+    pub answered: bool,
+}
+
+/// Looks up an invitation by its (normalised) token: two indexed reads.
+pub async fn find_personal_link(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<PersonalLink>, DbErr> {
+    let Some((campaign_id, teacher_id, status)) = invitation::Entity::find()
+        .select_only()
+        .column(invitation::Column::CampaignId)
+        .column(invitation::Column::TeacherId)
+        .column(invitation::Column::Status)
+        .filter(invitation::Column::Token.eq(token))
+        .into_tuple::<(i32, i32, String)>()
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let link_token: Option<String> = campaign_link::Entity::find()
+        .select_only()
+        .column(campaign_link::Column::Token)
+        .filter(campaign_link::Column::CampaignId.eq(campaign_id))
+        .filter(
+            campaign_link::Column::SchoolId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(teacher::Column::SchoolId)
+                    .from(teacher::Entity)
+                    .and_where(teacher::Column::Id.eq(teacher_id))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(link_token.map(|link_token| PersonalLink {
+        link_token,
+        answered: status == ANSWERED,
+    }))
+}
+
+/// Marks the invitation of `token` answered, in the answer writer's transaction. `false` when it
+/// already was (or there is none): the link was used, and the answer must not be stored.
+/// Nothing else is written: not when, not which answer.
+pub async fn mark_answered(db: &impl ConnectionTrait, token: &str) -> Result<bool, DbErr> {
+    let updated = invitation::Entity::update_many()
+        .col_expr(invitation::Column::Status, Expr::value(ANSWERED))
+        .filter(invitation::Column::Token.eq(token))
+        .filter(invitation::Column::Status.ne(ANSWERED))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected > 0)
+}
