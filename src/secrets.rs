@@ -9,6 +9,16 @@ pub fn random_key() -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// The lower-case hex SHA-256 of `text`: how secrets that must be recognised but never kept
+/// (personal links, the setup link) are stored.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// Whether `text` looks like a key made by [`random_key`]: anything else is refused unread.
 pub fn is_random_key(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())

@@ -21,8 +21,6 @@ pub struct Model {
     /// Bumped when the password changes or the account is disabled, which ends every session
     /// signed with the previous value, in every dupin process.
     pub session_version: i32,
-    pub failed_sign_ins: i32,
-    pub locked_until: Option<DateTimeUtc>,
     pub last_sign_in_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }

@@ -1,5 +1,6 @@
-//! A teacher's personal, one-use link to a campaign. It records that it was used, never which
-//! response came from it: nothing here or in `response` joins the two.
+//! A teacher's personal, one-use invitation to a campaign. It records that it was used, never
+//! which response came from it: nothing here or in `response` joins the two. Its links are in
+//! `invitation_link`, kept only as hashes.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,9 +11,6 @@ pub struct Model {
     pub id: i32,
     pub campaign_id: i32,
     pub teacher_id: i32,
-    /// The unguessable token of the personal link `/s/{token}`.
-    #[sea_orm(unique)]
-    pub token: String,
     /// `queued`, `sent`, `failed` or `answered`.
     pub status: String,
     /// The SMTP server's reason when the last message failed.

@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use entity::{account, school};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-use super::throttle::ClientThrottle;
+use super::limits::{self, Reservation};
+use super::throttle::{ClientThrottle, ClientVerdict};
 use super::{
     AccountError, NewAccount, Role, SignInError, create, find, generate_password, role_of,
-    set_disabled as write_disabled, set_password as write_password, setup_token_is_valid,
-    verify_password, wait_after,
+    set_disabled as write_disabled, set_password as write_password, verify_password,
 };
 use crate::audit;
 use crate::change::{Actor, Change, Context};
@@ -119,7 +119,20 @@ pub async fn change_password(
     password: &str,
     confirm: &str,
 ) -> Result<account::Model, AccountError> {
+    // Proving the current password is an attempt at it: reserved and slowed like a sign-in.
+    if let Reservation::Locked { seconds, .. } =
+        limits::reserve(&context.db, &account.email, Utc::now()).await?
+    {
+        return Err(AccountError::SlowDown(seconds));
+    }
     if !verify_password(current, &account.password_hash) {
+        audit::record(
+            &context.db,
+            Actor::Account(account),
+            "password_change_failed",
+            "当前密码不正确",
+        )
+        .await?;
         return Err(AccountError::WrongCurrentPassword);
     }
     if password != confirm {
@@ -132,7 +145,7 @@ pub async fn change_password(
     Ok(changed)
 }
 
-/// The one-time setup link creates the first admin; the token is spent in the same transaction.
+/// The one-time setup link creates the first admin; the link is spent in the same transaction.
 /// `None` when the token is not (or no longer) valid.
 pub async fn complete_setup(
     context: &Context,
@@ -145,7 +158,11 @@ pub async fn complete_setup(
     }
     let typed = new.email.clone();
     let change = Change::begin(context, Actor::Visitor(&typed)).await?;
-    if !setup_token_is_valid(change.txn(), token).await? {
+    // The link is spent first, by a conditional UPDATE: of several requests racing with it, one
+    // spends it and creates the admin; the others find it spent and create nothing.
+    if super::count(change.txn()).await? > 0
+        || !super::spend_setup_token(change.txn(), token).await?
+    {
         return Ok(None);
     }
     let account = create(
@@ -157,7 +174,6 @@ pub async fn complete_setup(
         },
     )
     .await?;
-    super::spend_setup_token(change.txn()).await?;
     audit::record(
         change.txn(),
         Actor::Account(&account),
@@ -174,7 +190,7 @@ pub async fn complete_setup(
 pub enum SignInRefusal {
     #[error(transparent)]
     Failed(SignInError),
-    #[error("too many failed sign-ins from this client")]
+    #[error("too many sign-in attempts from this client")]
     Throttled,
 }
 
@@ -184,9 +200,11 @@ impl From<sea_orm::DbErr> for SignInRefusal {
     }
 }
 
-/// One sign-in attempt from `client` (when its address is known). Failures are counted per
-/// account (in the database) and per client (in this process's `throttle`), and every outcome
-/// is written to the audit log.
+/// One sign-in attempt from `client` (when its address is known). The attempt is reserved for
+/// the client (in this process's `throttle`) and for the typed e-mail (in the database) before
+/// the password is checked, so parallel attempts are counted one by one; a success clears the
+/// e-mail's attempts only. Each checked failure is written to the audit log, and each lock or
+/// throttle once, however many attempts it turns away.
 pub async fn sign_in(
     context: &Context,
     throttle: &ClientThrottle,
@@ -196,85 +214,107 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<account::Model, SignInRefusal> {
     if let Some(client) = client
-        && !throttle.allow(client)
+        && let ClientVerdict::Throttled { first } = throttle.reserve(client)
     {
-        audit::record(
-            &context.db,
-            Actor::Visitor(email),
-            "sign_in_throttled",
-            format!("client {client}"),
-        )
-        .await?;
+        if first {
+            audit::record(
+                &context.db,
+                Actor::Visitor(email),
+                "sign_in_throttled",
+                format!("client {client}"),
+            )
+            .await?;
+        }
         return Err(SignInRefusal::Throttled);
     }
-    match check_password(context, email, password, now).await {
+    let checked = check_password(context, email, password, now).await;
+    match checked {
         Ok(account) => {
             if let Some(client) = client {
-                throttle.forget(client);
+                throttle.succeeded(client);
             }
             Ok(account)
         }
         Err(SignInError::Db(error)) => Err(error.into()),
         Err(error) => {
-            if let Some(client) = client {
-                throttle.failed(client);
+            let audited = !matches!(error, SignInError::SlowDown { first: false, .. });
+            if audited {
+                audit::record(
+                    &context.db,
+                    Actor::Visitor(email),
+                    "sign_in_failed",
+                    error.to_string(),
+                )
+                .await?;
             }
-            audit::record(
-                &context.db,
-                Actor::Visitor(email),
-                "sign_in_failed",
-                error.to_string(),
-            )
-            .await?;
             Err(SignInRefusal::Failed(error))
         }
     }
 }
 
-/// Checks an e-mail and password. Failures are counted per account and slow it down; a wrong
-/// e-mail costs the same hashing time as a wrong password, so timing tells nothing. A success
-/// is recorded with its audit event in one transaction.
+/// Reserves an attempt for `email`, then checks the password. A wrong e-mail costs the same
+/// hashing time as a wrong password, and is counted and slowed the same, so neither timing nor
+/// answers tell which e-mails have accounts. A success is recorded with its audit event, and the
+/// e-mail's attempts cleared, in one transaction.
 async fn check_password(
     context: &Context,
     email: &str,
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<account::Model, SignInError> {
-    let Some(account) = super::find_by_email(&context.db, email).await? else {
-        let _ = verify_password(password, super::DUMMY_HASH);
+    if let Reservation::Locked { seconds, first } = limits::reserve(&context.db, email, now).await?
+    {
+        return Err(SignInError::SlowDown { seconds, first });
+    }
+    let found = super::find_by_email(&context.db, email).await?;
+    let hash = found
+        .as_ref()
+        .map_or(super::DUMMY_HASH, |account| account.password_hash.as_str());
+    if !verify_password(password, hash) {
+        return Err(SignInError::WrongCredentials);
+    }
+    let Some(account) = found else {
         return Err(SignInError::WrongCredentials);
     };
-    if let Some(until) = account.locked_until
-        && until > now
-    {
-        return Err(SignInError::SlowDown((until - now).num_seconds().max(1)));
-    }
-    if !verify_password(password, &account.password_hash) {
-        let failures = account.failed_sign_ins + 1;
-        let wait = wait_after(failures);
-        let mut active: account::ActiveModel = account.into();
-        active.failed_sign_ins = Set(failures);
-        active.locked_until = Set((wait > chrono::Duration::zero()).then(|| now + wait));
-        active.update(&context.db).await?;
-        return Err(SignInError::WrongCredentials);
-    }
     if account.disabled {
         return Err(SignInError::Disabled);
     }
     let change = Change::begin(context, Actor::Account(&account)).await?;
     let mut active: account::ActiveModel = account.clone().into();
-    active.failed_sign_ins = Set(0);
-    active.locked_until = Set(None);
     active.last_sign_in_at = Set(Some(now));
     let account = active.update(change.txn()).await?;
+    limits::clear(change.txn(), email).await?;
     change.audit("sign_in", "").await?;
     change.commit().await?;
     Ok(account)
 }
 
-/// Signing out: recorded in the audit log.
+/// Signing out ends this session and every copy of its cookie, in every process: the account's
+/// session version moves on (its other sessions end too). Recorded in the audit log.
 pub async fn sign_out(context: &Context, account: &account::Model) -> Result<(), sea_orm::DbErr> {
     let change = Change::begin(context, Actor::Account(account)).await?;
+    let mut active: account::ActiveModel = account.clone().into();
+    active.session_version = Set(account.session_version + 1);
+    active.update(change.txn()).await?;
     change.audit("sign_out", "").await?;
     change.commit().await
+}
+
+/// An admin lifts the slow-down of account `id` after failed attempts; audit event
+/// `account_unlock`.
+pub async fn unlock_account(
+    context: &Context,
+    admin: &account::Model,
+    id: i32,
+) -> Result<account::Model, AccountError> {
+    let change = Change::begin(context, Actor::Account(admin)).await?;
+    let account = find(change.txn(), id)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    limits::clear(change.txn(), &account.email).await?;
+    change
+        .audit("account_unlock", account.email.clone())
+        .await?;
+    change.commit().await?;
+    Ok(account)
 }

@@ -5,8 +5,10 @@
 //!
 //! Anonymity: spending an invitation writes only its status — not when, not which answer.
 
-use entity::{campaign_link, invitation, teacher};
-use sea_orm::sea_query::Expr;
+use entity::{campaign_link, invitation, invitation_link, teacher};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+
+use crate::secrets::sha256_hex;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 /// `invitation.status` of a used invitation (`invitations::Status::Answered`).
@@ -21,7 +23,17 @@ pub struct PersonalLink {
     pub answered: bool,
 }
 
-/// Looks up an invitation by its (normalised) token: two indexed reads.
+/// The invitations table's rows whose link has this token: found by its hash, as only the hash
+/// is kept.
+fn of_token(token: &str) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(invitation_link::Column::InvitationId)
+        .from(invitation_link::Entity)
+        .and_where(Expr::col(invitation_link::Column::TokenHash).eq(sha256_hex(token)))
+        .to_owned()
+}
+
+/// Looks up an invitation by one of its links' (normalised) tokens: two indexed reads.
 pub async fn find_personal_link(
     db: &impl ConnectionTrait,
     token: &str,
@@ -31,7 +43,7 @@ pub async fn find_personal_link(
         .column(invitation::Column::CampaignId)
         .column(invitation::Column::TeacherId)
         .column(invitation::Column::Status)
-        .filter(invitation::Column::Token.eq(token))
+        .filter(invitation::Column::Id.in_subquery(of_token(token)))
         .into_tuple::<(i32, i32, String)>()
         .one(db)
         .await?
@@ -60,13 +72,13 @@ pub async fn find_personal_link(
     }))
 }
 
-/// Marks the invitation of `token` answered, in the answer writer's transaction. `false` when it
+/// Marks the invitation of (any of its links') `token` answered, in the answer writer's transaction. `false` when it
 /// already was (or there is none): the link was used, and the answer must not be stored.
 /// Nothing else is written: not when, not which answer.
 pub async fn mark_answered(db: &impl ConnectionTrait, token: &str) -> Result<bool, DbErr> {
     let updated = invitation::Entity::update_many()
         .col_expr(invitation::Column::Status, Expr::value(ANSWERED))
-        .filter(invitation::Column::Token.eq(token))
+        .filter(invitation::Column::Id.in_subquery(of_token(token)))
         .filter(invitation::Column::Status.ne(ANSWERED))
         .exec(db)
         .await?;

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{campaign, campaign_link, invitation, school, teacher};
+use entity::{campaign, campaign_link, invitation, invitation_link, school, teacher};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -142,6 +142,25 @@ fn mail_context(
     }
 }
 
+/// A new personal link of invitation `invitation_id`: its token, which only the mail about to be
+/// queued will carry; the database keeps its hash. Earlier links of the invitation stay valid
+/// (a teacher may open the first mail after a reminder); all of them answer once between them.
+async fn new_link(
+    db: &impl ConnectionTrait,
+    invitation_id: i32,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let token = links::new_token();
+    invitation_link::ActiveModel {
+        token_hash: Set(crate::secrets::sha256_hex(&token)),
+        invitation_id: Set(invitation_id),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
 /// Composes the mail of `kind` (invitation or reminder) and writes it to the outbox.
 async fn enqueue_mail(
     db: &impl ConnectionTrait,
@@ -226,11 +245,9 @@ pub async fn invite_all(
             summary.already_invited += 1;
             continue;
         }
-        let token = links::new_token();
         let row = invitation::ActiveModel {
             campaign_id: Set(campaign.id),
             teacher_id: Set(teacher.id),
-            token: Set(token.clone()),
             status: Set(Status::Queued.slug().to_owned()),
             last_error: Set(None),
             sent_at: Set(None),
@@ -241,6 +258,7 @@ pub async fn invite_all(
         }
         .insert(txn)
         .await?;
+        let token = new_link(txn, row.id, now).await?;
         let school_name = schools
             .get(&teacher.school_id)
             .map_or("", |school| school.name.as_str());
@@ -438,7 +456,8 @@ pub async fn remind(
             let school_name = schools
                 .get(&teacher.school_id)
                 .map_or("", |school| school.name.as_str());
-            let mail = mail_context(campaign, school_name, teacher, &found.token, base_url);
+            let token = new_link(txn, found.id, now).await?;
+            let mail = mail_context(campaign, school_name, teacher, &token, base_url);
             enqueue_mail(txn, MailKind::Reminder, &teacher.email, found.id, &mail).await?;
             summary.reminded += 1;
         }
@@ -514,13 +533,8 @@ pub async fn resend(
         .filter(invitation::Column::Id.eq(found.id))
         .exec(txn)
         .await?;
-    let mail = mail_context(
-        campaign,
-        &school_name,
-        &teacher,
-        &found.token,
-        &context.base_url,
-    );
+    let token = new_link(txn, found.id, Utc::now()).await?;
+    let mail = mail_context(campaign, &school_name, &teacher, &token, &context.base_url);
     enqueue_mail(txn, MailKind::Invitation, &teacher.email, found.id, &mail).await?;
     let detail = format!(
         "{}（id {}）：重新发送给 {} <{}>",

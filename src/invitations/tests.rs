@@ -19,7 +19,6 @@ fn invitation(status: &str, sent: Option<u32>, reminded: Option<u32>) -> invitat
         id: 1,
         campaign_id: 1,
         teacher_id: 1,
-        token: "0123456789ABCDEFGHJK".to_owned(),
         status: status.to_owned(),
         last_error: None,
         sent_at: sent.map(|day| at(day, 9)),

@@ -28,7 +28,7 @@ pub const BATCH_ROWS: u64 = 1_000;
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
 
 /// Every table of dupin, parents before the rows that point at them.
-pub fn tables() -> [&'static str; 13] {
+pub fn tables() -> [&'static str; 15] {
     [
         entity::school::Entity.table_name(),
         entity::survey_version::Entity.table_name(),
@@ -37,10 +37,12 @@ pub fn tables() -> [&'static str; 13] {
         entity::response::Entity.table_name(),
         entity::tally::Entity.table_name(),
         entity::account::Entity.table_name(),
+        entity::sign_in_limit::Entity.table_name(),
         entity::audit_event::Entity.table_name(),
         entity::setting::Entity.table_name(),
         entity::teacher::Entity.table_name(),
         entity::invitation::Entity.table_name(),
+        entity::invitation_link::Entity.table_name(),
         entity::outbox::Entity.table_name(),
         entity::api_token::Entity.table_name(),
     ]
@@ -152,10 +154,12 @@ pub async fn migrate_data(
         copy.table(entity::response::Entity).await?,
         copy.table(entity::tally::Entity).await?,
         copy.table(entity::account::Entity).await?,
+        copy.table(entity::sign_in_limit::Entity).await?,
         copy.table(entity::audit_event::Entity).await?,
         copy.table(entity::setting::Entity).await?,
         copy.table(entity::teacher::Entity).await?,
         copy.table(entity::invitation::Entity).await?,
+        copy.table(entity::invitation_link::Entity).await?,
         copy.table(entity::outbox::Entity).await?,
         copy.table(entity::api_token::Entity).await?,
     ];
@@ -389,10 +393,12 @@ mod tests {
                 "response",
                 "tally",
                 "account",
+                "sign_in_limit",
                 "audit_event",
                 "setting",
                 "teacher",
                 "invitation",
+                "invitation_link",
                 "outbox",
                 "api_token"
             ]

@@ -36,6 +36,20 @@ async fn invitations(app: &TestApp) -> Vec<invitation::Model> {
         .expect("invitations")
 }
 
+/// The token of the personal link that the first mail queued for `invitation` carries: the only
+/// place it exists (the database keeps its hash).
+async fn token_of(app: &TestApp, invitation: i32) -> String {
+    let mail = outbox::Entity::find()
+        .filter(outbox::Column::InvitationId.eq(invitation))
+        .order_by_asc(outbox::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("outbox")
+        .expect("a mail for the invitation");
+    let start = mail.text_body.find("/s/").expect("a link in the mail") + 3;
+    mail.text_body[start..start + dupin::links::TOKEN_LENGTH].to_owned()
+}
+
 async fn outbox_of(app: &TestApp, kind: &str) -> Vec<outbox::Model> {
     outbox::Entity::find()
         .filter(outbox::Column::Kind.eq(kind))
@@ -302,7 +316,19 @@ async fn invitations_go_to_the_outbox_and_each_link_answers_once() {
             .iter()
             .find(|m| m.invitation_id == Some(invitation.id))
             .expect("its mail");
-        let link = format!("{}/s/{}", app.base_url, invitation.token);
+        let token = token_of(&app, invitation.id).await;
+        let link = format!("{}/s/{token}", app.base_url);
+        // Kept only as a hash: no table holds the link itself.
+        let hashed = dupin::secrets::sha256_hex(&token);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM invitation_link WHERE token_hash = '{hashed}' \
+                 AND invitation_id = {}",
+                invitation.id
+            ))
+            .await,
+            1
+        );
         assert_eq!(mail.recipient, teacher.email);
         assert!(mail.subject.contains("测试 teachers"), "{}", mail.subject);
         assert!(mail.text_body.contains(&link), "{}", mail.text_body);
@@ -325,7 +351,7 @@ async fn invitations_go_to_the_outbox_and_each_link_answers_once() {
     assert_eq!(outbox_of(&app, "invitation").await.len(), 4);
 
     // A teacher opens the personal link: the school's form, posting back to the personal link.
-    let token = invited[0].token.clone();
+    let token = token_of(&app, invited[0].id).await;
     let survey = catalog_survey("teachers");
     let mut phone = app.phone();
     let form = phone.get(&format!("/s/{token}")).await;
@@ -473,11 +499,10 @@ async fn invitations_remind_only_the_unanswered_once_per_interval_and_resend_fai
     let reminders = outbox_of(&app, "reminder").await;
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].invitation_id, Some(invited[0].id));
-    assert!(
-        reminders[0]
-            .text_body
-            .contains(&format!("/s/{}", invited[0].token))
-    );
+    // A reminder carries a new personal link; the first one keeps working too.
+    let first = token_of(&app, invited[0].id).await;
+    assert!(reminders[0].text_body.contains("/s/"));
+    assert!(!reminders[0].text_body.contains(&format!("/s/{first}")));
     let after = invitations(&app).await;
     assert_eq!(after[0].reminders, 1);
     assert!(after[0].reminded_at.is_some());
@@ -568,7 +593,8 @@ async fn invitations_two_phones_racing_on_one_personal_link_store_one_answer() {
     supervisor
         .submit(&page_path, &format!("{page_path}/send"), &[])
         .await;
-    let token = invitations(&app).await[0].token.clone();
+    let first = invitations(&app).await[0].id;
+    let token = token_of(&app, first).await;
     let survey = catalog_survey("teachers");
 
     // A forwarded link opened on several phones before anyone submits: each gets the form.
@@ -725,7 +751,8 @@ async fn invitations_answers_through_personal_links_are_never_a_burst() {
     let survey = catalog_survey("teachers");
     for invitation in &invited {
         let mut phone = app.phone();
-        let form = phone.get(&format!("/s/{}", invitation.token)).await;
+        let token = token_of(&app, invitation.id).await;
+        let form = phone.get(&format!("/s/{token}")).await;
         assert_eq!(form.status, StatusCode::OK, "{}", form.body);
         phone.cookie = None;
         let mut fields = vec![
@@ -733,9 +760,7 @@ async fn invitations_answers_through_personal_links_are_never_a_burst() {
             ("_t".to_owned(), form.hidden("_t").expect("time")),
         ];
         fields.extend(answers_for(&survey));
-        let page = phone
-            .post_form(&format!("/s/{}", invitation.token), &fields)
-            .await;
+        let page = phone.post_form(&format!("/s/{token}"), &fields).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     }
     assert_eq!(app.responses().await, 6);

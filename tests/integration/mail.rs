@@ -648,7 +648,6 @@ async fn mail_invitations_follow_their_messages() {
         let invitation = entity::invitation::ActiveModel {
             campaign_id: Set(campaign),
             teacher_id: Set(teacher.id),
-            token: Set(format!("TESTTOKEN{n}")),
             status: Set(status.to_owned()),
             last_error: Set(None),
             sent_at: Set(None),

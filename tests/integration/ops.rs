@@ -299,7 +299,8 @@ async fn a_database_migrated_by_a_newer_dupin_is_refused_by_every_command() {
     assert_eq!(run.succeeded().stdout_lines().len(), 30);
 }
 
-/// One row in each table the mail and the API keep, so that the move is shown to carry them.
+/// One row in each table the mail, the API and the sign-in limit keep, so that the move is shown
+/// to carry them.
 async fn a_roster_an_invitation_its_mail_and_an_api_token(db: &DatabaseConnection) {
     let now = "2026-12-01 08:00:00+00:00";
     for sql in [
@@ -308,9 +309,16 @@ async fn a_roster_an_invitation_its_mail_and_an_api_token(db: &DatabaseConnectio
              SELECT MIN(id), '张老师', 'zhang@example.cn', '{now}', '{now}' FROM school"
         ),
         format!(
-            "INSERT INTO invitation (campaign_id, teacher_id, token, status, reminders, created_at) \
-             SELECT (SELECT MIN(id) FROM campaign), MIN(id), 'INVITE0000000000000A', 'sent', 0, '{now}' \
-             FROM teacher"
+            "INSERT INTO invitation (campaign_id, teacher_id, status, reminders, created_at) \
+             SELECT (SELECT MIN(id) FROM campaign), MIN(id), 'sent', 0, '{now}' FROM teacher"
+        ),
+        format!(
+            "INSERT INTO invitation_link (token_hash, invitation_id, created_at) \
+             SELECT 'c0ffee', MIN(id), '{now}' FROM invitation"
+        ),
+        format!(
+            "INSERT INTO sign_in_limit (email, attempts, updated_at) \
+             VALUES ('nobody@example.cn', 2, '{now}')"
         ),
         format!(
             "INSERT INTO outbox (kind, recipient, subject, text_body, invitation_id, status, attempts, \

@@ -146,7 +146,7 @@ pub async fn login_submit(
         Err(SignInRefusal::Failed(SignInError::Db(error))) => Err(error.into()),
         Err(SignInRefusal::Failed(error)) => {
             let status = match error {
-                SignInError::SlowDown(_) => actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                SignInError::SlowDown { .. } => actix_web::http::StatusCode::TOO_MANY_REQUESTS,
                 _ => actix_web::http::StatusCode::UNAUTHORIZED,
             };
             login_page(&state, status, next, form.email, Some(error.to_string()))
