@@ -12,6 +12,7 @@ pub mod invitation;
 pub mod outbox;
 pub mod response;
 pub mod school;
+pub mod score_sum;
 pub mod setting;
 pub mod survey_version;
 pub mod tally;

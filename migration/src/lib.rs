@@ -8,6 +8,7 @@ mod m20261129_000002_console;
 mod m20261129_000003_response_paging;
 mod m20261129_000004_mail_api_quality;
 mod m20261130_000005_tally_clustered;
+pub mod m20261204_000006_score_sum;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_response_paging::Migration),
             Box::new(m20261129_000004_mail_api_quality::Migration),
             Box::new(m20261130_000005_tally_clustered::Migration),
+            Box::new(m20261204_000006_score_sum::Migration),
         ]
     }
 }

@@ -19,11 +19,13 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::answering::scoring::{ScoreSums, area_scores, score_rows};
+use crate::answering::writer::add_score_sums;
 use crate::answering::{Answer, ValidResponse};
 use crate::audit;
 use crate::campaigns;
 use crate::rating::rules::QualityRules;
-use crate::results::scan::stored_tally_keys;
+use crate::results::scan::stored_response;
 use crate::survey::{QuestionKind, Survey};
 
 /// Something about an answer worth a supervisor's look.
@@ -200,6 +202,11 @@ pub async fn cookieless_answers_since(
 
 // ------------------------------------------------------------------------ exclusion
 
+/// −1 to take an answer out of the running sums, +1 to put it back.
+fn delta_sign(exclude: bool) -> i64 {
+    if exclude { -1 } else { 1 }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum QualityError {
     #[error("no answer {response} in campaign {campaign}")]
@@ -251,7 +258,8 @@ pub async fn set_excluded(
     let survey = campaigns::load_version(&txn, answer.survey_version_id)
         .await?
         .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?;
-    let mut keys = stored_tally_keys(&survey, &answer.answers);
+    let stored = stored_response(&survey, &answer.answers);
+    let mut keys = stored.tally_keys();
     keys.sort();
     keys.dedup();
     let delta: i64 = if exclude { -1 } else { 1 };
@@ -301,6 +309,16 @@ pub async fn set_excluded(
             txn.execute(&insert).await?;
         }
     }
+    // The respondent's score sums move with the tallies, by the function the writer used.
+    let score_sums: Vec<_> = score_rows(&area_scores(&survey, &stored))
+        .into_iter()
+        .map(|(key, sums)| {
+            let mut delta = ScoreSums::default();
+            delta.add(&sums, delta_sign(exclude));
+            ((campaign_id, answer.school_id, key), delta)
+        })
+        .collect();
+    add_score_sums(&txn, &score_sums).await?;
     let link = Query::update()
         .table(Alias::new("campaign_link"))
         .value(

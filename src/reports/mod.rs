@@ -579,8 +579,13 @@ pub async fn school(
         let own = aggregate(
             &campaign.found.survey,
             &own_counts,
-            evidence.answers,
+            &evidence.sums.clone().unwrap_or_default(),
+            results::Group {
+                responses: evidence.answers,
+                population: evidence.population,
+            },
             campaign.found.results.minimum,
+            &plan.rules.area_weights,
         );
         distributions.extend(distribution_charts(
             &format!("{}-", campaign.source.slug()),
@@ -695,6 +700,7 @@ mod tests {
                     })
                     .collect(),
                 missing_areas: Vec::new(),
+                low_coverage: Vec::new(),
             })
         } else {
             SchoolRating::NoEvidence

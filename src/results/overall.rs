@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use entity::school;
 use serde::Serialize;
 
+use crate::rating::moments::AreaSums;
 use crate::rating::satisfaction::Estimate;
 use crate::rating::score::{
     CountyRating, CountySchool, SchoolEvidence, SchoolRating, SourceEvidence, rate_county,
@@ -33,8 +34,12 @@ pub struct CampaignEvidence {
     pub answers: u64,
     /// Answers hoped for (`campaign_link.expected`).
     pub expected: u64,
+    /// The people who could have answered (`[population]` of rating.toml), when known.
+    pub population: Option<u64>,
     /// The school's area scores from this source.
     pub areas: BTreeMap<Area, Estimate>,
+    /// For a questionnaire: the respondents' score sums behind `areas`.
+    pub sums: Option<AreaSums>,
 }
 
 /// One school's rating row.
@@ -67,9 +72,9 @@ pub struct RatingTable {
 
 /// Rates every school from `source` alone, and the schools together.
 ///
-/// Teachers' questionnaires know their population (a school's full-time teachers, the link's
-/// `expected`), so a small school all of whose teachers answered is rated; parents' and
-/// students' populations are left unknown, and the rules' minimum applies.
+/// Each questionnaire's population is the rules' (`[population]`: parents' and students' the
+/// enrolment, teachers' the full-time teachers), so a small school most of whose people answered
+/// is rated (`rating::score::needed_answers`).
 pub fn rate_campaign(
     rules: &RatingRules,
     source: Source,
@@ -78,15 +83,14 @@ pub fn rate_campaign(
     let rows: Vec<SchoolRatingRow> = schools
         .into_iter()
         .map(|evidence| {
-            let population =
-                (source == Source::Teachers && evidence.expected > 0).then_some(evidence.expected);
             let mut school_evidence = SchoolEvidence::new();
             school_evidence.insert(
                 source,
                 SourceEvidence {
                     answers: evidence.answers,
-                    population,
+                    population: evidence.population,
                     areas: evidence.areas,
+                    sums: evidence.sums,
                 },
             );
             SchoolRatingRow {
@@ -151,8 +155,8 @@ pub struct CombinedTable {
 /// Rates every school from the evidence of one campaign per source. A school a campaign did
 /// not reach has no evidence from that source (it was not asked, which is not held against it);
 /// a school it reached but that did not answer enough is not rated, as `rate_school` says. The
-/// teachers of a school where all of fewer than 5 answered are left out of its score
-/// ([`super::shown_alone`]).
+/// teachers of a school where enough but fewer than 5 answered are left out of its score
+/// ([`super::shown_alone`]), so that their figures do not show through it.
 /// Schools are ordered by code.
 pub fn rate_combined(
     rules: &RatingRules,
@@ -165,15 +169,18 @@ pub fn rate_combined(
             let entry = by_school
                 .entry(evidence.school.code.clone())
                 .or_insert_with(|| (evidence.school.clone(), SchoolEvidence::new(), Vec::new()));
-            let population =
-                (source == Source::Teachers && evidence.expected > 0).then_some(evidence.expected);
-            // Every teacher of a small school answered (which the plan's rules accept as
-            // enough) but they are fewer than may be shown alone: their figures would show
-            // through the school's score, so it is rated from its other sources. Their answers
-            // still count in the teachers' campaign's county figures.
+            // Enough of a small school's teachers answered (which the plan's rules accept) but
+            // they are fewer than may be shown alone: their figures would show through the
+            // school's score, so it is rated from its other sources. Their answers still count
+            // in the teachers' campaign's county figures.
+            let needed = crate::rating::score::needed_answers(
+                rules.minimum_answers(source),
+                evidence.answers,
+                evidence.population,
+            );
             let hidden = source == Source::Teachers
                 && !super::shown_alone(Audience::Teachers, evidence.answers)
-                && population.is_some_and(|population| evidence.answers >= population);
+                && evidence.answers >= needed;
             entry.2.push(SourceCount {
                 source,
                 answers: evidence.answers,
@@ -188,8 +195,9 @@ pub fn rate_combined(
                 source,
                 SourceEvidence {
                     answers: evidence.answers,
-                    population,
+                    population: evidence.population,
                     areas: evidence.areas,
+                    sums: evidence.sums,
                 },
             );
         }

@@ -106,7 +106,7 @@ async fn the_results_page_shows_exact_counts_rates_and_narrows_to_one_school() {
         panel.contains(&option_row(&points[3].label, 1, "16.7%")),
         "{panel}"
     );
-    let wilson = dupin::rating::stats::wilson_interval(5, 6).expect("an interval");
+    let wilson = dupin::rating::stats::wilson_interval(5, 6, 1.0).expect("an interval");
     let rate = format!(
         "83.3%（95% 区间 {:.1}%–{:.1}%，n = 6）",
         wilson.low * 100.0,
