@@ -55,11 +55,24 @@ pub struct SchoolRatingRow {
     pub expected: u64,
     /// Answers against expected, 0–1; `None` when nothing is expected.
     pub response_rate: Option<f64>,
+    /// The people who could have answered (`[population]`), when known.
+    pub population: Option<u64>,
+    /// The school's area scores from this source, with their respondents.
+    pub areas: Vec<SchoolArea>,
     pub rating: SchoolRating,
     /// Whether the school may be shown on its own ([`super::shown_alone`]): a teachers' survey
     /// with fewer than 5 answers from the school is not, though the school still counts in the
     /// county's score. Pages and exports leave such a row's figures blank.
     pub shown_alone: bool,
+}
+
+/// One area of one school from one source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SchoolArea {
+    pub area: Area,
+    /// Respondents with a score in the area (1 for the self-check).
+    pub n: u64,
+    pub estimate: Estimate,
 }
 
 /// The schools' ratings and the county's.
@@ -83,6 +96,20 @@ pub fn rate_campaign(
     let rows: Vec<SchoolRatingRow> = schools
         .into_iter()
         .map(|evidence| {
+            let areas = evidence
+                .areas
+                .iter()
+                .map(|(area, estimate)| SchoolArea {
+                    area: *area,
+                    n: evidence
+                        .sums
+                        .as_ref()
+                        .and_then(|sums| sums.area(*area))
+                        .map_or(evidence.answers, |sums| sums.n),
+                    estimate: *estimate,
+                })
+                .collect();
+            let population = evidence.population;
             let mut school_evidence = SchoolEvidence::new();
             school_evidence.insert(
                 source,
@@ -103,6 +130,8 @@ pub fn rate_campaign(
                 expected: evidence.expected,
                 response_rate: (evidence.expected > 0)
                     .then(|| evidence.answers as f64 / evidence.expected as f64),
+                population,
+                areas,
                 rating: rate_school(rules, &school_evidence),
                 shown_alone: super::shown_alone(source.audience(), evidence.answers),
             }
@@ -130,6 +159,8 @@ pub struct SourceCount {
     pub answers: u64,
     pub expected: u64,
     pub response_rate: Option<f64>,
+    /// The people who could have answered (`[population]`), when known.
+    pub population: Option<u64>,
 }
 
 /// One school rated from every source it was asked.
@@ -187,6 +218,7 @@ pub fn rate_combined(
                 expected: evidence.expected,
                 response_rate: (evidence.expected > 0)
                     .then(|| evidence.answers as f64 / evidence.expected as f64),
+                population: evidence.population,
             });
             if hidden {
                 continue;

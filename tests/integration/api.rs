@@ -376,7 +376,9 @@ async fn api_an_admin_issues_a_token_a_script_reads_every_endpoint_and_revocatio
     let high = satisfaction["rate_interval"]["high"]
         .as_f64()
         .expect("high");
-    let wilson = dupin::rating::stats::wilson_interval(5, 6, 1.0).expect("an interval");
+    // Of the county's pupils (the parents' population), 6 answered.
+    let fpc = dupin::rating::stats::finite_population_factor(6, results["population"].as_u64());
+    let wilson = dupin::rating::stats::wilson_interval(5, 6, fpc).expect("an interval");
     assert!((rate - 5.0 / 6.0).abs() < 1e-12 && (low - wilson.low).abs() < 1e-12);
     assert!(satisfaction["index"].is_number());
     assert!(satisfaction["index_interval"]["high"].is_number());

@@ -106,7 +106,17 @@ async fn the_results_page_shows_exact_counts_rates_and_narrows_to_one_school() {
         panel.contains(&option_row(&points[3].label, 1, "16.7%")),
         "{panel}"
     );
-    let wilson = dupin::rating::stats::wilson_interval(5, 6, 1.0).expect("an interval");
+    // The county's parents are its pupils: 6 of them answered (surveys/METHOD.md, population).
+    let codes: Vec<&str> = links.iter().map(|link| link.code.as_str()).collect();
+    let pupils: i64 = dupin::schools::list(&app.db)
+        .await
+        .expect("schools")
+        .iter()
+        .filter(|school| codes.contains(&school.code.as_str()))
+        .map(|school| i64::from(school.enrolment))
+        .sum();
+    let fpc = dupin::rating::stats::finite_population_factor(6, u64::try_from(pupils).ok());
+    let wilson = dupin::rating::stats::wilson_interval(5, 6, fpc).expect("an interval");
     let rate = format!(
         "83.3%（95% 区间 {:.1}%–{:.1}%，n = 6）",
         wilson.low * 100.0,
