@@ -316,16 +316,7 @@ fn graded(
         high: 100.0,
     });
     let grade = rules.grade(score).grade.clone();
-    // The interval's ends are graded as they are shown, rounded to one decimal like the score.
-    let high = rules.grade(interval.high);
-    let low = rules.grade(interval.low);
-    let possible_grades: Vec<String> = rules
-        .bands
-        .iter()
-        .skip_while(|band| band.grade != high.grade)
-        .take_while(|band| band.at_least >= low.at_least)
-        .map(|band| band.grade.clone())
-        .collect();
+    let possible_grades = possible_grades(rules, interval);
     Rated {
         score,
         standard_error,
@@ -338,6 +329,20 @@ fn graded(
         missing_areas,
         low_coverage,
     }
+}
+
+/// Every grade an interval reaches, best first: its ends are graded as they are shown, rounded
+/// to one decimal like the score (surveys/METHOD.md, `grades`).
+pub fn possible_grades(rules: &RatingRules, interval: Interval) -> Vec<String> {
+    let high = rules.grade(interval.high);
+    let low = rules.grade(interval.low);
+    rules
+        .bands
+        .iter()
+        .skip_while(|band| band.grade != high.grade)
+        .take_while(|band| band.at_least >= low.at_least)
+        .map(|band| band.grade.clone())
+        .collect()
 }
 
 /// One school as the county's score sees it.

@@ -27,8 +27,8 @@ use crate::schools::SchoolKind;
 use crate::survey::{Area, Audience, Question, QuestionKind, Survey};
 
 pub use queries::{
-    Assessment, CampaignResults, ResultsError, UsedCampaign, assessment, assessment_with_results,
-    campaign_results, score_sums, tally_counts,
+    Assessment, CampaignResults, Excluded, ResultsError, UsedCampaign, assessment,
+    assessment_with_results, campaign_results, excluded_answers, score_sums, tally_counts,
 };
 pub use scan::DateRange;
 

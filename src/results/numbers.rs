@@ -37,6 +37,39 @@ pub struct SchoolNumber {
     pub value: Option<f64>,
 }
 
+/// What is said of some schools' values of one number question.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NumberStats {
+    pub n: u64,
+    /// For whole numbers only.
+    pub sum: Option<f64>,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// n, sum (unless `decimal`), mean, median, min and max of `values`.
+pub fn number_stats(values: &[f64], decimal: bool) -> NumberStats {
+    let mut values = values.to_vec();
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let sum: f64 = values.iter().sum();
+    let median = match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    };
+    NumberStats {
+        n: n as u64,
+        sum: (n > 0 && !decimal).then_some(sum),
+        mean: (n > 0).then(|| sum / n as f64),
+        median,
+        min: values.first().copied(),
+        max: values.last().copied(),
+    }
+}
+
 /// Every number question of `survey`, in its order, over `self_checks`.
 pub fn number_summaries(survey: &Survey, self_checks: &[SelfCheck]) -> Vec<NumberSummary> {
     survey
@@ -59,26 +92,19 @@ pub fn number_summaries(survey: &Survey, self_checks: &[SelfCheck]) -> Vec<Numbe
                         .filter(|value| value.is_finite()),
                 })
                 .collect();
-            let mut values: Vec<f64> = schools.iter().filter_map(|school| school.value).collect();
-            values.sort_by(f64::total_cmp);
-            let n = values.len();
-            let sum: f64 = values.iter().sum();
-            let median = match n {
-                0 => None,
-                _ if n % 2 == 1 => Some(values[n / 2]),
-                _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
-            };
+            let values: Vec<f64> = schools.iter().filter_map(|school| school.value).collect();
+            let stats = number_stats(&values, *decimal);
             Some(NumberSummary {
                 key: question.id.clone(),
                 text: question.text.clone(),
                 unit: unit.clone(),
                 decimal: *decimal,
-                n: n as u64,
-                sum: (n > 0 && !*decimal).then_some(sum),
-                mean: (n > 0).then(|| sum / n as f64),
-                median,
-                min: values.first().copied(),
-                max: values.last().copied(),
+                n: stats.n,
+                sum: stats.sum,
+                mean: stats.mean,
+                median: stats.median,
+                min: stats.min,
+                max: stats.max,
                 schools,
             })
         })

@@ -186,6 +186,73 @@ pub async fn score_sums(
     Ok(by_school)
 }
 
+/// The answers a supervisor excluded from a campaign, per school: how many, and how many of
+/// them carried each quality flag (`""` for none), for the reports' method appendix.
+pub async fn excluded_answers(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+) -> Result<BTreeMap<i32, Excluded>, DbErr> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i32, Option<String>)> = response::Entity::find()
+        .select_only()
+        .columns([response::Column::SchoolId, response::Column::Flags])
+        .filter(response::Column::CampaignId.eq(campaign_id))
+        .filter(response::Column::Excluded.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_school: BTreeMap<i32, Excluded> = BTreeMap::new();
+    for (school_id, flags) in rows {
+        let excluded = by_school.entry(school_id).or_default();
+        excluded.count += 1;
+        let flags = crate::quality::parse_flags(flags.as_deref());
+        if flags.is_empty() {
+            *excluded.by_flag.entry(String::new()).or_default() += 1;
+        }
+        for flag in flags {
+            *excluded.by_flag.entry(flag.label().to_owned()).or_default() += 1;
+        }
+    }
+    Ok(by_school)
+}
+
+/// Excluded answers of one school (or added up over several).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Excluded {
+    pub count: u64,
+    /// Flag label (全部选同一档 …, `""` for none) → excluded answers that carried it.
+    pub by_flag: BTreeMap<String, u64>,
+}
+
+impl Excluded {
+    pub fn add(&mut self, other: &Excluded) {
+        self.count += other.count;
+        for (flag, count) in &other.by_flag {
+            *self.by_flag.entry(flag.clone()).or_default() += count;
+        }
+    }
+
+    /// `无`, or `3 份（用时过短 2 份，无质量标记 1 份）`.
+    pub fn describe(&self) -> String {
+        if self.count == 0 {
+            return "无".to_owned();
+        }
+        let reasons: Vec<String> = self
+            .by_flag
+            .iter()
+            .map(|(flag, count)| {
+                let flag = if flag.is_empty() {
+                    "无质量标记"
+                } else {
+                    flag
+                };
+                format!("{flag} {count} 份")
+            })
+            .collect();
+        format!("{} 份（督导人员排除；{}）", self.count, reasons.join("，"))
+    }
+}
+
 /// Each school's self-check answers: the latest included response of each school (within the
 /// dates). A self-check campaign expects one per school; if a school sent two, the one stored
 /// last stands (surveys/METHOD.md, `self-check`).
