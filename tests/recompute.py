@@ -8,7 +8,8 @@ with the API to 1e-9. Python's standard library only (the t quantile is inverted
 incomplete beta function, independently of dupin's statrs).
 
 Usage: python3 tests/recompute.py SURVEYS_DIR WORK_DIR
-WORK_DIR holds answers.csv, schools.json, results.json and school-<id>.json.
+WORK_DIR holds answers.csv, schools.json, results.json, school-<id>.json (the results of one
+school) and day-<YYYY-MM-DD>.json (the results of the answers submitted that day, China time).
 """
 
 import csv
@@ -198,8 +199,8 @@ def main():
     def check_group(label, view, group):
         n = len(group)
         population = None
-        group_codes = sorted({row[column["学校代码"]] for row in group}) if label != "county" \
-            else codes
+        group_codes = codes if label.startswith(("county", "day")) else \
+            sorted({row[column["学校代码"]] for row in group})
         pops = [population_of(code) for code in group_codes]
         population = None if any(p is None for p in pops) else sum(pops)
         same(f"{label} responses", n, view["responses"])
@@ -310,6 +311,13 @@ def main():
             code = next(s["code"] for s in schools if s["id"] == view["filter"]["school"])
             group = [row for row in answers if row[column["学校代码"]] == code]
             check_group(f"school {code}", view, group)
+        if name.startswith("day-"):
+            view = json.load(open(os.path.join(work, name), encoding="utf-8"))
+            day = name[len("day-"):-len(".json")]
+            # METHOD.md#answers: the 提交时间 column is China time; a day is a whole day.
+            group = [row for row in answers if row[column["提交时间"]].startswith(day)]
+            assert group, f"no answer on {day}"
+            check_group(f"day {day}", view, group)
     print(f"recomputed {checked} figures, all within {TOLERANCE}")
 
 

@@ -390,6 +390,37 @@ async fn a_statistician_recomputes_every_figure_from_the_method_the_export_and_t
     let admin = app
         .account("statistician@county.edu.cn", Role::Admin, None)
         .await;
+    // One answer excluded by a supervisor: it must count nowhere (nor appear in the export).
+    use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+    let first = entity::response::Entity::find()
+        .order_by_asc(entity::response::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("a read")
+        .expect("an answer");
+    assert!(
+        dupin::quality::set_excluded(&app.db, campaign, first.id, true, &admin)
+            .await
+            .expect("excluded")
+    );
+    // Half the answers moved to yesterday (China time), for a date filter.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .with_timezone(&dupin::campaigns::china_offset())
+        .date_naive();
+    let moved = chrono::Utc::now() - chrono::Duration::days(1);
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match app.db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "UPDATE response SET submitted_at = $1 WHERE id % 2 = 0"
+                }
+                _ => "UPDATE response SET submitted_at = ? WHERE id % 2 = 0",
+            },
+            [moved.into()],
+        ))
+        .await
+        .expect("moved");
     let token = dupin::api::issue(&app.db, &admin, "重算")
         .await
         .expect("a token")
@@ -419,6 +450,14 @@ async fn a_statistician_recomputes_every_figure_from_the_method_the_export_and_t
     std::fs::write(
         work.path().join("schools.json"),
         fetch("/api/v1/schools".to_owned()).await,
+    )
+    .expect("written");
+    std::fs::write(
+        work.path().join(format!("day-{yesterday}.json")),
+        fetch(format!(
+            "/api/v1/campaigns/{campaign}/results?from={yesterday}&to={yesterday}"
+        ))
+        .await,
     )
     .expect("written");
     let schools = dupin::schools::list(&app.db).await.expect("schools");
