@@ -91,6 +91,10 @@ impl Application {
         // Indicators and rating rules refer to the surveys' questions: checked once those are.
         let plan = Arc::new(crate::rating::load_plan(&settings.surveys_dir, &catalog)?);
         let db = db::connect(&settings.database_url).await?;
+        // A database migrated with answers already in it gets its score sums before serving.
+        crate::results::scan::backfill_score_sums(&db)
+            .await
+            .map_err(db::DbSetupError::Migrate)?;
         let templates = Templates::load().map_err(Box::new)?;
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
             address: settings.bind.clone(),

@@ -13,6 +13,7 @@ pub mod invitation_link;
 pub mod outbox;
 pub mod response;
 pub mod school;
+pub mod score_sum;
 pub mod setting;
 pub mod sign_in_limit;
 pub mod survey_version;

@@ -9,6 +9,7 @@ mod m20261129_000003_response_paging;
 mod m20261129_000004_mail_api_quality;
 mod m20261130_000005_tally_clustered;
 mod m20261203_000006_integrity;
+pub mod m20261204_000007_score_sum;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_mail_api_quality::Migration),
             Box::new(m20261130_000005_tally_clustered::Migration),
             Box::new(m20261203_000006_integrity::Migration),
+            Box::new(m20261204_000007_score_sum::Migration),
         ]
     }
 }

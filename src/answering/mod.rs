@@ -1,8 +1,9 @@
 //! Answering: a submitted form checked against its frozen survey (`validate`), and stored once
-//! and durably by the group-commit `writer`, with the running tallies kept in the same
-//! transaction. Knows nothing of HTTP.
+//! and durably by the group-commit `writer`, with the running tallies and the respondents'
+//! score sums (`scoring`) kept in the same transaction. Knows nothing of HTTP.
 
 pub mod personal_links;
+pub mod scoring;
 pub mod validate;
 pub mod writer;
 

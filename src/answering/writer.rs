@@ -1,6 +1,7 @@
 //! The group-commit writer: every accepted response goes through one task that commits whatever
 //! is queued in a single transaction — one multi-row INSERT for the responses, one upsert for
-//! the tallies, one update per link — and only then acknowledges each submitter.
+//! the tallies, one for the respondents' score sums (`answering::scoring`), one update per
+//! link — and only then acknowledges each submitter.
 //!
 //! It never waits on a timer: a batch is whatever queued while the previous commit ran, so a
 //! quiet server commits each answer at once and a busy one commits hundreds per fsync.
@@ -14,9 +15,14 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Value};
 use tokio::sync::{mpsc, oneshot};
 
+use super::scoring::{ScoreSums, score_rows};
+use crate::survey::Area;
+
 /// Rows per INSERT statement: SQLite allows 32,766 bound values; a response takes 10.
 const RESPONSES_PER_STATEMENT: usize = 500;
 const TALLIES_PER_STATEMENT: usize = 1000;
+/// Score-sum rows per upsert: 7 values each.
+const SCORE_SUMS_PER_STATEMENT: usize = 1000;
 /// Responses per transaction: large enough to amortise the fsync, small enough to answer fast.
 const RESPONSES_PER_BATCH: usize = 2000;
 /// Submissions waiting for the writer before new submitters wait for room.
@@ -34,6 +40,9 @@ pub struct Submission {
     pub browser_key: Option<String>,
     pub answers_json: String,
     pub tally_keys: Vec<(String, String)>,
+    /// The respondent's area scores ([`super::scoring::area_scores`]), added to the running
+    /// score sums with the answer.
+    pub scores: Vec<(Area, f64)>,
     pub duration_ms: Option<i64>,
     pub submitted_at: DateTime<Utc>,
     /// Answer-quality flags (`crate::quality::join`), `None` when nothing looked wrong.
@@ -160,6 +169,7 @@ pub async fn commit(
 
     let mut counted: HashSet<&str> = HashSet::new();
     let mut tallies: BTreeMap<(i32, i32, &str, &str), i64> = BTreeMap::new();
+    let mut score_sums: BTreeMap<ScoreSumKey, ScoreSums> = BTreeMap::new();
     let mut per_link: BTreeMap<i32, i64> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(submissions.len());
     for submission in submissions {
@@ -176,6 +186,12 @@ pub async fn commit(
                             option.as_str(),
                         ))
                         .or_default() += 1;
+                }
+                for (key, sums) in score_rows(&submission.scores) {
+                    score_sums
+                        .entry((submission.campaign_id, submission.school_id, key))
+                        .or_default()
+                        .add(&sums, 1);
                 }
                 *per_link.entry(submission.link_id).or_default() += 1;
                 outcomes.push(Outcome::Stored);
@@ -203,6 +219,8 @@ pub async fn commit(
     for chunk in tallies.chunks(TALLIES_PER_STATEMENT) {
         upsert_tallies(&txn, chunk).await?;
     }
+    let score_sums: Vec<_> = score_sums.into_iter().collect();
+    add_score_sums(&txn, &score_sums).await?;
     for (link_id, count) in per_link {
         let update = Query::update()
             .table(Alias::new("campaign_link"))
@@ -311,6 +329,64 @@ async fn existing_keys(
         }
     }
     Ok(found)
+}
+
+/// (campaign, school, score key): a row of the running score sums.
+pub type ScoreSumKey = (i32, i32, String);
+
+/// Adds sums to the running score sums, a row per key, creating rows that do not exist yet;
+/// negative sums take an answer back out (a supervisor's exclusion). Keys in order, in
+/// statements of [`SCORE_SUMS_PER_STATEMENT`] rows, so that concurrent writers lock rows in
+/// the same order.
+pub async fn add_score_sums(
+    txn: &impl ConnectionTrait,
+    rows: &[(ScoreSumKey, ScoreSums)],
+) -> Result<(), DbErr> {
+    for chunk in rows.chunks(SCORE_SUMS_PER_STATEMENT) {
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new("score_sum")).columns([
+            Alias::new("campaign_id"),
+            Alias::new("school_id"),
+            Alias::new("score_key"),
+            Alias::new("n"),
+            Alias::new("sum_x"),
+            Alias::new("sum_y"),
+            Alias::new("sum_xy"),
+        ]);
+        for ((campaign_id, school_id, key), sums) in chunk {
+            insert
+                .values([
+                    (*campaign_id).into(),
+                    (*school_id).into(),
+                    key.as_str().into(),
+                    sums.n.into(),
+                    sums.sum_x.into(),
+                    sums.sum_y.into(),
+                    sums.sum_xy.into(),
+                ])
+                .map_err(|error| DbErr::Custom(error.to_string()))?;
+        }
+        let added = |column: &str| {
+            Expr::col((Alias::new("score_sum"), Alias::new(column)))
+                .add(Expr::col((Alias::new("excluded"), Alias::new(column))))
+        };
+        insert.on_conflict(
+            OnConflict::columns([
+                Alias::new("campaign_id"),
+                Alias::new("school_id"),
+                Alias::new("score_key"),
+            ])
+            .values([
+                (Alias::new("n"), added("n")),
+                (Alias::new("sum_x"), added("sum_x")),
+                (Alias::new("sum_y"), added("sum_y")),
+                (Alias::new("sum_xy"), added("sum_xy")),
+            ])
+            .to_owned(),
+        );
+        txn.execute(&insert).await?;
+    }
+    Ok(())
 }
 
 /// (campaign, school, question key, option code) → how many answers to add.

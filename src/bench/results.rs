@@ -242,6 +242,7 @@ async fn fill(
                 browser_key: Some(crate::secrets::random_key()),
                 answers_json: valid.to_json(),
                 tally_keys: valid.tally_keys(),
+                scores: crate::answering::scoring::area_scores(survey, &valid),
                 duration_ms: Some(rng.random_range(60_000..900_000)),
                 submitted_at: now - age,
                 ..Default::default()

@@ -28,7 +28,7 @@ pub const BATCH_ROWS: u64 = 1_000;
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
 
 /// Every table of dupin, parents before the rows that point at them.
-pub fn tables() -> [&'static str; 15] {
+pub fn tables() -> [&'static str; 16] {
     [
         entity::school::Entity.table_name(),
         entity::survey_version::Entity.table_name(),
@@ -36,6 +36,7 @@ pub fn tables() -> [&'static str; 15] {
         entity::campaign_link::Entity.table_name(),
         entity::response::Entity.table_name(),
         entity::tally::Entity.table_name(),
+        entity::score_sum::Entity.table_name(),
         entity::account::Entity.table_name(),
         entity::sign_in_limit::Entity.table_name(),
         entity::audit_event::Entity.table_name(),
@@ -153,6 +154,7 @@ pub async fn migrate_data(
         copy.table(entity::campaign_link::Entity).await?,
         copy.table(entity::response::Entity).await?,
         copy.table(entity::tally::Entity).await?,
+        copy.table(entity::score_sum::Entity).await?,
         copy.table(entity::account::Entity).await?,
         copy.table(entity::sign_in_limit::Entity).await?,
         copy.table(entity::audit_event::Entity).await?,
@@ -392,6 +394,7 @@ mod tests {
                 "campaign_link",
                 "response",
                 "tally",
+                "score_sum",
                 "account",
                 "sign_in_limit",
                 "audit_event",

@@ -8,8 +8,6 @@
 //! decisions are pure ([`flags_of`]); the queries beside them take `&impl ConnectionTrait`.
 //! Nothing here knows of HTTP.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Duration, Utc};
 use entity::response;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
@@ -19,84 +17,15 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::answering::scoring::{ScoreSums, area_scores, score_rows};
+use crate::answering::writer::add_score_sums;
 use crate::answering::{Answer, ValidResponse};
 use crate::campaigns;
 use crate::change::{Actor, Change, Context};
+pub use crate::rating::flags::{Flag, join, parse_flags};
 use crate::rating::rules::QualityRules;
-use crate::results::scan::stored_tally_keys;
+use crate::results::scan::stored_response;
 use crate::survey::{QuestionKind, Survey};
-
-/// Something about an answer worth a supervisor's look.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Flag {
-    StraightLine,
-    TooFast,
-    Burst,
-}
-
-impl Flag {
-    pub const ALL: [Flag; 3] = [Flag::StraightLine, Flag::TooFast, Flag::Burst];
-
-    /// As stored in `response.flags`.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Flag::StraightLine => "straight_line",
-            Flag::TooFast => "too_fast",
-            Flag::Burst => "burst",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Flag::StraightLine => "全部选同一档",
-            Flag::TooFast => "用时过短",
-            Flag::Burst => "集中提交",
-        }
-    }
-
-    /// What the flag means, for the quality page.
-    pub fn explanation(self, rules: &QualityRules) -> String {
-        match self {
-            Flag::StraightLine => format!(
-                "量表题和矩阵题各行合计至少 {} 题，且全部选了同一档",
-                rules.straight_line_min_answers
-            ),
-            Flag::TooFast => format!("平均每题用时不到 {} 秒", rules.seconds_per_answer),
-            Flag::Burst => format!(
-                "同一学校链接 {} 分钟内收到至少 {} 份拒绝 Cookie 的浏览器提交的答卷（从第 {} 份起标记）",
-                rules.burst_minutes, rules.burst_answers, rules.burst_answers
-            ),
-        }
-    }
-
-    pub fn parse(slug: &str) -> Option<Flag> {
-        Flag::ALL
-            .into_iter()
-            .find(|flag| flag.slug() == slug.trim())
-    }
-}
-
-/// The stored form of some flags: comma-separated slugs, `None` when there are none.
-pub fn join(flags: &[Flag]) -> Option<String> {
-    let flags: BTreeSet<Flag> = flags.iter().copied().collect();
-    (!flags.is_empty()).then(|| {
-        flags
-            .into_iter()
-            .map(Flag::slug)
-            .collect::<Vec<_>>()
-            .join(",")
-    })
-}
-
-/// The flags of a stored `response.flags`; unknown slugs are ignored.
-pub fn parse_flags(stored: Option<&str>) -> Vec<Flag> {
-    stored
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(Flag::parse)
-        .collect()
-}
 
 /// How many questions an answer answered, each matrix statement counting as one.
 pub fn answered_items(answers: &ValidResponse) -> usize {
@@ -200,6 +129,11 @@ pub async fn cookieless_answers_since(
 
 // ------------------------------------------------------------------------ exclusion
 
+/// −1 to take an answer out of the running sums, +1 to put it back.
+fn delta_sign(exclude: bool) -> i64 {
+    if exclude { -1 } else { 1 }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum QualityError {
     #[error("no answer {response} in campaign {campaign}")]
@@ -252,7 +186,8 @@ pub async fn set_excluded(
     let survey = campaigns::load_version(txn, answer.survey_version_id)
         .await?
         .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?;
-    let mut keys = stored_tally_keys(&survey, &answer.answers);
+    let stored = stored_response(&survey, &answer.answers);
+    let mut keys = stored.tally_keys();
     keys.sort();
     keys.dedup();
     let delta: i64 = if exclude { -1 } else { 1 };
@@ -302,6 +237,16 @@ pub async fn set_excluded(
             txn.execute(&insert).await?;
         }
     }
+    // The respondent's score sums move with the tallies, by the function the writer used.
+    let score_sums: Vec<_> = score_rows(&area_scores(&survey, &stored))
+        .into_iter()
+        .map(|(key, sums)| {
+            let mut delta = ScoreSums::default();
+            delta.add(&sums, delta_sign(exclude));
+            ((campaign_id, answer.school_id, key), delta)
+        })
+        .collect();
+    add_score_sums(txn, &score_sums).await?;
     let link = Query::update()
         .table(Alias::new("campaign_link"))
         .value(

@@ -8,7 +8,9 @@ use super::indicators::{
     Formula, Indicator, QuestionRef, SchoolCondition, SchoolTarget, Target, ZeroDenominator,
 };
 use super::raw::{RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget};
-use super::rules::{Band, CountyWeighting, QualityRules, RatingRules, Source, WEIGHT_TOLERANCE};
+use super::rules::{
+    Band, CountyWeighting, PopulationBasis, QualityRules, RatingRules, Source, WEIGHT_TOLERANCE,
+};
 use crate::school_kind::SchoolKind;
 use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};
 
@@ -700,6 +702,8 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
     };
 
     let quality = check_quality(raw.quality.as_ref(), report);
+    let population = check_population(&raw.population, report);
+    let coverage = check_coverage_floors(&raw.coverage, report);
 
     RatingRules {
         area_weights,
@@ -708,7 +712,77 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
         bands,
         county_weighting,
         quality,
+        population,
+        coverage,
     }
+}
+
+/// The questionnaire sources a key of `[population]` or `[coverage]` may name.
+fn survey_source(name: &str, here: &Location, report: &mut Report) -> Option<Source> {
+    let source = Source::parse(name).filter(|source| *source != Source::Indicators);
+    if source.is_none() {
+        report.add(
+            here.clone(),
+            format!(
+                "unknown source \"{name}\": use parents, teachers or students (the indicators have \
+                 one self-check per school)"
+            ),
+        );
+    }
+    source
+}
+
+/// Checks `[population]`: each source left out keeps its default basis.
+fn check_population(
+    raw: &BTreeMap<String, String>,
+    report: &mut Report,
+) -> BTreeMap<Source, PopulationBasis> {
+    let here = Location::Field("population".to_owned());
+    let mut population = PopulationBasis::defaults();
+    for (name, basis) in raw {
+        let Some(source) = survey_source(name, &here, report) else {
+            continue;
+        };
+        match PopulationBasis::parse(basis) {
+            Some(basis) => {
+                population.insert(source, basis);
+            }
+            None => report.add(
+                here.clone(),
+                format!(
+                    "{name}: unknown population \"{basis}\": use enrolment (在校生数), teachers \
+                     (专任教师数) or none"
+                ),
+            ),
+        }
+    }
+    population
+}
+
+/// Checks `[coverage]`: each source left out keeps its default floor; a floor is a share, 0–1.
+fn check_coverage_floors(
+    raw: &BTreeMap<String, f64>,
+    report: &mut Report,
+) -> BTreeMap<Source, f64> {
+    let here = Location::Field("coverage".to_owned());
+    let mut floors = RatingRules::default_coverage();
+    for (name, floor) in raw {
+        let Some(source) = survey_source(name, &here, report) else {
+            continue;
+        };
+        if (0.0..=1.0).contains(floor) {
+            floors.insert(source, *floor);
+        } else {
+            report.add(
+                here.clone(),
+                format!(
+                    "{name}: {floor} is not a share between 0 and 1: write 0.2 for 20% (0 turns \
+                     the check off)"
+                ),
+            );
+        }
+    }
+    floors
 }
 
 /// Checks `[quality]`: each key left out keeps its default; a given one must be sensible.

@@ -41,13 +41,13 @@ pub struct MeanSample {
 
 impl MeanSample {
     /// The satisfaction index of a question (0–100) as a mean; `None` with fewer than two
-    /// answers or no index.
+    /// answers or no index. Tests compare the answers' spread without the finite-population
+    /// correction (surveys/METHOD.md, `compare`).
     pub fn of_index(summary: &Satisfaction) -> Option<MeanSample> {
-        summary.sd?;
         Some(MeanSample {
             n: summary.n,
             mean: summary.index?,
-            sd: summary.index_standard_error? * (summary.n as f64).sqrt(),
+            sd: summary.index_sd?,
         })
     }
 }
@@ -370,7 +370,7 @@ mod tests {
             .collect()
         };
         // 100, 80, 80, 60 → mean 80, sd 16.3299; rate 3 of 4.
-        let a = summarise(&five_point([1, 2, 1, 0, 0])).expect("answers");
+        let a = summarise(&five_point([1, 2, 1, 0, 0]), 1.0).expect("answers");
         let rate = RateSample::of(&a).expect("a rate");
         assert_eq!(rate, RateSample { successes: 3, n: 4 });
         let mean = MeanSample::of_index(&a).expect("a spread");

@@ -9,14 +9,17 @@
 //!
 //! - [`load_plan`]: the two files, checked against the surveys, every error listed.
 //! - [`indicators`]: one school's indicator outcomes and the indicators' area scores.
-//! - [`satisfaction`]: statistics of one question from its tallies; an area from its questions.
+//! - [`satisfaction`]: statistics of one question from its tallies.
+//! - [`moments`]: area scores and the variance of weighted sums of areas from respondents' sums.
 //! - [`score`]: a school's overall score, grade and honesty flags; the county's score.
 //! - [`compare`]: two-proportion z-test and Welch's t-test, with a sentence for supervisors.
-//! - [`stats`]: the normal and t distributions and the 95% intervals the rest uses.
+//! - [`stats`]: the normal and t distributions and the one rule of every 95% interval.
 
 mod check;
 pub mod compare;
+pub mod flags;
 pub mod indicators;
+pub mod moments;
 mod raw;
 pub mod rules;
 pub mod satisfaction;
@@ -28,7 +31,7 @@ use std::path::Path;
 pub use indicators::{
     AnswerValue, Evaluation, Formula, Indicator, Outcome, SchoolProfile, SelfCheckAnswers, Target,
 };
-pub use rules::{Band, CountyWeighting, RatingRules, Source};
+pub use rules::{Band, CountyWeighting, PopulationBasis, RatingRules, Source};
 
 use crate::survey::{Area, Catalog, Location, PlanError, PlanErrors, Report, parse_toml};
 

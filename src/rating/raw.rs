@@ -113,6 +113,12 @@ pub(super) struct RawRating {
     pub county: RawCounty,
     /// Optional: without it the answer-quality checks use their defaults.
     pub quality: Option<RawQuality>,
+    /// Optional: whose number in the school list is each questionnaire's population.
+    #[serde(default)]
+    pub population: BTreeMap<String, String>,
+    /// Optional: the response rate below which a source's grade is shown as for reference only.
+    #[serde(default)]
+    pub coverage: BTreeMap<String, f64>,
 }
 
 /// `[quality]`: when an answer is flagged for a supervisor to look at. Every key is optional.

@@ -99,6 +99,57 @@ pub struct RatingRules {
     pub county_weighting: CountyWeighting,
     /// When an answer is flagged for a supervisor to look at (`[quality]`).
     pub quality: QualityRules,
+    /// Whose number in the school list is each questionnaire's population (`[population]`).
+    pub population: BTreeMap<Source, PopulationBasis>,
+    /// The response rate (answers ÷ population) below which a school's grade is shown as for
+    /// reference only (`[coverage]`), per questionnaire source; 0 for none.
+    pub coverage: BTreeMap<Source, f64>,
+}
+
+/// Where a questionnaire's population comes from: the number of people who could have
+/// answered at a school, for the finite-population correction, the minimum's relaxation and
+/// the coverage floor (surveys/METHOD.md, section `population`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PopulationBasis {
+    /// 在校生数 in the school list.
+    Enrolment,
+    /// 专任教师数 in the school list.
+    Teachers,
+    /// Unknown: no correction, the full minimum, no coverage floor.
+    None,
+}
+
+impl PopulationBasis {
+    pub fn parse(text: &str) -> Option<PopulationBasis> {
+        match text.trim() {
+            "enrolment" => Some(PopulationBasis::Enrolment),
+            "teachers" => Some(PopulationBasis::Teachers),
+            "none" => Some(PopulationBasis::None),
+            _ => None,
+        }
+    }
+
+    /// The shipped defaults: parents' and students' population is the enrolment, teachers'
+    /// the full-time teachers.
+    pub fn defaults() -> BTreeMap<Source, PopulationBasis> {
+        BTreeMap::from([
+            (Source::Parents, PopulationBasis::Enrolment),
+            (Source::Teachers, PopulationBasis::Teachers),
+            (Source::Students, PopulationBasis::Enrolment),
+        ])
+    }
+
+    /// The population of a school with `enrolment` pupils and `teachers` full-time teachers;
+    /// `None` when unknown (the basis is `none`, or the school list says 0).
+    pub fn of(self, enrolment: i64, teachers: i64) -> Option<u64> {
+        let number = match self {
+            PopulationBasis::Enrolment => enrolment,
+            PopulationBasis::Teachers => teachers,
+            PopulationBasis::None => return None,
+        };
+        u64::try_from(number).ok().filter(|number| *number > 0)
+    }
 }
 
 /// The thresholds of the answer-quality checks (`[quality]` of `rating.toml`). A flag never
@@ -130,6 +181,34 @@ impl Default for QualityRules {
 }
 
 impl RatingRules {
+    /// The shipped coverage floors: 20% of parents and of students, 50% of teachers.
+    pub fn default_coverage() -> BTreeMap<Source, f64> {
+        BTreeMap::from([
+            (Source::Parents, 0.2),
+            (Source::Teachers, 0.5),
+            (Source::Students, 0.2),
+        ])
+    }
+
+    /// The population basis of a questionnaire source (`none` for the indicators).
+    pub fn population_basis(&self, source: Source) -> PopulationBasis {
+        self.population
+            .get(&source)
+            .copied()
+            .unwrap_or(PopulationBasis::None)
+    }
+
+    /// A school's population for `source`, from its school-list figures.
+    pub fn population_of(&self, source: Source, school: &entity::school::Model) -> Option<u64> {
+        self.population_basis(source)
+            .of(i64::from(school.enrolment), i64::from(school.teachers))
+    }
+
+    /// The coverage floor of `source`, 0 when none.
+    pub fn coverage_floor(&self, source: Source) -> f64 {
+        self.coverage.get(&source).copied().unwrap_or(0.0)
+    }
+
     pub fn area_weight(&self, area: Area) -> f64 {
         self.area_weights.get(&area).copied().unwrap_or(0.0)
     }
@@ -207,6 +286,8 @@ pub(crate) mod tests {
             bands,
             county_weighting: CountyWeighting::Enrolment,
             quality: QualityRules::default(),
+            population: PopulationBasis::defaults(),
+            coverage: RatingRules::default_coverage(),
         }
     }
 

@@ -1,13 +1,15 @@
 //! Satisfaction statistics of one question (or one matrix row) from its counts per option, as
 //! the running tallies keep them: the number of answers, the mean score, the satisfaction rate
-//! (满意率), the satisfaction index (满意度指数, the mean on 0–100) and their 95% intervals; and
-//! the estimate of an area from several such questions. Pure arithmetic.
+//! (满意率), the satisfaction index (满意度指数, the mean on 0–100) and their 95% intervals
+//! (surveys/METHOD.md, section `question`). Areas are scored from respondents, not from these
+//! (`rating::moments`). Pure arithmetic.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::stats::{Interval, mean_interval, t_critical_95, wilson_interval};
+pub use super::stats::Estimate;
+use super::stats::{Interval, Range, mean_estimate, wilson_interval};
 use crate::survey::QuestionKind;
 
 /// One option of a question with how many answers chose it.
@@ -21,71 +23,44 @@ pub struct PointCount {
     pub count: u64,
 }
 
-/// What the answers to one question say.
+/// What the answers to one question say (surveys/METHOD.md, section `question`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Satisfaction {
     /// Answers on a scored option.
     pub n: u64,
     /// Of which on an option marked `satisfied`.
     pub satisfied: u64,
-    /// The mean score, on the scale's own scores.
+    /// The mean score, on the scale's own scores (0–10 for a rating).
     pub mean: f64,
     /// The sample standard deviation (divisor n − 1); `None` for a single answer.
     pub sd: Option<f64>,
-    /// The 95% t interval for the mean; `None` for a single answer.
+    /// The 95% t interval for the mean, cut to the scale's lowest and highest score; `None`
+    /// for a single answer (unless everyone answered).
     pub mean_interval: Option<Interval>,
     /// The satisfaction rate, 0–1; `None` when no option is marked `satisfied` (a question
     /// whose options are not a judgement, such as a 0–10 rating).
     pub rate: Option<f64>,
-    /// The 95% Wilson interval for the rate.
+    /// The 95% Wilson interval for the rate, with the finite-population correction.
     pub rate_interval: Option<Interval>,
     /// The satisfaction index: the mean rescaled so that the scale's lowest score is 0 and its
     /// highest 100. On the customary 100/80/60/40/0 scale it equals the mean; on a 1–5 scale a
-    /// mean of 4 is an index of 75. `None` when every option has the same score.
+    /// mean of 4 is an index of 75; a rating's index is its mean times 10. `None` when every
+    /// option has the same score.
     pub index: Option<f64>,
+    /// The standard deviation of the answers on the index's 0–100 (no finite-population
+    /// correction: what group comparisons use); `None` for a single answer.
+    pub index_sd: Option<f64>,
     /// The 95% interval of the index, cut to 0–100.
     pub index_interval: Option<Interval>,
-    /// The standard error of the index. With a single answer there is no spread to measure, so
-    /// the largest one the scale allows (half its range) is assumed: an honest "we do not
-    /// know", never a falsely narrow interval.
+    /// The standard error of the index, with the finite-population correction; `None` for a
+    /// single answer of a population that did not answer in full (no spread can be measured).
     pub index_standard_error: Option<f64>,
 }
 
-impl Satisfaction {
-    /// The index as an estimate to build area scores from; `None` when there is no index.
-    pub fn index_estimate(&self) -> Option<Estimate> {
-        Some(Estimate {
-            value: self.index?,
-            standard_error: self.index_standard_error?,
-            df: Some(self.n.saturating_sub(1).max(1)),
-        })
-    }
-}
-
-/// A score on 0–100 with its uncertainty: what an area score of one source is.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Estimate {
-    pub value: f64,
-    /// 0 for a figure with no sampling error (indicators, computed from the school's numbers).
-    pub standard_error: f64,
-    /// The degrees of freedom of the standard error, for the t critical value; `None` when the
-    /// standard error is exactly 0.
-    pub df: Option<u64>,
-}
-
-impl Estimate {
-    /// A figure known exactly, such as the share of a school's indicators met.
-    pub fn exact(value: f64) -> Estimate {
-        Estimate {
-            value,
-            standard_error: 0.0,
-            df: None,
-        }
-    }
-}
-
-/// The statistics of one question from its counts; `None` when no answer has a score.
-pub fn summarise(points: &[PointCount]) -> Option<Satisfaction> {
+/// The statistics of one question from its counts, with the finite-population factor `fpc`
+/// (1 − n/N of the group's respondents, see `stats::finite_population_factor`); `None` when no
+/// answer has a score.
+pub fn summarise(points: &[PointCount], fpc: f64) -> Option<Satisfaction> {
     let scored: Vec<(f64, bool, u64)> = points
         .iter()
         .filter_map(|point| Some((point.score?, point.satisfied, point.count)))
@@ -115,11 +90,10 @@ pub fn summarise(points: &[PointCount]) -> Option<Satisfaction> {
     let has_satisfied_point = scored.iter().any(|(_, satisfied, _)| *satisfied);
     let rate = has_satisfied_point.then(|| satisfied as f64 / total);
     let rate_interval = if has_satisfied_point {
-        wilson_interval(satisfied, n)
+        wilson_interval(satisfied, n, fpc)
     } else {
         None
     };
-    let mean_interval = sd.and_then(|sd| mean_interval(mean, sd, n));
 
     // The scale's range comes from every scored option, answered or not.
     let lowest = scored
@@ -130,18 +104,29 @@ pub fn summarise(points: &[PointCount]) -> Option<Satisfaction> {
         .iter()
         .map(|(score, _, _)| *score)
         .fold(f64::NEG_INFINITY, f64::max);
+    let mean_estimate = mean_estimate(mean, sd, n, fpc);
+    let mean_interval = mean_estimate.and_then(|estimate| {
+        estimate.interval(Range {
+            low: lowest,
+            high: highest,
+        })
+    });
     let range = highest - lowest;
-    let (index, index_interval, index_standard_error) = if range > 0.0 {
+    let (index, index_sd, index_interval, index_standard_error) = if range > 0.0 {
         let to_index = |value: f64| (value - lowest) / range * 100.0;
-        let index = to_index(mean);
-        // Half the range is the largest standard deviation a bounded scale allows.
-        let sd_index = sd.map_or(50.0, |sd| sd / range * 100.0);
-        let standard_error = sd_index / total.sqrt();
-        let interval = t_critical_95(n - 1)
-            .map(|critical| Interval::around(index, critical * standard_error).clamped(0.0, 100.0));
-        (Some(index), interval, Some(standard_error))
+        let index_estimate = mean_estimate.map(|estimate| Estimate {
+            value: to_index(estimate.value),
+            standard_error: estimate.standard_error / range * 100.0,
+            df: estimate.df,
+        });
+        (
+            Some(to_index(mean)),
+            sd.map(|sd| sd / range * 100.0),
+            index_estimate.and_then(|estimate| estimate.interval(Range::SCORE)),
+            index_estimate.map(|estimate| estimate.standard_error),
+        )
     } else {
-        (None, None, None)
+        (None, None, None, None)
     };
 
     Some(Satisfaction {
@@ -153,6 +138,7 @@ pub fn summarise(points: &[PointCount]) -> Option<Satisfaction> {
         rate,
         rate_interval,
         index,
+        index_sd,
         index_interval,
         index_standard_error,
     })
@@ -163,9 +149,9 @@ pub fn summarise(points: &[PointCount]) -> Option<Satisfaction> {
 /// (multiple choice, numbers, text).
 ///
 /// - `scale` and `matrix`: the scale's points as written.
-/// - `yes_no`: `yes` and `no` with `yes_score` and `no_score`; "yes" counts as satisfied unless
-///   `no_score` is the higher score. Unscored yes/no questions score 100 and 0, so their index is
-///   the share answering yes.
+/// - `yes_no`: `yes` and `no` with `yes_score` and `no_score`; the answer with the higher score
+///   counts as satisfied (neither when they are equal). Unscored yes/no questions score 100 and
+///   0, so their index is the share answering yes.
 /// - `single`: the options' scores; none is "satisfied", so the rate is `None`.
 /// - `rating`: the number itself, 0–10, as the score; none is "satisfied".
 pub fn point_counts(
@@ -191,10 +177,12 @@ pub fn point_counts(
                 (Some(yes), Some(no)) => (*yes, *no),
                 _ => (100.0, 0.0),
             };
+            // The answer with the higher score is the satisfied one; with equal scores the
+            // question judges nothing and has no rate.
             vec![
                 PointCount {
                     score: Some(yes),
-                    satisfied: yes >= no,
+                    satisfied: yes > no,
                     count: count("yes"),
                 },
                 PointCount {
@@ -225,29 +213,6 @@ pub fn point_counts(
         | QuestionKind::LongText { .. } => return None,
     };
     Some(points)
-}
-
-/// The score of one area from one source: the plain mean of the indices of its scored
-/// questions (each question counts once, however many answered it).
-///
-/// The standard error is the mean of the questions' standard errors. The same people answer
-/// every question, so the questions are not independent; the mean of the standard errors is
-/// what perfectly correlated questions would give, the largest possible, so the interval is
-/// never narrower than the truth. `None` when no question has an index.
-pub fn area_estimate(questions: &[Satisfaction]) -> Option<Estimate> {
-    let estimates: Vec<Estimate> = questions
-        .iter()
-        .filter_map(Satisfaction::index_estimate)
-        .collect();
-    if estimates.is_empty() {
-        return None;
-    }
-    let k = estimates.len() as f64;
-    Some(Estimate {
-        value: estimates.iter().map(|e| e.value).sum::<f64>() / k,
-        standard_error: estimates.iter().map(|e| e.standard_error).sum::<f64>() / k,
-        df: estimates.iter().filter_map(|e| e.df).min(),
-    })
 }
 
 #[cfg(test)]
@@ -284,17 +249,18 @@ mod tests {
     #[test]
     fn four_answers_on_the_five_point_scale() {
         // 100, 80, 80, 60: n 4, mean 80, sd √(800/3) = 16.3299, rate 3/4, index = mean.
-        let summary = summarise(&five_point([1, 2, 1, 0, 0])).expect("answers");
+        let summary = summarise(&five_point([1, 2, 1, 0, 0]), 1.0).expect("answers");
         assert_eq!(summary.n, 4);
         assert_eq!(summary.satisfied, 3);
         close(summary.mean, 80.0, 1e-12);
         close(summary.sd.expect("n ≥ 2"), 16.329_931_6, 1e-6);
         close(summary.rate.expect("a satisfied point"), 0.75, 1e-12);
         close(summary.index.expect("a range"), 80.0, 1e-12);
-        // se = 16.32993/2 = 8.164966; t₀.₉₇₅(3) = 3.182446 → 80 ± 25.98457.
+        // se = 16.32993/2 = 8.164966; t₀.₉₇₅(3) = 3.182446 → 80 ± 25.98457, cut to the
+        // scale's 0–100 like every interval.
         let interval = summary.mean_interval.expect("n ≥ 2");
         close(interval.low, 54.015_43, 1e-5);
-        close(interval.high, 105.984_57, 1e-5);
+        close(interval.high, 100.0, 1e-12);
         // The index cannot pass 100.
         let index_interval = summary.index_interval.expect("n ≥ 2");
         close(index_interval.high, 100.0, 1e-12);
@@ -316,7 +282,7 @@ mod tests {
                 count,
             })
             .collect();
-        let summary = summarise(&points).expect("answers");
+        let summary = summarise(&points, 1.0).expect("answers");
         close(summary.mean, 4.0, 1e-12);
         close(summary.index.expect("a range"), 75.0, 1e-12);
         // sd of 5,4,4,3 = √(2/3) = 0.81650 → on 0–100, 20.4124; se 10.2062.
@@ -335,29 +301,28 @@ mod tests {
             satisfied: false,
             count: 7,
         });
-        let summary = summarise(&points).expect("answers");
+        let summary = summarise(&points, 1.0).expect("answers");
         assert_eq!(summary.n, 2);
         close(summary.rate.expect("a satisfied point"), 1.0, 1e-12);
     }
 
     #[test]
-    fn a_single_answer_has_no_interval_and_the_widest_standard_error() {
-        let summary = summarise(&five_point([0, 1, 0, 0, 0])).expect("answers");
+    fn a_single_answer_has_no_interval_and_no_standard_error_unless_it_is_everyone() {
+        let summary = summarise(&five_point([0, 1, 0, 0, 0]), 1.0).expect("answers");
         assert_eq!(summary.sd, None);
         assert_eq!(summary.mean_interval, None);
         assert_eq!(summary.index_interval, None);
-        close(summary.index_standard_error.expect("a range"), 50.0, 1e-12);
-        assert_eq!(
-            summary.index_estimate().map(|e| e.df),
-            Some(Some(1)),
-            "a single answer is given the smallest degrees of freedom, not none"
-        );
+        assert_eq!(summary.index_standard_error, None);
+        // The only parent of the school answered: the figure is exact.
+        let census = summarise(&five_point([0, 1, 0, 0, 0]), 0.0).expect("answers");
+        assert_eq!(census.index_standard_error, Some(0.0));
+        assert_eq!(census.index_interval, Some(Interval::around(80.0, 0.0)));
     }
 
     #[test]
     fn no_scored_answer_means_no_summary() {
-        assert_eq!(summarise(&five_point([0; 5])), None);
-        assert_eq!(summarise(&[]), None);
+        assert_eq!(summarise(&five_point([0; 5]), 1.0), None);
+        assert_eq!(summarise(&[], 1.0), None);
     }
 
     #[test]
@@ -367,7 +332,8 @@ mod tests {
             max_label: None,
         };
         let counts = BTreeMap::from([("10".to_owned(), 1), ("6".to_owned(), 1)]);
-        let summary = summarise(&point_counts(&kind, &counts).expect("rating")).expect("answers");
+        let summary =
+            summarise(&point_counts(&kind, &counts).expect("rating"), 1.0).expect("answers");
         close(summary.mean, 8.0, 1e-12);
         close(summary.index.expect("a range"), 80.0, 1e-12);
         assert_eq!(summary.rate, None);
@@ -380,7 +346,8 @@ mod tests {
             yes_score: Some(100.0),
             no_score: Some(0.0),
         };
-        let summary = summarise(&point_counts(&scored, &counts).expect("yes/no")).expect("answers");
+        let summary =
+            summarise(&point_counts(&scored, &counts).expect("yes/no"), 1.0).expect("answers");
         close(summary.rate.expect("rate"), 0.75, 1e-12);
         close(summary.index.expect("index"), 75.0, 1e-12);
 
@@ -389,7 +356,7 @@ mod tests {
             no_score: Some(100.0),
         };
         let summary =
-            summarise(&point_counts(&reversed, &counts).expect("yes/no")).expect("answers");
+            summarise(&point_counts(&reversed, &counts).expect("yes/no"), 1.0).expect("answers");
         close(summary.rate.expect("rate"), 0.25, 1e-12);
     }
 
@@ -414,7 +381,7 @@ mod tests {
             ("x".to_owned(), 9),
         ]);
         let points = point_counts(&QuestionKind::Scale { scale }, &counts).expect("scale");
-        let summary = summarise(&points).expect("answers");
+        let summary = summarise(&points, 1.0).expect("answers");
         assert_eq!(summary.n, 4);
         close(summary.mean, 80.0, 1e-12);
         // Scores 60–100 here, so the index of a mean of 80 is 50.
@@ -425,18 +392,5 @@ mod tests {
             max: None,
         };
         assert_eq!(point_counts(&multiple, &counts), None);
-    }
-
-    #[test]
-    fn an_area_is_the_mean_of_its_questions_with_the_mean_standard_error() {
-        // Question one: 100, 80, 80, 60 (index 80, se 8.16497, df 3).
-        // Question two: ten answers of 60 (index 60, se 0, df 9).
-        let one = summarise(&five_point([1, 2, 1, 0, 0])).expect("answers");
-        let two = summarise(&five_point([0, 0, 10, 0, 0])).expect("answers");
-        let area = area_estimate(&[one, two]).expect("questions");
-        close(area.value, 70.0, 1e-12);
-        close(area.standard_error, 8.164_965_8 / 2.0, 1e-6);
-        assert_eq!(area.df, Some(3));
-        assert_eq!(area_estimate(&[]), None);
     }
 }

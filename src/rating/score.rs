@@ -1,6 +1,8 @@
 //! The overall rating (综合评估) of a school and of the county, from the area scores of each
 //! source, with the honesty the plan asks for: no grade when a source has too few answers, an
-//! interval around every score, and "provisional" when that interval reaches into another grade.
+//! interval around every score, "provisional" when that interval reaches into another grade,
+//! and "for reference only" when too few of a school's people answered (surveys/METHOD.md,
+//! sections `minimum`, `combining`, `school-variance`, `coverage`, `grades` and `county`).
 //! Pure arithmetic.
 //!
 //! A school's score is built in two steps. Within an area, the scores of the sources that have
@@ -9,21 +11,19 @@
 //! the area scores are averaged with the areas' weights, renormalised over the areas that have
 //! any evidence; the areas left out are listed, never silently filled in.
 //!
-//! The interval: the indicators are exact; each questionnaire source contributes a standard
-//! error. Areas scored by the same people are correlated, so within a source the area errors are
-//! added (what perfectly correlated areas give, the largest possible); different sources are
-//! different people, so their errors add in quadrature. When a source's whole population
-//! answered (all five teachers of a teaching point), the finite-population correction shrinks
-//! its error accordingly, to nothing for a census. The critical value is t with the
-//! Welch–Satterthwaite degrees of freedom, rounded down.
-
+//! The interval: the indicators are exact; each questionnaire contributes the variance of its
+//! part of the score, a weighted sum of its area means over the same respondents, computed
+//! exactly from the respondents' score sums ([`AreaSums::combined_variance`]) and shrunk by the
+//! finite-population factor 1 − n/N; different questionnaires are different people, so their
+//! variances add. The critical value is t with the Welch–Satterthwaite degrees of freedom, each
+//! questionnaire's being its answers − 1.
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::moments::AreaSums;
 use super::rules::{RatingRules, Source};
-use super::satisfaction::Estimate;
-use super::stats::{Interval, t_critical_95};
+use super::stats::{Estimate, Interval, Range, finite_population_factor};
 use crate::survey::Area;
 
 /// What one source says about a school.
@@ -31,12 +31,14 @@ use crate::survey::Area;
 pub struct SourceEvidence {
     /// Responses from this school: answered questionnaires, or 1 for a submitted self-check.
     pub answers: u64,
-    /// How many people could have answered, when known (the school's teachers for the teachers'
-    /// questionnaire); a source whose whole population answered needs no further minimum and
-    /// has no sampling error.
+    /// How many people could have answered (`[population]` of rating.toml), when known.
     pub population: Option<u64>,
     /// The score of each area this source has evidence for, on 0–100.
     pub areas: BTreeMap<Area, Estimate>,
+    /// For a questionnaire: the respondents' score sums behind `areas`, for the exact variance
+    /// of their weighted sum. Without them (hand-built evidence) the areas are taken as
+    /// independent.
+    pub sums: Option<AreaSums>,
 }
 
 /// Everything known about one school, by source. A source that was not asked of the school (no
@@ -49,7 +51,8 @@ pub type SchoolEvidence = BTreeMap<Source, SourceEvidence>;
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SchoolRating {
     Rated(Rated),
-    /// Some source has fewer answers than the rules' minimum: shown as 答卷太少，暂不评定.
+    /// Some source has fewer answers than it needs: shown as 答卷太少，暂不评定 (未提交自评表
+    /// for the self-check).
     TooFewAnswers {
         short: Vec<ShortSource>,
     },
@@ -66,13 +69,26 @@ impl SchoolRating {
     }
 }
 
-/// A source below its minimum number of answers.
+/// A source below the number of answers it needs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ShortSource {
     pub source: Source,
     pub answers: u64,
-    /// The number it needed: the rules' minimum, or the whole population if that is smaller.
+    /// The number it needed ([`needed_answers`]).
     pub needed: u64,
+    pub population: Option<u64>,
+}
+
+/// A source whose answers are fewer than its coverage floor's share of its population.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoverageNote {
+    pub source: Source,
+    pub answers: u64,
+    pub population: u64,
+    /// answers ÷ population.
+    pub rate: f64,
+    /// The floor of `[coverage]`.
+    pub floor: f64,
 }
 
 /// A score with its interval and grade.
@@ -94,6 +110,9 @@ pub struct Rated {
     pub areas: Vec<AreaScore>,
     /// Areas with a weight but no evidence from any source: left out, the others renormalised.
     pub missing_areas: Vec<Area>,
+    /// Sources whose response rate is below the coverage floor: the grade is for reference only
+    /// (仅供参考). Empty for the county.
+    pub low_coverage: Vec<CoverageNote>,
 }
 
 /// One area's part in a school's score.
@@ -107,6 +126,19 @@ pub struct AreaScore {
     pub sources: Vec<(Source, f64)>,
 }
 
+/// The least number of answers a source needs at a school (surveys/METHOD.md, `minimum`): the
+/// plan's `minimum`, or, when the population N is known and at least the answers n, the least n
+/// whose finite-population-corrected precision equals that of `minimum` answers from a large
+/// population: n / (1 − n/N) ≥ m, that is n ≥ m·N / (N + m), rounded up.
+pub fn needed_answers(minimum: u64, answers: u64, population: Option<u64>) -> u64 {
+    match population {
+        Some(population) if population > 0 && answers <= population => {
+            (minimum * population).div_ceil(population + minimum)
+        }
+        _ => minimum,
+    }
+}
+
 /// Rates one school.
 pub fn rate_school(rules: &RatingRules, evidence: &SchoolEvidence) -> SchoolRating {
     let counted: Vec<(Source, &SourceEvidence)> = evidence
@@ -118,15 +150,16 @@ pub fn rate_school(rules: &RatingRules, evidence: &SchoolEvidence) -> SchoolRati
     let short: Vec<ShortSource> = counted
         .iter()
         .filter_map(|(source, evidence)| {
-            let minimum = rules.minimum_answers(*source);
-            let needed = evidence
-                .population
-                .filter(|population| *population > 0)
-                .map_or(minimum, |population| minimum.min(population));
+            let needed = needed_answers(
+                rules.minimum_answers(*source),
+                evidence.answers,
+                evidence.population,
+            );
             (evidence.answers < needed).then_some(ShortSource {
                 source: *source,
                 answers: evidence.answers,
                 needed,
+                population: evidence.population,
             })
         })
         .collect();
@@ -165,22 +198,18 @@ pub fn rate_school(rules: &RatingRules, evidence: &SchoolEvidence) -> SchoolRati
         return SchoolRating::NoEvidence;
     }
 
-    // Each source's standard error: its area errors, added, times its coefficients.
-    let mut source_errors: BTreeMap<Source, (f64, Option<u64>)> = BTreeMap::new();
+    // Each source's coefficients: its share of the school's score through each area.
+    let mut coefficients: BTreeMap<Source, Vec<(Area, f64)>> = BTreeMap::new();
     let mut area_scores = Vec::new();
     let mut score = 0.0;
     for (area, area_weight, area_score, sources, source_total) in &areas {
         let share = area_weight / total_area_weight;
         score += share * area_score;
-        for (source, source_weight, estimate) in sources {
-            let coefficient = share * source_weight / source_total;
-            let (error, df) = source_errors.entry(*source).or_insert((0.0, None));
-            *error += coefficient * estimate.standard_error;
-            if estimate.standard_error > 0.0
-                && let Some(estimate_df) = estimate.df
-            {
-                *df = Some(df.map_or(estimate_df, |df| df.min(estimate_df)));
-            }
+        for (source, source_weight, _) in sources {
+            coefficients
+                .entry(*source)
+                .or_default()
+                .push((*area, share * source_weight / source_total));
         }
         area_scores.push(AreaScore {
             area: *area,
@@ -192,53 +221,80 @@ pub fn rate_school(rules: &RatingRules, evidence: &SchoolEvidence) -> SchoolRati
                 .collect(),
         });
     }
-    let components: Vec<(f64, Option<u64>)> = source_errors
-        .into_iter()
-        .map(|(source, (error, df))| {
-            let correction = evidence
-                .get(&source)
-                .map_or(1.0, finite_population_correction);
-            (error * correction, df)
+    let components: Vec<(f64, Option<f64>)> = coefficients
+        .iter()
+        .filter_map(|(source, coefficients)| {
+            let evidence = evidence.get(source)?;
+            let variance = source_variance(evidence, coefficients);
+            let df = (evidence.answers >= 2).then_some(evidence.answers as f64 - 1.0);
+            Some((variance, df))
         })
         .collect();
-    let (standard_error, df) = combine_errors(&components);
+    let (variance, df) = combine_variances(&components);
+    let low_coverage = counted
+        .iter()
+        .filter_map(|(source, evidence)| coverage_note(rules, *source, evidence))
+        .collect();
     SchoolRating::Rated(graded(
         rules,
         score,
-        standard_error,
+        variance.sqrt(),
         df,
         area_scores,
         missing_areas,
+        low_coverage,
     ))
 }
 
-/// √((N − n)/(N − 1)): the share of sampling error left when `n` of `N` people answered.
-fn finite_population_correction(evidence: &SourceEvidence) -> f64 {
-    match evidence.population {
-        Some(population) if population > 1 => {
-            if evidence.answers >= population {
-                0.0
-            } else {
-                ((population - evidence.answers) as f64 / (population - 1) as f64).sqrt()
-            }
+/// The variance of one source's part Σₐ cₐ·Eₐ of a school's score.
+fn source_variance(evidence: &SourceEvidence, coefficients: &[(Area, f64)]) -> f64 {
+    let fpc = finite_population_factor(evidence.answers, evidence.population);
+    match &evidence.sums {
+        Some(sums) => sums.combined_variance(coefficients, fpc),
+        None => {
+            fpc * coefficients
+                .iter()
+                .filter_map(|(area, coefficient)| {
+                    let error = evidence.areas.get(area)?.standard_error;
+                    Some((coefficient * error).powi(2))
+                })
+                .sum::<f64>()
         }
-        _ => 1.0,
     }
 }
 
-/// Independent errors in quadrature, with the Welch–Satterthwaite degrees of freedom
-/// (Σ eᵢ²)² / Σ (eᵢ⁴ / dfᵢ). An error without degrees of freedom is given one, the most cautious.
-fn combine_errors(components: &[(f64, Option<u64>)]) -> (f64, Option<f64>) {
-    let variance: f64 = components.iter().map(|(error, _)| error * error).sum();
+/// The source's response rate against its population, when below the coverage floor.
+fn coverage_note(
+    rules: &RatingRules,
+    source: Source,
+    evidence: &SourceEvidence,
+) -> Option<CoverageNote> {
+    let population = evidence.population.filter(|population| *population > 0)?;
+    let floor = rules.coverage_floor(source);
+    let rate = evidence.answers as f64 / population as f64;
+    (source != Source::Indicators && rate < floor).then_some(CoverageNote {
+        source,
+        answers: evidence.answers,
+        population,
+        rate,
+        floor,
+    })
+}
+
+/// Independent variances added, with the Welch–Satterthwaite degrees of freedom
+/// (Σ vᵢ)² / Σ (vᵢ² / dfᵢ). A variance without degrees of freedom is given one, the most
+/// cautious.
+pub fn combine_variances(components: &[(f64, Option<f64>)]) -> (f64, Option<f64>) {
+    let variance: f64 = components.iter().map(|(variance, _)| variance).sum();
     if variance <= 0.0 {
         return (0.0, None);
     }
     let denominator: f64 = components
         .iter()
-        .filter(|(error, _)| *error > 0.0)
-        .map(|(error, df)| error.powi(4) / df.unwrap_or(1).max(1) as f64)
+        .filter(|(variance, _)| *variance > 0.0)
+        .map(|(variance, df)| variance * variance / df.unwrap_or(1.0).max(1.0))
         .sum();
-    (variance.sqrt(), Some(variance * variance / denominator))
+    (variance, Some(variance * variance / denominator))
 }
 
 fn graded(
@@ -248,26 +304,19 @@ fn graded(
     df: Option<f64>,
     areas: Vec<AreaScore>,
     missing_areas: Vec<Area>,
+    low_coverage: Vec<CoverageNote>,
 ) -> Rated {
-    let half_width = match df {
-        Some(df) if standard_error > 0.0 => {
-            // Rounded down (and at least 1): fewer degrees of freedom, a wider interval.
-            let whole = df.floor().max(1.0) as u64;
-            t_critical_95(whole).unwrap_or(f64::INFINITY) * standard_error
-        }
-        _ => 0.0,
+    let estimate = Estimate {
+        value: score,
+        standard_error,
+        df,
     };
-    let interval = Interval::around(score, half_width).clamped(0.0, 100.0);
+    let interval = estimate.interval(Range::SCORE).unwrap_or(Interval {
+        low: 0.0,
+        high: 100.0,
+    });
     let grade = rules.grade(score).grade.clone();
-    let high = rules.grade(interval.high);
-    let low = rules.grade(interval.low);
-    let possible_grades: Vec<String> = rules
-        .bands
-        .iter()
-        .skip_while(|band| band.grade != high.grade)
-        .take_while(|band| band.at_least >= low.at_least)
-        .map(|band| band.grade.clone())
-        .collect();
+    let possible_grades = possible_grades(rules, interval);
     Rated {
         score,
         standard_error,
@@ -278,7 +327,22 @@ fn graded(
         possible_grades,
         areas,
         missing_areas,
+        low_coverage,
     }
+}
+
+/// Every grade an interval reaches, best first: its ends are graded as they are shown, rounded
+/// to one decimal like the score (surveys/METHOD.md, `grades`).
+pub fn possible_grades(rules: &RatingRules, interval: Interval) -> Vec<String> {
+    let high = rules.grade(interval.high);
+    let low = rules.grade(interval.low);
+    rules
+        .bands
+        .iter()
+        .skip_while(|band| band.grade != high.grade)
+        .take_while(|band| band.at_least >= low.at_least)
+        .map(|band| band.grade.clone())
+        .collect()
 }
 
 /// One school as the county's score sees it.
@@ -302,9 +366,12 @@ pub struct CountyRating {
     pub enrolment_covered: f64,
 }
 
-/// The county's score: the rated schools' scores averaged with the rules' weighting, with the
-/// schools' errors (independent samples) in quadrature. Schools not rated are left out and
-/// counted, and the share of pupils the score covers is reported beside it.
+/// The county's score: the rated schools' scores averaged with the rules' weighting. Every
+/// school of the county is in the table (the schools are not a sample of schools), so the
+/// county's sampling error is only its schools' own: their variances, weighted by the squared
+/// shares, added (independent samples), with Welch–Satterthwaite degrees of freedom. Schools
+/// not rated are left out and counted, and the share of pupils the score covers is reported
+/// beside it.
 pub fn rate_county(rules: &RatingRules, schools: &[CountySchool]) -> CountyRating {
     let rated: Vec<(u64, &Rated)> = schools
         .iter()
@@ -339,17 +406,16 @@ pub fn rate_county(rules: &RatingRules, schools: &[CountySchool]) -> CountyRatin
     for ((_, school), weight) in rated.iter().zip(&weights) {
         let share = weight / total;
         score += share * school.score;
-        // A school's df is fractional; rounding down is the cautious direction.
-        let df = school.df.map(|df| df.floor().max(1.0) as u64);
-        components.push((share * school.standard_error, df));
+        components.push(((share * school.standard_error).powi(2), school.df));
     }
-    let (standard_error, df) = combine_errors(&components);
+    let (variance, df) = combine_variances(&components);
     CountyRating {
         rated: Some(graded(
             rules,
             score,
-            standard_error,
+            variance.sqrt(),
             df,
+            Vec::new(),
             Vec::new(),
             Vec::new(),
         )),
@@ -363,7 +429,7 @@ pub fn rate_county(rules: &RatingRules, schools: &[CountySchool]) -> CountyRatin
 mod tests {
     use super::*;
     use crate::rating::rules::tests::customary_rules;
-    use crate::rating::stats::t_critical_95;
+    use crate::rating::stats::t_quantile_975;
 
     fn close(actual: f64, expected: f64, tolerance: f64) {
         assert!(
@@ -391,15 +457,17 @@ mod tests {
         Estimate {
             value,
             standard_error,
-            df: Some(df),
+            df: Some(df as f64),
         }
     }
 
+    /// Hand-built evidence without score sums: its areas count as independent.
     fn parents(answers: u64, areas: &[(Area, Estimate)]) -> SourceEvidence {
         SourceEvidence {
             answers,
             population: None,
             areas: areas.iter().copied().collect(),
+            sums: None,
         }
     }
 
@@ -411,6 +479,7 @@ mod tests {
                 .iter()
                 .map(|(area, value)| (*area, Estimate::exact(*value)))
                 .collect(),
+            sums: None,
         }
     }
 
@@ -436,15 +505,13 @@ mod tests {
     #[test]
     fn a_school_scored_by_parents_and_indicators() {
         // Poverty (80 + 100)/2 = 90, nutrition (70 + 50)/2 = 60, overall (90 + 60)/2 = 75.
-        // Each parents' area has coefficient ½·½ = ¼: se = ¼·4 + ¼·5 = 2.25, df 39,
-        // t₀.₉₇₅(39) = 2.02269 → 75 ± 4.5510, all inside 合格 (60–80).
+        // Each parents' area has coefficient ½·½ = ¼: var = (¼·4)² + (¼·5)² = 2.5625, df 39.
         let rating = rate_school(&two_area_rules(), &evidence(70.0));
         let rated = rating.rated().expect("rated");
         close(rated.score, 75.0, 1e-12);
-        close(rated.standard_error, 2.25, 1e-12);
+        close(rated.standard_error, 2.5625f64.sqrt(), 1e-12);
         close(rated.df.expect("an error"), 39.0, 1e-9);
-        let half = t_critical_95(39).expect("df") * 2.25;
-        close(half, 4.5510, 1e-4);
+        let half = t_quantile_975(39.0).expect("df") * 2.5625f64.sqrt();
         close(rated.interval.low, 75.0 - half, 1e-9);
         close(rated.interval.high, 75.0 + half, 1e-9);
         assert_eq!(rated.grade, "合格");
@@ -458,11 +525,12 @@ mod tests {
             [(Source::Parents, 0.5), (Source::Indicators, 0.5)]
         );
         assert!(rated.missing_areas.is_empty());
+        assert!(rated.low_coverage.is_empty(), "no population, no floor");
     }
 
     #[test]
     fn a_score_whose_interval_crosses_a_band_edge_is_provisional() {
-        // Nutrition (90 + 50)/2 = 70, overall (90 + 70)/2 = 80 ± 4.55: 良好, maybe 合格.
+        // Nutrition (90 + 50)/2 = 70, overall (90 + 70)/2 = 80 ± 3.24: 良好, maybe 合格.
         let rating = rate_school(&two_area_rules(), &evidence(90.0));
         let rated = rating.rated().expect("rated");
         close(rated.score, 80.0, 1e-12);
@@ -474,7 +542,8 @@ mod tests {
     #[test]
     fn sources_are_renormalised_over_those_with_evidence_in_an_area() {
         // Informatization only from the indicators (75): area weights ½, 0.3, 0.2 →
-        // 0.5·90 + 0.3·60 + 0.2·75 = 78. Parents' se: 0.5·½·4 + 0.3·½·5 = 1.75.
+        // 0.5·90 + 0.3·60 + 0.2·75 = 78. Parents' coefficients 0.25 and 0.15:
+        // var = (0.25·4)² + (0.15·5)² = 1.5625.
         let mut rules = two_area_rules();
         rules.area_weights.insert(Area::PovertyStudents, 0.5);
         rules.area_weights.insert(Area::Nutrition, 0.3);
@@ -488,7 +557,7 @@ mod tests {
         let rating = rate_school(&rules, &evidence);
         let rated = rating.rated().expect("rated");
         close(rated.score, 78.0, 1e-12);
-        close(rated.standard_error, 1.75, 1e-12);
+        close(rated.standard_error, 1.25, 1e-12);
         let informatization = rated
             .areas
             .iter()
@@ -523,7 +592,8 @@ mod tests {
                 short: vec![ShortSource {
                     source: Source::Parents,
                     answers: 12,
-                    needed: 30
+                    needed: 30,
+                    population: None,
                 }]
             }
         );
@@ -537,6 +607,19 @@ mod tests {
             rate_school(&two_area_rules(), &evidence),
             SchoolRating::TooFewAnswers { short } if short[0].source == Source::Indicators
         ));
+    }
+
+    #[test]
+    fn the_minimum_gives_way_to_a_small_population() {
+        // n / (1 − n/N) ≥ m: 20 pupils need 12 of 30; 1,800 need the full 30.
+        assert_eq!(needed_answers(30, 12, Some(20)), 12);
+        assert_eq!(needed_answers(30, 0, Some(20)), 12);
+        assert_eq!(needed_answers(30, 5, Some(1800)), 30);
+        assert_eq!(needed_answers(5, 3, Some(5)), 3);
+        assert_eq!(needed_answers(5, 1, Some(1)), 1);
+        // Unknown, or smaller than the answers (then not trusted): the plan's minimum.
+        assert_eq!(needed_answers(30, 12, None), 30);
+        assert_eq!(needed_answers(30, 25, Some(20)), 30);
     }
 
     #[test]
@@ -555,18 +638,42 @@ mod tests {
     }
 
     #[test]
-    fn half_a_population_shrinks_the_error_by_the_finite_population_correction() {
-        // 40 of 79: √(39/78) = √½, so se = 2.25·0.70711 = 1.59099.
+    fn half_a_population_shrinks_the_variance_by_the_finite_population_factor() {
+        // 40 of 79: 1 − 40/79 = 39/79 of the variance is left.
         let mut evidence = evidence(70.0);
         if let Some(parents) = evidence.get_mut(&Source::Parents) {
             parents.population = Some(79);
         }
         let rating = rate_school(&two_area_rules(), &evidence);
+        let rated = rating.rated().expect("rated");
         close(
-            rating.rated().expect("rated").standard_error,
-            2.25 * 0.5f64.sqrt(),
+            rated.standard_error,
+            (2.5625f64 * 39.0 / 79.0).sqrt(),
             1e-12,
         );
+        // 40 of 79 is above the parents' floor of 20%.
+        assert!(rated.low_coverage.is_empty());
+    }
+
+    #[test]
+    fn a_low_response_rate_is_noted_beside_the_grade() {
+        let mut evidence = evidence(70.0);
+        if let Some(parents) = evidence.get_mut(&Source::Parents) {
+            parents.population = Some(1800);
+        }
+        let rating = rate_school(&two_area_rules(), &evidence);
+        let rated = rating.rated().expect("rated");
+        assert_eq!(
+            rated.low_coverage,
+            [CoverageNote {
+                source: Source::Parents,
+                answers: 40,
+                population: 1800,
+                rate: 40.0 / 1800.0,
+                floor: 0.2,
+            }]
+        );
+        assert_eq!(rated.grade, "合格", "the grade stays, for reference only");
     }
 
     #[test]
@@ -581,12 +688,11 @@ mod tests {
     }
 
     #[test]
-    fn errors_of_different_sources_add_in_quadrature() {
-        // Source weights parents ½, teachers ¼, indicators ¼; both areas ½; every source
-        // scores both areas, parents and teachers with se 4.
-        // Parents: coefficient ½·½ per area → se 2·(¼·4) = 2 (df 39);
-        // teachers: coefficient ½·¼ per area → se 2·(⅛·4) = 1 (df 4).
-        // Total √(4 + 1) = 2.23607; Satterthwaite df = 5² / (2⁴/39 + 1⁴/4) = 37.86.
+    fn variances_of_different_sources_add() {
+        // Source weights parents ½, teachers ¼, indicators ¼; both areas ½; parents and
+        // teachers score both areas with se 4. Parents' coefficient ½·½ per area:
+        // var 2·(¼·4)² = 2 (df 39); teachers' ½·¼: var 2·(⅛·4)² = 0.5 (df 4).
+        // Total 2.5; Satterthwaite df = 2.5² / (2²/39 + 0.5²/4) = 37.86.
         let mut rules = two_area_rules();
         rules.source_weights = BTreeMap::from([
             (Source::Parents, 0.5),
@@ -613,10 +719,10 @@ mod tests {
         let rating = rate_school(&rules, &evidence);
         let rated = rating.rated().expect("rated");
         close(rated.score, 80.0, 1e-12);
-        close(rated.standard_error, 5f64.sqrt(), 1e-12);
+        close(rated.standard_error, 2.5f64.sqrt(), 1e-12);
         close(
             rated.df.expect("an error"),
-            25.0 / (16.0 / 39.0 + 1.0 / 4.0),
+            6.25 / (4.0 / 39.0 + 0.25 / 4.0),
             1e-9,
         );
     }
@@ -641,14 +747,15 @@ mod tests {
             possible_grades: Vec::new(),
             areas: Vec::new(),
             missing_areas: Vec::new(),
+            low_coverage: Vec::new(),
         })
     }
 
     #[test]
     fn the_county_weighs_its_schools_by_enrolment() {
         // A: 300 pupils, 80 ± se 2 (df 30); B: 100 pupils, 60 ± se 4 (df 10); C: not rated.
-        // Weights ¾ and ¼: 75. se √(0.5625·4 + 0.0625·16) = √3.25 = 1.80278;
-        // df = 3.25² / (2.25²/30 + 1²/10) = 39.30 → t₀.₉₇₅(39) = 2.02269 → ± 3.6465.
+        // Weights ¾ and ¼: 75. var 0.5625·4 + 0.0625·16 = 3.25;
+        // df = 3.25² / (2.25²/30 + 1²/10) = 39.30 → t₀.₉₇₅ = 2.0224 → ± 3.6460.
         let a = rated(80.0, 2.0, 30.0);
         let b = rated(60.0, 4.0, 10.0);
         let c = SchoolRating::TooFewAnswers { short: Vec::new() };
@@ -670,8 +777,11 @@ mod tests {
         let score = county.rated.expect("rated");
         close(score.score, 75.0, 1e-12);
         close(score.standard_error, 3.25f64.sqrt(), 1e-12);
-        close(score.df.expect("an error"), 10.5625 / 0.26875, 1e-9);
-        close(score.interval.low, 75.0 - 3.6465, 1e-3);
+        let df = 10.5625 / 0.26875;
+        close(score.df.expect("an error"), df, 1e-9);
+        let half = t_quantile_975(df).expect("df") * 3.25f64.sqrt();
+        close(score.interval.low, 75.0 - half, 1e-12);
+        close(half, 3.6460, 1e-3);
         assert_eq!(score.grade, "合格");
         assert!(!score.provisional);
         assert_eq!(county.schools_rated, 2);

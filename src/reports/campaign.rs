@@ -13,14 +13,15 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::figures::{
-    self, area_values, distribution_charts, heat_rows, hidden_note, overall_estimate, radar_axes,
-    radar_series, ranked_schools,
+    self, area_values, distribution_charts, heat_rows, hidden_note, radar_axes, radar_series,
+    ranked_schools,
 };
 use crate::campaigns::{self, CampaignStatus};
 use crate::charts::{self, Chart, TrendPoint, TrendSeries};
 use crate::rating::Plan;
+use crate::rating::moments::AreaSums;
 use crate::results::overall::source_of;
-use crate::results::{CampaignResults, Counts, ResultsFilter, aggregate, estimate_interval};
+use crate::results::{CampaignResults, Counts, Group, ResultsFilter, aggregate};
 use crate::survey::{Area, Audience, Survey};
 
 /// Every chart of a campaign's results page, in the page's order.
@@ -31,11 +32,12 @@ pub async fn campaign_charts(
     filter: &ResultsFilter,
 ) -> Result<Vec<Chart>, DbErr> {
     let trend = trend_chart(db, plan, found, filter).await?;
-    Ok(charts_of(found, filter, trend))
+    Ok(charts_of(plan, found, filter, trend))
 }
 
 /// The charts of the page from its figures (and the trend, when there is one).
 pub fn charts_of(
+    plan: &Plan,
     found: &CampaignResults,
     filter: &ResultsFilter,
     trend: Option<Chart>,
@@ -102,18 +104,14 @@ pub fn charts_of(
     };
 
     if audience != Audience::School {
-        let (items, hidden) = ranked_schools(&found.evidence, audience, minimum);
-        let county = overall_estimate(
-            results
-                .areas
-                .iter()
-                .filter_map(|area| area.estimate.as_ref()),
-        );
+        let (items, hidden) =
+            ranked_schools(&found.evidence, audience, minimum, &plan.rules.area_weights);
+        let county = results.overall;
         out.push(charts::ranking(
             "ranking",
             &format!("各校{index_word}排名"),
             &format!(
-                "各校全部方面指数的平均；横线为 95% 区间，右侧为答卷数 n；少于 {} 份答卷的学校不排名",
+                "各校总指数（各方面按方案权重）；横线为 95% 区间，右侧为答卷数 n；答卷不足 {} 份（小规模学校按总体人数相应减少）的学校不排名",
                 results.minimum
             ),
             "满意度指数（0–100）",
@@ -210,14 +208,18 @@ async fn trend_chart(
     let ids: Vec<i32> = campaigns.iter().map(|campaign| campaign.id).collect();
 
     // The schools the filter counts.
+    let all_schools: HashMap<i32, school::Model> = school::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|school| (school.id, school))
+        .collect();
     let schools: Option<Vec<i32>> = if filter.all_schools() {
         None
     } else {
         Some(
-            school::Entity::find()
-                .all(db)
-                .await?
-                .into_iter()
+            all_schools
+                .values()
                 .filter(|school| filter.holds_for(school))
                 .map(|school| school.id)
                 .collect(),
@@ -243,10 +245,25 @@ async fn trend_chart(
         links = links.filter(campaign_link::Column::SchoolId.is_in(schools.iter().copied()));
         tallies = tallies.filter(tally::Column::SchoolId.is_in(schools.iter().copied()));
     }
+    let source = source_of(found.survey.audience);
     let mut responses: HashMap<i32, u64> = HashMap::new();
+    let mut populations: HashMap<i32, Option<u64>> = HashMap::new();
     for link in links.all(db).await? {
         *responses.entry(link.campaign_id).or_default() +=
             u64::try_from(link.response_count).unwrap_or(0);
+        let population = all_schools
+            .get(&link.school_id)
+            .and_then(|school| plan.rules.population_of(source, school));
+        let total = populations.entry(link.campaign_id).or_insert(Some(0));
+        *total = total.zip(population).map(|(total, more)| total + more);
+    }
+    let mut sums: HashMap<i32, AreaSums> = HashMap::new();
+    for campaign in &campaigns {
+        let by_school = crate::results::score_sums(db, campaign.id, schools.as_deref()).await?;
+        let total = sums.entry(campaign.id).or_default();
+        for school_sums in by_school.values() {
+            total.add(school_sums);
+        }
     }
     let mut counts: HashMap<i32, Counts> = HashMap::new();
     for (campaign_id, question, option, count) in tallies
@@ -264,27 +281,32 @@ async fn trend_chart(
     }
 
     let empty = Counts::new();
-    let minimum = plan.rules.minimum_answers(source_of(found.survey.audience));
+    let no_sums = AreaSums::default();
+    let minimum = plan.rules.minimum_answers(source);
     let mut labels = Vec::new();
     let mut points = Vec::new();
     for campaign in &campaigns {
         let n = responses.get(&campaign.id).copied().unwrap_or(0);
+        // The same figure as the campaign's results page shows as its overall index.
         let results = aggregate(
             &campaign.survey,
             counts.get(&campaign.id).unwrap_or(&empty),
-            n,
+            sums.get(&campaign.id).unwrap_or(&no_sums),
+            Group {
+                responses: n,
+                population: populations
+                    .get(&campaign.id)
+                    .copied()
+                    .flatten()
+                    .filter(|population| *population > 0),
+            },
             minimum,
-        );
-        let estimate = overall_estimate(
-            results
-                .areas
-                .iter()
-                .filter_map(|area| area.estimate.as_ref()),
+            &plan.rules.area_weights,
         );
         labels.push((campaign.name.clone(), n));
-        points.push(estimate.map(|estimate| TrendPoint {
+        points.push(results.overall.map(|estimate| TrendPoint {
             value: estimate.value,
-            interval: estimate_interval(estimate),
+            interval: results.overall_interval,
         }));
     }
     let scope = if filter.all_schools() {
@@ -296,7 +318,7 @@ async fn trend_chart(
         "trend",
         &format!("{}：{scope}满意度指数的变化", found.survey.title),
         &format!(
-            "同一问卷的 {} 次调查活动，按时间先后；点为各方面指数的平均，竖线为 95% 区间，横轴下为答卷数 n",
+            "同一问卷的 {} 次调查活动，按时间先后；点为总指数（各方面按方案权重），竖线为 95% 区间，横轴下为答卷数 n",
             campaigns.len()
         ),
         labels,

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use crate::charts::{
     self, Chart, DistributionBar, DistributionPoint, HeatCell, HeatRow, RadarSeries, RankedItem,
 };
-use crate::rating::satisfaction::{self, Estimate};
+use crate::rating::satisfaction;
+use crate::rating::score::needed_answers;
 use crate::results::overall::CampaignEvidence;
 use crate::results::{SurveyResults, estimate_interval};
 use crate::survey::{Area, Audience, QuestionKind, Survey};
@@ -19,23 +20,6 @@ pub const TEACHERS_HIDDEN_NOTE: &str = "答卷少于 5 份的学校不单独显�
 /// `results::TEACHERS_SHOWN_ALONE` teachers' answers (they count only inside roll-ups).
 pub fn hidden_for_anonymity(audience: Audience, answers: u64) -> bool {
     !crate::results::shown_alone(audience, answers)
-}
-
-/// One figure for several areas: the mean of the areas' values, each area counting once. The
-/// same people answer every area, so the standard errors are averaged (what perfectly
-/// correlated areas give: never a falsely narrow interval), as `satisfaction::area_estimate`
-/// does for the questions of an area. `None` when no area has a figure.
-pub fn overall_estimate<'a>(areas: impl IntoIterator<Item = &'a Estimate>) -> Option<Estimate> {
-    let estimates: Vec<&Estimate> = areas.into_iter().collect();
-    if estimates.is_empty() {
-        return None;
-    }
-    let k = estimates.len() as f64;
-    Some(Estimate {
-        value: estimates.iter().map(|e| e.value).sum::<f64>() / k,
-        standard_error: estimates.iter().map(|e| e.standard_error).sum::<f64>() / k,
-        df: estimates.iter().filter_map(|e| e.df).min(),
-    })
 }
 
 /// The scores of a question's options in the order `results` lists them, from the survey.
@@ -139,12 +123,19 @@ pub fn area_values(results: &SurveyResults) -> BTreeMap<Area, f64> {
         .collect()
 }
 
-/// Each school's overall index from one campaign's evidence, for the ranking; schools hidden
-/// for anonymity left out (and counted).
+/// Whether a school's answers are fewer than it needs (`rating::score::needed_answers`).
+fn too_few(school: &CampaignEvidence, minimum: u64) -> bool {
+    school.answers < needed_answers(minimum, school.answers, school.population)
+}
+
+/// Each school's overall index from one campaign's evidence (its 总指数: the plan's area
+/// weights over the areas with an estimate, the same figure as the school's score from this
+/// campaign alone), for the ranking; schools hidden for anonymity left out (and counted).
 pub fn ranked_schools(
     evidence: &[CampaignEvidence],
     audience: Audience,
     minimum: u64,
+    area_weights: &BTreeMap<Area, f64>,
 ) -> (Vec<RankedItem>, usize) {
     let mut hidden = 0;
     let mut items = Vec::new();
@@ -153,13 +144,16 @@ pub fn ranked_schools(
             hidden += 1;
             continue;
         }
-        let estimate = overall_estimate(school.areas.values());
+        let estimate = school
+            .sums
+            .as_ref()
+            .and_then(|sums| sums.overall(area_weights, school.answers, school.population));
         items.push(RankedItem {
             label: school.school.name.clone(),
             n: school.answers,
             value: estimate.map(|estimate| estimate.value),
             interval: estimate.and_then(estimate_interval),
-            too_few: school.answers < minimum,
+            too_few: too_few(school, minimum),
         });
     }
     (items, hidden)
@@ -180,7 +174,7 @@ pub fn heat_rows(
             hidden += 1;
             continue;
         }
-        let too_few = school.answers < minimum;
+        let too_few = too_few(school, minimum);
         rows.push(HeatRow {
             label: school.school.name.clone(),
             n: school.answers,
@@ -209,15 +203,8 @@ pub fn hidden_note(hidden: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rating::moments::{AreaSums, Sums};
     use entity::school;
-
-    fn estimate(value: f64, standard_error: f64, df: u64) -> Estimate {
-        Estimate {
-            value,
-            standard_error,
-            df: Some(df),
-        }
-    }
 
     fn school(id: i32, name: &str) -> school::Model {
         let now = chrono::Utc::now();
@@ -236,26 +223,40 @@ mod tests {
         }
     }
 
+    /// A school whose respondents all gave each area the same score.
     fn evidence(id: i32, name: &str, answers: u64, areas: &[(Area, f64)]) -> CampaignEvidence {
+        let mut sums = AreaSums::default();
+        for (first, x) in areas {
+            for (second, y) in areas {
+                if first <= second {
+                    sums.pairs.insert(
+                        (*first, *second),
+                        Sums {
+                            n: answers,
+                            sum_x: answers as f64 * x,
+                            sum_y: answers as f64 * y,
+                            sum_xy: answers as f64 * x * y,
+                        },
+                    );
+                }
+            }
+        }
         CampaignEvidence {
             school: school(id, name),
             answers,
             expected: 50,
-            areas: areas
-                .iter()
-                .map(|(area, value)| (*area, estimate(*value, 2.0, answers.max(2) - 1)))
+            population: None,
+            areas: sums
+                .figures(1.0)
+                .into_iter()
+                .filter_map(|figure| Some((figure.area, figure.estimate?)))
                 .collect(),
+            sums: Some(sums),
         }
     }
 
-    #[test]
-    fn the_overall_estimate_averages_values_and_errors() {
-        let areas = [estimate(80.0, 2.0, 30), estimate(90.0, 4.0, 20)];
-        let overall = overall_estimate(areas.iter()).expect("two areas");
-        assert!((overall.value - 85.0).abs() < 1e-12);
-        assert!((overall.standard_error - 3.0).abs() < 1e-12);
-        assert_eq!(overall.df, Some(20));
-        assert_eq!(overall_estimate(std::iter::empty()), None);
+    fn weights() -> BTreeMap<Area, f64> {
+        crate::rating::rules::tests::customary_rules().area_weights
     }
 
     #[test]
@@ -269,14 +270,15 @@ mod tests {
                 &[(Area::Nutrition, 70.0), (Area::RuralTeachers, 80.0)],
             ),
         ];
-        let (items, hidden) = ranked_schools(&schools, Audience::Teachers, 10);
+        let (items, hidden) = ranked_schools(&schools, Audience::Teachers, 10, &weights());
         assert_eq!(hidden, 1);
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].label, "乙校");
+        // Nutrition 0.15 and rural teachers 0.15 of the plan: the plain mean here.
         assert!((items[0].value.expect("value") - 75.0).abs() < 1e-12);
         assert!(!items[0].too_few);
         // Parents: nobody hidden; 4 answers below a minimum of 10 is too few to rank.
-        let (items, hidden) = ranked_schools(&schools, Audience::Parents, 10);
+        let (items, hidden) = ranked_schools(&schools, Audience::Parents, 10, &weights());
         assert_eq!(hidden, 0);
         assert!(items[0].too_few);
         assert!(hidden_note(1).contains(TEACHERS_HIDDEN_NOTE));

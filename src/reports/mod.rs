@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod digest;
 pub mod figures;
 pub mod mail;
+pub mod method;
 
 use std::collections::BTreeMap;
 
@@ -79,6 +80,15 @@ pub struct SourceLine {
     pub expected: u64,
     /// `61.7%`, or `—` when nothing is expected.
     pub rate: String,
+    /// The population N (`1200`), or `—` when unknown (surveys/METHOD.md, `population`).
+    pub population: String,
+    /// answers ÷ N, with `（低于下限 20%，仅供参考）` below the coverage floor; `—` when unknown.
+    pub coverage: String,
+    /// The score from this source alone, with its 95% interval (the school's, or the county's
+    /// in the county report); `—` when not rated.
+    pub score: String,
+    /// The answers a supervisor excluded, and why: `无` or `3 份（…）`.
+    pub excluded: String,
 }
 
 impl SourceLine {
@@ -88,6 +98,15 @@ impl SourceLine {
             self.source, self.campaign, self.answers, self.expected, self.rate
         )
     }
+}
+
+/// What the method appendix says of one source: N, coverage against the floor, the score with
+/// its interval, the exclusions.
+struct Appendix {
+    population: Option<u64>,
+    floor: f64,
+    score: String,
+    excluded: results::Excluded,
 }
 
 /// A rating as text.
@@ -109,16 +128,14 @@ fn grade_of(rated: &Rated) -> String {
     }
 }
 
-fn rating_text(rating: &SchoolRating) -> RatingText {
+/// A school's rating as text: score with interval, grade (待定 when provisional, 仅供参考 below
+/// the coverage floor, 未提交自评表 without a self-check), and a note saying why.
+pub fn rating_text(rating: &SchoolRating) -> RatingText {
     match rating {
-        SchoolRating::Rated(rated) => RatingText {
-            score: describe_score(rated.score, Some(rated.interval)),
-            grade: grade_of(rated),
-            provisional: rated.provisional,
-            note: if rated.missing_areas.is_empty() {
-                String::new()
-            } else {
-                format!(
+        SchoolRating::Rated(rated) => {
+            let mut notes = Vec::new();
+            if !rated.missing_areas.is_empty() {
+                notes.push(format!(
                     "无数据的方面未计入：{}",
                     rated
                         .missing_areas
@@ -126,26 +143,61 @@ fn rating_text(rating: &SchoolRating) -> RatingText {
                         .map(|area| area.label())
                         .collect::<Vec<_>>()
                         .join("、")
-                )
-            },
-        },
-        SchoolRating::TooFewAnswers { short } => RatingText {
-            score: "—".to_owned(),
-            grade: "答卷太少，暂不评定".to_owned(),
-            provisional: false,
-            note: short
-                .iter()
-                .map(|short| {
-                    format!(
-                        "{}需至少 {} 份，现有 {} 份",
-                        short.source.label(),
-                        short.needed,
-                        short.answers
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("；"),
-        },
+                ));
+            }
+            for note in &rated.low_coverage {
+                notes.push(format!(
+                    "{}回收率 {}（{} / {}），低于 {}：仅供参考",
+                    note.source.label(),
+                    percent(note.rate),
+                    note.answers,
+                    note.population,
+                    percent(note.floor)
+                ));
+            }
+            let mut grade = grade_of(rated);
+            if !rated.low_coverage.is_empty() {
+                grade.push_str("（仅供参考）");
+            }
+            RatingText {
+                score: describe_score(rated.score, Some(rated.interval)),
+                grade,
+                provisional: rated.provisional,
+                note: notes.join("；"),
+            }
+        }
+        SchoolRating::TooFewAnswers { short } => {
+            let no_self_check = short.iter().all(|short| short.source == Source::Indicators);
+            RatingText {
+                score: "—".to_owned(),
+                grade: if no_self_check {
+                    "未提交自评表，暂不评定".to_owned()
+                } else {
+                    "答卷太少，暂不评定".to_owned()
+                },
+                provisional: false,
+                note: short
+                    .iter()
+                    .map(|short| match (short.source, short.population) {
+                        (Source::Indicators, _) => "学校自评表未提交".to_owned(),
+                        (source, Some(population)) => format!(
+                            "{}需至少 {} 份（共 {} 人），现有 {} 份",
+                            source.label(),
+                            short.needed,
+                            population,
+                            short.answers
+                        ),
+                        (source, None) => format!(
+                            "{}需至少 {} 份，现有 {} 份",
+                            source.label(),
+                            short.needed,
+                            short.answers
+                        ),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            }
+        }
         SchoolRating::NoEvidence => RatingText {
             score: "—".to_owned(),
             grade: "暂无可评定的内容".to_owned(),
@@ -203,7 +255,27 @@ async fn gather(
     Ok((campaigns, assessment.table))
 }
 
-fn source_line(campaign: &SourceCampaign, answers: u64, expected: u64) -> SourceLine {
+fn source_line(
+    campaign: &SourceCampaign,
+    answers: u64,
+    expected: u64,
+    appendix: Appendix,
+) -> SourceLine {
+    let coverage = match appendix.population {
+        Some(population) if population > 0 && campaign.source != Source::Indicators => {
+            let rate = answers as f64 / population as f64;
+            if rate < appendix.floor {
+                format!(
+                    "{}（低于下限 {}，仅供参考）",
+                    percent(rate),
+                    percent(appendix.floor)
+                )
+            } else {
+                percent(rate)
+            }
+        }
+        _ => "—".to_owned(),
+    };
     SourceLine {
         source: campaign.source.label(),
         campaign_id: campaign.found.campaign.id,
@@ -212,6 +284,12 @@ fn source_line(campaign: &SourceCampaign, answers: u64, expected: u64) -> Source
         answers,
         expected,
         rate: rate_text(answers, expected),
+        population: appendix
+            .population
+            .map_or_else(|| "—".to_owned(), |population| population.to_string()),
+        coverage,
+        score: appendix.score,
+        excluded: appendix.excluded.describe(),
     }
 }
 
@@ -304,14 +382,31 @@ pub async fn county(db: &impl ConnectionTrait, plan: &Plan) -> Result<CountyRepo
     let weighting = plan.rules.county_weighting;
     let rating = county_text(&table.county);
 
-    let sources: Vec<SourceLine> = campaigns
-        .iter()
-        .map(|campaign| {
-            let answers = campaign.found.evidence.iter().map(|e| e.answers).sum();
-            let expected = campaign.found.evidence.iter().map(|e| e.expected).sum();
-            source_line(campaign, answers, expected)
-        })
-        .collect();
+    let mut sources: Vec<SourceLine> = Vec::new();
+    for campaign in &campaigns {
+        let answers = campaign.found.evidence.iter().map(|e| e.answers).sum();
+        let expected = campaign.found.evidence.iter().map(|e| e.expected).sum();
+        let mut excluded = results::Excluded::default();
+        for school in results::excluded_answers(db, campaign.found.campaign.id)
+            .await?
+            .values()
+        {
+            excluded.add(school);
+        }
+        let population = campaign
+            .found
+            .evidence
+            .iter()
+            .map(|e| e.population)
+            .sum::<Option<u64>>();
+        let appendix = Appendix {
+            population,
+            floor: plan.rules.coverage_floor(campaign.source),
+            score: county_text(&campaign.found.rating.county).score,
+            excluded,
+        };
+        sources.push(source_line(campaign, answers, expected, appendix));
+    }
     let schools: Vec<SchoolLine> = table
         .schools
         .iter()
@@ -561,7 +656,27 @@ pub async fn school(
         else {
             continue;
         };
-        sources.push(source_line(campaign, evidence.answers, evidence.expected));
+        let shown = campaign
+            .found
+            .rating
+            .schools
+            .iter()
+            .find(|row| row.school_id == id && row.shown_alone);
+        let appendix = Appendix {
+            population: evidence.population,
+            floor: plan.rules.coverage_floor(campaign.source),
+            score: shown.map_or_else(|| "—".to_owned(), |row| rating_text(&row.rating).score),
+            excluded: results::excluded_answers(db, campaign.found.campaign.id)
+                .await?
+                .remove(&id)
+                .unwrap_or_default(),
+        };
+        sources.push(source_line(
+            campaign,
+            evidence.answers,
+            evidence.expected,
+            appendix,
+        ));
         let audience = campaign.found.survey.audience;
         if audience == Audience::School {
             continue;
@@ -581,8 +696,13 @@ pub async fn school(
         let own = aggregate(
             &campaign.found.survey,
             &own_counts,
-            evidence.answers,
+            &evidence.sums.clone().unwrap_or_default(),
+            results::Group {
+                responses: evidence.answers,
+                population: evidence.population,
+            },
             campaign.found.results.minimum,
+            &plan.rules.area_weights,
         );
         distributions.extend(distribution_charts(
             &format!("{}-", campaign.source.slug()),
@@ -697,6 +817,7 @@ mod tests {
                     })
                     .collect(),
                 missing_areas: Vec::new(),
+                low_coverage: Vec::new(),
             })
         } else {
             SchoolRating::NoEvidence
@@ -713,12 +834,14 @@ mod tests {
                     answers: 40,
                     expected: 50,
                     response_rate: Some(0.8),
+                    population: Some(50),
                 },
                 SourceCount {
                     source: Source::Indicators,
                     answers: 1,
                     expected: 1,
                     response_rate: Some(1.0),
+                    population: None,
                 },
             ],
             rating,

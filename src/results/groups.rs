@@ -7,11 +7,12 @@
 use serde::Serialize;
 
 use super::{
-    DateRange, ResultsError, ResultsFilter, SurveyResults, campaign_results, estimate_interval,
+    AreaResult, DateRange, ResultsError, ResultsFilter, SurveyResults, campaign_results,
+    estimate_interval,
 };
 use crate::rating::Plan;
 use crate::rating::compare::{Comparison, MeanSample, RateSample, compare_means, compare_rates};
-use crate::rating::satisfaction::{Estimate, Satisfaction};
+use crate::rating::satisfaction::Satisfaction;
 use crate::rating::stats::Interval;
 use crate::schools::SchoolKind;
 use crate::survey::Area;
@@ -135,22 +136,21 @@ pub struct ComparedQuestion {
     pub index: Option<Comparison>,
 }
 
-fn area_figure(estimate: Option<Estimate>, n: u64) -> Option<Figure> {
-    let estimate = estimate?;
+fn area_figure(area: &AreaResult) -> Option<Figure> {
     Some(Figure {
-        value: estimate.value,
-        interval: estimate_interval(estimate),
-        n,
+        value: area.mean?,
+        interval: area.estimate.and_then(estimate_interval),
+        n: area.n,
     })
 }
 
-/// An area index as a mean for Welch's test: its standard error is that of a mean of `n`.
-fn area_sample(estimate: Option<Estimate>, n: u64) -> Option<MeanSample> {
-    let estimate = estimate?;
-    (n >= 2).then(|| MeanSample {
-        n,
-        mean: estimate.value,
-        sd: estimate.standard_error * (n as f64).sqrt(),
+/// An area as a mean for Welch's test: its respondents' mean, spread and number, without the
+/// finite-population correction (surveys/METHOD.md, `compare`).
+fn area_sample(area: &AreaResult) -> Option<MeanSample> {
+    Some(MeanSample {
+        n: area.n,
+        mean: area.mean?,
+        sd: area.sd?,
     })
 }
 
@@ -184,10 +184,10 @@ pub fn compare_results(
         .filter(|(a, _)| a.questions > 0)
         .map(|(a_area, b_area)| ComparedArea {
             area: a_area.area,
-            a: area_figure(a_area.estimate, a_area.n),
-            b: area_figure(b_area.estimate, b_area.n),
-            comparison: area_sample(a_area.estimate, a_area.n)
-                .zip(area_sample(b_area.estimate, b_area.n))
+            a: area_figure(a_area),
+            b: area_figure(b_area),
+            comparison: area_sample(a_area)
+                .zip(area_sample(b_area))
                 .and_then(|(a, b)| compare_means(a, b)),
         })
         .collect();
@@ -266,7 +266,9 @@ pub async fn compare_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{TallyCount, aggregate, counts_of};
+    use crate::answering::scoring::{ScoreSums, score_rows};
+    use crate::rating::moments::AreaSums;
+    use crate::results::{Group, TallyCount, add_score_row, aggregate, counts_of};
     use crate::survey::{QuestionKind, Survey};
 
     fn parents() -> Survey {
@@ -300,7 +302,29 @@ mod tests {
                 count: not,
             },
         ];
-        aggregate(survey, &counts_of(&rows), satisfied + not, 30)
+        // Each parent's nutrition score is their one meals answer: 100 or 40.
+        let mut sums = AreaSums::default();
+        for (score, count) in [(100.0, satisfied), (40.0, not)] {
+            for _ in 0..count {
+                for (key, row) in score_rows(&[(Area::Nutrition, score)]) {
+                    let mut one = ScoreSums::default();
+                    one.add(&row, 1);
+                    add_score_row(&mut sums, &key, &one);
+                }
+            }
+        }
+        let weights = crate::rating::rules::tests::customary_rules().area_weights;
+        aggregate(
+            survey,
+            &counts_of(&rows),
+            &sums,
+            Group {
+                responses: satisfied + not,
+                population: None,
+            },
+            30,
+            &weights,
+        )
     }
 
     #[test]

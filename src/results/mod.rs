@@ -9,6 +9,7 @@
 
 pub mod groups;
 pub mod indicators;
+pub mod numbers;
 pub mod overall;
 mod queries;
 pub mod scan;
@@ -18,14 +19,16 @@ use std::collections::BTreeMap;
 use entity::school;
 use serde::Serialize;
 
+use crate::rating::moments::AreaSums;
 use crate::rating::satisfaction::{self, Estimate, Satisfaction};
-use crate::rating::stats::{Interval, t_critical_95};
+use crate::rating::score::needed_answers;
+use crate::rating::stats::{Interval, Range, finite_population_factor};
 use crate::schools::SchoolKind;
 use crate::survey::{Area, Audience, Question, QuestionKind, Survey};
 
 pub use queries::{
-    Assessment, CampaignResults, ResultsError, UsedCampaign, assessment, assessment_with_results,
-    campaign_results, tally_counts,
+    Assessment, CampaignResults, Excluded, ResultsError, UsedCampaign, assessment,
+    assessment_with_results, campaign_results, excluded_answers, score_sums, tally_counts,
 };
 pub use scan::DateRange;
 
@@ -217,6 +220,26 @@ pub fn add_count(counts: &mut Counts, question: &str, option: &str, count: u64) 
     }
 }
 
+/// A school's respondents' score sums, per school.
+pub type SchoolSums = BTreeMap<i32, AreaSums>;
+
+/// Adds one row of the running score sums (key as `answering::scoring::score_key` writes it) to
+/// a school's sums; rows with an unknown key are left out.
+pub fn add_score_row(sums: &mut AreaSums, key: &str, row: &crate::answering::scoring::ScoreSums) {
+    let Some(areas) = crate::answering::scoring::parse_score_key(key) else {
+        return;
+    };
+    sums.pairs
+        .entry(areas)
+        .or_default()
+        .add(&crate::rating::moments::Sums {
+            n: u64::try_from(row.n).unwrap_or(0),
+            sum_x: row.sum_x,
+            sum_y: row.sum_y,
+            sum_xy: row.sum_xy,
+        });
+}
+
 /// The counts of several schools added up.
 pub fn add_up<'a>(schools: impl IntoIterator<Item = &'a Counts>) -> Counts {
     let mut total = Counts::new();
@@ -230,53 +253,20 @@ pub fn add_up<'a>(schools: impl IntoIterator<Item = &'a Counts>) -> Counts {
     total
 }
 
-/// The tally key of each scored question (one per statement of a matrix) with its area: all
-/// that [`AreaScorer::estimates`] needs, worked out once for the many schools of a campaign.
-pub struct AreaScorer<'a> {
-    keys: Vec<(Area, &'a QuestionKind, String)>,
+/// How many answered in a group of schools, and of how many people.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Group {
+    /// Responses counted.
+    pub responses: u64,
+    /// The people who could have answered, when known for every school of the group
+    /// (`[population]` of rating.toml).
+    pub population: Option<u64>,
 }
 
-impl<'a> AreaScorer<'a> {
-    pub fn new(survey: &'a Survey) -> AreaScorer<'a> {
-        let mut keys = Vec::new();
-        for section in &survey.sections {
-            for question in section.questions.iter().filter(|question| question.scored) {
-                if labelled_options(&question.kind).is_none() {
-                    continue;
-                }
-                match &question.kind {
-                    QuestionKind::Matrix { rows, .. } => keys.extend(rows.iter().map(|row| {
-                        (
-                            section.area,
-                            &question.kind,
-                            format!("{}.{}", question.id, row.id),
-                        )
-                    })),
-                    kind => keys.push((section.area, kind, question.id.clone())),
-                }
-            }
-        }
-        AreaScorer { keys }
-    }
-
-    /// The area estimates of one school (or group) from its counts: exactly
-    /// `aggregate(survey, counts, …).area_estimates()`, without the labels and shares that
-    /// only a page of questions needs.
-    pub fn estimates(&self, counts: &Counts) -> BTreeMap<Area, Estimate> {
-        let empty = BTreeMap::new();
-        let mut by_area: BTreeMap<Area, Vec<Satisfaction>> = BTreeMap::new();
-        for (area, kind, key) in &self.keys {
-            let counts = counts.get(key).unwrap_or(&empty);
-            if let Some(summary) = satisfaction::point_counts(kind, counts)
-                .and_then(|points| satisfaction::summarise(&points))
-            {
-                by_area.entry(*area).or_default().push(summary);
-            }
-        }
-        by_area
-            .into_iter()
-            .filter_map(|(area, summaries)| Some((area, satisfaction::area_estimate(&summaries)?)))
-            .collect()
+impl Group {
+    /// 1 − n/N, the share of sampling variance left (surveys/METHOD.md, `population`).
+    pub fn fpc(&self) -> f64 {
+        finite_population_factor(self.responses, self.population)
     }
 }
 
@@ -285,11 +275,20 @@ impl<'a> AreaScorer<'a> {
 pub struct SurveyResults {
     /// Responses from the schools counted (the links' running counts).
     pub responses: u64,
-    /// The least number of answers the plan asks before a figure is worth reading.
+    /// The people who could have answered in the schools counted, when known.
+    pub population: Option<u64>,
+    /// The plan's least number of answers before a figure is worth reading.
     pub minimum: u64,
+    /// The least number of answers a figure of this group needs: `minimum`, or fewer when the
+    /// group's population is small (surveys/METHOD.md, `minimum`).
+    pub needed: u64,
     /// Every area, in the order of [`Area::ALL`]; an area without scored questions has no
     /// estimate (and is shown as such, never as a zero).
     pub areas: Vec<AreaResult>,
+    /// The questionnaire's overall index (总指数): the area means weighted by the plan's area
+    /// weights over the areas with an estimate, with its interval.
+    pub overall: Option<Estimate>,
+    pub overall_interval: Option<Interval>,
     pub sections: Vec<SectionResult>,
 }
 
@@ -337,15 +336,21 @@ pub struct OptionCount {
     pub share: Option<f64>,
 }
 
-/// One area: the mean of its scored questions' satisfaction indices.
+/// One area: the mean of its respondents' area scores (surveys/METHOD.md, `area-score`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AreaResult {
     pub area: Area,
-    /// Scored questions (and matrix rows) with an index.
+    /// Scored questions of the survey in the area (a matrix counts once).
     pub questions: usize,
+    /// The respondents' mean area score, with its standard error; `None` with no respondent,
+    /// or a single one of a population that did not answer in full.
     pub estimate: Option<Estimate>,
     pub interval: Option<Interval>,
-    /// The most answers any of its scored questions had.
+    /// The mean, also for a single respondent.
+    pub mean: Option<f64>,
+    /// The respondents' standard deviation (divisor n − 1).
+    pub sd: Option<f64>,
+    /// Respondents with a score in the area.
     pub n: u64,
     pub too_few: bool,
 }
@@ -383,7 +388,8 @@ fn question_result(
     text: String,
     counts: &BTreeMap<String, u64>,
     responses: u64,
-    minimum: u64,
+    needed: u64,
+    fpc: f64,
 ) -> Option<QuestionResult> {
     let options = labelled_options(&question.kind)?;
     let multiple = matches!(question.kind, QuestionKind::Multiple { .. });
@@ -405,14 +411,16 @@ fn question_result(
             }
         })
         .collect();
+    // Scales, matrices and ratings always carry their statistics (a rating its mean on 0–10
+    // and its index); other kinds when they are scored.
     let judged = question.scored
         || matches!(
             question.kind,
-            QuestionKind::Scale { .. } | QuestionKind::Matrix { .. }
+            QuestionKind::Scale { .. } | QuestionKind::Matrix { .. } | QuestionKind::Rating { .. }
         );
     let satisfaction = if judged {
         satisfaction::point_counts(&question.kind, counts)
-            .and_then(|points| satisfaction::summarise(&points))
+            .and_then(|points| satisfaction::summarise(&points, fpc))
     } else {
         None
     };
@@ -426,7 +434,7 @@ fn question_result(
         options,
         n,
         satisfaction,
-        too_few: counted < minimum,
+        too_few: counted < needed,
     })
 }
 
@@ -453,18 +461,32 @@ pub fn shown_base(survey: &Survey, question: &Question, counts: &Counts, respons
     if several { shown.min(responses) } else { shown }
 }
 
-/// The results of `survey` from `counts` (see [`counts_of`]): every tallied question in the
-/// survey's order, and each area's estimate from its scored questions
-/// ([`satisfaction::area_estimate`]). `responses` is the number of responses counted, the base
-/// of multiple-choice shares (of those shown the question, for one with a `show_if`:
-/// [`shown_base`]); `minimum` the plan's least number of answers.
-pub fn aggregate(survey: &Survey, counts: &Counts, responses: u64, minimum: u64) -> SurveyResults {
+/// The results of `survey` over a group of schools (surveys/METHOD.md, sections `question`,
+/// `area-score` and `overall-index`): every tallied question in the survey's order from
+/// `counts` (see [`counts_of`]), each area's mean from the respondents' score `sums`, and the
+/// questionnaire's overall index weighted by `area_weights`. `group` says how many answered and
+/// of how many (the base of multiple-choice shares, of those shown the question for one with a
+/// `show_if`: [`shown_base`]; and the finite-population correction); `minimum` is the plan's
+/// least number of answers.
+pub fn aggregate(
+    survey: &Survey,
+    counts: &Counts,
+    sums: &AreaSums,
+    group: Group,
+    minimum: u64,
+    area_weights: &BTreeMap<Area, f64>,
+) -> SurveyResults {
     let empty = BTreeMap::new();
+    let fpc = group.fpc();
+    let needed = needed_answers(minimum, group.responses, group.population);
     let mut sections = Vec::new();
-    let mut by_area: BTreeMap<Area, Vec<Satisfaction>> = BTreeMap::new();
+    let mut scored_questions: BTreeMap<Area, usize> = BTreeMap::new();
     for section in &survey.sections {
         let mut questions = Vec::new();
         for question in &section.questions {
+            if question.scored && labelled_options(&question.kind).is_some() {
+                *scored_questions.entry(section.area).or_default() += 1;
+            }
             let keyed: Vec<(String, String)> = match &question.kind {
                 QuestionKind::Matrix { rows, .. } => rows
                     .iter()
@@ -477,22 +499,14 @@ pub fn aggregate(survey: &Survey, counts: &Counts, responses: u64, minimum: u64)
                     .collect(),
                 _ => vec![(question.id.clone(), question.text.clone())],
             };
-            let base = shown_base(survey, question, counts, responses);
+            let base = shown_base(survey, question, counts, group.responses);
             for (key, text) in keyed {
                 let counts = counts.get(&key).unwrap_or(&empty);
-                let Some(result) = question_result(question, key, text, counts, base, minimum)
-                else {
-                    continue;
-                };
-                if question.scored
-                    && let Some(summary) = &result.satisfaction
+                if let Some(result) =
+                    question_result(question, key, text, counts, base, needed, fpc)
                 {
-                    by_area
-                        .entry(section.area)
-                        .or_default()
-                        .push(summary.clone());
+                    questions.push(result);
                 }
-                questions.push(result);
             }
         }
         if !questions.is_empty() {
@@ -503,41 +517,40 @@ pub fn aggregate(survey: &Survey, counts: &Counts, responses: u64, minimum: u64)
             });
         }
     }
-    let no_questions = Vec::new();
     let areas = Area::ALL
         .into_iter()
         .map(|area| {
-            let summaries = by_area.get(&area).unwrap_or(&no_questions);
-            let estimate = satisfaction::area_estimate(summaries);
-            let n = summaries.iter().map(|summary| summary.n).max().unwrap_or(0);
+            let figure = sums.figure(area, fpc);
+            let n = figure.map_or(0, |figure| figure.n);
+            let estimate = figure.and_then(|figure| figure.estimate);
             AreaResult {
                 area,
-                questions: summaries
-                    .iter()
-                    .filter(|summary| summary.index.is_some())
-                    .count(),
+                questions: scored_questions.get(&area).copied().unwrap_or(0),
                 interval: estimate.and_then(estimate_interval),
                 estimate,
+                mean: figure.map(|figure| figure.mean),
+                sd: figure.and_then(|figure| figure.sd),
                 n,
-                too_few: n < minimum,
+                too_few: n < needed,
             }
         })
         .collect();
+    let overall = sums.overall(area_weights, group.responses, group.population);
     SurveyResults {
-        responses,
+        responses: group.responses,
+        population: group.population,
         minimum,
+        needed,
         areas,
+        overall_interval: overall.and_then(estimate_interval),
+        overall,
         sections,
     }
 }
 
-/// The 95% interval of an estimate on 0–100; the estimate itself when it is exact.
+/// The 95% interval of an estimate on 0–100 (surveys/METHOD.md, `intervals`).
 pub fn estimate_interval(estimate: Estimate) -> Option<Interval> {
-    let half_width = match estimate.df {
-        Some(df) if estimate.standard_error > 0.0 => t_critical_95(df)? * estimate.standard_error,
-        _ => 0.0,
-    };
-    Some(Interval::around(estimate.value, half_width).clamped(0.0, 100.0))
+    estimate.interval(Range::SCORE)
 }
 
 /// A share as a percentage with one decimal: `82.4%`.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use entity::school;
 use serde::Serialize;
 
+use crate::rating::moments::AreaSums;
 use crate::rating::satisfaction::Estimate;
 use crate::rating::score::{
     CountyRating, CountySchool, SchoolEvidence, SchoolRating, SourceEvidence, rate_county,
@@ -33,8 +34,12 @@ pub struct CampaignEvidence {
     pub answers: u64,
     /// Answers hoped for (`campaign_link.expected`).
     pub expected: u64,
+    /// The people who could have answered (`[population]` of rating.toml), when known.
+    pub population: Option<u64>,
     /// The school's area scores from this source.
     pub areas: BTreeMap<Area, Estimate>,
+    /// For a questionnaire: the respondents' score sums behind `areas`.
+    pub sums: Option<AreaSums>,
 }
 
 /// One school's rating row.
@@ -50,11 +55,24 @@ pub struct SchoolRatingRow {
     pub expected: u64,
     /// Answers against expected, 0–1; `None` when nothing is expected.
     pub response_rate: Option<f64>,
+    /// The people who could have answered (`[population]`), when known.
+    pub population: Option<u64>,
+    /// The school's area scores from this source, with their respondents.
+    pub areas: Vec<SchoolArea>,
     pub rating: SchoolRating,
     /// Whether the school may be shown on its own ([`super::shown_alone`]): a teachers' survey
     /// with fewer than 5 answers from the school is not, though the school still counts in the
     /// county's score. Pages and exports leave such a row's figures blank.
     pub shown_alone: bool,
+}
+
+/// One area of one school from one source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SchoolArea {
+    pub area: Area,
+    /// Respondents with a score in the area (1 for the self-check).
+    pub n: u64,
+    pub estimate: Estimate,
 }
 
 /// The schools' ratings and the county's.
@@ -67,9 +85,9 @@ pub struct RatingTable {
 
 /// Rates every school from `source` alone, and the schools together.
 ///
-/// Teachers' questionnaires know their population (a school's full-time teachers, the link's
-/// `expected`), so a small school all of whose teachers answered is rated; parents' and
-/// students' populations are left unknown, and the rules' minimum applies.
+/// Each questionnaire's population is the rules' (`[population]`: parents' and students' the
+/// enrolment, teachers' the full-time teachers), so a small school most of whose people answered
+/// is rated (`rating::score::needed_answers`).
 pub fn rate_campaign(
     rules: &RatingRules,
     source: Source,
@@ -78,15 +96,28 @@ pub fn rate_campaign(
     let rows: Vec<SchoolRatingRow> = schools
         .into_iter()
         .map(|evidence| {
-            let population =
-                (source == Source::Teachers && evidence.expected > 0).then_some(evidence.expected);
+            let areas = evidence
+                .areas
+                .iter()
+                .map(|(area, estimate)| SchoolArea {
+                    area: *area,
+                    n: evidence
+                        .sums
+                        .as_ref()
+                        .and_then(|sums| sums.area(*area))
+                        .map_or(evidence.answers, |sums| sums.n),
+                    estimate: *estimate,
+                })
+                .collect();
+            let population = evidence.population;
             let mut school_evidence = SchoolEvidence::new();
             school_evidence.insert(
                 source,
                 SourceEvidence {
                     answers: evidence.answers,
-                    population,
+                    population: evidence.population,
                     areas: evidence.areas,
+                    sums: evidence.sums,
                 },
             );
             SchoolRatingRow {
@@ -99,6 +130,8 @@ pub fn rate_campaign(
                 expected: evidence.expected,
                 response_rate: (evidence.expected > 0)
                     .then(|| evidence.answers as f64 / evidence.expected as f64),
+                population,
+                areas,
                 rating: rate_school(rules, &school_evidence),
                 shown_alone: super::shown_alone(source.audience(), evidence.answers),
             }
@@ -126,6 +159,8 @@ pub struct SourceCount {
     pub answers: u64,
     pub expected: u64,
     pub response_rate: Option<f64>,
+    /// The people who could have answered (`[population]`), when known.
+    pub population: Option<u64>,
 }
 
 /// One school rated from every source it was asked.
@@ -151,8 +186,8 @@ pub struct CombinedTable {
 /// Rates every school from the evidence of one campaign per source. A school a campaign did
 /// not reach has no evidence from that source (it was not asked, which is not held against it);
 /// a school it reached but that did not answer enough is not rated, as `rate_school` says. The
-/// teachers of a school where all of fewer than 5 answered are left out of its score
-/// ([`super::shown_alone`]).
+/// teachers of a school where enough but fewer than 5 answered are left out of its score
+/// ([`super::shown_alone`]), so that their figures do not show through it.
 /// Schools are ordered by code.
 pub fn rate_combined(
     rules: &RatingRules,
@@ -165,21 +200,25 @@ pub fn rate_combined(
             let entry = by_school
                 .entry(evidence.school.code.clone())
                 .or_insert_with(|| (evidence.school.clone(), SchoolEvidence::new(), Vec::new()));
-            let population =
-                (source == Source::Teachers && evidence.expected > 0).then_some(evidence.expected);
-            // Every teacher of a small school answered (which the plan's rules accept as
-            // enough) but they are fewer than may be shown alone: their figures would show
-            // through the school's score, so it is rated from its other sources. Their answers
-            // still count in the teachers' campaign's county figures.
+            // Enough of a small school's teachers answered (which the plan's rules accept) but
+            // they are fewer than may be shown alone: their figures would show through the
+            // school's score, so it is rated from its other sources. Their answers still count
+            // in the teachers' campaign's county figures.
+            let needed = crate::rating::score::needed_answers(
+                rules.minimum_answers(source),
+                evidence.answers,
+                evidence.population,
+            );
             let hidden = source == Source::Teachers
                 && !super::shown_alone(Audience::Teachers, evidence.answers)
-                && population.is_some_and(|population| evidence.answers >= population);
+                && evidence.answers >= needed;
             entry.2.push(SourceCount {
                 source,
                 answers: evidence.answers,
                 expected: evidence.expected,
                 response_rate: (evidence.expected > 0)
                     .then(|| evidence.answers as f64 / evidence.expected as f64),
+                population: evidence.population,
             });
             if hidden {
                 continue;
@@ -188,8 +227,9 @@ pub fn rate_combined(
                 source,
                 SourceEvidence {
                     answers: evidence.answers,
-                    population,
+                    population: evidence.population,
                     areas: evidence.areas,
+                    sums: evidence.sums,
                 },
             );
         }

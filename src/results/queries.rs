@@ -15,10 +15,13 @@ use super::overall::{
 };
 use super::scan::scan_counts;
 use super::{
-    AreaScorer, ResultsFilter, SchoolCounts, SurveyResults, add_count, add_up, aggregate,
-    shown_alone,
+    Group, ResultsFilter, SchoolCounts, SchoolSums, SurveyResults, add_count, add_score_row,
+    add_up, aggregate, shown_alone,
 };
+use crate::answering::scoring::ScoreSums;
 use crate::campaigns::{self, CampaignError};
+use crate::rating::moments::AreaSums;
+use crate::rating::stats::finite_population_factor;
 use crate::rating::{Plan, Source};
 use crate::survey::{Audience, Survey};
 
@@ -124,8 +127,135 @@ pub async fn tally_counts(
     Ok(by_school)
 }
 
-/// Each school's self-check answers: the latest included response of each school. A
-/// self-check campaign expects one per school; if a school sent two, the later one stands.
+/// The respondents' score sums of a campaign per school (`score_sum`), of the schools
+/// `school_ids` only when given: one packed row per school, like [`tally_counts`].
+pub async fn score_sums(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    school_ids: Option<&[i32]>,
+) -> Result<SchoolSums, DbErr> {
+    let backend = db.get_database_backend();
+    // Sums are written as text that reads back into the same f64: PostgreSQL (12 and later)
+    // writes the shortest exact form, SQLite is asked for 17 significant digits.
+    let packed = match backend {
+        DbBackend::Postgres => {
+            "string_agg(score_key || chr(31) || n::text || chr(31) || sum_x::text || chr(31) || \
+             sum_y::text || chr(31) || sum_xy::text, chr(30))"
+        }
+        _ => {
+            "group_concat(score_key || char(31) || n || char(31) || printf('%!.17g', sum_x) || \
+             char(31) || printf('%!.17g', sum_y) || char(31) || printf('%!.17g', sum_xy), char(30))"
+        }
+    };
+    // Only integers are written into the statement.
+    let mut sql =
+        format!("SELECT school_id, {packed} FROM score_sum WHERE campaign_id = {campaign_id}");
+    if let Some(ids) = school_ids {
+        if ids.is_empty() {
+            return Ok(SchoolSums::new());
+        }
+        let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+        sql.push_str(&format!(" AND school_id IN ({})", ids.join(",")));
+    }
+    sql.push_str(" GROUP BY school_id");
+    let mut by_school = SchoolSums::new();
+    for row in db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?
+    {
+        let school_id: i32 = row.try_get_by_index(0)?;
+        let packed: String = row
+            .try_get_by_index::<Option<String>>(1)?
+            .unwrap_or_default();
+        let sums = by_school.entry(school_id).or_default();
+        for packed in packed.split(ROW_SEPARATOR) {
+            let fields: Vec<&str> = packed.split(FIELD_SEPARATOR).collect();
+            let [key, n, sum_x, sum_y, sum_xy] = fields[..] else {
+                continue;
+            };
+            let number = |text: &str| text.trim().parse::<f64>().unwrap_or(0.0);
+            let row = ScoreSums {
+                n: n.parse().unwrap_or(0),
+                sum_x: number(sum_x),
+                sum_y: number(sum_y),
+                sum_xy: number(sum_xy),
+            };
+            add_score_row(sums, key, &row);
+        }
+    }
+    Ok(by_school)
+}
+
+/// The answers a supervisor excluded from a campaign, per school: how many, and how many of
+/// them carried each quality flag (`""` for none), for the reports' method appendix.
+pub async fn excluded_answers(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+) -> Result<BTreeMap<i32, Excluded>, DbErr> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i32, Option<String>)> = response::Entity::find()
+        .select_only()
+        .columns([response::Column::SchoolId, response::Column::Flags])
+        .filter(response::Column::CampaignId.eq(campaign_id))
+        .filter(response::Column::Excluded.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_school: BTreeMap<i32, Excluded> = BTreeMap::new();
+    for (school_id, flags) in rows {
+        let excluded = by_school.entry(school_id).or_default();
+        excluded.count += 1;
+        let flags = crate::rating::flags::parse_flags(flags.as_deref());
+        if flags.is_empty() {
+            *excluded.by_flag.entry(String::new()).or_default() += 1;
+        }
+        for flag in flags {
+            *excluded.by_flag.entry(flag.label().to_owned()).or_default() += 1;
+        }
+    }
+    Ok(by_school)
+}
+
+/// Excluded answers of one school (or added up over several).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Excluded {
+    pub count: u64,
+    /// Flag label (全部选同一档 …, `""` for none) → excluded answers that carried it.
+    pub by_flag: BTreeMap<String, u64>,
+}
+
+impl Excluded {
+    pub fn add(&mut self, other: &Excluded) {
+        self.count += other.count;
+        for (flag, count) in &other.by_flag {
+            *self.by_flag.entry(flag.clone()).or_default() += count;
+        }
+    }
+
+    /// `无`, or `3 份（用时过短 2 份，无质量标记 1 份）`.
+    pub fn describe(&self) -> String {
+        if self.count == 0 {
+            return "无".to_owned();
+        }
+        let reasons: Vec<String> = self
+            .by_flag
+            .iter()
+            .map(|(flag, count)| {
+                let flag = if flag.is_empty() {
+                    "无质量标记"
+                } else {
+                    flag
+                };
+                format!("{flag} {count} 份")
+            })
+            .collect();
+        format!("{} 份（督导人员排除；{}）", self.count, reasons.join("，"))
+    }
+}
+
+/// Each school's self-check answers: the latest included response of each school (within the
+/// dates). A self-check campaign expects one per school; if a school sent two, the one stored
+/// last stands (surveys/METHOD.md, `self-check`).
 async fn self_check_answers(
     db: &impl ConnectionTrait,
     campaign_id: i32,
@@ -171,6 +301,8 @@ pub struct CampaignResults {
     pub results: SurveyResults,
     /// For a self-check campaign.
     pub indicators: Option<IndicatorTable>,
+    /// For a self-check campaign: its number questions over the schools counted.
+    pub numbers: Option<Vec<super::numbers::NumberSummary>>,
     /// What this campaign says of each school counted, for the combined rating.
     pub evidence: Vec<CampaignEvidence>,
     pub rating: RatingTable,
@@ -196,15 +328,16 @@ pub async fn campaign_results(
     let school_ids: Vec<i32> = chosen.iter().map(|(_, school)| school.id).collect();
 
     let narrowed = (!filter.all_schools()).then_some(&school_ids[..]);
-    // Without dates the running tallies and the links' counts say it all; with dates the
-    // answers in the range are counted through the same tally keys.
-    let (by_school, answers_of) = if filter.dates.is_open() {
+    // Without dates the running tallies, score sums and the links' counts say it all; with
+    // dates the answers in the range are counted through the same functions.
+    let (by_school, sums_by_school, answers_of) = if filter.dates.is_open() {
         let by_school = tally_counts(db, campaign_id, narrowed).await?;
+        let sums_by_school = score_sums(db, campaign_id, narrowed).await?;
         let answers_of: HashMap<i32, u64> = chosen
             .iter()
             .map(|(link, school)| (school.id, u64::try_from(link.response_count).unwrap_or(0)))
             .collect();
-        (by_school, answers_of)
+        (by_school, sums_by_school, answers_of)
     } else {
         let scanned = scan_counts(db, campaign_id, narrowed, filter.dates).await?;
         let answers_of = scanned
@@ -212,19 +345,43 @@ pub async fn campaign_results(
             .iter()
             .map(|(school, count)| (*school, *count))
             .collect();
-        (scanned.by_school(), answers_of)
+        (scanned.by_school(), scanned.sums_by_school(), answers_of)
     };
     let answers_at = |school: &school::Model| answers_of.get(&school.id).copied().unwrap_or(0);
     let responses: u64 = chosen.iter().map(|(_, school)| answers_at(school)).sum();
-    if !filter.all_schools() && !shown_alone(survey.audience, responses) {
+    // Any narrowing, dates included, that leaves fewer than 5 teachers' answers is refused:
+    // zero answers too, so that an empty day cannot be told from a withheld one.
+    if !filter.is_all() && !shown_alone(survey.audience, responses) {
         return Err(ResultsError::TooFewTeachers);
     }
     let source = source_of(survey.audience);
     let minimum = plan.rules.minimum_answers(source);
-    let results = aggregate(&survey, &add_up(by_school.values()), responses, minimum);
+    let population_of = |school: &school::Model| plan.rules.population_of(source, school);
+    // The group's population is known when every school's is.
+    let population: Option<u64> = chosen
+        .iter()
+        .map(|(_, school)| population_of(school))
+        .sum::<Option<u64>>()
+        .filter(|population| *population > 0);
+    let mut group_sums = AreaSums::default();
+    for sums in sums_by_school.values() {
+        group_sums.add(sums);
+    }
+    let results = aggregate(
+        &survey,
+        &add_up(by_school.values()),
+        &group_sums,
+        Group {
+            responses,
+            population,
+        },
+        minimum,
+        &plan.rules.area_weights,
+    );
 
     let expected = |link: &entity::campaign_link::Model| u64::try_from(link.expected).unwrap_or(0);
-    let (indicators, evidence): (_, Vec<CampaignEvidence>) = if survey.audience == Audience::School
+    let (indicators, numbers, evidence): (_, _, Vec<CampaignEvidence>) = if survey.audience
+        == Audience::School
     {
         let mut answers = self_check_answers(db, campaign_id, &school_ids, filter.dates).await?;
         let self_checks: Vec<SelfCheck> = chosen
@@ -241,6 +398,7 @@ pub async fn campaign_results(
             .cloned()
             .collect();
         let table = indicator_table(&survey_indicators, &self_checks);
+        let numbers = super::numbers::number_summaries(&survey, &self_checks);
         let evidence = chosen
             .iter()
             .zip(&table.schools)
@@ -248,27 +406,36 @@ pub async fn campaign_results(
                 school: school.clone(),
                 answers: u64::from(row.submitted),
                 expected: expected(link),
+                population: None,
                 areas: super::indicators::area_scores(row),
+                sums: None,
             })
             .collect();
-        (Some(table), evidence)
+        (Some(table), Some(numbers), evidence)
     } else {
-        let scorer = AreaScorer::new(&survey);
-        let none = Default::default();
+        let none = AreaSums::default();
         let evidence = chosen
             .iter()
             .map(|(link, school)| {
                 let answers = answers_at(school);
-                let counts = by_school.get(&school.id).unwrap_or(&none);
+                let population = population_of(school);
+                let sums = sums_by_school.get(&school.id).unwrap_or(&none);
+                let fpc = finite_population_factor(answers, population);
                 CampaignEvidence {
                     school: school.clone(),
                     answers,
                     expected: expected(link),
-                    areas: scorer.estimates(counts),
+                    population,
+                    areas: sums
+                        .figures(fpc)
+                        .into_iter()
+                        .filter_map(|figure| Some((figure.area, figure.estimate?)))
+                        .collect(),
+                    sums: Some(sums.clone()),
                 }
             })
             .collect();
-        (None, evidence)
+        (None, None, evidence)
     };
     let rating = rate_campaign(&plan.rules, source, evidence.clone());
     Ok(CampaignResults {
@@ -278,6 +445,7 @@ pub async fn campaign_results(
         schools: links.into_iter().map(|(_, school)| school).collect(),
         results,
         indicators,
+        numbers,
         evidence,
         rating,
     })

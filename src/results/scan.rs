@@ -1,9 +1,9 @@
-//! Counts from the answers themselves, for what the running tallies cannot say: the answers of
-//! a date range (tallies have no dates). Every stored answer is read back into the
-//! [`ValidResponse`] it was stored from and counted through the very function that fed the
-//! tallies when it was stored ([`ValidResponse::tally_keys`]), so that a scan of all included
-//! answers and the tallies always agree. Included answers only; read a page at a time by id,
-//! like the exports.
+//! Counts and score sums from the answers themselves, for what the running tallies cannot say:
+//! the answers of a date range (tallies have no dates). Every stored answer is read back into
+//! the [`ValidResponse`] it was stored from and counted through the very functions that fed the
+//! tallies and the score sums when it was stored ([`ValidResponse::tally_keys`],
+//! [`scoring::area_scores`]), so that a scan of all included answers and the running sums
+//! always agree. Included answers only; read a page at a time by id, like the exports.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,7 +14,8 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use super::{SchoolCounts, add_count};
+use super::{SchoolCounts, SchoolSums, add_count, add_score_row};
+use crate::answering::scoring::{self, ScoreSums};
 use crate::answering::{Answer, ValidResponse};
 use crate::campaigns;
 use crate::survey::{QuestionKind, Survey};
@@ -114,6 +115,8 @@ impl DateRange {
 pub struct ScanCounts {
     /// (school, question key, option code) → answers.
     counts: BTreeMap<(i32, String, String), u64>,
+    /// (school, score key) → score sums, as the writer adds them.
+    sums: BTreeMap<(i32, String), ScoreSums>,
     /// School → answers counted.
     pub responses: BTreeMap<i32, u64>,
 }
@@ -121,13 +124,35 @@ pub struct ScanCounts {
 impl ScanCounts {
     /// Counts one stored answer of `school_id`.
     pub fn add(&mut self, school_id: i32, survey: &Survey, json: &str) {
-        for (question, option) in stored_tally_keys(survey, json) {
+        let response = stored_response(survey, json);
+        for (question, option) in response.tally_keys() {
             *self
                 .counts
                 .entry((school_id, question, option))
                 .or_default() += 1;
         }
+        for (key, sums) in scoring::score_rows(&scoring::area_scores(survey, &response)) {
+            self.sums.entry((school_id, key)).or_default().add(&sums, 1);
+        }
         *self.responses.entry(school_id).or_default() += 1;
+    }
+
+    /// The score sums per school, as [`super::score_sums`] reads them from the running sums.
+    pub fn sums_by_school(&self) -> SchoolSums {
+        let mut by_school = SchoolSums::new();
+        for ((school_id, key), sums) in &self.sums {
+            add_score_row(by_school.entry(*school_id).or_default(), key, sums);
+        }
+        by_school
+    }
+
+    /// The score sums as rows of the running sums (campaign left out).
+    #[cfg(test)]
+    pub fn sum_rows(&self) -> Vec<((i32, String), ScoreSums)> {
+        self.sums
+            .iter()
+            .map(|(key, sums)| (key.clone(), *sums))
+            .collect()
     }
 
     /// The counts per school, as [`super::tally_counts`] reads them from the tallies.
@@ -216,6 +241,92 @@ pub async fn scan_counts(
         }
     }
     Ok(counts)
+}
+
+/// Fills the running score sums from the stored answers when the migration that created them
+/// asked for it (the setting `score_sum_backfill`, left only by a database that held answers):
+/// every included answer of every campaign read against its own survey version, through the
+/// functions the writer uses. One write transaction; on PostgreSQL the answers are locked
+/// against new ones meanwhile, so that none is counted twice. Several processes starting at
+/// once: the first takes the setting away, the others find nothing to do. Returns whether it
+/// filled anything.
+pub async fn backfill_score_sums(db: &sea_orm::DatabaseConnection) -> Result<bool, DbErr> {
+    use migration::m20261204_000007_score_sum::BACKFILL_SETTING;
+    use sea_orm::{DbBackend, Statement};
+    let pending = entity::setting::Entity::find_by_id(BACKFILL_SETTING.to_owned())
+        .one(db)
+        .await?;
+    if pending.is_none() {
+        return Ok(false);
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let backend = txn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_string(
+            backend,
+            "LOCK TABLE response IN SHARE MODE".to_owned(),
+        ))
+        .await?;
+    }
+    let taken = entity::setting::Entity::delete_by_id(BACKFILL_SETTING.to_owned())
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    entity::score_sum::Entity::delete_many().exec(&txn).await?;
+    let mut surveys: HashMap<i32, Option<Survey>> = HashMap::new();
+    let mut sums: BTreeMap<crate::answering::writer::ScoreSumKey, ScoreSums> = BTreeMap::new();
+    let mut after_id = 0_i64;
+    let mut answers = 0_u64;
+    loop {
+        let page: Vec<(i64, i32, i32, i32, String)> = response::Entity::find()
+            .select_only()
+            .columns([
+                response::Column::Id,
+                response::Column::CampaignId,
+                response::Column::SchoolId,
+                response::Column::SurveyVersionId,
+                response::Column::Answers,
+            ])
+            .filter(response::Column::Excluded.eq(false))
+            .filter(response::Column::Id.gt(after_id))
+            .order_by_asc(response::Column::Id)
+            .limit(SCAN_PAGE)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        for (_, campaign_id, school_id, version, json) in &page {
+            if !surveys.contains_key(version) {
+                let survey = campaigns::load_version(&txn, *version).await?;
+                surveys.insert(*version, survey);
+            }
+            let Some(Some(survey)) = surveys.get(version) else {
+                continue;
+            };
+            let response = stored_response(survey, json);
+            for (key, row) in scoring::score_rows(&scoring::area_scores(survey, &response)) {
+                sums.entry((*campaign_id, *school_id, key))
+                    .or_default()
+                    .add(&row, 1);
+            }
+            answers += 1;
+        }
+        match page.last() {
+            Some((id, ..)) if page.len() as u64 == SCAN_PAGE => after_id = *id,
+            _ => break,
+        }
+    }
+    let rows: Vec<_> = sums.into_iter().collect();
+    crate::answering::writer::add_score_sums(&txn, &rows).await?;
+    txn.commit().await?;
+    tracing::info!(
+        answers,
+        rows = rows.len(),
+        "score sums filled from the stored answers"
+    );
+    Ok(true)
 }
 
 /// The answers to the text question `question` of the included answers of `campaign_id`, with
@@ -337,6 +448,9 @@ mod tests {
             let survey = &entry.survey;
             // What the writer adds to the tallies: each stored response's tally keys.
             let mut tallies: BTreeMap<(i32, String, String), u64> = BTreeMap::new();
+            // What the writer adds to the score sums: the rows of each response's area scores
+            // (computed, like the tally keys, from the response as validated).
+            let mut sums: BTreeMap<(i32, String), ScoreSums> = BTreeMap::new();
             let mut scan = ScanCounts::default();
             for variant in 0..7 {
                 let school = (variant % 3) as i32 + 1;
@@ -344,7 +458,15 @@ mod tests {
                 for (question, option) in response.tally_keys() {
                     *tallies.entry((school, question, option)).or_default() += 1;
                 }
+                for (key, row) in scoring::score_rows(&scoring::area_scores(survey, &response)) {
+                    sums.entry((school, key)).or_default().add(&row, 1);
+                }
                 scan.add(school, survey, &response.to_json());
+            }
+            let sum_rows: Vec<_> = sums.into_iter().collect();
+            assert_eq!(scan.sum_rows(), sum_rows, "{}", survey.id);
+            if entry.survey.audience != crate::survey::Audience::School {
+                assert!(!sum_rows.is_empty(), "{}: no score sums", survey.id);
             }
             let tally_rows: Vec<TallyCount> = tallies
                 .into_iter()

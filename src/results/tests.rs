@@ -17,6 +17,10 @@ fn survey(id: &str) -> Survey {
     .clone()
 }
 
+fn weights() -> BTreeMap<Area, f64> {
+    crate::rating::rules::tests::customary_rules().area_weights
+}
+
 fn parents() -> Survey {
     survey("parents")
 }
@@ -57,7 +61,17 @@ fn counts_are_added_up_over_schools_and_read_in_survey_order() {
         tally(2, "meals_quality", &codes[1], 3),
         tally(1, "meals_quality", &codes[3], 2),
     ];
-    let results = aggregate(&survey, &counts_of(&rows), 10, 30);
+    let results = aggregate(
+        &survey,
+        &counts_of(&rows),
+        &AreaSums::default(),
+        Group {
+            responses: 10,
+            population: None,
+        },
+        30,
+        &weights(),
+    );
     let meals = question(&results, "meals_quality");
     assert_eq!(meals.n, 10);
     let counts: Vec<u64> = meals.options.iter().map(|o| o.count).collect();
@@ -73,7 +87,7 @@ fn counts_are_added_up_over_schools_and_read_in_survey_order() {
     let interval = summary.rate_interval.expect("interval");
     assert!((interval.low - 0.4902).abs() < 1e-4, "{interval:?}");
     assert!((interval.high - 0.9433).abs() < 1e-4, "{interval:?}");
-    assert_eq!(Some(interval), wilson_interval(8, 10));
+    assert_eq!(Some(interval), wilson_interval(8, 10, 1.0));
     assert_eq!(
         describe_rate(summary).as_deref(),
         Some("80.0%（95% 区间 49.0%–94.3%，n = 10）")
@@ -83,7 +97,17 @@ fn counts_are_added_up_over_schools_and_read_in_survey_order() {
 #[test]
 fn a_question_nobody_answered_has_zero_counts_and_no_statistics() {
     let survey = parents();
-    let results = aggregate(&survey, &Counts::new(), 0, 30);
+    let results = aggregate(
+        &survey,
+        &Counts::new(),
+        &AreaSums::default(),
+        Group {
+            responses: 0,
+            population: None,
+        },
+        30,
+        &weights(),
+    );
     let meals = question(&results, "meals_quality");
     assert_eq!(meals.n, 0);
     assert!(
@@ -106,37 +130,47 @@ fn a_question_nobody_answered_has_zero_counts_and_no_statistics() {
 }
 
 #[test]
-fn an_area_is_the_mean_of_its_scored_questions() {
+fn an_area_is_the_mean_of_its_respondents_scores() {
+    use crate::answering::scoring::{ScoreSums, score_rows};
     let survey = parents();
-    let meals = scale_codes(&survey, "meals_quality");
-    let hygiene = scale_codes(&survey, "canteen_hygiene");
-    let rows = vec![
-        tally(1, "meals_quality", &meals[0], 40),
-        tally(1, "canteen_hygiene", &hygiene[1], 40),
-    ];
-    let results = aggregate(&survey, &counts_of(&rows), 40, 30);
+    // Three parents: nutrition 100, 70, 40; the third also answered nothing else.
+    let mut sums = AreaSums::default();
+    for areas in [
+        vec![(Area::Nutrition, 100.0), (Area::Overall, 80.0)],
+        vec![(Area::Nutrition, 70.0), (Area::Overall, 60.0)],
+        vec![(Area::Nutrition, 40.0)],
+    ] {
+        for (key, row) in score_rows(&areas) {
+            let mut one = ScoreSums::default();
+            one.add(&row, 1);
+            add_score_row(&mut sums, &key, &one);
+        }
+    }
+    let group = Group {
+        responses: 3,
+        population: Some(12),
+    };
+    let results = aggregate(&survey, &Counts::new(), &sums, group, 30, &weights());
     let nutrition = results
         .areas
         .iter()
         .find(|area| area.area == Area::Nutrition)
         .expect("the nutrition area");
-    let by_hand = satisfaction::area_estimate(&[
-        question(&results, "meals_quality")
-            .satisfaction
-            .clone()
-            .expect("a"),
-        question(&results, "canteen_hygiene")
-            .satisfaction
-            .clone()
-            .expect("b"),
-    ]);
-    assert_eq!(nutrition.estimate, by_hand);
-    assert_eq!(nutrition.n, 40);
-    assert!(!nutrition.too_few);
-    assert_eq!(
-        results.area_estimates().get(&Area::Nutrition),
-        by_hand.as_ref()
+    assert_eq!(nutrition.n, 3);
+    assert_eq!(nutrition.mean, Some(70.0));
+    // s = 30, SE = 30·√((1 − 3/12)/3) = 15, df 2.
+    let estimate = nutrition.estimate.expect("three respondents");
+    assert!((estimate.standard_error - 15.0).abs() < 1e-12);
+    assert_eq!(estimate.df, Some(2.0));
+    assert_eq!(nutrition.questions, 2);
+    assert!(
+        nutrition.too_few,
+        "3 of 12 is fewer than the 9 a population of 12 needs"
     );
+    assert_eq!(results.needed, 9);
+    let overall = results.overall.expect("an overall index");
+    // Nutrition 0.15 and overall 0.10 of the plan, renormalised: 0.6·70 + 0.4·70.
+    assert!((overall.value - 70.0).abs() < 1e-12);
 }
 
 #[test]
@@ -149,7 +183,17 @@ fn matrix_rows_and_multiple_choices_are_counted() {
         tally(2, "training", "online", 2),
         tally(2, "training", "county", 1),
     ];
-    let results = aggregate(&teachers, &counts_of(&rows), 5, 5);
+    let results = aggregate(
+        &teachers,
+        &counts_of(&rows),
+        &AreaSums::default(),
+        Group {
+            responses: 5,
+            population: None,
+        },
+        5,
+        &weights(),
+    );
 
     let salary = question(&results, "support.salary");
     assert_eq!(salary.text, "您对以下条件保障和发展机会满意吗？：工资待遇");
@@ -337,13 +381,17 @@ fn one_campaign_rates_its_schools_and_says_when_answers_are_too_few() {
             school: a_school(1, "小学", 300),
             answers: 40,
             expected: 300,
+            population: Some(300),
             areas: areas.clone(),
+            sums: None,
         },
         CampaignEvidence {
             school: a_school(2, "小学", 100),
             answers: 3,
             expected: 100,
+            population: Some(100),
             areas,
+            sums: None,
         },
     ];
     let table = rate_campaign(&plan.rules, crate::rating::Source::Parents, schools);
@@ -353,10 +401,13 @@ fn one_campaign_rates_its_schools_and_says_when_answers_are_too_few() {
         .expect("40 answers are enough");
     assert!((rated.score - 85.0).abs() < 1e-9);
     assert_eq!(rated.grade, "良好");
+    // 40 of 300 is below the parents' floor of 20%: for reference only.
+    assert_eq!(rated.low_coverage.len(), 1);
     assert_eq!(table.schools[0].response_rate, Some(40.0 / 300.0));
+    // 100 pupils: 3000 / 130 → 24 answers needed.
     assert!(matches!(
         &table.schools[1].rating,
-        SchoolRating::TooFewAnswers { short } if short[0].needed == 30 && short[0].answers == 3
+        SchoolRating::TooFewAnswers { short } if short[0].needed == 24 && short[0].answers == 3
     ));
     assert_eq!(table.county.schools_rated, 1);
     assert_eq!(table.county.schools_not_rated, 1);
@@ -378,7 +429,9 @@ fn several_campaigns_combine_into_one_rating_per_school() {
         school: a_school(id, "小学", 100),
         answers,
         expected: 100,
+        population: None,
         areas: areas(score),
+        sums: None,
     };
     let table = rate_combined(
         &plan.rules,
@@ -434,7 +487,17 @@ fn a_multiple_choice_shown_to_some_has_the_shown_as_its_base() {
         tally(1, "pairing_activities", "teaching", 6),
         tally(2, "pairing_activities", "online", 2),
     ];
-    let results = aggregate(&survey, &counts_of(&rows), 20, 5);
+    let results = aggregate(
+        &survey,
+        &counts_of(&rows),
+        &AreaSums::default(),
+        Group {
+            responses: 20,
+            population: None,
+        },
+        5,
+        &weights(),
+    );
     let activities = question(&results, "pairing_activities");
     assert!(activities.multiple);
     assert_eq!(activities.n, 8, "the base is those shown the question");
@@ -461,55 +524,6 @@ fn only_teachers_small_groups_are_kept_from_being_shown_alone() {
 }
 
 #[test]
-fn the_area_scorer_gives_exactly_the_areas_of_the_full_aggregation() {
-    let catalog = crate::survey::load_dir(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/surveys"
-    )))
-    .expect("the shipped plan loads");
-    for entry in catalog.entries() {
-        let survey = &entry.survey;
-        // Every tallied option of every question, with counts that differ from school to school
-        // (some left out), as the tallies of three schools would hold them.
-        let mut rows = Vec::new();
-        for school in 1..=3 {
-            for question in survey.questions() {
-                let keys: Vec<String> = match &question.kind {
-                    QuestionKind::Matrix { rows, .. } => rows
-                        .iter()
-                        .map(|row| format!("{}.{}", question.id, row.id))
-                        .collect(),
-                    _ => vec![question.id.clone()],
-                };
-                let Some(options) = labelled_options(&question.kind) else {
-                    continue;
-                };
-                for key in keys {
-                    for (index, (code, _)) in options.iter().enumerate() {
-                        let count = ((index as u64 + 1) * 7 + school as u64 * 3) % 11;
-                        if count > 0 {
-                            rows.push(tally(school, &key, code, count));
-                        }
-                    }
-                }
-            }
-        }
-        let scorer = AreaScorer::new(survey);
-        for (school, counts) in counts_by_school(&rows) {
-            let full = aggregate(survey, &counts, 40, 5).area_estimates();
-            assert!(!full.is_empty() || survey.audience == Audience::School);
-            assert_eq!(
-                scorer.estimates(&counts),
-                full,
-                "{} school {school}",
-                survey.id
-            );
-        }
-        assert_eq!(add_up(counts_by_school(&rows).values()), counts_of(&rows));
-    }
-}
-
-#[test]
 fn a_small_schools_teachers_stay_out_of_its_combined_score() {
     use crate::rating::Source;
     use overall::{CampaignEvidence, rate_combined};
@@ -521,7 +535,9 @@ fn a_small_schools_teachers_stay_out_of_its_combined_score() {
             school: a_school(1, "教学点", 20),
             answers,
             expected,
+            population: Some(expected),
             areas,
+            sums: None,
         }
     };
     let combined = |teachers: CampaignEvidence| {
@@ -549,7 +565,7 @@ fn a_small_schools_teachers_stay_out_of_its_combined_score() {
     let table = combined(evidence(6, 6, 20.0));
     let rated = table.schools[0].rating.rated().expect("rated from both");
     assert!(rated.score < 80.0, "{}", rated.score);
-    // 3 of 10 answered: too few, so not rated at all (as before).
+    // 3 of 10 answered: fewer than the 4 ten teachers need (50 / 15), so not rated at all.
     let table = combined(evidence(3, 10, 20.0));
     assert!(table.schools[0].rating.rated().is_none());
 }

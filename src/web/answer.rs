@@ -388,6 +388,7 @@ pub async fn submit_form(
         invitation_token: personal.map(|_| context.link.token.clone()),
         answers_json: answers.to_json(),
         tally_keys: answers.tally_keys(),
+        scores: answering::scoring::area_scores(&survey, &answers),
         duration_ms,
         submitted_at: now,
         flags,

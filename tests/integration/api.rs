@@ -373,7 +373,9 @@ async fn api_an_admin_issues_a_token_a_script_reads_every_endpoint_and_revocatio
     let high = satisfaction["rate_interval"]["high"]
         .as_f64()
         .expect("high");
-    let wilson = dupin::rating::stats::wilson_interval(5, 6).expect("an interval");
+    // Of the county's pupils (the parents' population), 6 answered.
+    let fpc = dupin::rating::stats::finite_population_factor(6, results["population"].as_u64());
+    let wilson = dupin::rating::stats::wilson_interval(5, 6, fpc).expect("an interval");
     assert!((rate - 5.0 / 6.0).abs() < 1e-12 && (low - wilson.low).abs() < 1e-12);
     assert!(satisfaction["index"].is_number());
     assert!(satisfaction["index_interval"]["high"].is_number());
@@ -1059,4 +1061,31 @@ async fn api_the_overall_rating_is_the_one_the_console_shows() {
         .as_f64()
         .expect("the county's score");
     assert!((county_score - score).abs() < 1e-9);
+}
+
+#[actix_web::test]
+async fn api_a_teachers_date_filter_with_fewer_than_five_answers_zero_included_is_withheld() {
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("teachers", None, None).await;
+    let links = app.links(campaign).await;
+    let survey = catalog_survey("teachers");
+    let token = token_for(&app).await;
+    let today = chrono::Utc::now()
+        .with_timezone(&dupin::campaigns::china_offset())
+        .date_naive();
+    let on = |day: chrono::NaiveDate| {
+        format!("/api/v1/campaigns/{campaign}/results?from={day}&to={day}")
+    };
+    // No answer yet: an empty day must not be told from a withheld one (OpenAPI: 403 under 5).
+    let empty = get_with(&app, &on(today), &token).await;
+    assert_eq!(empty.status, StatusCode::FORBIDDEN, "{}", empty.json);
+    assert_eq!(empty.code(), "withheld_for_anonymity");
+    for _ in 0..5 {
+        answer_with(&app, &links[0].token, &survey, &[]).await;
+    }
+    let day = ok_with(&app, &on(today), &token).await;
+    assert_eq!(day["responses"], 5);
+    let yesterday = today.pred_opt().expect("a day before");
+    let none = get_with(&app, &on(yesterday), &token).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN, "{}", none.json);
 }

@@ -106,7 +106,17 @@ async fn the_results_page_shows_exact_counts_rates_and_narrows_to_one_school() {
         panel.contains(&option_row(&points[3].label, 1, "16.7%")),
         "{panel}"
     );
-    let wilson = dupin::rating::stats::wilson_interval(5, 6).expect("an interval");
+    // The county's parents are its pupils: 6 of them answered (surveys/METHOD.md, population).
+    let codes: Vec<&str> = links.iter().map(|link| link.code.as_str()).collect();
+    let pupils: i64 = dupin::schools::list(&app.db)
+        .await
+        .expect("schools")
+        .iter()
+        .filter(|school| codes.contains(&school.code.as_str()))
+        .map(|school| i64::from(school.enrolment))
+        .sum();
+    let fpc = dupin::rating::stats::finite_population_factor(6, u64::try_from(pupils).ok());
+    let wilson = dupin::rating::stats::wilson_interval(5, 6, fpc).expect("an interval");
     let rate = format!(
         "83.3%（95% 区间 {:.1}%–{:.1}%，n = 6）",
         wilson.low * 100.0,
@@ -321,8 +331,9 @@ async fn the_overall_assessment_rates_schools_from_the_latest_campaigns() {
     let submitted = row(&links[0].code);
     assert!(submitted.contains("学校自评指标 1 / 1"), "{submitted}");
     assert!(!submitted.contains("答卷太少"), "{submitted}");
+    // A school that did not send its self-check is told so, not that it answered too little.
     let silent = row(&links[1].code);
-    assert!(silent.contains("答卷太少，暂不评定"), "{silent}");
+    assert!(silent.contains("未提交自评表，暂不评定"), "{silent}");
     assert!(page.body.contains("已评定 1 所学校"), "{}", page.body);
 
     let mut viewer = app.signed_in(Role::School).await;
@@ -335,4 +346,159 @@ async fn the_overall_assessment_rates_schools_from_the_latest_campaigns() {
         anonymous.get("/console/assessment").await.status,
         StatusCode::SEE_OTHER
     );
+}
+
+/// The figures a statistician recomputes from METHOD.md, the plan files, the answers export and
+/// the API alone (`tests/recompute.py`), to 1e-9. SKIPPED without python3 (3.11, for tomllib).
+#[actix_web::test]
+async fn a_statistician_recomputes_every_figure_from_the_method_the_export_and_the_api() {
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import tomllib"])
+        .status();
+    if !python.is_ok_and(|status| status.success()) {
+        eprintln!("SKIPPED: python3 with tomllib is not installed");
+        return;
+    }
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let links = app.links(campaign).await;
+    let survey = catalog_survey("parents");
+    // Varied answers over three schools: scales on every point, 不清楚-free conditionals shown
+    // to some (poor households, left-behind children), skipped by others.
+    let points = ["5", "4", "3", "2", "1"];
+    for (index, link) in links.iter().take(3).enumerate() {
+        for answer in 0..(4 + index * 3) {
+            let pick = |offset: usize| points[(answer * 7 + offset * 3 + index) % 5];
+            let poor = if answer % 3 == 0 { "yes" } else { "no" };
+            let left_behind = if answer % 2 == 0 { "yes" } else { "no" };
+            let overrides = [
+                ("meals_quality", pick(0)),
+                ("canteen_hygiene", pick(1)),
+                ("teacher_care", pick(2)),
+                ("teaching_quality", pick(3)),
+                ("school_conditions", pick(4)),
+                ("overall_satisfaction", pick(5)),
+                ("fairness", pick(6)),
+                ("funding_satisfaction", pick(7)),
+                ("poor_household", poor),
+                ("left_behind", left_behind),
+                ("left_behind_care", pick(8)),
+            ];
+            answer_with(&app, &link.token, &survey, &overrides).await;
+        }
+    }
+    let admin = app
+        .account("statistician@county.edu.cn", Role::Admin, None)
+        .await;
+    // One answer excluded by a supervisor: it must count nowhere (nor appear in the export).
+    use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+    let first = entity::response::Entity::find()
+        .order_by_asc(entity::response::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("a read")
+        .expect("an answer");
+    assert!(
+        dupin::quality::set_excluded(
+            &app.context(),
+            dupin::change::Actor::Account(&admin),
+            campaign,
+            first.id,
+            true
+        )
+        .await
+        .expect("excluded")
+    );
+    // Half the answers moved to yesterday (China time), for a date filter.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .with_timezone(&dupin::campaigns::china_offset())
+        .date_naive();
+    let moved = chrono::Utc::now() - chrono::Duration::days(1);
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match app.db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "UPDATE response SET submitted_at = $1 WHERE id % 2 = 0"
+                }
+                _ => "UPDATE response SET submitted_at = ? WHERE id % 2 = 0",
+            },
+            [moved.into()],
+        ))
+        .await
+        .expect("moved");
+    let token = dupin::api_tokens::issue(&app.context(), &admin, "重算")
+        .await
+        .expect("a token")
+        .token;
+    let work = tempfile::tempdir().expect("a folder");
+    let client = awc::Client::default();
+    let fetch = |path: String| {
+        let client = client.clone();
+        let url = format!("{}{path}", app.address);
+        let token = token.clone();
+        async move {
+            let mut response = client
+                .get(url)
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            response.body().limit(50_000_000).await.expect("a body")
+        }
+    };
+    std::fs::write(
+        work.path().join("results.json"),
+        fetch(format!("/api/v1/campaigns/{campaign}/results")).await,
+    )
+    .expect("written");
+    std::fs::write(
+        work.path().join("schools.json"),
+        fetch("/api/v1/schools".to_owned()).await,
+    )
+    .expect("written");
+    std::fs::write(
+        work.path().join(format!("day-{yesterday}.json")),
+        fetch(format!(
+            "/api/v1/campaigns/{campaign}/results?from={yesterday}&to={yesterday}"
+        ))
+        .await,
+    )
+    .expect("written");
+    let schools = dupin::schools::list(&app.db).await.expect("schools");
+    for link in links.iter().take(3) {
+        let id = schools
+            .iter()
+            .find(|school| school.code == link.code)
+            .expect("the school")
+            .id;
+        std::fs::write(
+            work.path().join(format!("school-{id}.json")),
+            fetch(format!("/api/v1/campaigns/{campaign}/results?school={id}")).await,
+        )
+        .expect("written");
+    }
+    let mut browser = app.signed_in(Role::Supervisor).await;
+    let export = browser
+        .get(&format!("/console/campaigns/{campaign}/export.csv?codes=1"))
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    std::fs::write(work.path().join("answers.csv"), export.body).expect("written");
+
+    let output = std::process::Command::new("python3")
+        .arg(crate::helpers::repo_path("tests/recompute.py"))
+        .arg(crate::helpers::repo_path("surveys"))
+        .arg(work.path())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{said}");
+    assert!(said.contains("recomputed"), "{said}");
 }

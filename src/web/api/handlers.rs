@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
 use super::views::{
-    AssessmentView, CampaignList, CampaignRatingView, CampaignView, CountyView, IndicatorsView,
-    RatesView, ResultsView, SchoolList, UsedCampaignView,
+    AssessmentView, CampaignList, CampaignRatingView, CampaignView, CountyView, EstimateView,
+    IndicatorsView, RatesView, ResultsView, SchoolList, UsedCampaignView,
 };
 use super::{ApiClient, ApiError, json, query_pairs};
 use crate::campaigns::{self, CampaignSummary};
@@ -130,10 +130,19 @@ pub async fn results(
         filter: (&filter).into(),
         schools_counted: found.schools_counted,
         responses: found.results.responses,
+        population: found.results.population,
         minimum: found.results.minimum,
+        needed: found.results.needed,
+        overall: found
+            .results
+            .overall
+            .map(|overall| EstimateView::of(overall, found.results.overall_interval)),
         areas: found.results.areas.into_iter().map(Into::into).collect(),
         sections: found.results.sections.into_iter().map(Into::into).collect(),
         rating: CampaignRatingView::of(found.rating, weighting),
+        numbers: found
+            .numbers
+            .map(|numbers| numbers.into_iter().map(Into::into).collect()),
     };
     json(&view)
 }
@@ -178,7 +187,11 @@ pub async fn indicators(
     let table = found
         .indicators
         .ok_or(ApiError::from(ApiRefusal::NotASelfCheck(id)))?;
-    json(&IndicatorsView::of(view_of(&state, summary).await?, table))
+    json(&IndicatorsView::of(
+        view_of(&state, summary).await?,
+        table,
+        found.numbers.unwrap_or_default(),
+    ))
 }
 
 pub async fn assessment(

@@ -10,9 +10,10 @@ use serde::Serialize;
 use crate::campaigns::{self, CampaignSummary, RateTotal, SchoolRate, TownshipRate};
 use crate::rating::CountyWeighting;
 use crate::rating::satisfaction::Satisfaction;
-use crate::rating::score::{CountyRating, Rated, SchoolRating};
-use crate::rating::stats::Interval;
+use crate::rating::score::{CountyRating, CoverageNote, Rated, SchoolRating};
+use crate::rating::stats::{Estimate, Interval};
 use crate::results::indicators::IndicatorTable;
+use crate::results::numbers::NumberSummary;
 use crate::results::overall::{CombinedRow, RatingTable, SchoolRatingRow, SourceCount};
 use crate::results::{AreaResult, OptionCount, QuestionResult, ResultsFilter, SectionResult};
 use crate::survey::Area;
@@ -232,11 +233,15 @@ impl From<&ResultsFilter> for FilterView {
 pub struct AreaView {
     pub area: &'static str,
     pub label: &'static str,
-    /// Scored questions (and matrix rows) with an index.
+    /// Scored questions of the survey in the area (a matrix counts once).
     pub questions: usize,
+    /// Respondents with a score in the area.
     pub n: u64,
-    /// The satisfaction index of the area, 0–100.
+    /// The respondents' mean area score, 0–100.
     pub index: Option<f64>,
+    pub sd: Option<f64>,
+    pub standard_error: Option<f64>,
+    pub df: Option<f64>,
     pub index_interval: Option<IntervalView>,
     pub too_few: bool,
 }
@@ -248,9 +253,81 @@ impl From<AreaResult> for AreaView {
             label: area.area.label(),
             questions: area.questions,
             n: area.n,
-            index: area.estimate.map(|estimate| estimate.value),
+            index: area.mean,
+            sd: area.sd,
+            standard_error: area.estimate.map(|estimate| estimate.standard_error),
+            df: area.estimate.and_then(|estimate| estimate.df),
             index_interval: area.interval.map(Into::into),
             too_few: area.too_few,
+        }
+    }
+}
+
+/// An estimate with its standard error, degrees of freedom and interval.
+#[derive(Serialize)]
+pub struct EstimateView {
+    pub value: f64,
+    pub standard_error: f64,
+    pub df: Option<f64>,
+    pub interval: Option<IntervalView>,
+}
+
+impl EstimateView {
+    pub fn of(estimate: Estimate, interval: Option<Interval>) -> EstimateView {
+        EstimateView {
+            value: estimate.value,
+            standard_error: estimate.standard_error,
+            df: estimate.df,
+            interval: interval.map(Into::into),
+        }
+    }
+}
+
+/// One number question of a self-check over schools.
+#[derive(Serialize)]
+pub struct NumberView {
+    pub key: String,
+    pub text: String,
+    pub unit: Option<String>,
+    pub decimal: bool,
+    pub n: u64,
+    pub sum: Option<f64>,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub schools: Vec<SchoolNumberView>,
+}
+
+#[derive(Serialize)]
+pub struct SchoolNumberView {
+    pub school_id: i32,
+    pub code: String,
+    pub value: Option<f64>,
+}
+
+impl From<NumberSummary> for NumberView {
+    fn from(summary: NumberSummary) -> Self {
+        NumberView {
+            key: summary.key,
+            text: summary.text,
+            unit: summary.unit,
+            decimal: summary.decimal,
+            n: summary.n,
+            sum: summary.sum,
+            mean: summary.mean,
+            median: summary.median,
+            min: summary.min,
+            max: summary.max,
+            schools: summary
+                .schools
+                .into_iter()
+                .map(|school| SchoolNumberView {
+                    school_id: school.school_id,
+                    code: school.code,
+                    value: school.value,
+                })
+                .collect(),
         }
     }
 }
@@ -284,8 +361,11 @@ pub struct SatisfactionView {
     pub rate_interval: Option<IntervalView>,
     /// 满意度指数, 0–100, with its 95% t interval.
     pub index: Option<f64>,
+    pub index_sd: Option<f64>,
+    pub index_standard_error: Option<f64>,
     pub index_interval: Option<IntervalView>,
     pub mean: f64,
+    pub sd: Option<f64>,
     pub mean_interval: Option<IntervalView>,
 }
 
@@ -297,8 +377,11 @@ impl From<Satisfaction> for SatisfactionView {
             rate: summary.rate,
             rate_interval: summary.rate_interval.map(Into::into),
             index: summary.index,
+            index_sd: summary.index_sd,
+            index_standard_error: summary.index_standard_error,
             index_interval: summary.index_interval.map(Into::into),
             mean: summary.mean,
+            sd: summary.sd,
             mean_interval: summary.mean_interval.map(Into::into),
         }
     }
@@ -356,20 +439,48 @@ impl From<SectionResult> for SectionView {
 #[derive(Serialize)]
 pub struct RatedView {
     pub score: f64,
+    pub standard_error: f64,
+    pub df: Option<f64>,
     pub interval: IntervalView,
     pub grade: String,
     pub provisional: bool,
     pub possible_grades: Vec<String>,
+    pub low_coverage: Vec<CoverageView>,
 }
 
 impl From<&Rated> for RatedView {
     fn from(rated: &Rated) -> Self {
         RatedView {
             score: rated.score,
+            standard_error: rated.standard_error,
+            df: rated.df,
             interval: rated.interval.into(),
             grade: rated.grade.clone(),
             provisional: rated.provisional,
             possible_grades: rated.possible_grades.clone(),
+            low_coverage: rated.low_coverage.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A source whose response rate is below the coverage floor.
+#[derive(Serialize)]
+pub struct CoverageView {
+    pub source: &'static str,
+    pub answers: u64,
+    pub population: u64,
+    pub rate: f64,
+    pub floor: f64,
+}
+
+impl From<&CoverageNote> for CoverageView {
+    fn from(note: &CoverageNote) -> Self {
+        CoverageView {
+            source: note.source.slug(),
+            answers: note.answers,
+            population: note.population,
+            rate: note.rate,
+            floor: note.floor,
         }
     }
 }
@@ -379,6 +490,7 @@ pub struct ShortView {
     pub source: &'static str,
     pub answers: u64,
     pub needed: u64,
+    pub population: Option<u64>,
 }
 
 /// A school's rating: `rated` (score, interval, grade), `too_few_answers` (which sources are
@@ -387,10 +499,13 @@ pub struct ShortView {
 pub struct SchoolRatingView {
     pub status: &'static str,
     pub score: Option<f64>,
+    pub standard_error: Option<f64>,
+    pub df: Option<f64>,
     pub interval: Option<IntervalView>,
     pub grade: Option<String>,
     pub provisional: bool,
     pub possible_grades: Vec<String>,
+    pub low_coverage: Vec<CoverageView>,
     pub short: Vec<ShortView>,
 }
 
@@ -399,10 +514,13 @@ impl SchoolRatingView {
         SchoolRatingView {
             status,
             score: None,
+            standard_error: None,
+            df: None,
             interval: None,
             grade: None,
             provisional: false,
             possible_grades: Vec::new(),
+            low_coverage: Vec::new(),
             short: Vec::new(),
         }
     }
@@ -422,10 +540,13 @@ impl From<&SchoolRating> for SchoolRatingView {
                 SchoolRatingView {
                     status: "rated",
                     score: Some(rated.score),
+                    standard_error: Some(rated.standard_error),
+                    df: rated.df,
                     interval: Some(rated.interval),
                     grade: Some(rated.grade),
                     provisional: rated.provisional,
                     possible_grades: rated.possible_grades,
+                    low_coverage: rated.low_coverage,
                     short: Vec::new(),
                 }
             }
@@ -436,6 +557,7 @@ impl From<&SchoolRating> for SchoolRatingView {
                         source: short.source.slug(),
                         answers: short.answers,
                         needed: short.needed,
+                        population: short.population,
                     })
                     .collect(),
                 ..blank("too_few_answers")
@@ -482,10 +604,25 @@ pub struct CampaignRatingRow {
     pub answers: u64,
     pub expected: u64,
     pub response_rate: Option<f64>,
+    /// The people who could have answered, when known.
+    pub population: Option<u64>,
     /// `false` for a teachers' survey with fewer than 5 answers from the school: its rating is
     /// then `withheld` (it still counts in the county's).
     pub shown_alone: bool,
     pub rating: SchoolRatingView,
+    /// The school's area scores from this campaign (empty when withheld).
+    pub areas: Vec<SchoolAreaView>,
+}
+
+/// One area of one school from one campaign.
+#[derive(Serialize)]
+pub struct SchoolAreaView {
+    pub area: &'static str,
+    pub n: u64,
+    pub index: f64,
+    pub standard_error: f64,
+    pub df: Option<f64>,
+    pub interval: Option<IntervalView>,
 }
 
 impl From<SchoolRatingRow> for CampaignRatingRow {
@@ -496,6 +633,22 @@ impl From<SchoolRatingRow> for CampaignRatingRow {
             } else {
                 SchoolRatingView::withheld()
             },
+            areas: if row.shown_alone {
+                row.areas
+                    .iter()
+                    .map(|area| SchoolAreaView {
+                        area: area.area.slug(),
+                        n: area.n,
+                        index: area.estimate.value,
+                        standard_error: area.estimate.standard_error,
+                        df: area.estimate.df,
+                        interval: crate::results::estimate_interval(area.estimate).map(Into::into),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            population: row.population,
             shown_alone: row.shown_alone,
             school_id: row.school_id,
             code: row.code,
@@ -532,10 +685,16 @@ pub struct ResultsView {
     pub filter: FilterView,
     pub schools_counted: usize,
     pub responses: u64,
+    pub population: Option<u64>,
     pub minimum: u64,
+    pub needed: u64,
     pub areas: Vec<AreaView>,
+    /// The questionnaire's overall index.
+    pub overall: Option<EstimateView>,
     pub sections: Vec<SectionView>,
     pub rating: CampaignRatingView,
+    /// A self-check's number questions; `null` for a questionnaire.
+    pub numbers: Option<Vec<NumberView>>,
 }
 
 // --------------------------------------------------------------------------------- indicators
@@ -588,6 +747,8 @@ pub struct IndicatorsView {
     pub submitted: usize,
     pub indicators: Vec<IndicatorView>,
     pub schools: Vec<SchoolIndicatorsView>,
+    /// The self-check's number questions over the schools.
+    pub numbers: Vec<NumberView>,
 }
 
 fn non_empty(text: String) -> Option<String> {
@@ -595,7 +756,11 @@ fn non_empty(text: String) -> Option<String> {
 }
 
 impl IndicatorsView {
-    pub fn of(campaign: CampaignView, table: IndicatorTable) -> IndicatorsView {
+    pub fn of(
+        campaign: CampaignView,
+        table: IndicatorTable,
+        numbers: Vec<NumberSummary>,
+    ) -> IndicatorsView {
         let ids: Vec<String> = table
             .indicators
             .iter()
@@ -656,6 +821,7 @@ impl IndicatorsView {
             submitted: table.submitted,
             indicators,
             schools,
+            numbers: numbers.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -677,6 +843,7 @@ pub struct SourceCountView {
     pub answers: u64,
     pub expected: u64,
     pub response_rate: Option<f64>,
+    pub population: Option<u64>,
 }
 
 impl From<SourceCount> for SourceCountView {
@@ -686,6 +853,7 @@ impl From<SourceCount> for SourceCountView {
             answers: count.answers,
             expected: count.expected,
             response_rate: count.response_rate,
+            population: count.population,
         }
     }
 }

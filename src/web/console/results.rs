@@ -26,7 +26,28 @@ use crate::web::AppState;
 pub fn routes(routes: &mut Routes) {
     routes
         .get("/console/campaigns/{id}/results", show)
-        .get("/console/assessment", assessment);
+        .get("/console/assessment", assessment)
+        .get("/console/method", method);
+}
+
+/// surveys/METHOD.md, rendered: the method every figure of the console links to.
+async fn method(
+    state: web::Data<AppState>,
+    Supervisor(staff): Supervisor,
+) -> Result<HttpResponse, ConsoleError> {
+    #[derive(Serialize)]
+    struct MethodView {
+        html: &'static str,
+    }
+    staff.render(
+        &state,
+        "console/results/method",
+        "统计方法",
+        "campaigns",
+        MethodView {
+            html: crate::reports::method::html(),
+        },
+    )
 }
 
 fn fault(error: ResultsError) -> ConsoleError {
@@ -283,6 +304,37 @@ struct AreaRow {
     too_few: bool,
 }
 
+/// A number question of a self-check over the schools counted.
+#[derive(Serialize)]
+struct NumberRow {
+    text: String,
+    unit: String,
+    n: u64,
+    sum: String,
+    mean: String,
+    median: String,
+    min: String,
+    max: String,
+}
+
+impl NumberRow {
+    fn of(summary: &crate::results::numbers::NumberSummary) -> NumberRow {
+        let shown = |value: Option<f64>| {
+            value.map_or_else(|| "—".to_owned(), crate::rating::indicators::format_number)
+        };
+        NumberRow {
+            text: summary.text.clone(),
+            unit: summary.unit.clone().unwrap_or_default(),
+            n: summary.n,
+            sum: shown(summary.sum),
+            mean: shown(summary.mean),
+            median: shown(summary.median),
+            min: shown(summary.min),
+            max: shown(summary.max),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct OptionRow {
     label: String,
@@ -300,6 +352,8 @@ struct QuestionView {
     rate: String,
     /// Empty when the question has no index.
     index: String,
+    /// A 0–10 rating's mean with its interval; empty for other kinds.
+    mean: String,
     too_few: bool,
 }
 
@@ -310,6 +364,10 @@ impl QuestionView {
             rate: summary.and_then(describe_rate).unwrap_or_default(),
             index: summary
                 .and_then(|summary| Some(describe_score(summary.index?, summary.index_interval)))
+                .unwrap_or_default(),
+            mean: summary
+                .filter(|_| question.kind == "rating")
+                .map(|summary| describe_score(summary.mean, summary.mean_interval))
                 .unwrap_or_default(),
             text: question.text,
             multiple: question.multiple,
@@ -366,39 +424,11 @@ fn grade_of(rated: &Rated) -> String {
     }
 }
 
-/// A school's rating as text: score with interval, grade (待定 when provisional), note.
+/// A school's rating as text: score with interval, grade (待定 when provisional, 仅供参考 below
+/// the coverage floor), note; the reports' wording (`reports::rating_text`).
 fn describe_rating(rating: &SchoolRating) -> (String, String, bool, String) {
-    match rating {
-        SchoolRating::Rated(rated) => (
-            describe_score(rated.score, Some(rated.interval)),
-            grade_of(rated),
-            rated.provisional,
-            String::new(),
-        ),
-        SchoolRating::TooFewAnswers { short } => (
-            "—".to_owned(),
-            "答卷太少，暂不评定".to_owned(),
-            false,
-            short
-                .iter()
-                .map(|short| {
-                    format!(
-                        "{}需至少 {} 份，现有 {} 份",
-                        short.source.label(),
-                        short.needed,
-                        short.answers
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("；"),
-        ),
-        SchoolRating::NoEvidence => (
-            "—".to_owned(),
-            "暂无可评定的内容".to_owned(),
-            false,
-            String::new(),
-        ),
-    }
+    let text = crate::reports::rating_text(rating);
+    (text.score, text.grade, text.provisional, text.note)
 }
 
 /// The county's rating as text: score, grade and what it covers.
@@ -471,9 +501,14 @@ struct ResultsView {
     schools_counted: usize,
     responses: u64,
     minimum: u64,
+    /// The population of the schools counted, or `—`.
+    population: String,
+    /// The questionnaire's overall index with its interval, or `—`.
+    overall: String,
     areas: Vec<AreaRow>,
     sections: Vec<SectionView>,
     indicators: Option<IndicatorTable>,
+    numbers: Vec<NumberRow>,
     rating: RatingView,
     /// The charts section (src/web/console/reports.rs), filled in by `show`.
     charts: Vec<super::reports::ChartView>,
@@ -492,9 +527,9 @@ impl ResultsView {
                 label: area.area.label(),
                 questions: area.questions,
                 n: area.n,
-                score: area.estimate.map_or_else(
+                score: area.mean.map_or_else(
                     || "—".to_owned(),
-                    |estimate| describe_score(estimate.value, area.interval),
+                    |mean| describe_score(mean, area.interval),
                 ),
                 too_few: area.too_few,
             })
@@ -521,10 +556,18 @@ impl ResultsView {
             filter: filter_view,
             schools_counted: found.schools_counted,
             responses: results.responses,
-            minimum: results.minimum,
+            minimum: results.needed,
+            population: results
+                .population
+                .map_or_else(|| "—".to_owned(), |population| population.to_string()),
+            overall: results.overall.map_or_else(
+                || "—".to_owned(),
+                |overall| describe_score(overall.value, results.overall_interval),
+            ),
             areas,
             sections,
             indicators: found.indicators,
+            numbers: found.numbers.iter().flatten().map(NumberRow::of).collect(),
             rating: RatingView::of(found.rating),
             charts: Vec::new(),
             comparison: CompareSection::default(),

@@ -1,0 +1,302 @@
+//! A respondent's scores (surveys/METHOD.md, section `respondent`): each scored question the
+//! person answered becomes one item on 0–100 (a matrix is one item, the mean of its answered
+//! rows), and each area the mean of the person's items in it. The running sums the results are
+//! built from ([`score_rows`]) are the count, sums and sums of products of these area scores,
+//! one row per area and per pair of areas, so that an area's mean and spread and the exact
+//! variance of any weighted sum of areas can be read without scanning the answers.
+//!
+//! The writer adds a response's rows in the transaction that stores it, a supervisor's exclusion
+//! takes them out again, and the date-filtered scan adds them up from the stored answers: all
+//! three through the functions here. Pure: no I/O.
+
+use std::collections::BTreeMap;
+
+use super::validate::{Answer, ValidResponse};
+use crate::survey::{Area, QuestionKind, Survey};
+
+/// One question's answer as an item on 0–100: (score − lowest) / (highest − lowest) · 100 over
+/// the scores the question's options carry. `None` when the answer carries no score (不清楚),
+/// or the question's options all score the same, or the kind is never scored.
+///
+/// - scale, single, yes/no: the chosen option's score;
+/// - matrix: the mean of the items of its answered rows (one item for the whole matrix);
+/// - multiple: the mean of the items of its chosen options that carry a score;
+/// - rating: the number times 10.
+pub fn item_index(kind: &QuestionKind, answer: &Answer) -> Option<f64> {
+    match (kind, answer) {
+        (QuestionKind::Scale { scale }, Answer::Choice(code)) => {
+            let scores = scale.points.iter().map(|point| (&point.code, point.score));
+            index_of(scores, code)
+        }
+        (QuestionKind::Matrix { scale, .. }, Answer::Rows(rows)) => {
+            let items: Vec<f64> = rows
+                .values()
+                .filter_map(|code| {
+                    index_of(
+                        scale.points.iter().map(|point| (&point.code, point.score)),
+                        code,
+                    )
+                })
+                .collect();
+            mean(&items)
+        }
+        (QuestionKind::Single { options }, Answer::Choice(code)) => index_of(
+            options.iter().map(|option| (&option.code, option.score)),
+            code,
+        ),
+        (QuestionKind::Multiple { options, .. }, Answer::Choices(codes)) => {
+            let items: Vec<f64> = codes
+                .iter()
+                .filter_map(|code| {
+                    index_of(
+                        options.iter().map(|option| (&option.code, option.score)),
+                        code,
+                    )
+                })
+                .collect();
+            mean(&items)
+        }
+        (
+            QuestionKind::YesNo {
+                yes_score: Some(yes),
+                no_score: Some(no),
+            },
+            Answer::Choice(code),
+        ) => {
+            let (yes_code, no_code) = ("yes".to_owned(), "no".to_owned());
+            index_of(
+                [(&yes_code, Some(*yes)), (&no_code, Some(*no))].into_iter(),
+                code,
+            )
+        }
+        (QuestionKind::Rating { .. }, Answer::Choice(code)) => code
+            .parse::<u32>()
+            .ok()
+            .filter(|value| *value <= 10)
+            .map(|value| f64::from(value) * 10.0),
+        _ => None,
+    }
+}
+
+/// The chosen code's score rescaled over the scored options' range.
+fn index_of<'a>(
+    scores: impl Iterator<Item = (&'a String, Option<f64>)> + Clone,
+    code: &str,
+) -> Option<f64> {
+    let chosen = scores
+        .clone()
+        .find(|(known, _)| known.as_str() == code)?
+        .1?;
+    let (lowest, highest) = scores
+        .filter_map(|(_, score)| score)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), score| {
+            (low.min(score), high.max(score))
+        });
+    let range = highest - lowest;
+    (range > 0.0).then(|| (chosen - lowest) / range * 100.0)
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// The person's score in each area where they answered a scored question with a score: the
+/// mean of their items there, each scored question counting once. In the order of
+/// [`Area::ALL`].
+pub fn area_scores(survey: &Survey, response: &ValidResponse) -> Vec<(Area, f64)> {
+    let mut items: BTreeMap<Area, Vec<f64>> = BTreeMap::new();
+    for section in &survey.sections {
+        for question in section.questions.iter().filter(|question| question.scored) {
+            let Some(answer) = response.answers.get(&question.id) else {
+                continue;
+            };
+            if let Some(item) = item_index(&question.kind, answer) {
+                items.entry(section.area).or_default().push(item);
+            }
+        }
+    }
+    items
+        .into_iter()
+        .filter_map(|(area, items)| Some((area, mean(&items)?)))
+        .collect()
+}
+
+/// Running sums over the respondents of one school in one campaign, for one area (`x` = `y` =
+/// the area score) or one pair of areas (`x` the first area's score, `y` the second's, over the
+/// respondents who have both).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ScoreSums {
+    pub n: i64,
+    pub sum_x: f64,
+    pub sum_y: f64,
+    pub sum_xy: f64,
+}
+
+impl ScoreSums {
+    /// Adds `other`, or takes it away when `sign` is −1.
+    pub fn add(&mut self, other: &ScoreSums, sign: i64) {
+        let factor = sign as f64;
+        self.n += sign * other.n;
+        self.sum_x += factor * other.sum_x;
+        self.sum_y += factor * other.sum_y;
+        self.sum_xy += factor * other.sum_xy;
+    }
+}
+
+/// The key of a row of sums: an area's slug (`nutrition`), or two areas' slugs in the order of
+/// [`Area::ALL`] joined by `|` (`nutrition|overall`).
+pub fn score_key(first: Area, second: Area) -> String {
+    if first == second {
+        first.slug().to_owned()
+    } else {
+        format!("{}|{}", first.slug(), second.slug())
+    }
+}
+
+/// The areas of a key written by [`score_key`].
+pub fn parse_score_key(key: &str) -> Option<(Area, Area)> {
+    match key.split_once('|') {
+        None => {
+            let area = Area::parse(key)?;
+            Some((area, area))
+        }
+        Some((first, second)) => Some((Area::parse(first)?, Area::parse(second)?)),
+    }
+}
+
+/// What one respondent adds to the running sums: one row per area they have a score in, and
+/// one per pair of such areas (first area earlier in [`Area::ALL`]).
+pub fn score_rows(areas: &[(Area, f64)]) -> Vec<(String, ScoreSums)> {
+    let mut rows = Vec::with_capacity(areas.len() * (areas.len() + 1) / 2);
+    for (index, (first, x)) in areas.iter().enumerate() {
+        for (second, y) in &areas[index..] {
+            rows.push((
+                score_key(*first, *second),
+                ScoreSums {
+                    n: 1,
+                    sum_x: *x,
+                    sum_y: *y,
+                    sum_xy: x * y,
+                },
+            ));
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answering::{FormFields, validate};
+
+    fn survey(id: &str) -> Survey {
+        crate::survey::load_dir(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/surveys"
+        )))
+        .expect("the shipped plan loads")
+        .get(id)
+        .expect("the survey is in the plan")
+        .survey
+        .clone()
+    }
+
+    fn answered(survey: &Survey, pairs: &[(&str, &str)]) -> ValidResponse {
+        let fields = FormFields::new(
+            pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        );
+        validate(survey, &fields).unwrap_or_else(|errors| panic!("{errors:?}"))
+    }
+
+    #[test]
+    fn a_matrix_is_one_item_the_mean_of_its_rows() {
+        let teachers = survey("teachers");
+        let kind = &teachers.question("support").expect("support").kind;
+        // 非常满意 100, 满意 80, 基本满意 60, 不满意 40 over five rows: (100+80+60+40+100)/5.
+        let rows = BTreeMap::from([
+            ("salary".to_owned(), "5".to_owned()),
+            ("housing".to_owned(), "4".to_owned()),
+            ("workplace".to_owned(), "3".to_owned()),
+            ("title".to_owned(), "2".to_owned()),
+            ("growth".to_owned(), "5".to_owned()),
+        ]);
+        assert_eq!(item_index(kind, &Answer::Rows(rows)), Some(76.0));
+    }
+
+    #[test]
+    fn an_unscored_point_is_no_item_and_a_rating_is_its_number_times_ten() {
+        let rating = QuestionKind::Rating {
+            min_label: None,
+            max_label: None,
+        };
+        assert_eq!(
+            item_index(&rating, &Answer::Choice("7".to_owned())),
+            Some(70.0)
+        );
+        let yes_no = QuestionKind::YesNo {
+            yes_score: Some(0.0),
+            no_score: Some(100.0),
+        };
+        assert_eq!(
+            item_index(&yes_no, &Answer::Choice("yes".to_owned())),
+            Some(0.0)
+        );
+        let same = QuestionKind::YesNo {
+            yes_score: Some(50.0),
+            no_score: Some(50.0),
+        };
+        assert_eq!(item_index(&same, &Answer::Choice("yes".to_owned())), None);
+    }
+
+    #[test]
+    fn a_parent_is_scored_area_by_area_each_question_once() {
+        let parents = survey("parents");
+        // Codes of the satisfaction scale: 5 非常满意 … 1 非常不满意.
+        let response = answered(
+            &parents,
+            &[
+                ("stage", "primary"),
+                ("poor_household", "no"),
+                ("school_conditions", "5"),
+                ("boarding", "no"),
+                ("meals_quality", "4"),
+                ("canteen_hygiene", "3"),
+                ("teacher_care", "5"),
+                ("teaching_quality", "5"),
+                ("home_school_contact", "2"),
+                ("left_behind", "no"),
+                ("fairness", "4"),
+                ("progress", "4"),
+                ("overall_satisfaction", "5"),
+            ],
+        );
+        let areas = area_scores(&parents, &response);
+        assert_eq!(
+            areas,
+            vec![
+                (Area::EducationStages, 100.0),
+                (Area::RuralTeachers, (100.0 + 100.0 + 40.0) / 3.0),
+                (Area::Nutrition, 70.0),
+                (Area::Overall, (80.0 + 80.0 + 100.0) / 3.0),
+            ]
+        );
+        let rows = score_rows(&areas);
+        assert_eq!(rows.len(), 4 + 6);
+        assert_eq!(rows[0].0, "education_stages");
+        assert_eq!(rows[1].0, "education_stages|rural_teachers");
+        let (areas_back, sums) = &rows[1];
+        assert_eq!(
+            parse_score_key(areas_back),
+            Some((Area::EducationStages, Area::RuralTeachers))
+        );
+        assert_eq!(sums.sum_xy, 100.0 * 80.0);
+        assert_eq!(
+            parse_score_key("nutrition"),
+            Some((Area::Nutrition, Area::Nutrition))
+        );
+        assert_eq!(parse_score_key("nutrition|nope"), None);
+    }
+}
