@@ -15,13 +15,13 @@
 //! - [`compare`]: two-proportion z-test and Welch's t-test, with a sentence for supervisors.
 //! - [`stats`]: the normal and t distributions and the one rule of every 95% interval.
 
-mod check;
 pub mod compare;
 pub mod flags;
 pub mod indicators;
 pub mod moments;
 mod raw;
 pub mod rules;
+mod rules_check;
 pub mod satisfaction;
 pub mod score;
 pub mod stats;
@@ -72,7 +72,7 @@ pub fn load_plan(dir: &Path, catalog: &Catalog) -> Result<Plan, PlanErrors> {
     let mut indicators_report = Report::new(&indicators_file);
     let indicators = read(&indicators_path, &mut errors).and_then(|text| {
         parse_toml::<raw::RawIndicatorsFile>(&text, &mut indicators_report)
-            .map(|raw| check::check_indicators(&raw, catalog, &mut indicators_report))
+            .map(|raw| rules_check::check_indicators(&raw, catalog, &mut indicators_report))
     });
     errors.append(&mut indicators_report.errors);
 
@@ -81,7 +81,7 @@ pub fn load_plan(dir: &Path, catalog: &Catalog) -> Result<Plan, PlanErrors> {
     let mut rating_report = Report::new(&rating_file);
     let rules = read(&rating_path, &mut errors).and_then(|text| {
         parse_toml::<raw::RawRating>(&text, &mut rating_report)
-            .map(|raw| check::check_rating(&raw, &mut rating_report))
+            .map(|raw| rules_check::check_rating(&raw, &mut rating_report))
     });
     // Coverage asks which areas the indicators give evidence for, so it is only meaningful
     // once both files are sound.
@@ -89,7 +89,7 @@ pub fn load_plan(dir: &Path, catalog: &Catalog) -> Result<Plan, PlanErrors> {
         && rating_report.errors.is_empty()
         && let (Some(indicators), Some(rules)) = (&indicators, &rules)
     {
-        check::check_coverage(rules, indicators, catalog, &mut rating_report);
+        rules_check::check_coverage(rules, indicators, catalog, &mut rating_report);
     }
     errors.append(&mut rating_report.errors);
 

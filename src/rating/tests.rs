@@ -33,7 +33,7 @@ pub(crate) fn shipped_plan() -> &'static Plan {
 pub(crate) fn indicators_from(text: &str) -> Result<Vec<Indicator>, Vec<String>> {
     let mut report = Report::new("surveys/indicators.toml");
     let indicators = parse_toml::<raw::RawIndicatorsFile>(text, &mut report)
-        .map(|raw| check::check_indicators(&raw, shipped_catalog(), &mut report));
+        .map(|raw| rules_check::check_indicators(&raw, shipped_catalog(), &mut report));
     match indicators {
         Some(indicators) if report.errors.is_empty() => Ok(indicators),
         _ => Err(report.errors.iter().map(ToString::to_string).collect()),

@@ -16,11 +16,11 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use serde::Serialize;
 
 use crate::charts::{self, Chart, HeatCell, HeatRow, RankedItem};
-use crate::rating::score::{CountyRating, Rated, SchoolRating};
 use crate::rating::{CountyWeighting, Plan, Source};
-use crate::results::indicators::{IndicatorRollUp, SchoolIndicators};
 use crate::results::overall::CombinedRow;
-use crate::results::{self, CampaignResults, ResultsError, aggregate, describe_score, percent};
+use crate::results::self_checks::{IndicatorRollUp, SchoolIndicators};
+use crate::results::wording::{RatingText, county_text, rating_text};
+use crate::results::{self, CampaignResults, ResultsError, aggregate, percent};
 use crate::survey::{Area, Audience};
 use figures::{distribution_charts, hidden_for_anonymity, radar_axes, radar_series};
 
@@ -107,126 +107,6 @@ struct Appendix {
     floor: f64,
     score: String,
     excluded: results::Excluded,
-}
-
-/// A rating as text.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct RatingText {
-    /// `81.3（95% 区间 78.0–84.4）`, or `—`.
-    pub score: String,
-    /// `良好`, `待定（良好或合格）`, `答卷太少，暂不评定` …
-    pub grade: String,
-    pub provisional: bool,
-    pub note: String,
-}
-
-fn grade_of(rated: &Rated) -> String {
-    if rated.provisional {
-        format!("待定（{}）", rated.possible_grades.join("或"))
-    } else {
-        rated.grade.clone()
-    }
-}
-
-/// A school's rating as text: score with interval, grade (待定 when provisional, 仅供参考 below
-/// the coverage floor, 未提交自评表 without a self-check), and a note saying why.
-pub fn rating_text(rating: &SchoolRating) -> RatingText {
-    match rating {
-        SchoolRating::Rated(rated) => {
-            let mut notes = Vec::new();
-            if !rated.missing_areas.is_empty() {
-                notes.push(format!(
-                    "无数据的方面未计入：{}",
-                    rated
-                        .missing_areas
-                        .iter()
-                        .map(|area| area.label())
-                        .collect::<Vec<_>>()
-                        .join("、")
-                ));
-            }
-            for note in &rated.low_coverage {
-                notes.push(format!(
-                    "{}回收率 {}（{} / {}），低于 {}：仅供参考",
-                    note.source.label(),
-                    percent(note.rate),
-                    note.answers,
-                    note.population,
-                    percent(note.floor)
-                ));
-            }
-            let mut grade = grade_of(rated);
-            if !rated.low_coverage.is_empty() {
-                grade.push_str("（仅供参考）");
-            }
-            RatingText {
-                score: describe_score(rated.score, Some(rated.interval)),
-                grade,
-                provisional: rated.provisional,
-                note: notes.join("；"),
-            }
-        }
-        SchoolRating::TooFewAnswers { short } => {
-            let no_self_check = short.iter().all(|short| short.source == Source::Indicators);
-            RatingText {
-                score: "—".to_owned(),
-                grade: if no_self_check {
-                    "未提交自评表，暂不评定".to_owned()
-                } else {
-                    "答卷太少，暂不评定".to_owned()
-                },
-                provisional: false,
-                note: short
-                    .iter()
-                    .map(|short| match (short.source, short.population) {
-                        (Source::Indicators, _) => "学校自评表未提交".to_owned(),
-                        (source, Some(population)) => format!(
-                            "{}需至少 {} 份（共 {} 人），现有 {} 份",
-                            source.label(),
-                            short.needed,
-                            population,
-                            short.answers
-                        ),
-                        (source, None) => format!(
-                            "{}需至少 {} 份，现有 {} 份",
-                            source.label(),
-                            short.needed,
-                            short.answers
-                        ),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            }
-        }
-        SchoolRating::NoEvidence => RatingText {
-            score: "—".to_owned(),
-            grade: "暂无可评定的内容".to_owned(),
-            provisional: false,
-            note: String::new(),
-        },
-    }
-}
-
-fn county_text(county: &CountyRating) -> RatingText {
-    let (score, grade, provisional) = match &county.rated {
-        Some(rated) => (
-            describe_score(rated.score, Some(rated.interval)),
-            grade_of(rated),
-            rated.provisional,
-        ),
-        None => ("—".to_owned(), "暂不评定".to_owned(), false),
-    };
-    RatingText {
-        score,
-        grade,
-        provisional,
-        note: format!(
-            "已评定 {} 所学校，未评定 {} 所；已评定学校的在校生占 {}。",
-            county.schools_rated,
-            county.schools_not_rated,
-            percent(county.enrolment_covered)
-        ),
-    }
 }
 
 fn rate_text(answers: u64, expected: u64) -> String {
@@ -790,7 +670,7 @@ pub async fn school(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rating::score::AreaScore;
+    use crate::rating::score::{AreaScore, Rated, SchoolRating};
     use crate::rating::stats::Interval;
     use crate::results::overall::SourceCount;
 

@@ -8,11 +8,12 @@
 //! unit-tested; the queries live in `queries`, and no module here knows about HTTP.
 
 pub mod groups;
-pub mod indicators;
 pub mod numbers;
 pub mod overall;
 mod queries;
 pub mod scan;
+pub mod self_checks;
+pub mod wording;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,7 @@ pub use queries::{
     assessment_with_results, campaign_results, excluded_answers, score_sums, tally_counts,
 };
 pub use scan::DateRange;
+pub use wording::{describe_rate, describe_score, percent};
 
 /// The fewest answers of a teachers' survey a group may be shown with on its own: below it,
 /// a school's teachers could be told apart by what they answered.
@@ -57,6 +59,56 @@ pub struct ResultsFilter {
     /// Answers submitted on these days (China time) only; counted from the answers, since the
     /// tallies have no dates.
     pub dates: DateRange,
+}
+
+/// A results filter as a query string gives it, every field a string (empty = any): the one
+/// reader the console's results page, its charts and reports, and the API share, so that the same
+/// address narrows the same way everywhere.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct FilterFields {
+    #[serde(default)]
+    pub school: String,
+    #[serde(default)]
+    pub township: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub key_village: String,
+    /// Days in China time (`2026-11-01`), counted from the answers.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+impl FilterFields {
+    /// The names a filter is read from.
+    pub const NAMES: [&'static str; 6] =
+        ["school", "township", "kind", "key_village", "from", "to"];
+
+    /// The fields among name–value pairs (the first of each name).
+    pub fn from_pairs(pairs: &[(String, String)]) -> FilterFields {
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .find(|(given, _)| given == name)
+                .map_or_else(String::new, |(_, value)| value.clone())
+        };
+        FilterFields {
+            school: field("school"),
+            township: field("township"),
+            kind: field("kind"),
+            key_village: field("key_village"),
+            from: field("from"),
+            to: field("to"),
+        }
+    }
+
+    /// The filter these fields ask for, or what is wrong with them.
+    pub fn parse(&self) -> Result<ResultsFilter, FilterError> {
+        ResultsFilter::parse(&self.school, &self.township, &self.kind, &self.key_village)?
+            .with_dates(&self.from, &self.to)
+    }
 }
 
 /// A filter the page could not have sent.
@@ -135,6 +187,42 @@ impl ResultsFilter {
         }
         self.dates = dates;
         Ok(self)
+    }
+
+    /// The query string that asks for this filter (`?school=3&from=2026-11-01`, or empty): what
+    /// [`FilterFields`] reads back as the same filter.
+    pub fn query_string(&self) -> String {
+        let encode = |text: &str| {
+            percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+        };
+        let mut parts = Vec::new();
+        if let Some(school) = self.school {
+            parts.push(format!("school={school}"));
+        }
+        if let Some(township) = &self.township {
+            parts.push(format!("township={}", encode(township)));
+        }
+        if let Some(kind) = self.kind {
+            parts.push(format!("kind={}", encode(kind.label())));
+        }
+        if let Some(key_village) = self.key_village {
+            parts.push(format!(
+                "key_village={}",
+                if key_village { "yes" } else { "no" }
+            ));
+        }
+        if let Some(from) = self.dates.from {
+            parts.push(format!("from={from}"));
+        }
+        if let Some(to) = self.dates.to {
+            parts.push(format!("to={to}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
     }
 
     /// Whether every school counts (whatever the dates).
@@ -551,40 +639,6 @@ pub fn aggregate(
 /// The 95% interval of an estimate on 0–100 (surveys/METHOD.md, `intervals`).
 pub fn estimate_interval(estimate: Estimate) -> Option<Interval> {
     estimate.interval(Range::SCORE)
-}
-
-/// A share as a percentage with one decimal: `82.4%`.
-pub fn percent(share: f64) -> String {
-    format!("{:.1}%", share * 100.0)
-}
-
-/// The satisfaction rate as supervisors read it: `82.4%（95% 区间 78.1%–86.1%，n = 312）`.
-pub fn describe_rate(summary: &Satisfaction) -> Option<String> {
-    let rate = summary.rate?;
-    let interval = summary.rate_interval?;
-    Some(format!(
-        "{}（95% 区间 {}–{}，n = {}）",
-        percent(rate),
-        percent(interval.low),
-        percent(interval.high),
-        summary.n
-    ))
-}
-
-/// A score on 0–100 with its interval: `81.3（95% 区间 78.0–84.4）`. Rounded half away from
-/// zero, as `RatingRules::grade` rounds before banding, so that the score shown and the grade
-/// beside it always agree (89.95 shows as 90.0, 优秀).
-pub fn describe_score(value: f64, interval: Option<Interval>) -> String {
-    let shown = |value: f64| format!("{:.1}", (value * 10.0).round() / 10.0);
-    match interval {
-        Some(interval) if interval.high > interval.low => format!(
-            "{}（95% 区间 {}–{}）",
-            shown(value),
-            shown(interval.low),
-            shown(interval.high)
-        ),
-        _ => shown(value),
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::indicators::SelfCheck;
+use super::self_checks::SelfCheck;
 use crate::survey::{QuestionKind, Survey};
 
 /// One number question over schools.

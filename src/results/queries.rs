@@ -9,11 +9,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 
-use super::indicators::{IndicatorTable, SelfCheck, indicator_table};
 use super::overall::{
     CampaignEvidence, CombinedTable, RatingTable, rate_campaign, rate_combined, source_of,
 };
 use super::scan::scan_counts;
+use super::self_checks::{IndicatorTable, SelfCheck, indicator_table};
 use super::{
     Group, ResultsFilter, SchoolCounts, SchoolSums, SurveyResults, add_count, add_score_row,
     add_up, aggregate, shown_alone,
@@ -407,7 +407,7 @@ pub async fn campaign_results(
                 answers: u64::from(row.submitted),
                 expected: expected(link),
                 population: None,
-                areas: super::indicators::area_scores(row),
+                areas: super::self_checks::area_scores(row),
                 sums: None,
             })
             .collect();

@@ -324,7 +324,7 @@ fn a_school(id: i32, kind: &str, enrolment: i32) -> school::Model {
 
 #[test]
 fn indicators_are_met_or_missed_per_school_and_rolled_up() {
-    use indicators::{SelfCheck, indicator_table};
+    use self_checks::{SelfCheck, indicator_table};
     let (_, plan) = shipped_plan();
     let answers = |college: u64| {
         let mut map = serde_json::Map::new();
@@ -568,4 +568,32 @@ fn a_small_schools_teachers_stay_out_of_its_combined_score() {
     // 3 of 10 answered: fewer than the 4 ten teachers need (50 / 15), so not rated at all.
     let table = combined(evidence(3, 10, 20.0));
     assert!(table.schools[0].rating.rated().is_none());
+}
+
+#[test]
+fn a_filter_reads_back_from_its_own_query_string() {
+    let fields = FilterFields {
+        school: String::new(),
+        township: "青溪镇".to_owned(),
+        kind: "小学".to_owned(),
+        key_village: "是".to_owned(),
+        from: "2026-11-01".to_owned(),
+        to: "2026-11-30".to_owned(),
+    };
+    let filter = fields.parse().expect("valid");
+    let query = filter.query_string();
+    assert!(query.starts_with("?township=%E9%9D%92"), "{query}");
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.trim_start_matches('?')).expect("a query string");
+    assert_eq!(FilterFields::from_pairs(&pairs).parse(), Ok(filter));
+    assert_eq!(ResultsFilter::default().query_string(), "");
+    assert!(
+        FilterFields {
+            from: "2026-12-01".to_owned(),
+            to: "2026-11-01".to_owned(),
+            ..FilterFields::default()
+        }
+        .parse()
+        .is_err()
+    );
 }

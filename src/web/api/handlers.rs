@@ -10,15 +10,12 @@ use super::views::{
 };
 use super::{ApiClient, ApiError, json, query_pairs};
 use crate::campaigns::{self, CampaignSummary};
+use crate::results::FilterFields;
 use crate::results::{self, ResultsError, ResultsFilter};
 use crate::schools;
 use crate::survey::Audience;
 use crate::web::AppState;
 use crate::web::error::ApiRefusal;
-
-/// The filter parameters of `/campaigns/{id}/results`, as the results page names them, and
-/// the answers' dates (China time, both days included).
-const FILTER_PARAMETERS: [&str; 6] = ["school", "township", "kind", "key_village", "from", "to"];
 
 fn results_fault(error: ResultsError) -> ApiError {
     match error {
@@ -95,22 +92,11 @@ pub async fn results(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let pairs = query_pairs(&request, &FILTER_PARAMETERS)?;
+    let pairs = query_pairs(&request, &FilterFields::NAMES)?;
     let id = campaign_id(&id)?;
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(given, _)| given == name)
-            .map_or("", |(_, value)| value.as_str())
-    };
-    let filter = ResultsFilter::parse(
-        field("school"),
-        field("township"),
-        field("kind"),
-        field("key_village"),
-    )
-    .and_then(|filter| filter.with_dates(field("from"), field("to")))
-    .map_err(|error| ApiRefusal::BadFilter(error.to_string()))?;
+    let filter = FilterFields::from_pairs(&pairs)
+        .parse()
+        .map_err(|error| ApiRefusal::BadFilter(error.to_string()))?;
     let summary = summary_of(&state, id).await?;
     let found = results::campaign_results(&state.db, &state.plan, id, &filter)
         .await

@@ -12,9 +12,9 @@ use crate::rating::CountyWeighting;
 use crate::rating::satisfaction::Satisfaction;
 use crate::rating::score::{CountyRating, CoverageNote, Rated, SchoolRating};
 use crate::rating::stats::{Estimate, Interval};
-use crate::results::indicators::IndicatorTable;
 use crate::results::numbers::NumberSummary;
 use crate::results::overall::{CombinedRow, RatingTable, SchoolRatingRow, SourceCount};
+use crate::results::self_checks::IndicatorTable;
 use crate::results::{AreaResult, OptionCount, QuestionResult, ResultsFilter, SectionResult};
 use crate::survey::Area;
 

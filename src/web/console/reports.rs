@@ -9,13 +9,13 @@
 use crate::web::routes::Routes;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::guards::Supervisor;
 use super::{ConsoleError, download_disposition};
 use crate::charts::Chart;
 use crate::reports::{self, ReportError};
-use crate::results::{self, CampaignResults, ResultsError, ResultsFilter};
+use crate::results::{self, CampaignResults, FilterFields, ResultsError, ResultsFilter};
 use crate::web::AppState;
 
 pub fn routes(routes: &mut Routes) {
@@ -61,37 +61,6 @@ fn chart_views(charts: &[Chart], base: Option<&str>, query: &str) -> Vec<ChartVi
         .collect()
 }
 
-/// The filter again as a query string (`?school=3&…`, or empty), for the download links.
-fn query_of(filter: &ResultsFilter) -> String {
-    let mut parts = Vec::new();
-    if let Some(school) = filter.school {
-        parts.push(format!("school={school}"));
-    }
-    if let Some(township) = &filter.township {
-        parts.push(format!("township={}", super::percent_encode(township)));
-    }
-    if let Some(kind) = filter.kind {
-        parts.push(format!("kind={}", super::percent_encode(kind.label())));
-    }
-    if let Some(key_village) = filter.key_village {
-        parts.push(format!(
-            "key_village={}",
-            if key_village { "yes" } else { "no" }
-        ));
-    }
-    if let Some(from) = filter.dates.from {
-        parts.push(format!("from={from}"));
-    }
-    if let Some(to) = filter.dates.to {
-        parts.push(format!("to={to}"));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
-}
-
 /// The charts section of a campaign's results page (`templates/console/results/show.hbs`).
 pub async fn results_charts(
     state: &AppState,
@@ -108,39 +77,18 @@ pub async fn results_charts(
             }
         };
     let base = format!("/console/campaigns/{}/charts", found.campaign.id);
-    Ok(chart_views(&charts, Some(&base), &query_of(filter)))
-}
-
-#[derive(Deserialize)]
-struct FilterQuery {
-    #[serde(default)]
-    school: String,
-    #[serde(default)]
-    township: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    key_village: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    Ok(chart_views(&charts, Some(&base), &filter.query_string()))
 }
 
 async fn find_chart(
     state: &AppState,
     path: (i32, String),
-    query: &FilterQuery,
+    query: &FilterFields,
 ) -> Result<(CampaignResults, Chart), ConsoleError> {
     let (id, chart_id) = path;
-    let filter = ResultsFilter::parse(
-        &query.school,
-        &query.township,
-        &query.kind,
-        &query.key_village,
-    )
-    .and_then(|filter| filter.with_dates(&query.from, &query.to))
-    .map_err(|error| ConsoleError::bad_request(error.to_string()))?;
+    let filter = query
+        .parse()
+        .map_err(|error| ConsoleError::bad_request(error.to_string()))?;
     let found = results::campaign_results(&state.db, &state.plan, id, &filter)
         .await
         .map_err(results_fault)?;
@@ -168,7 +116,7 @@ async fn chart_svg(
     state: web::Data<AppState>,
     _staff: Supervisor,
     path: web::Path<(i32, String)>,
-    query: web::Query<FilterQuery>,
+    query: web::Query<FilterFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (found, chart) = find_chart(&state, path.into_inner(), &query).await?;
     let svg = chart.svg().map_err(ConsoleError::internal)?;
@@ -183,7 +131,7 @@ async fn chart_png(
     state: web::Data<AppState>,
     _staff: Supervisor,
     path: web::Path<(i32, String)>,
-    query: web::Query<FilterQuery>,
+    query: web::Query<FilterFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (found, chart) = find_chart(&state, path.into_inner(), &query).await?;
     let png = chart.png().map_err(ConsoleError::internal)?;
@@ -223,10 +171,10 @@ fn made_at() -> String {
 struct CountyView {
     made_at: String,
     weighting: &'static str,
-    rating: reports::RatingText,
+    rating: crate::results::wording::RatingText,
     sources: Vec<reports::SourceLine>,
     schools: Vec<reports::SchoolLine>,
-    indicators: Option<Vec<crate::results::indicators::IndicatorRollUp>>,
+    indicators: Option<Vec<crate::results::self_checks::IndicatorRollUp>>,
     indicators_submitted: usize,
     key_charts: Vec<ChartView>,
     distributions: Vec<ChartView>,
@@ -263,9 +211,9 @@ async fn county(
 struct SchoolView {
     made_at: String,
     school: reports::SchoolHead,
-    rating: reports::RatingText,
+    rating: crate::results::wording::RatingText,
     sources: Vec<reports::SourceLine>,
-    indicators: Option<crate::results::indicators::SchoolIndicators>,
+    indicators: Option<crate::results::self_checks::SchoolIndicators>,
     key_charts: Vec<ChartView>,
     distributions: Vec<ChartView>,
     notes: Vec<String>,

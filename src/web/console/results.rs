@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::ConsoleError;
 use super::guards::Supervisor;
 use crate::rating::CountyWeighting;
-use crate::rating::score::{CountyRating, Rated, SchoolRating};
-use crate::results::indicators::IndicatorTable;
+use crate::rating::score::{CountyRating, SchoolRating};
+use crate::results::FilterFields;
 use crate::results::overall::RatingTable;
+use crate::results::self_checks::IndicatorTable;
+use crate::results::wording::{county_text, rating_text};
 use crate::results::{
     self, Assessment, CampaignResults, QuestionResult, ResultsError, ResultsFilter, describe_rate,
     describe_score, percent,
@@ -62,19 +64,8 @@ fn fault(error: ResultsError) -> ConsoleError {
 
 #[derive(Deserialize)]
 struct FilterQuery {
-    #[serde(default)]
-    school: String,
-    #[serde(default)]
-    township: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    key_village: String,
-    /// Days in China time (`2026-11-01`), counted from the answers.
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    #[serde(flatten)]
+    filter: FilterFields,
     /// The comparison of two groups: `key_village`, `township` or `kind`, with `a` and `b`.
     #[serde(default)]
     compare: String,
@@ -90,14 +81,10 @@ async fn show(
     id: web::Path<i32>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let filter = ResultsFilter::parse(
-        &query.school,
-        &query.township,
-        &query.kind,
-        &query.key_village,
-    )
-    .and_then(|filter| filter.with_dates(&query.from, &query.to))
-    .map_err(|error| ConsoleError::bad_request(error.to_string()))?;
+    let filter = query
+        .filter
+        .parse()
+        .map_err(|error| ConsoleError::bad_request(error.to_string()))?;
     let plan = &state.plan;
     let found = results::campaign_results(&state.db, plan, *id, &filter)
         .await
@@ -416,37 +403,16 @@ struct RatingView {
     county_note: String,
 }
 
-fn grade_of(rated: &Rated) -> String {
-    if rated.provisional {
-        format!("待定（{}）", rated.possible_grades.join("或"))
-    } else {
-        rated.grade.clone()
-    }
-}
-
-/// A school's rating as text: score with interval, grade (待定 when provisional, 仅供参考 below
-/// the coverage floor), note; the reports' wording (`reports::rating_text`).
+/// A school's rating as text: score with interval, grade and why (`results::wording`).
 fn describe_rating(rating: &SchoolRating) -> (String, String, bool, String) {
-    let text = crate::reports::rating_text(rating);
+    let text = rating_text(rating);
     (text.score, text.grade, text.provisional, text.note)
 }
 
-/// The county's rating as text: score, grade and what it covers.
+/// The county's rating as text: score, grade and what it covers (`results::wording`).
 fn describe_county(county: &CountyRating) -> (String, String, String) {
-    let (score, grade) = match &county.rated {
-        Some(rated) => (
-            describe_score(rated.score, Some(rated.interval)),
-            grade_of(rated),
-        ),
-        None => ("—".to_owned(), "暂不评定".to_owned()),
-    };
-    let note = format!(
-        "已评定 {} 所学校，未评定 {} 所；已评定学校的在校生占 {}。",
-        county.schools_rated,
-        county.schools_not_rated,
-        percent(county.enrolment_covered)
-    );
-    (score, grade, note)
+    let text = county_text(county);
+    (text.score, text.grade, text.note)
 }
 
 impl RatingView {
