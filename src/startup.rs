@@ -16,7 +16,8 @@ use std::time::Duration;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{self, Server, Service, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::middleware::Compress;
+use actix_web::http::header;
+use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::web::Bytes;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use futures_util::Stream;
@@ -187,6 +188,7 @@ fn serve(
                 }
             })
             .wrap(Compress::default())
+            .wrap(security_headers())
             .app_data(state.clone())
             .app_data(crate::web::console::form_config())
             .app_data(crate::web::console::query_config())
@@ -206,6 +208,16 @@ fn serve(
         .map_err(|source| StartError::Bind { address, source })?
         .run();
     Ok(server)
+}
+
+/// Headers every answer carries: no page of dupin may be framed by another site (clickjacking a
+/// console button), no answer is sniffed into another type, and no address — which may hold a
+/// link's token — is sent on as a referrer.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
 }
 
 /// A request body its handler left unread, kept so that actix closes the connection after the

@@ -141,6 +141,20 @@ pub async fn clear(db: &impl ConnectionTrait, email: &str) -> Result<(), DbErr> 
     Ok(())
 }
 
+/// Every e-mail locked at `now`, with until when (for the accounts page).
+pub async fn locked_now(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<String, DateTime<Utc>>, DbErr> {
+    Ok(sign_in_limit::Entity::find()
+        .filter(sign_in_limit::Column::LockedUntil.gt(now))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| row.locked_until.map(|until| (row.email, until)))
+        .collect())
+}
+
 /// Whether `email` is locked now, and until when.
 pub async fn locked_until(
     db: &impl ConnectionTrait,

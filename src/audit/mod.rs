@@ -43,6 +43,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("account_disable", "停用账号"),
     ("account_enable", "启用账号"),
     ("account_reset_password", "重置密码"),
+    ("account_unlock", "解除登录暂停"),
+    ("password_change_failed", "修改密码失败"),
     ("schools_import", "导入学校"),
     ("school_create", "新增学校"),
     ("school_update", "修改学校"),

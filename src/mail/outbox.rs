@@ -129,9 +129,36 @@ fn due(now: DateTime<Utc>) -> sea_orm::Condition {
         )
 }
 
+/// What replaces a personal link in a sent message's stored body.
+const LINK_GONE: &str = "/s/（链接已随邮件发出，本系统不再保存）";
+
+/// `body` without the personal links it carried (`/s/` and the token after it): what the outbox
+/// keeps of an invitation or reminder once it is sent, so that a copy of the database opens no
+/// teacher's form.
+pub fn without_links(body: &str) -> String {
+    let mut kept = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find("/s/") {
+        kept.push_str(&rest[..at]);
+        let after = &rest[at + 3..];
+        let token_len = after
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(after.len());
+        if token_len == 0 {
+            kept.push_str("/s/");
+        } else {
+            kept.push_str(LINK_GONE);
+        }
+        rest = &after[token_len..];
+    }
+    kept.push_str(rest);
+    kept
+}
+
 /// The server accepted the message: `sent` (its `lease_owner` stays, naming the process that
-/// sent it), and its invitation (if any) `sent` unless already
-/// answered. `false` when the lease was lost meanwhile (another process may send it too).
+/// sent it), and its invitation (if any) `sent` unless already answered — and the personal link
+/// is cut out of the stored body (`without_links`): it lived only as long as the mail was
+/// queued. `false` when the lease was lost meanwhile (another process may send it too).
 pub async fn mark_sent(
     db: &DatabaseConnection,
     row: &outbox::Model,
@@ -139,7 +166,19 @@ pub async fn mark_sent(
 ) -> Result<bool, DbErr> {
     let now = now();
     let txn = crate::db::begin_write(db).await?;
-    let updated = outbox::Entity::update_many()
+    let mut update = outbox::Entity::update_many();
+    if row.invitation_id.is_some() {
+        update = update
+            .col_expr(
+                outbox::Column::TextBody,
+                Expr::value(without_links(&row.text_body)),
+            )
+            .col_expr(
+                outbox::Column::HtmlBody,
+                Expr::value(row.html_body.as_deref().map(without_links)),
+            );
+    }
+    let updated = update
         .col_expr(outbox::Column::Status, Expr::value("sent"))
         .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
         .col_expr(
@@ -387,4 +426,20 @@ pub async fn latest(
     let pages = paginator.num_pages().await?;
     let rows = paginator.fetch_page(page).await?;
     Ok((rows, pages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_links;
+
+    #[test]
+    fn a_sent_body_keeps_everything_but_the_personal_links() {
+        let body = "请打开 https://dupin.example.cn/s/0123456789ABCDEFGHJK 作答。\n\
+                    <a href=\"https://dupin.example.cn/s/0123456789ABCDEFGHJK\">作答</a>";
+        let kept = without_links(body);
+        assert!(!kept.contains("0123456789ABCDEFGHJK"), "{kept}");
+        assert!(kept.contains("请打开 https://dupin.example.cn/s/（链接已随邮件发出"));
+        assert!(kept.contains("\">作答</a>"), "{kept}");
+        assert_eq!(without_links("no link /s/ here"), "no link /s/ here");
+    }
 }

@@ -11,6 +11,7 @@ pub mod routes;
 mod spliced;
 pub mod templates;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -229,6 +230,30 @@ impl AppState {
         let survey = Arc::new(survey);
         self.caches.surveys.insert(version_id, survey.clone());
         Ok(survey)
+    }
+}
+
+/// The client's address, for the limits kept in memory (never stored, logged or exported): the
+/// peer's, or — when dupin is told it runs behind its own reverse proxy — the last entry of
+/// `X-Forwarded-For`, the one that proxy appended. Entries before it are whatever the client
+/// chose to send and are never believed; `Forwarded` is ignored. A last entry that is not an
+/// address counts as the proxy itself.
+pub fn client_address(state: &AppState, request: &actix_web::HttpRequest) -> Option<IpAddr> {
+    let peer = request.peer_addr().map(|address| address.ip());
+    if !state.trust_proxy {
+        return peer;
+    }
+    let last = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .last();
+    match last {
+        Some(entry) => entry.parse::<IpAddr>().ok().or(peer),
+        None => peer,
     }
 }
 

@@ -815,7 +815,8 @@ fn generate(target: &Target, rng: &mut StdRng, earlier_valid: &mut Vec<(String, 
                     cookie: Some(target.console_cookie.clone()),
                     body: body.into_bytes(),
                 },
-                Expect::Status(422),
+                // Refused, then slowed: wrong current passwords count like failed sign-ins.
+                Expect::OneOf(&[422, 429]),
             )
         }
         940..=969 => {

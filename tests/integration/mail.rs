@@ -664,6 +664,7 @@ async fn mail_invitations_follow_their_messages() {
             &Outgoing {
                 kind: MailKind::Invitation,
                 invitation_id: Some(invitation.id),
+                text: format!("请打开 http://127.0.0.1/s/PERSONAL0000000000{n} 作答"),
                 ..message(email, n)
             },
         )
@@ -702,7 +703,26 @@ async fn mail_invitations_follow_their_messages() {
     );
     let answered = find(invitations[2]).await;
     assert_eq!(answered.status, "answered");
-    assert_eq!(sink.received().len(), 2);
+    let received = sink.received();
+    assert_eq!(received.len(), 2);
+    // The teacher got the link; the outbox keeps it only while the mail waits (and for a retry
+    // of a failed one), never once it went.
+    assert!(received.iter().any(|mail| {
+        mail.text
+            .as_deref()
+            .is_some_and(|text| text.contains("/s/PERSONAL00000000000"))
+    }));
+    let kept = entity::outbox::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("the outbox");
+    for row in &kept {
+        match row.status.as_str() {
+            "sent" => assert!(!row.text_body.contains("PERSONAL"), "{}", row.text_body),
+            _ => assert!(row.text_body.contains("PERSONAL"), "{row:?}"),
+        }
+    }
+    assert_eq!(kept.len(), 3);
 }
 
 #[actix_web::test]

@@ -22,6 +22,7 @@ mod ops;
 mod qr;
 mod quality;
 mod results;
+mod sign_in_limits;
 mod smtp;
 mod versions;
 mod webdriver;

@@ -577,3 +577,75 @@ fn json_logs_are_one_object_per_line_and_text_stays_the_default() {
     assert_eq!(refused.code, Some(2), "{refused:#?}");
     assert!(refused.stderr.contains("[possible values: text, json]"));
 }
+
+#[actix_web::test]
+async fn a_database_with_invitations_keeps_their_links_working_once_only_hashes_are_kept() {
+    use migration::{Migrator, MigratorTrait};
+    let folder = tempfile::tempdir().expect("a folder");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        folder.path().join("old.sqlite3").display()
+    );
+    let db = sea_orm::Database::connect(&url).await.expect("a database");
+    // The schema as the release before hashed links left it, with one invitation in it.
+    Migrator::up(&db, Some(5))
+        .await
+        .expect("migrated to the fifth");
+    let now = "2026-12-01 08:00:00+00:00";
+    for sql in [
+        format!(
+            "INSERT INTO school (code, name, township, kind, is_central, is_key_village, enrolment, \
+             teachers, created_at, updated_at) VALUES ('4521230001', '甲校', '石门镇', '小学', \
+             false, false, 100, 10, '{now}', '{now}')"
+        ),
+        format!(
+            "INSERT INTO survey_version (survey_id, digest, title, audience, definition, source, \
+             created_at) VALUES ('teachers', 'd1', '教师问卷', 'teachers', '{{}}', '', '{now}')"
+        ),
+        format!(
+            "INSERT INTO campaign (name, survey_version_id, status, created_at) \
+             VALUES ('教师', 1, 'open', '{now}')"
+        ),
+        format!(
+            "INSERT INTO campaign_link (campaign_id, school_id, token, response_count, expected, \
+             created_at) VALUES (1, 1, 'SCHOOLTOKEN000000001', 0, 10, '{now}')"
+        ),
+        format!(
+            "INSERT INTO teacher (school_id, name, email, created_at, updated_at) \
+             VALUES (1, '张老师', 'zhang@example.cn', '{now}', '{now}')"
+        ),
+        format!(
+            "INSERT INTO invitation (campaign_id, teacher_id, token, status, reminders, created_at) \
+             VALUES (1, 1, 'PERSONALTOKEN0000001', 'sent', 0, '{now}')"
+        ),
+    ] {
+        db.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+    Migrator::up(&db, None).await.expect("migrated to the last");
+    let found = dupin::answering::personal_links::find_personal_link(&db, "PERSONALTOKEN0000001")
+        .await
+        .expect("a read")
+        .expect("the link still opens the form");
+    assert_eq!(found.link_token, "SCHOOLTOKEN000000001");
+    assert!(!found.answered);
+    // Nothing holds the token itself any more.
+    let columns = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT name FROM pragma_table_info('invitation')",
+        ))
+        .await
+        .expect("columns");
+    let names: Vec<String> = columns
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("a name"))
+        .collect();
+    assert!(!names.iter().any(|name| name == "token"), "{names:?}");
+    assert!(
+        dupin::answering::personal_links::mark_answered(&db, "PERSONALTOKEN0000001")
+            .await
+            .expect("a write")
+    );
+}

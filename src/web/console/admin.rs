@@ -28,6 +28,7 @@ pub fn routes(routes: &mut Routes) {
         .post("/console/accounts/{id}/disable", disable_account)
         .post("/console/accounts/{id}/enable", enable_account)
         .post("/console/accounts/{id}/reset", reset_password)
+        .post("/console/accounts/{id}/unlock", unlock_account)
         .get("/console/audit", audit_page);
 }
 
@@ -48,6 +49,8 @@ struct AccountRow {
     role: &'static str,
     school: String,
     disabled: bool,
+    /// China time until which failed sign-ins hold the account back, if they do now.
+    locked_until: Option<String>,
     last_sign_in: String,
     created: String,
     is_me: bool,
@@ -95,10 +98,14 @@ async fn render_accounts(
             .map(|school| school.name.clone())
             .unwrap_or_default()
     };
+    let locks = accounts::limits::locked_now(&state.db, chrono::Utc::now()).await?;
     let accounts = accounts::list(&state.db)
         .await?
         .into_iter()
         .map(|account| AccountRow {
+            locked_until: locks
+                .get(&accounts::limits::key_of(&account.email))
+                .map(|until| campaigns::display_time(*until)),
             id: account.id,
             is_me: account.id == staff.account.id,
             role: accounts::role_of(&account).label(),
@@ -176,6 +183,7 @@ pub async fn accounts_page(
         let what = match query.done.as_str() {
             "disabled" => "已停用账号",
             "enabled" => "已启用账号",
+            "unlocked" => "已解除登录暂停：",
             _ => return None,
         };
         Some(format!("{what} {}。", account.email))
@@ -384,6 +392,21 @@ pub async fn enable_account(
     _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
     set_disabled(state, staff, id.into_inner(), false).await
+}
+
+pub async fn unlock_account(
+    state: web::Data<AppState>,
+    Admin(staff): Admin,
+    id: web::Path<i32>,
+    _form: CsrfForm<ButtonOnly>,
+) -> Result<HttpResponse, ConsoleError> {
+    match account_actions::unlock_account(&state.context, &staff.account, id.into_inner()).await {
+        Ok(account) => Ok(see_other(&format!(
+            "/console/accounts?done=unlocked&account={}",
+            account.id
+        ))),
+        Err(refusal) => refused_on_list(&state, &staff, refusal).await,
+    }
 }
 
 pub async fn reset_password(

@@ -121,7 +121,7 @@ pub async fn login_submit(
     if cookie.is_none_or(|cookie| cookie.is_empty() || cookie != form._csrf) {
         return Err(ConsoleError::bad_csrf());
     }
-    let client = client_address(&state, &request);
+    let client = crate::web::client_address(&state, &request);
     let now = Utc::now();
     // One argon2id verification holds this worker for a few tens of milliseconds; sign-ins are
     // rare and throttled, so that is accepted rather than moved to a blocking pool.
@@ -152,18 +152,6 @@ pub async fn login_submit(
             login_page(&state, status, next, form.email, Some(error.to_string()))
         }
     }
-}
-
-/// The address the sign-in slow-down counts by: the proxy's `X-Forwarded-For` when dupin is
-/// told to trust it (behind nginx every client would otherwise be 127.0.0.1), else the peer's.
-fn client_address(state: &AppState, request: &HttpRequest) -> Option<std::net::IpAddr> {
-    if state.trust_proxy
-        && let Some(forwarded) = request.connection_info().realip_remote_addr()
-        && let Ok(address) = forwarded.trim().parse::<std::net::IpAddr>()
-    {
-        return Some(address);
-    }
-    request.peer_addr().map(|address| address.ip())
 }
 
 pub async fn logout(
@@ -307,13 +295,17 @@ pub async fn password_submit(
         Err(AccountError::Db(error)) => return Err(error.into()),
         Err(AccountError::Hash(error)) => return Err(ConsoleError::internal(error)),
         Err(refusal) => {
+            let status = match refusal {
+                AccountError::SlowDown(_) => actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                _ => actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            };
             let message = match refusal {
                 AccountError::PasswordsDiffer => "两次输入的新密码不一致".to_owned(),
                 other => other.to_string(),
             };
             return staff.render_with_status(
                 &state,
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 "console/password",
                 "修改密码",
                 "password",

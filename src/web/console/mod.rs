@@ -104,11 +104,17 @@ pub fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// Only paths inside the console are followed after sign-in, never another site.
+/// Only paths inside the console are followed after sign-in, never another site, and never a
+/// path with a control character or a backslash (which a header cannot carry, or a browser may
+/// read as another host).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(next)
-            if next.starts_with("/console") && !next.starts_with("//") && !next.contains("://") =>
+            if next.starts_with("/console")
+                && !next.starts_with("//")
+                && !next.contains("://")
+                && !next.contains('\\')
+                && !next.chars().any(char::is_control) =>
         {
             next.to_owned()
         }
