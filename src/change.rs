@@ -109,6 +109,16 @@ impl<'c> Change<'c> {
         audit::record(&self.txn, self.actor, action, detail).await
     }
 
+    /// Records the audit event of this change, about one school (a roster change).
+    pub async fn audit_school(
+        &self,
+        action: &str,
+        school: i32,
+        detail: impl Into<String>,
+    ) -> Result<(), DbErr> {
+        audit::record_about(&self.txn, self.actor, action, detail, Some(school)).await
+    }
+
     /// Mail was queued: the sender is woken once the change is committed.
     pub fn mail_queued(&mut self) {
         self.effects.mail_queued = true;

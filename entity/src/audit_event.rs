@@ -15,6 +15,8 @@ pub struct Model {
     pub action: String,
     #[sea_orm(column_type = "Text")]
     pub detail: String,
+    /// The school the event concerns, when it concerns one (roster changes).
+    pub school_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

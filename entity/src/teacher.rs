@@ -11,6 +11,11 @@ pub struct Model {
     pub name: String,
     /// Unique within a school; a re-uploaded roster updates by it.
     pub email: String,
+    /// Added by the school's own account (a school viewer), not by a supervisor: such a teacher,
+    /// added after a campaign opened, is invited to it only once a supervisor approves.
+    pub added_by_school: bool,
+    /// When a supervisor approved a teacher the school added.
+    pub approved_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

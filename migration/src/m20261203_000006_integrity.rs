@@ -5,11 +5,15 @@
 //! - `invitation_link`: a teacher's personal links, kept only as SHA-256 hashes (a first link and
 //!   one per reminder or resend, all valid until the invitation is answered). The invitation's
 //!   `token` column, which held the link itself, goes; existing tokens are hashed over.
+//! - `teacher.added_by_school` and `teacher.approved_at`: a teacher a school's own account added
+//!   after a campaign opened is invited only once a supervisor approves.
+//! - `audit_event.school_id`: the school an event concerns, so that the invitations page can
+//!   list every change to its schools' rosters with who made it and when.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    integer, pk_auto, string, string_null, text_null, timestamp_with_time_zone,
-    timestamp_with_time_zone_null,
+    boolean, integer, integer_null, pk_auto, string, string_null, text_null,
+    timestamp_with_time_zone, timestamp_with_time_zone_null,
 };
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sha2::{Digest, Sha256};
@@ -159,6 +163,40 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
+            .alter_table(
+                Table::alter()
+                    .table(Teacher::Table)
+                    .add_column(boolean(Teacher::AddedBySchool).default(false))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Teacher::Table)
+                    .add_column(timestamp_with_time_zone_null(Teacher::ApprovedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AuditEvent::Table)
+                    .add_column(integer_null(AuditEvent::SchoolId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("audit_event_school")
+                    .table(AuditEvent::Table)
+                    .col(AuditEvent::SchoolId)
+                    .col(AuditEvent::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(
                 Index::create()
                     .name("invitation_link_invitation")
@@ -171,6 +209,29 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("audit_event_school")
+                    .table(AuditEvent::Table)
+                    .to_owned(),
+            )
+            .await?;
+        for (table, column) in [
+            (
+                Teacher::Table.into_iden(),
+                Teacher::AddedBySchool.into_iden(),
+            ),
+            (Teacher::Table.into_iden(), Teacher::ApprovedAt.into_iden()),
+            (
+                AuditEvent::Table.into_iden(),
+                AuditEvent::SchoolId.into_iden(),
+            ),
+        ] {
+            manager
+                .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+                .await?;
+        }
         // The links cannot be recovered from their hashes: going back leaves every invitation
         // with a token nobody holds (`invitation-{id}`), which no link matches.
         manager
@@ -261,4 +322,13 @@ enum Campaign {
 enum Teacher {
     Table,
     Id,
+    AddedBySchool,
+    ApprovedAt,
+}
+
+#[derive(DeriveIden)]
+enum AuditEvent {
+    Table,
+    Id,
+    SchoolId,
 }

@@ -59,11 +59,13 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("mail_retry", "重试邮件"),
     ("mail_digest", "进度周报"),
     ("roster_import", "导入教师名单"),
+    ("roster_import_county", "导入全县教师名单"),
     ("teacher_add", "添加教师"),
     ("teacher_remove", "移除教师"),
     ("invitations_send", "发送教师邀请"),
     ("invitations_remind", "提醒未作答教师"),
     ("invitations_resend", "重发教师邀请"),
+    ("teachers_approve", "批准学校添加的教师"),
 ];
 
 /// The Chinese label of a known action code.
@@ -129,6 +131,18 @@ pub async fn record(
     action: &str,
     detail: impl Into<String>,
 ) -> Result<(), DbErr> {
+    record_about(db, actor, action, detail, None).await
+}
+
+/// Records one event that concerns `school` (a roster change), so that it can be found again
+/// by school.
+pub async fn record_about(
+    db: &impl ConnectionTrait,
+    actor: Actor<'_>,
+    action: &str,
+    detail: impl Into<String>,
+    school: Option<i32>,
+) -> Result<(), DbErr> {
     let (account_id, who) = match actor {
         Actor::Account(account) => (Some(account.id), account.email.clone()),
         Actor::CommandLine => (None, "command line".to_owned()),
@@ -140,6 +154,7 @@ pub async fn record(
         actor: Set(who),
         action: Set(action.to_owned()),
         detail: Set(detail.into()),
+        school_id: Set(school),
         ..Default::default()
     }
     .insert(db)

@@ -88,6 +88,8 @@ pub enum InviteError {
     BadInterval,
     #[error("找不到这份邀请")]
     NoSuchInvitation,
+    #[error("找不到这位待批准的教师（可能已被批准或删除）")]
+    NoSuchTeacher,
     #[error("只有发送失败的邀请可以重新发送（这份邀请现在是“{0}”）")]
     NotFailed(&'static str),
     #[error("邮件模板无法生成：{0}")]
@@ -199,6 +201,23 @@ pub struct InviteSummary {
     pub already_invited: usize,
     /// Schools of the campaign with nobody on their roster.
     pub schools_without_roster: usize,
+    /// Teachers a school added after the campaign opened, not invited until a supervisor
+    /// approves them.
+    pub awaiting_approval: usize,
+}
+
+/// When a campaign started taking answers (or was made, if it opened at once).
+fn campaign_start(campaign: &campaign::Model) -> DateTime<Utc> {
+    campaign.opens_at.unwrap_or(campaign.created_at)
+}
+
+/// Whether `teacher` waits for a supervisor's approval before `campaign` invites them: the school
+/// added them itself, after the campaign started, and nobody approved them yet. (A school could
+/// otherwise add addresses of its own choosing and answer through their personal links.)
+pub fn awaits_approval(teacher: &teacher::Model, campaign: &campaign::Model) -> bool {
+    teacher.added_by_school
+        && teacher.approved_at.is_none()
+        && teacher.created_at > campaign_start(campaign)
 }
 
 /// Invites every roster teacher of the campaign's schools who has no invitation to it yet: in
@@ -245,6 +264,10 @@ pub async fn invite_all(
             summary.already_invited += 1;
             continue;
         }
+        if awaits_approval(teacher, campaign) {
+            summary.awaiting_approval += 1;
+            continue;
+        }
         let row = invitation::ActiveModel {
             campaign_id: Set(campaign.id),
             teacher_id: Set(teacher.id),
@@ -281,6 +304,129 @@ pub async fn invite_all(
         "teachers invited"
     );
     Ok(summary)
+}
+
+/// Teachers of the campaign's schools that a school added after it started and nobody approved
+/// yet, with their school: what the invitations page asks a supervisor to look at.
+pub async fn awaiting_approval(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+) -> Result<Vec<(teacher::Model, school::Model)>, DbErr> {
+    let schools = campaign_schools(db, campaign.id).await?;
+    let school_ids: Vec<i32> = schools.keys().copied().collect();
+    let mut waiting = Vec::new();
+    for batch in school_ids.chunks(500) {
+        for teacher in teacher::Entity::find()
+            .filter(teacher::Column::SchoolId.is_in(batch.iter().copied()))
+            .filter(teacher::Column::AddedBySchool.eq(true))
+            .filter(teacher::Column::ApprovedAt.is_null())
+            .filter(teacher::Column::CreatedAt.gt(campaign_start(campaign)))
+            .all(db)
+            .await?
+        {
+            if let Some(school) = schools.get(&teacher.school_id) {
+                waiting.push((teacher, school.clone()));
+            }
+        }
+    }
+    waiting.sort_by(|(a, x), (b, y)| (&x.code, &a.email).cmp(&(&y.code, &b.email)));
+    Ok(waiting)
+}
+
+/// A supervisor approves teachers a school added after `campaign` started (all of them waiting,
+/// or the one given); the next 邀请教师 invites them. Audit event `teachers_approve`, naming each
+/// teacher's school. Returns how many were approved.
+pub async fn approve_teachers(
+    context: &Context,
+    actor: Actor<'_>,
+    campaign: &campaign::Model,
+    only: Option<i32>,
+) -> Result<usize, InviteError> {
+    let change = Change::begin(context, actor).await?;
+    check_campaign(change.txn(), campaign).await?;
+    let waiting = awaiting_approval(change.txn(), campaign).await?;
+    let now = Utc::now();
+    let mut approved = 0;
+    for (teacher, school) in waiting {
+        if only.is_some_and(|id| id != teacher.id) {
+            continue;
+        }
+        teacher::Entity::update_many()
+            .col_expr(teacher::Column::ApprovedAt, Expr::value(Some(now)))
+            .filter(teacher::Column::Id.eq(teacher.id))
+            .filter(teacher::Column::ApprovedAt.is_null())
+            .exec(change.txn())
+            .await?;
+        let detail = format!(
+            "{}（id {}）：批准 {} {} 添加的 {} <{}>",
+            campaign.name, campaign.id, school.code, school.name, teacher.name, teacher.email
+        );
+        change
+            .audit_school("teachers_approve", school.id, detail)
+            .await?;
+        approved += 1;
+    }
+    if only.is_some() && approved == 0 {
+        return Err(InviteError::NoSuchTeacher);
+    }
+    change.commit().await?;
+    Ok(approved)
+}
+
+/// One change to a roster of the campaign's schools, as the invitations page lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RosterChange {
+    pub at: DateTime<Utc>,
+    /// Who made it: an e-mail, or `command line`.
+    pub actor: String,
+    pub action: &'static str,
+    pub detail: String,
+}
+
+/// Every change to the rosters of the campaign's schools (added, removed, imported, approved),
+/// newest first, at most `limit`: who made it and when.
+pub async fn roster_changes(
+    db: &impl ConnectionTrait,
+    campaign_id: i32,
+    limit: u64,
+) -> Result<Vec<RosterChange>, DbErr> {
+    use entity::audit_event;
+    use sea_orm::{QueryOrder, QuerySelect as _};
+    let school_ids: Vec<i32> = campaign_link::Entity::find()
+        .select_only()
+        .column(campaign_link::Column::SchoolId)
+        .filter(campaign_link::Column::CampaignId.eq(campaign_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut changes = Vec::new();
+    for batch in school_ids.chunks(500) {
+        changes.extend(
+            audit_event::Entity::find()
+                .filter(audit_event::Column::SchoolId.is_in(batch.iter().copied()))
+                .filter(audit_event::Column::Action.is_in([
+                    "teacher_add",
+                    "teacher_remove",
+                    "roster_import",
+                    "teachers_approve",
+                ]))
+                .order_by_desc(audit_event::Column::Id)
+                .limit(limit)
+                .all(db)
+                .await?,
+        );
+    }
+    changes.sort_by(|a, b| b.id.cmp(&a.id));
+    changes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(changes
+        .into_iter()
+        .map(|event| RosterChange {
+            at: event.at,
+            actor: event.actor,
+            action: crate::audit::action_label(&event.action).unwrap_or("名单变动"),
+            detail: event.detail,
+        })
+        .collect())
 }
 
 /// How many roster teachers of the campaign's schools have no invitation to it yet: whom

@@ -16,8 +16,8 @@ pub use crate::csv_files::ImportError;
 pub use email::parse_email;
 pub use parse::{NewTeacher, RosterLine, RosterScope, parse_csv};
 pub use store::{
-    AddError, CountyImportError, Removal, RosterSummary, TeacherRow, add_one, count,
-    counts_by_school, group_by_school, list, remove_one, replace_county, replace_roster,
+    AddedBy, CountyImportError, Removal, RosterChangeError, RosterSummary, TeacherRow, add_one,
+    count, counts_by_school, group_by_school, list, remove_one, replace_county, replace_roster,
 };
 
 /// A blank roster to fill in: the header line, with the 学校代码 column for the county's file.

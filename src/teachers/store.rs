@@ -105,7 +105,7 @@ pub async fn replace_county(
     let grouped = group_by_school(lines, &known).map_err(CountyImportError::BadLines)?;
     let mut summaries = Vec::with_capacity(grouped.len());
     for (school, teachers) in &grouped {
-        summaries.push(replace_roster(db, school, teachers).await?);
+        summaries.push(replace_roster(db, school, teachers, AddedBy::Supervisor).await?);
     }
     Ok(summaries)
 }
@@ -117,6 +117,7 @@ pub async fn replace_roster(
     db: &impl ConnectionTrait,
     school: &school::Model,
     teachers: &[NewTeacher],
+    by: AddedBy,
 ) -> Result<RosterSummary, DbErr> {
     let now = Utc::now();
     let existing: HashMap<String, teacher::Model> = teacher::Entity::find()
@@ -148,7 +149,7 @@ pub async fn replace_roster(
                 .await?;
                 summary.renamed += 1;
             }
-            None => to_insert.push(new_row(school.id, listed_teacher)),
+            None => to_insert.push(new_row(school.id, listed_teacher, by)),
         }
     }
     summary.added = to_insert.len();
@@ -198,13 +199,15 @@ pub async fn replace_roster(
     Ok(summary)
 }
 
-fn new_row(school_id: i32, teacher: &NewTeacher) -> teacher::ActiveModel {
+fn new_row(school_id: i32, teacher: &NewTeacher, by: AddedBy) -> teacher::ActiveModel {
     let now = Utc::now();
     teacher::ActiveModel {
         id: NotSet,
         school_id: Set(school_id),
         name: Set(teacher.name.clone()),
         email: Set(teacher.email.clone()),
+        added_by_school: Set(by == AddedBy::School),
+        approved_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -294,14 +297,26 @@ pub async fn count(db: &impl ConnectionTrait, school_id: i32) -> Result<u64, DbE
         .await
 }
 
-/// Why one teacher was not added.
+/// Who added a teacher: a supervisor (or the command line), or the school's own account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddedBy {
+    Supervisor,
+    School,
+}
+
+/// Why a roster was not changed.
 #[derive(Debug, thiserror::Error)]
-pub enum AddError {
+pub enum RosterChangeError {
     /// What was typed is not a teacher: the reason says what to fix.
     #[error("{0}")]
     Refused(String),
     #[error("邮箱 {0} 已在本校名单中")]
     DuplicateEmail(String),
+    /// A school's own account may list at most its 专任教师数.
+    #[error(
+        "本校名单最多 {cap} 位教师（学校名单中的专任教师数）；改后将有 {would_be} 位，没有保存。如名单确需更多教师，请联系督导人员修改本校的专任教师数"
+    )]
+    OverCap { cap: i32, would_be: u64 },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -311,7 +326,8 @@ pub async fn add_one(
     db: &impl ConnectionTrait,
     school_id: i32,
     new: &NewTeacher,
-) -> Result<teacher::Model, AddError> {
+    by: AddedBy,
+) -> Result<teacher::Model, RosterChangeError> {
     let taken = teacher::Entity::find()
         .filter(teacher::Column::SchoolId.eq(school_id))
         .filter(teacher::Column::Email.eq(new.email.as_str()))
@@ -319,12 +335,12 @@ pub async fn add_one(
         .await?
         > 0;
     if taken {
-        return Err(AddError::DuplicateEmail(new.email.clone()));
+        return Err(RosterChangeError::DuplicateEmail(new.email.clone()));
     }
-    match new_row(school_id, new).insert(db).await {
+    match new_row(school_id, new, by).insert(db).await {
         Ok(added) => Ok(added),
         Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            Err(AddError::DuplicateEmail(new.email.clone()))
+            Err(RosterChangeError::DuplicateEmail(new.email.clone()))
         }
         Err(error) => Err(error.into()),
     }

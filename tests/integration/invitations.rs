@@ -178,10 +178,16 @@ async fn invitations_roster_upload_checks_every_line_and_reads_gbk() {
     assert_eq!(teachers_of(&app, all[2].id).await.len(), 1);
     // Schools the county file does not list keep their roster.
     assert_eq!(teachers_of(&app, school.id).await.len(), 2);
+    // One event per school roster changed (found again by school), and one for the county file.
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'roster_import'")
             .await,
-        3
+        4
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'roster_import_county'")
+            .await,
+        1
     );
 }
 
@@ -771,5 +777,142 @@ async fn invitations_answers_through_personal_links_are_never_a_burst() {
         .await,
         0,
         "no answer through a personal link is flagged as a burst"
+    );
+}
+
+#[actix_web::test]
+async fn invitations_a_school_lists_no_more_teachers_than_its_full_time_teachers_even_at_once() {
+    let app = spawn_app().await;
+    let own = schools(&app).await[0].clone();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!("UPDATE school SET teachers = 5 WHERE id = {}", own.id),
+    )
+    .await
+    .expect("five full-time teachers");
+    let mut viewer = app.signed_in(Role::School).await;
+    let own_path = format!("/console/schools/{}/teachers", own.id);
+
+    // A file of six for a school of five full-time teachers: refused whole.
+    let six: String = std::iter::once("姓名,邮箱\n".to_owned())
+        .chain((0..6).map(|n| format!("教师{n},t{n}@qq.com\n")))
+        .collect();
+    let page = viewer
+        .upload(
+            &own_path,
+            &format!("{own_path}/import"),
+            "file",
+            "six.csv",
+            six.as_bytes(),
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("最多 5 位教师"), "{}", page.body);
+    assert!(teachers_of(&app, own.id).await.is_empty());
+
+    // Twelve adds at once: five are taken, seven refused, however they interleave.
+    let csrf = viewer.get(&own_path).await.hidden("_csrf").expect("csrf");
+    let cookie = viewer.cookie_header().expect("a session");
+    let client = awc::Client::builder().disable_redirects().finish();
+    let adds = (0..12).map(|n| {
+        let request = client
+            .post(format!("{}{own_path}/add", app.address))
+            .insert_header(("Cookie", cookie.clone()));
+        let csrf = csrf.clone();
+        async move {
+            request
+                .send_form(&[
+                    ("_csrf", csrf),
+                    ("name", format!("并发{n}")),
+                    ("email", format!("p{n}@qq.com")),
+                ])
+                .await
+                .expect("a response")
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(adds).await;
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(teachers_of(&app, own.id).await.len(), 5);
+
+    // A supervisor's county file is not capped: the bureau's own list is trusted.
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let county: String = std::iter::once("学校代码,姓名,邮箱\n".to_owned())
+        .chain((0..6).map(|n| format!("{},县里{n},c{n}@qq.com\n", own.code)))
+        .collect();
+    upload_county_roster(&mut supervisor, &county).await;
+    assert_eq!(teachers_of(&app, own.id).await.len(), 6);
+}
+
+#[actix_web::test]
+async fn invitations_teachers_a_school_adds_after_the_campaign_started_wait_for_approval() {
+    let app = spawn_app().await;
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    rosters_for_two_schools(&app, &mut supervisor).await;
+    let campaign = app.create_campaign("teachers", None, None).await;
+    let own = schools(&app).await[0].clone();
+    let mut viewer = app.signed_in(Role::School).await;
+    let own_path = format!("/console/schools/{}/teachers", own.id);
+    let added = viewer
+        .submit(
+            &own_path,
+            &format!("{own_path}/add"),
+            &[("name", "新来的"), ("email", "newcomer@qq.com")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+
+    let page_path = format!("/console/campaigns/{campaign}/invitations");
+    let sent = supervisor
+        .submit(&page_path, &format!("{page_path}/send"), &[])
+        .await;
+    let page = supervisor
+        .get(sent.location.as_deref().expect("back"))
+        .await;
+    assert!(page.body.contains("已邀请 4 位教师"), "{}", page.body);
+    assert!(
+        page.body.contains("1 位是学校在调查开始后自行添加的"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("newcomer@qq.com"), "{}", page.body);
+    assert_eq!(invitations(&app).await.len(), 4);
+    // Who changed which roster, and when, is on the same page.
+    assert!(page.body.contains("各校教师名单的变动"), "{}", page.body);
+    assert!(
+        page.body.contains("添加 新来的 &lt;newcomer@qq.com&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("school-"),
+        "the school's account is named: {}",
+        page.body
+    );
+
+    let approved = supervisor
+        .submit(&page_path, &format!("{page_path}/approve"), &[])
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    supervisor
+        .submit(&page_path, &format!("{page_path}/send"), &[])
+        .await;
+    assert_eq!(invitations(&app).await.len(), 5);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'teachers_approve'")
+            .await,
+        1
     );
 }

@@ -27,7 +27,8 @@ pub fn routes(routes: &mut Routes) {
         .get("/console/campaigns/{id}/invitations", page)
         .post("/console/campaigns/{id}/invitations/send", send)
         .post("/console/campaigns/{id}/invitations/remind", remind)
-        .post("/console/campaigns/{id}/invitations/resend", resend);
+        .post("/console/campaigns/{id}/invitations/resend", resend)
+        .post("/console/campaigns/{id}/invitations/approve", approve);
 }
 
 /// The list's query string. Anything unrecognised reads as "any" or the default.
@@ -48,6 +49,8 @@ pub struct PageParams {
     failed: Option<usize>,
     days: Option<i64>,
     resent: Option<String>,
+    waiting: Option<usize>,
+    approved: Option<usize>,
 }
 
 impl PageParams {
@@ -81,7 +84,17 @@ impl PageParams {
                     "有 {schools} 所学校的教师名单是空的，请先上传这些学校的名单。"
                 ));
             }
+            if let Some(waiting) = self.waiting.filter(|n| *n > 0) {
+                text.push_str(&format!(
+                    "{waiting} 位是学校在调查开始后自行添加的，待您核对批准后才会邀请（见下方“待批准”）。"
+                ));
+            }
             return Some(text);
+        }
+        if let Some(approved) = self.approved {
+            return Some(format!(
+                "已批准 {approved} 位学校添加的教师。再点“邀请教师”即向他们发送邀请。"
+            ));
         }
         if let Some(reminded) = self.reminded {
             let days = self.days.unwrap_or(DEFAULT_REMINDER_DAYS);
@@ -161,7 +174,31 @@ struct PageView {
     days: i64,
     min_days: i64,
     max_days: i64,
+    /// Teachers a school added after the campaign started, waiting for approval.
+    waiting: Vec<WaitingTeacher>,
+    /// Every change to the rosters of the campaign's schools, newest first: who, when, what.
+    roster_changes: Vec<RosterChangeRow>,
 }
+
+#[derive(Serialize)]
+struct WaitingTeacher {
+    id: i32,
+    name: String,
+    email: String,
+    school: String,
+    added: String,
+}
+
+#[derive(Serialize)]
+struct RosterChangeRow {
+    at: String,
+    actor: String,
+    action: &'static str,
+    detail: String,
+}
+
+/// How many roster changes the page lists.
+const ROSTER_CHANGES_SHOWN: u64 = 100;
 
 /// `/console/campaigns/{id}/invitations` with the query's filters and sort (and `page`, past
 /// the first).
@@ -258,7 +295,30 @@ async fn render(
     })
     .collect();
     let selected = invitations::select_rows(all, &query);
+    let waiting = invitations::awaiting_approval(&state.db, found)
+        .await?
+        .into_iter()
+        .map(|(teacher, school)| WaitingTeacher {
+            id: teacher.id,
+            name: teacher.name,
+            email: teacher.email,
+            school: format!("{} {}", school.code, school.name),
+            added: campaigns::display_time(teacher.created_at),
+        })
+        .collect();
+    let roster_changes = invitations::roster_changes(&state.db, found.id, ROSTER_CHANGES_SHOWN)
+        .await?
+        .into_iter()
+        .map(|change| RosterChangeRow {
+            at: campaigns::display_time(change.at),
+            actor: change.actor,
+            action: change.action,
+            detail: change.detail,
+        })
+        .collect();
     let view = PageView {
+        waiting,
+        roster_changes,
         campaign: CampaignHead {
             id: found.id,
             name: found.name.clone(),
@@ -325,7 +385,7 @@ async fn refused(
         InviteError::Template(_) | InviteError::Db(_) => {
             return Err(ConsoleError::internal(error));
         }
-        InviteError::NoSuchInvitation => StatusCode::NOT_FOUND,
+        InviteError::NoSuchInvitation | InviteError::NoSuchTeacher => StatusCode::NOT_FOUND,
         InviteError::BadInterval => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,
     };
@@ -358,8 +418,12 @@ async fn send(
     let actor = Actor::Account(&staff.account);
     match invitations::invite_all(&state.context, actor, &found).await {
         Ok(summary) => Ok(see_other(&format!(
-            "/console/campaigns/{}/invitations?invited={}&already={}&no_roster={}",
-            found.id, summary.invited, summary.already_invited, summary.schools_without_roster
+            "/console/campaigns/{}/invitations?invited={}&already={}&no_roster={}&waiting={}",
+            found.id,
+            summary.invited,
+            summary.already_invited,
+            summary.schools_without_roster,
+            summary.awaiting_approval
         ))),
         Err(error) => refused(&state, &staff, &found, error).await,
     }
@@ -405,6 +469,36 @@ async fn resend(
             "/console/campaigns/{}/invitations?status=queued&resent={}",
             found.id,
             percent_encode(&who)
+        ))),
+        Err(error) => refused(&state, &staff, &found, error).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    /// One teacher's id, or empty for every teacher waiting.
+    #[serde(default)]
+    teacher: String,
+}
+
+async fn approve(
+    state: web::Data<AppState>,
+    Supervisor(staff): Supervisor,
+    CampaignPath(found): CampaignPath,
+    form: CsrfForm<ApproveForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let only = match form.teacher.trim() {
+        "" => None,
+        id => match id.parse::<i32>() {
+            Ok(id) => Some(id),
+            Err(_) => return refused(&state, &staff, &found, InviteError::NoSuchTeacher).await,
+        },
+    };
+    let actor = Actor::Account(&staff.account);
+    match invitations::approve_teachers(&state.context, actor, &found, only).await {
+        Ok(approved) => Ok(see_other(&format!(
+            "/console/campaigns/{}/invitations?approved={approved}",
+            found.id
         ))),
         Err(error) => refused(&state, &staff, &found, error).await,
     }

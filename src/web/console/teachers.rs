@@ -198,7 +198,7 @@ async fn add(
             )
             .await
         }
-        Err(reason) => Err(teachers::AddError::Refused(reason)),
+        Err(reason) => Err(teachers::RosterChangeError::Refused(reason)),
     };
     let reason = match added {
         Ok(added) => {
@@ -208,7 +208,7 @@ async fn add(
                 super::percent_encode(&added.email)
             )));
         }
-        Err(teachers::AddError::Db(error)) => return Err(error.into()),
+        Err(teachers::RosterChangeError::Db(error)) => return Err(error.into()),
         Err(refusal) => refusal.to_string(),
     };
     let view = RosterView {
@@ -294,14 +294,25 @@ async fn school_upload(
         }
     };
     let teachers: Vec<NewTeacher> = lines.into_iter().map(|line| line.teacher).collect();
-    let summary = roster_actions::import_school_roster(
+    let imported = roster_actions::import_school_roster(
         &state.context,
         Actor::Account(&staff.account),
         &school,
         &upload.name(),
         &teachers,
     )
-    .await?;
+    .await;
+    let summary = match imported {
+        Ok(summary) => summary,
+        Err(teachers::RosterChangeError::Db(error)) => return Err(error.into()),
+        Err(refusal) => {
+            let view = RosterView {
+                error: Some(format!("{}：{refusal}", upload.name())),
+                ..RosterView::new(&state, &staff, &school).await?
+            };
+            return roster_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, view);
+        }
+    };
     let view = RosterView {
         notice: Some(format!("导入完成（{}）。", upload.name())),
         summary: Some(summary),
