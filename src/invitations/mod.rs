@@ -416,7 +416,7 @@ pub async fn roster_changes(
                 .await?,
         );
     }
-    changes.sort_by(|a, b| b.id.cmp(&a.id));
+    changes.sort_by_key(|event| std::cmp::Reverse(event.id));
     changes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(changes
         .into_iter()
