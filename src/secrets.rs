@@ -19,6 +19,20 @@ pub fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
+/// HMAC-SHA256 of `text` under `key`: a value only the holder of the key can compute (the
+/// session key of the installation, for orders and signatures nobody else may recompute).
+pub fn keyed_hash(key: &[u8], text: &str) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    // HMAC takes a key of any length; the error case cannot occur.
+    match <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(text.as_bytes());
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()).into(),
+    }
+}
+
 /// Whether `text` looks like a key made by [`random_key`]: anything else is refused unread.
 pub fn is_random_key(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())

@@ -4,7 +4,7 @@
 //! The counts are those the answer writer keeps, and a supervisor's exclusion takes an answer
 //! back out of them (`quality::set_excluded`), so they count included answers only. A school of
 //! a teachers' survey with fewer than 5 included answers is left out
-//! ([`crate::results::shown_alone`]): its answers count only in roll-ups.
+//! ([`crate::results::shown_alone`]), as it is from every figure.
 
 use std::collections::HashMap;
 

@@ -190,7 +190,13 @@ pub struct AnswerColumns {
     /// Question id → its slot in a parsed answer.
     slots: HashMap<String, usize>,
     values: Values,
+    /// A teachers' survey: no answer's id, time or duration is written (they would tell one
+    /// teacher's answer from another's, by when it came), only its school and its answers.
+    anonymous: bool,
 }
+
+/// The columns before the questions of a teachers' survey: the school only.
+const ANONYMOUS_SCHOOL_COLUMNS: [&str; 3] = ["学校代码", "学校名称", "乡镇"];
 
 impl AnswerColumns {
     pub fn new(survey: &Survey, values: Values) -> AnswerColumns {
@@ -203,11 +209,20 @@ impl AnswerColumns {
             columns,
             slots,
             values,
+            anonymous: survey.audience == crate::survey::Audience::Teachers,
+        }
+    }
+
+    fn leading_columns(&self) -> &'static [&'static str] {
+        if self.anonymous {
+            &ANONYMOUS_SCHOOL_COLUMNS
+        } else {
+            &SCHOOL_COLUMNS
         }
     }
 
     pub fn header(&self) -> Vec<Cell> {
-        SCHOOL_COLUMNS
+        self.leading_columns()
             .iter()
             .map(|name| Cell::text(*name))
             .chain(self.columns.iter().map(|column| Cell::text(&column.header)))
@@ -254,15 +269,23 @@ impl AnswerColumns {
         let seconds = answer
             .duration_ms
             .map_or(Cell::Empty, |ms| Cell::Number((ms as f64 / 1000.0).round()));
-        let mut row = Vec::with_capacity(SCHOOL_COLUMNS.len() + self.columns.len());
-        row.extend([
-            Cell::Number(answer.id as f64),
-            school_text(|school| &school.code),
-            school_text(|school| &school.name),
-            school_text(|school| &school.township),
-            Cell::Text(submitted),
-            seconds,
-        ]);
+        let mut row = Vec::with_capacity(self.leading_columns().len() + self.columns.len());
+        if self.anonymous {
+            row.extend([
+                school_text(|school| &school.code),
+                school_text(|school| &school.name),
+                school_text(|school| &school.township),
+            ]);
+        } else {
+            row.extend([
+                Cell::Number(answer.id as f64),
+                school_text(|school| &school.code),
+                school_text(|school| &school.name),
+                school_text(|school| &school.township),
+                Cell::Text(submitted),
+                seconds,
+            ]);
+        }
         row.extend(
             self.columns
                 .iter()
@@ -406,6 +429,11 @@ impl AnswerRows {
                     tracing::warn!("an answer of the export could not be unpacked; left out");
                     return None;
                 };
+                // A teachers' answer from a school of fewer than 5 counts in no figure and is
+                // not listed either.
+                if self.columns.anonymous && !self.schools.contains_key(&answer.school_id) {
+                    return None;
+                }
                 Some(
                     self.columns
                         .row_of(&answer, self.schools.get(&answer.school_id)),
@@ -418,8 +446,9 @@ impl AnswerRows {
 /// The answers export of one campaign, opened: reads the included answers in pages by id.
 ///
 /// Every answer is read against the campaign's survey version; answers to a question that
-/// version does not have are not shown. The school columns of a teachers' survey are left
-/// blank for a school with fewer than 5 included answers ([`crate::results::shown_alone`]).
+/// version does not have are not shown. A teachers' survey's answers carry no id, time or
+/// duration, and those of a school with fewer than 5 included answers are left out
+/// ([`crate::results::shown_alone`]), as they are from every figure.
 pub struct AnswerExport {
     campaign_id: i32,
     campaign_name: String,

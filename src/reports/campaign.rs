@@ -227,30 +227,25 @@ async fn trend_chart(
     };
     let mut links = campaign_link::Entity::find()
         .filter(campaign_link::Column::CampaignId.is_in(ids.iter().copied()));
-    let mut tallies = tally::Entity::find()
-        .select_only()
-        .column(tally::Column::CampaignId)
-        .column(tally::Column::QuestionKey)
-        .column(tally::Column::OptionKey)
-        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so that both give integers.
-        .column_as(
-            Expr::col(tally::Column::Count).sum().cast_as("bigint"),
-            "count",
-        )
-        .filter(tally::Column::CampaignId.is_in(ids.iter().copied()))
-        .group_by(tally::Column::CampaignId)
-        .group_by(tally::Column::QuestionKey)
-        .group_by(tally::Column::OptionKey);
     if let Some(schools) = &schools {
         links = links.filter(campaign_link::Column::SchoolId.is_in(schools.iter().copied()));
-        tallies = tallies.filter(tally::Column::SchoolId.is_in(schools.iter().copied()));
     }
     let source = source_of(found.survey.audience);
+    // Per campaign, the schools whose answers count: the filter's, and of a teachers' survey
+    // only those with 5 answers or more (`results::shown_alone`), as on the results page.
+    let mut counted: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut responses: HashMap<i32, u64> = HashMap::new();
     let mut populations: HashMap<i32, Option<u64>> = HashMap::new();
     for link in links.all(db).await? {
-        *responses.entry(link.campaign_id).or_default() +=
-            u64::try_from(link.response_count).unwrap_or(0);
+        let answers = u64::try_from(link.response_count).unwrap_or(0);
+        if !crate::results::shown_alone(found.survey.audience, answers) {
+            continue;
+        }
+        counted
+            .entry(link.campaign_id)
+            .or_default()
+            .push(link.school_id);
+        *responses.entry(link.campaign_id).or_default() += answers;
         let population = all_schools
             .get(&link.school_id)
             .and_then(|school| plan.rules.population_of(source, school));
@@ -258,26 +253,41 @@ async fn trend_chart(
         *total = total.zip(population).map(|(total, more)| total + more);
     }
     let mut sums: HashMap<i32, AreaSums> = HashMap::new();
+    let mut counts: HashMap<i32, Counts> = HashMap::new();
     for campaign in &campaigns {
-        let by_school = crate::results::score_sums(db, campaign.id, schools.as_deref()).await?;
+        let Some(school_ids) = counted.get(&campaign.id) else {
+            continue;
+        };
+        let by_school = crate::results::score_sums(db, campaign.id, Some(school_ids)).await?;
         let total = sums.entry(campaign.id).or_default();
         for school_sums in by_school.values() {
             total.add(school_sums);
         }
-    }
-    let mut counts: HashMap<i32, Counts> = HashMap::new();
-    for (campaign_id, question, option, count) in tallies
-        .into_tuple::<(i32, String, String, Option<i64>)>()
-        .all(db)
-        .await?
-    {
-        *counts
-            .entry(campaign_id)
-            .or_default()
-            .entry(question)
-            .or_default()
-            .entry(option)
-            .or_default() += u64::try_from(count.unwrap_or(0)).unwrap_or(0);
+        let tallies = tally::Entity::find()
+            .select_only()
+            .column(tally::Column::QuestionKey)
+            .column(tally::Column::OptionKey)
+            // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so that both give integers.
+            .column_as(
+                Expr::col(tally::Column::Count).sum().cast_as("bigint"),
+                "count",
+            )
+            .filter(tally::Column::CampaignId.eq(campaign.id))
+            .filter(tally::Column::SchoolId.is_in(school_ids.iter().copied()))
+            .group_by(tally::Column::QuestionKey)
+            .group_by(tally::Column::OptionKey);
+        let campaign_counts = counts.entry(campaign.id).or_default();
+        for (question, option, count) in tallies
+            .into_tuple::<(String, String, Option<i64>)>()
+            .all(db)
+            .await?
+        {
+            *campaign_counts
+                .entry(question)
+                .or_default()
+                .entry(option)
+                .or_default() += u64::try_from(count.unwrap_or(0)).unwrap_or(0);
+        }
     }
 
     let empty = Counts::new();
@@ -287,6 +297,12 @@ async fn trend_chart(
     let mut points = Vec::new();
     for campaign in &campaigns {
         let n = responses.get(&campaign.id).copied().unwrap_or(0);
+        // A point of a teachers' survey under 5 answers is left out, not drawn.
+        if !crate::results::shown_alone(found.survey.audience, n) {
+            labels.push((campaign.name.clone(), n));
+            points.push(None);
+            continue;
+        }
         // The same figure as the campaign's results page shows as its overall index.
         let results = aggregate(
             &campaign.survey,

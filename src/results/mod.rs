@@ -41,10 +41,20 @@ pub const TEACHERS_SHOWN_ALONE: u64 = 5;
 /// What a page says instead of a teachers' school (or group) with too few answers.
 pub const TEACHERS_TOO_FEW: &str = "为保护教师匿名，答卷少于 5 份的学校不单独显示。";
 
-/// Whether a group (a school, or any filtered set of schools) with `n` included answers to a
-/// survey of `audience` may be shown on its own. Teachers' answers need at least
-/// [`TEACHERS_SHOWN_ALONE`]; everyone else's may always be shown. Such a group's answers still
-/// count inside the township's and the county's figures.
+/// What a page says instead of a teachers' survey narrowed to dates.
+pub const TEACHERS_BY_DATE: &str =
+    "为保护教师匿名，教师问卷不按日期筛选：两个日期范围的结果相减，就可能看出个别教师的答卷。";
+
+/// Whether a school with `n` included answers to a survey of `audience` counts in that survey's
+/// figures at all, and may be shown. Teachers' answers need at least [`TEACHERS_SHOWN_ALONE`]
+/// per school; everyone else's always count.
+///
+/// A teachers' school with 1–4 answers (a *hidden* school) counts in **no** figure — not its
+/// own, not its township's, not the county's, not an export's: every figure of a teachers'
+/// survey is then a sum over whole schools of at least 5 answers each, so the difference of any
+/// two figures (the county and the county without one township, a township and one of its
+/// schools) is again a sum over such schools, and never isolates fewer than 5 teachers
+/// (surveys/METHOD.md, `withheld`).
 pub fn shown_alone(audience: Audience, n: u64) -> bool {
     audience != Audience::Teachers || n >= TEACHERS_SHOWN_ALONE
 }

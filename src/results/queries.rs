@@ -35,6 +35,9 @@ pub enum ResultsError {
     /// [`super::TEACHERS_SHOWN_ALONE`] included answers.
     #[error("为保护教师匿名，答卷少于 5 份的学校不单独显示。")]
     TooFewTeachers,
+    /// A teachers' survey narrowed to dates: two ranges' difference could isolate a teacher.
+    #[error("{}", super::TEACHERS_BY_DATE)]
+    TeachersByDate,
     #[error(transparent)]
     Campaign(CampaignError),
     #[error(transparent)]
@@ -319,6 +322,9 @@ pub async fn campaign_results(
     let survey = campaigns::load_version(db, campaign.survey_version_id)
         .await?
         .ok_or(ResultsError::MissingSurvey(campaign.survey_version_id))?;
+    if survey.audience == Audience::Teachers && !filter.dates.is_open() {
+        return Err(ResultsError::TeachersByDate);
+    }
     let mut links = campaigns::links_with_schools(db, campaign_id).await?;
     links.sort_by(|(_, a), (_, b)| a.code.cmp(&b.code));
     let chosen: Vec<_> = links
@@ -348,9 +354,22 @@ pub async fn campaign_results(
         (scanned.by_school(), scanned.sums_by_school(), answers_of)
     };
     let answers_at = |school: &school::Model| answers_of.get(&school.id).copied().unwrap_or(0);
-    let responses: u64 = chosen.iter().map(|(_, school)| answers_at(school)).sum();
-    // Any narrowing, dates included, that leaves fewer than 5 teachers' answers is refused:
-    // zero answers too, so that an empty day cannot be told from a withheld one.
+    // A teachers' school with 1–4 answers counts in no figure (`shown_alone`): its counts and
+    // sums leave the group here, so every figure below is over schools of 5 answers or more.
+    let (mut by_school, mut sums_by_school) = (by_school, sums_by_school);
+    let mut responses: u64 = 0;
+    for (_, school) in &chosen {
+        let answers = answers_at(school);
+        if shown_alone(survey.audience, answers) {
+            responses += answers;
+        } else {
+            by_school.remove(&school.id);
+            sums_by_school.remove(&school.id);
+        }
+    }
+    // Any narrowing that leaves fewer than 5 teachers' answers is refused: zero answers too, so
+    // that an empty group cannot be told from a withheld one. (Whole schools of 5 or more are
+    // all that count, so a group counts either none or at least 5.)
     if !filter.is_all() && !shown_alone(survey.audience, responses) {
         return Err(ResultsError::TooFewTeachers);
     }
@@ -419,6 +438,8 @@ pub async fn campaign_results(
             .map(|(link, school)| {
                 let answers = answers_at(school);
                 let population = population_of(school);
+                // A hidden teachers' school (1–4 answers) has left `sums_by_school`: it gives no
+                // area estimate, so no rating of it or of the county carries its teachers.
                 let sums = sums_by_school.get(&school.id).unwrap_or(&none);
                 let fpc = finite_population_factor(answers, population);
                 CampaignEvidence {

@@ -248,8 +248,8 @@ async fn charts_leave_out_schools_with_fewer_than_five_teacher_answers() {
     let heatmap = svg_of(&page.body, "heatmap");
     assert!(heatmap.contains("答卷少于 5 份的学校不单独显示"));
     assert!(!heatmap.contains(&links[0].name));
-    // The county's figures still count all eight answers.
-    assert!(svg_of(&page.body, "radar").contains("全县（n = 8）"));
+    // The county's figures count the five of the larger school only: the three count nowhere.
+    assert!(svg_of(&page.body, "radar").contains("全县（n = 5）"));
 
     // Narrowed to the school with three answers: no charts at all.
     let schools = dupin::schools::list(&app.db).await.expect("schools");

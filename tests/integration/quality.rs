@@ -522,9 +522,11 @@ async fn quality_a_school_with_fewer_than_five_teachers_answers_is_never_shown_a
         .await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
 
-    // The county counts all eight; the small school's row says nothing of its own.
+    // The county counts the large school's five only: the small school's three count in no
+    // figure (county minus large school would otherwise show them), and its row says nothing.
     let page = browser.get(&results).await;
-    assert!(page.body.contains("8 份答卷"), "{}", page.body);
+    assert!(page.body.contains("5 份答卷"), "{}", page.body);
+    assert!(!page.body.contains("8 份答卷"), "{}", page.body);
     let row_start = page
         .body
         .find(&format!("<tr><td>{}</td>", small.code))
@@ -547,9 +549,22 @@ async fn quality_a_school_with_fewer_than_five_teachers_answers_is_never_shown_a
     let answers = browser
         .get(&format!("/console/campaigns/{campaign}/export.csv"))
         .await;
-    assert_eq!(answers.body.lines().count(), 9, "every answer is exported");
+    assert_eq!(
+        answers.body.lines().count(),
+        6,
+        "the large school's five answers, without the small school's three"
+    );
     assert!(!answers.body.contains(&small.code), "{}", answers.body);
     assert!(answers.body.contains(&large.code));
+    // No id, time or duration beside a teacher's answer.
+    let header = answers.body.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("\u{feff}学校代码,学校名称,乡镇,"),
+        "{header}"
+    );
+    for column in ["序号", "提交时间", "用时"] {
+        assert!(!header.contains(column), "{header}");
+    }
 
     let texts = browser
         .get(&format!(

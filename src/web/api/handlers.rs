@@ -20,7 +20,9 @@ use crate::web::error::ApiRefusal;
 fn results_fault(error: ResultsError) -> ApiError {
     match error {
         ResultsError::NotFound(id) => ApiRefusal::CampaignNotFound(id.to_string()).into(),
-        ResultsError::TooFewTeachers => ApiRefusal::Withheld(error.to_string()).into(),
+        ResultsError::TooFewTeachers | ResultsError::TeachersByDate => {
+            ApiRefusal::Withheld(error.to_string()).into()
+        }
         other => ApiError::internal(other),
     }
 }

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::guards::{CsrfForm, Staff, Supervisor};
 use super::{ConsoleError, see_other};
@@ -368,14 +367,16 @@ struct TextsView {
     sorted_url: String,
 }
 
-/// A stable shuffle: the order of the hashes of `seed` and each text's place, so that the pages
-/// of one shuffle fit together while it reveals nothing of the order the texts came in.
-fn shuffle<T>(items: &mut Vec<T>, seed: &str) {
+/// A stable shuffle: the order of the keyed hashes (under the installation's secret key) of
+/// `seed` and each text's place, so that the pages of one shuffle fit together while nobody —
+/// not even someone who reads the seed in the address and counts the texts — can work back
+/// from it to the order the texts came in.
+fn shuffle<T>(items: &mut Vec<T>, key: &[u8], seed: &str) {
     let mut keyed: Vec<([u8; 32], T)> = items
         .drain(..)
         .enumerate()
         .map(|(place, item)| {
-            let hash: [u8; 32] = Sha256::digest(format!("{seed}:{place}").as_bytes()).into();
+            let hash = crate::secrets::keyed_hash(key, &format!("texts:{seed}:{place}"));
             (hash, item)
         })
         .collect();
@@ -446,7 +447,7 @@ async fn texts(
         Vec::new()
     };
     if shuffled {
-        shuffle(&mut rows, &seed);
+        shuffle(&mut rows, &state.session_key, &seed);
     } else {
         rows.sort_by(|a, b| a.text.cmp(&b.text).then_with(|| a.school.cmp(&b.school)));
     }
@@ -501,11 +502,15 @@ mod tests {
     fn a_shuffle_is_stable_for_its_seed_and_keeps_every_item() {
         let items: Vec<u32> = (0..50).collect();
         let mut once = items.clone();
-        shuffle(&mut once, "abc");
+        shuffle(&mut once, b"secret", "abc");
         let mut again = items.clone();
-        shuffle(&mut again, "abc");
+        shuffle(&mut again, b"secret", "abc");
         assert_eq!(once, again);
         assert_ne!(once, items, "fifty items hardly stay in order");
+        // The same seed under another key gives another order: the seed alone tells nothing.
+        let mut other_key = items.clone();
+        shuffle(&mut other_key, b"another", "abc");
+        assert_ne!(other_key, once);
         let mut sorted = once.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, items);

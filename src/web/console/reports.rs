@@ -15,7 +15,7 @@ use super::guards::Supervisor;
 use super::{ConsoleError, download_disposition};
 use crate::charts::Chart;
 use crate::reports::{self, ReportError};
-use crate::results::{self, CampaignResults, FilterFields, ResultsError, ResultsFilter};
+use crate::results::{self, CampaignResults, FilterFields, ResultsFilter};
 use crate::web::AppState;
 
 pub fn routes(routes: &mut Routes) {
@@ -91,7 +91,7 @@ async fn find_chart(
         .map_err(|error| ConsoleError::bad_request(error.to_string()))?;
     let found = results::campaign_results(&state.db, &state.plan, id, &filter)
         .await
-        .map_err(results_fault)?;
+        .map_err(super::results::fault)?;
     let chart = reports::campaign::campaign_charts(&state.db, &state.plan, &found, &filter)
         .await?
         .into_iter()
@@ -141,20 +141,10 @@ async fn chart_png(
         .body(png))
 }
 
-fn results_fault(error: ResultsError) -> ConsoleError {
-    match error {
-        ResultsError::NotFound(_) => ConsoleError::not_found(),
-        ResultsError::TooFewTeachers => {
-            ConsoleError::bad_request(results::TEACHERS_TOO_FEW.to_owned())
-        }
-        other => ConsoleError::internal(other),
-    }
-}
-
 fn report_fault(error: ReportError) -> ConsoleError {
     match error {
         ReportError::NotFound => ConsoleError::not_found(),
-        ReportError::Results(error) => results_fault(error),
+        ReportError::Results(error) => super::results::fault(error),
         ReportError::Db(error) => ConsoleError::internal(error),
     }
 }

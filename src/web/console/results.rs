@@ -52,12 +52,15 @@ async fn method(
     )
 }
 
-fn fault(error: ResultsError) -> ConsoleError {
+/// A results failure as the console answers it (the results page, its charts, the reports):
+/// what anonymity withholds is said in words, an unknown campaign is a 404, the rest a 500.
+pub(super) fn fault(error: ResultsError) -> ConsoleError {
     match error {
         ResultsError::NotFound(_) => ConsoleError::not_found(),
         ResultsError::TooFewTeachers => {
             ConsoleError::bad_request(results::TEACHERS_TOO_FEW.to_owned())
         }
+        ResultsError::TeachersByDate => ConsoleError::bad_request(results::TEACHERS_BY_DATE),
         other => ConsoleError::internal(other),
     }
 }
