@@ -4,6 +4,7 @@
 //! `dupin::answering`); this crate only says what a row looks like.
 
 pub mod account;
+pub mod admission;
 pub mod api_token;
 pub mod audit_event;
 pub mod campaign;

@@ -7,12 +7,15 @@
 //!   `token` column, which held the link itself, goes; existing tokens are hashed over.
 //! - `teacher.added_by_school` and `teacher.approved_at`: a teacher a school's own account added
 //!   after a campaign opened is invited only once a supervisor approves.
+//! - `admission`: how many answers each link took in its current minute, counted by the answer
+//!   writer in the answers' transaction, so that every dupin process agrees on when a link's
+//!   answers come faster than its school could send them (they are then held).
 //! - `audit_event.school_id`: the school an event concerns, so that the invitations page can
 //!   list every change to its schools' rosters with who made it and when.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    boolean, integer, integer_null, pk_auto, string, string_null, text_null,
+    big_integer, boolean, integer, integer_null, pk_auto, string, string_null, text_null,
     timestamp_with_time_zone, timestamp_with_time_zone_null,
 };
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -197,6 +200,16 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                Table::create()
+                    .table(Admission::Table)
+                    .col(integer(Admission::LinkId).primary_key())
+                    .col(big_integer(Admission::Minute))
+                    .col(big_integer(Admission::Count))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(
                 Index::create()
                     .name("invitation_link_invitation")
@@ -209,6 +222,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Admission::Table).to_owned())
+            .await?;
         manager
             .drop_index(
                 Index::drop()
@@ -270,6 +286,14 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(SignInLimit::Table).to_owned())
             .await
     }
+}
+
+#[derive(DeriveIden)]
+enum Admission {
+    Table,
+    LinkId,
+    Minute,
+    Count,
 }
 
 #[derive(DeriveIden)]

@@ -4,6 +4,7 @@
 
 pub mod personal_links;
 pub mod scoring;
+pub mod signed;
 pub mod validate;
 pub mod writer;
 

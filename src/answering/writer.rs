@@ -8,7 +8,7 @@
 //! Duplicates are settled by the database's unique constraints (idempotency key; campaign and
 //! browser), so several dupin processes on one PostgreSQL stay correct.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
@@ -47,10 +47,23 @@ pub struct Submission {
     pub submitted_at: DateTime<Utc>,
     /// Answer-quality flags (`crate::quality::join`), `None` when nothing looked wrong.
     pub flags: Option<String>,
+    /// Whether its flags alone keep the answer out of the figures (the `[quality]` policy's
+    /// `leave_out`): it is stored, and counted nowhere until a supervisor releases it.
+    pub left_out: bool,
+    /// Its link's admission rate, or `None` to take the answer whatever the rate.
+    pub admission: Option<Admission>,
     /// The token of the personal, one-use invitation link the answer came through, if any:
     /// the invitation is marked answered in the same transaction, and an invitation used
     /// before refuses the answer ([`Outcome::InvitationUsed`]). Never stored with the answer.
     pub invitation_token: Option<String>,
+}
+
+/// How many answers a link may take in one minute (`QualityRules::answers_per_minute`), and
+/// whether an answer past it — `held` — is left out of the figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admission {
+    pub per_minute: i64,
+    pub held_left_out: bool,
 }
 
 /// What became of a submission.
@@ -58,6 +71,10 @@ pub struct Submission {
 pub enum Outcome {
     /// Stored now.
     Stored,
+    /// Stored now, and held: its link took more answers this minute than it may. `surge` for
+    /// the answer with which the link passed its rate — the one whose submitter should hold the
+    /// link's earlier answers of the window too.
+    Held { surge: bool },
     /// The same form was stored before (a double tap or a retry): nothing new stored.
     AlreadyStored,
     /// This browser already answered this campaign with another form: refused.
@@ -144,9 +161,20 @@ pub async fn commit(
     let used_invitations = claim_invitations(&txn, &in_key_order).await?;
     in_key_order
         .retain(|submission| !used_invitations.contains(submission.idempotency_key.as_str()));
-    for chunk in in_key_order.chunks(RESPONSES_PER_STATEMENT) {
+    // Each link's count of this minute, by link id (one row each, locked in id order).
+    let held = admit(&txn, &in_key_order).await?;
+    let stored: Vec<Stored> = in_key_order
+        .iter()
+        .map(|submission| Stored::of(submission, held.get(submission.idempotency_key.as_str())))
+        .collect();
+    for chunk in stored.chunks(RESPONSES_PER_STATEMENT) {
         inserted.extend(insert_responses(&txn, chunk).await?);
     }
+    let left_out: HashSet<&str> = stored
+        .iter()
+        .filter(|row| row.excluded)
+        .map(|row| row.submission.idempotency_key.as_str())
+        .collect();
 
     // A key not inserted was either stored before (a retry) or refused for its browser.
     let not_inserted: Vec<&str> = submissions
@@ -176,7 +204,20 @@ pub async fn commit(
         let key = submission.idempotency_key.as_str();
         if inserted.contains(key) {
             // Two copies of one form in the same batch insert one row: count it once.
-            if counted.insert(key) {
+            if !counted.insert(key) {
+                outcomes.push(Outcome::AlreadyStored);
+                continue;
+            }
+            let outcome = match held.get(key) {
+                Some(surge) => Outcome::Held { surge: *surge },
+                None => Outcome::Stored,
+            };
+            // Left out of the figures (its flags, or held): stored, counted nowhere.
+            if left_out.contains(key) {
+                outcomes.push(outcome);
+                continue;
+            }
+            {
                 for (question, option) in &submission.tally_keys {
                     *tallies
                         .entry((
@@ -194,9 +235,7 @@ pub async fn commit(
                         .add(&sums, 1);
                 }
                 *per_link.entry(submission.link_id).or_default() += 1;
-                outcomes.push(Outcome::Stored);
-            } else {
-                outcomes.push(Outcome::AlreadyStored);
+                outcomes.push(outcome);
             }
         } else if stored_before.contains(key) {
             outcomes.push(Outcome::AlreadyStored);
@@ -271,9 +310,108 @@ async fn claim_invitations<'a>(
     Ok(refused)
 }
 
+/// A submission as it is stored: its flags with `held` added when its link is over its rate,
+/// and whether it is left out of the figures.
+struct Stored<'a> {
+    submission: &'a Submission,
+    flags: Option<String>,
+    excluded: bool,
+}
+
+impl<'a> Stored<'a> {
+    fn of(submission: &'a Submission, held: Option<&bool>) -> Stored<'a> {
+        let held = held.is_some();
+        let flags = match (held, submission.flags.as_deref()) {
+            (false, flags) => flags.map(str::to_owned),
+            (true, None) => Some(HELD.to_owned()),
+            (true, Some(flags)) => Some(format!("{flags},{HELD}")),
+        };
+        let held_left_out = submission
+            .admission
+            .is_some_and(|admission| admission.held_left_out);
+        Stored {
+            submission,
+            flags,
+            excluded: submission.left_out || (held && held_left_out),
+        }
+    }
+}
+
+/// The stored flag of a held answer (`crate::rating::flags::Flag::Held`).
+const HELD: &str = "held";
+
+/// Counts each link's answers of this minute, one statement per link and minute in link order,
+/// and says which submissions are past their link's rate: those are held, and the first of them
+/// with which the link passed the rate is marked `true` (a surge began). A retried form counts
+/// again; a count that starts a new minute starts afresh.
+async fn admit(
+    txn: &impl ConnectionTrait,
+    submissions: &[&Submission],
+) -> Result<HashMap<String, bool>, DbErr> {
+    let mut groups: BTreeMap<(i32, i64), Vec<&Submission>> = BTreeMap::new();
+    for submission in submissions {
+        if submission.admission.is_some() {
+            groups
+                .entry((submission.link_id, submission.submitted_at.timestamp() / 60))
+                .or_default()
+                .push(submission);
+        }
+    }
+    let mut held = HashMap::new();
+    for ((link_id, minute), group) in groups {
+        let Some(admission) = group[0].admission else {
+            continue;
+        };
+        let added = i64::try_from(group.len()).unwrap_or(i64::MAX);
+        let upsert = Query::insert()
+            .into_table(Alias::new("admission"))
+            .columns([
+                Alias::new("link_id"),
+                Alias::new("minute"),
+                Alias::new("count"),
+            ])
+            .values([link_id.into(), minute.into(), added.into()])
+            .map_err(|error| DbErr::Custom(error.to_string()))?
+            .on_conflict(
+                OnConflict::column(Alias::new("link_id"))
+                    .value(Alias::new("minute"), Expr::cust("excluded.minute"))
+                    .value(
+                        Alias::new("count"),
+                        Expr::cust(
+                            "CASE WHEN admission.minute = excluded.minute \
+                             THEN admission.count + excluded.count ELSE excluded.count END",
+                        ),
+                    )
+                    .to_owned(),
+            )
+            .returning_col(Alias::new("count"))
+            .to_owned();
+        let Some(row) = txn.query_one(&upsert).await? else {
+            continue;
+        };
+        let count: i64 = row.try_get("", "count")?;
+        let over = count - admission.per_minute;
+        if over <= 0 {
+            continue;
+        }
+        // The last `over` of this group (all of it, once the link is past its rate) are held.
+        let first_held = group
+            .len()
+            .saturating_sub(usize::try_from(over).unwrap_or(usize::MAX));
+        let passed_now = count - added < admission.per_minute;
+        for (place, submission) in group.iter().enumerate().skip(first_held) {
+            held.insert(
+                submission.idempotency_key.clone(),
+                passed_now && place == first_held,
+            );
+        }
+    }
+    Ok(held)
+}
+
 async fn insert_responses(
     txn: &impl ConnectionTrait,
-    chunk: &[&Submission],
+    chunk: &[Stored<'_>],
 ) -> Result<Vec<String>, DbErr> {
     let mut insert = Query::insert();
     insert.into_table(Alias::new("response")).columns([
@@ -288,7 +426,8 @@ async fn insert_responses(
         Alias::new("excluded"),
         Alias::new("flags"),
     ]);
-    for submission in chunk {
+    for stored in chunk {
+        let submission = stored.submission;
         insert
             .values([
                 submission.campaign_id.into(),
@@ -299,8 +438,8 @@ async fn insert_responses(
                 submission.answers_json.clone().into(),
                 submission.submitted_at.into(),
                 Value::from(submission.duration_ms).into(),
-                false.into(),
-                Value::from(submission.flags.clone()).into(),
+                stored.excluded.into(),
+                Value::from(stored.flags.clone()).into(),
             ])
             .map_err(|error| DbErr::Custom(error.to_string()))?;
     }

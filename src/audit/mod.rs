@@ -19,6 +19,8 @@ pub enum Actor<'a> {
     CommandLine,
     /// Not signed in; the e-mail they typed, as the audit log's actor.
     Visitor(&'a str),
+    /// dupin itself: a rule applied without anyone asking (answers held for coming too fast).
+    System,
 }
 
 impl<'a> Actor<'a> {
@@ -26,7 +28,7 @@ impl<'a> Actor<'a> {
     pub fn account(&self) -> Option<&'a account::Model> {
         match self {
             Actor::Account(account) => Some(account),
-            Actor::CommandLine | Actor::Visitor(_) => None,
+            Actor::CommandLine | Actor::Visitor(_) | Actor::System => None,
         }
     }
 }
@@ -53,6 +55,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("campaign_edit", "修改调查活动"),
     ("answer_exclude", "排除答卷"),
     ("answer_restore", "恢复答卷"),
+    ("answers_exclude", "批量排除答卷"),
+    ("answers_release", "批量放行答卷"),
+    ("answers_hold", "答卷超出速率暂缓"),
     ("api_token_issue", "签发 API 令牌"),
     ("api_token_revoke", "吊销 API 令牌"),
     ("mail_report", "邮件发送报告"),
@@ -147,6 +152,7 @@ pub async fn record_about(
         Actor::Account(account) => (Some(account.id), account.email.clone()),
         Actor::CommandLine => (None, "command line".to_owned()),
         Actor::Visitor(typed) => (None, typed.chars().take(254).collect()),
+        Actor::System => (None, "dupin".to_owned()),
     };
     audit_event::ActiveModel {
         at: Set(Utc::now()),

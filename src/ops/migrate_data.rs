@@ -28,12 +28,13 @@ pub const BATCH_ROWS: u64 = 1_000;
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
 
 /// Every table of dupin, parents before the rows that point at them.
-pub fn tables() -> [&'static str; 16] {
+pub fn tables() -> [&'static str; 17] {
     [
         entity::school::Entity.table_name(),
         entity::survey_version::Entity.table_name(),
         entity::campaign::Entity.table_name(),
         entity::campaign_link::Entity.table_name(),
+        entity::admission::Entity.table_name(),
         entity::response::Entity.table_name(),
         entity::tally::Entity.table_name(),
         entity::score_sum::Entity.table_name(),
@@ -152,6 +153,7 @@ pub async fn migrate_data(
         copy.table(entity::survey_version::Entity).await?,
         copy.table(entity::campaign::Entity).await?,
         copy.table(entity::campaign_link::Entity).await?,
+        copy.table(entity::admission::Entity).await?,
         copy.table(entity::response::Entity).await?,
         copy.table(entity::tally::Entity).await?,
         copy.table(entity::score_sum::Entity).await?,
@@ -392,6 +394,7 @@ mod tests {
                 "survey_version",
                 "campaign",
                 "campaign_link",
+                "admission",
                 "response",
                 "tally",
                 "score_sum",

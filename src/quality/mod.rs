@@ -8,6 +8,10 @@
 //! decisions are pure ([`flags_of`]); the queries beside them take `&impl ConnectionTrait`.
 //! Nothing here knows of HTTP.
 
+pub mod admission;
+
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::response;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
@@ -25,7 +29,7 @@ use crate::change::{Actor, Change, Context};
 pub use crate::rating::flags::{Flag, join, parse_flags};
 use crate::rating::rules::QualityRules;
 use crate::results::scan::stored_response;
-use crate::survey::{QuestionKind, Survey};
+use crate::survey::{QuestionKind, Scale, Survey};
 
 /// How many questions an answer answered, each matrix statement counting as one.
 pub fn answered_items(answers: &ValidResponse) -> usize {
@@ -39,26 +43,62 @@ pub fn answered_items(answers: &ValidResponse) -> usize {
         .sum()
 }
 
-/// Every scale answer and matrix statement on the same point of its scale (by position, so
-/// that two scales with different codes compare), with at least `minimum` of them.
-pub fn is_straight_line(survey: &Survey, answers: &ValidResponse, minimum: u32) -> bool {
-    let mut positions: Vec<usize> = Vec::new();
+/// The scale answers and matrix statements of an answer, each as (its scale, the chosen point's
+/// position on it).
+fn scale_choices<'s>(survey: &'s Survey, answers: &ValidResponse) -> Vec<(&'s Scale, usize)> {
+    let mut chosen = Vec::new();
     for question in survey.questions() {
         match (&question.kind, answers.answers.get(&question.id)) {
             (QuestionKind::Scale { scale }, Some(Answer::Choice(code))) => {
-                positions.extend(scale.points.iter().position(|point| point.code == *code));
+                chosen.extend(
+                    scale
+                        .points
+                        .iter()
+                        .position(|point| point.code == *code)
+                        .map(|position| (scale, position)),
+                );
             }
             (QuestionKind::Matrix { scale, .. }, Some(Answer::Rows(rows))) => {
-                positions.extend(
-                    rows.values().filter_map(|code| {
-                        scale.points.iter().position(|point| point.code == *code)
-                    }),
-                );
+                chosen.extend(rows.values().filter_map(|code| {
+                    scale
+                        .points
+                        .iter()
+                        .position(|point| point.code == *code)
+                        .map(|position| (scale, position))
+                }));
             }
             _ => {}
         }
     }
-    positions.len() >= minimum as usize && positions.windows(2).all(|pair| pair[0] == pair[1])
+    chosen
+}
+
+/// Every scale answer and matrix statement on the same point of its scale (by position, so
+/// that two scales with different codes compare), with at least `minimum` of them.
+pub fn is_straight_line(survey: &Survey, answers: &ValidResponse, minimum: u32) -> bool {
+    let chosen = scale_choices(survey, answers);
+    chosen.len() >= minimum as usize && chosen.windows(2).all(|pair| pair[0].1 == pair[1].1)
+}
+
+/// The top of a scale: its highest-scored point, or its first when it has no scores.
+fn top_of(scale: &Scale) -> usize {
+    scale
+        .points
+        .iter()
+        .enumerate()
+        .filter_map(|(position, point)| point.score.map(|score| (position, score)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(0, |(position, _)| position)
+}
+
+/// Every scale answer and matrix statement at the top of its scale, with at least `minimum` of
+/// them: the form a school that fills in its own link would send.
+pub fn is_all_top(survey: &Survey, answers: &ValidResponse, minimum: u32) -> bool {
+    let chosen = scale_choices(survey, answers);
+    chosen.len() >= minimum as usize
+        && chosen
+            .iter()
+            .all(|(scale, position)| *position == top_of(scale))
 }
 
 /// Less than `seconds_per_answer` per answered question between the form being served and
@@ -91,6 +131,9 @@ pub fn flags_of(
     let mut flags = Vec::new();
     if is_straight_line(survey, answers, rules.straight_line_min_answers) {
         flags.push(Flag::StraightLine);
+    }
+    if is_all_top(survey, answers, rules.straight_line_min_answers) {
+        flags.push(Flag::AllTop);
     }
     if is_too_fast(
         answered_items(answers),
@@ -145,12 +188,9 @@ pub enum QualityError {
 }
 
 /// Excludes (`exclude = true`) or restores an answer of a campaign, in one write transaction:
-/// flips `response.excluded` only if it changes, takes the answer's tally keys out of (or back
-/// into) the tallies, moves the link's running count, and records `answer_exclude` /
-/// `answer_restore` in the audit log. Locks are taken in the writer's order — the response,
-/// the tallies by key, the link — so that it never deadlocks with the writer on PostgreSQL.
-///
-/// Returns whether anything changed: excluding an excluded answer does nothing.
+/// flips `response.excluded` only if it changes, takes the answer's tally keys, score sums and
+/// link count out of (or back into) the running sums, and records `answer_exclude` /
+/// `answer_restore`. `false` when the answer was already as asked (nothing written).
 pub async fn set_excluded(
     context: &Context,
     actor: Actor<'_>,
@@ -160,14 +200,6 @@ pub async fn set_excluded(
 ) -> Result<bool, QualityError> {
     let change = Change::begin(context, actor).await?;
     let txn = change.txn();
-    let flip = Query::update()
-        .table(Alias::new("response"))
-        .value(Alias::new("excluded"), exclude)
-        .and_where(Expr::col(Alias::new("id")).eq(response_id))
-        .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
-        .and_where(Expr::col(Alias::new("excluded")).eq(!exclude))
-        .to_owned();
-    let changed = txn.execute(&flip).await?.rows_affected() > 0;
     let Some(answer) = response::Entity::find_by_id(response_id)
         .filter(response::Column::CampaignId.eq(campaign_id))
         .one(txn)
@@ -178,26 +210,68 @@ pub async fn set_excluded(
             response: response_id,
         });
     };
-    if !changed {
+    let mut surveys = HashMap::new();
+    if !flip(txn, &answer, exclude, &mut surveys).await? {
         // Already as asked: nothing to move, nothing to record.
         change.rollback().await?;
         return Ok(false);
     }
-    let survey = campaigns::load_version(txn, answer.survey_version_id)
-        .await?
-        .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?;
-    let stored = stored_response(&survey, &answer.answers);
+    let (action, verb) = if exclude {
+        ("answer_exclude", "excluded")
+    } else {
+        ("answer_restore", "restored")
+    };
+    change
+        .audit(
+            action,
+            format!("campaign {campaign_id}: answer {response_id} {verb}"),
+        )
+        .await?;
+    change.commit().await?;
+    Ok(true)
+}
+
+/// Flips `answer`'s `excluded` to `exclude` if it is not so already (a conditional UPDATE, so
+/// that two supervisors cannot move one answer twice) and moves its contributions — tally keys,
+/// score sums, its link's count — out of or back into the running sums, by the functions the
+/// writer used. `false` when it was already so. `surveys` keeps the versions read.
+async fn flip(
+    txn: &impl ConnectionTrait,
+    answer: &response::Model,
+    exclude: bool,
+    surveys: &mut HashMap<i32, Survey>,
+) -> Result<bool, QualityError> {
+    let flip = Query::update()
+        .table(Alias::new("response"))
+        .value(Alias::new("excluded"), exclude)
+        .and_where(Expr::col(Alias::new("id")).eq(answer.id))
+        .and_where(Expr::col(Alias::new("excluded")).eq(!exclude))
+        .to_owned();
+    if txn.execute(&flip).await?.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let survey = match surveys.entry(answer.survey_version_id) {
+        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+        std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+            campaigns::load_version(txn, answer.survey_version_id)
+                .await?
+                .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?,
+        ),
+    };
+    let survey = &*survey;
+    let (campaign_id, school_id) = (answer.campaign_id, answer.school_id);
+    let stored = stored_response(survey, &answer.answers);
     let mut keys = stored.tally_keys();
     keys.sort();
     keys.dedup();
-    let delta: i64 = if exclude { -1 } else { 1 };
+    let delta: i64 = delta_sign(exclude);
     for (question, option) in &keys {
         if exclude {
             let update = Query::update()
                 .table(Alias::new("tally"))
                 .value(Alias::new("count"), Expr::col(Alias::new("count")).sub(1))
                 .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
-                .and_where(Expr::col(Alias::new("school_id")).eq(answer.school_id))
+                .and_where(Expr::col(Alias::new("school_id")).eq(school_id))
                 .and_where(Expr::col(Alias::new("question_key")).eq(question.as_str()))
                 .and_where(Expr::col(Alias::new("option_key")).eq(option.as_str()))
                 .to_owned();
@@ -215,7 +289,7 @@ pub async fn set_excluded(
                 ])
                 .values([
                     campaign_id.into(),
-                    answer.school_id.into(),
+                    school_id.into(),
                     question.as_str().into(),
                     option.as_str().into(),
                     1_i64.into(),
@@ -238,12 +312,12 @@ pub async fn set_excluded(
         }
     }
     // The respondent's score sums move with the tallies, by the function the writer used.
-    let score_sums: Vec<_> = score_rows(&area_scores(&survey, &stored))
+    let score_sums: Vec<_> = score_rows(&area_scores(survey, &stored))
         .into_iter()
         .map(|(key, sums)| {
             let mut delta = ScoreSums::default();
             delta.add(&sums, delta_sign(exclude));
-            ((campaign_id, answer.school_id, key), delta)
+            ((campaign_id, school_id, key), delta)
         })
         .collect();
     add_score_sums(txn, &score_sums).await?;
@@ -254,22 +328,215 @@ pub async fn set_excluded(
             Expr::col(Alias::new("response_count")).add(delta),
         )
         .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
-        .and_where(Expr::col(Alias::new("school_id")).eq(answer.school_id))
+        .and_where(Expr::col(Alias::new("school_id")).eq(school_id))
         .to_owned();
     txn.execute(&link).await?;
+    Ok(true)
+}
+
+/// Which answers of a campaign a bulk action takes: any of those given, all of them together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Answers carrying this flag.
+    pub flag: Option<Flag>,
+    /// Answers through this school's link.
+    pub school_id: Option<i32>,
+    /// Answers stored at or after this time, and before `until`.
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Only these answers (by idempotency key): an address's answers past its ceiling.
+    pub keys: Option<Vec<String>>,
+}
+
+impl Selection {
+    fn condition(&self, campaign_id: i32) -> Condition {
+        let mut condition = Condition::all().add(response::Column::CampaignId.eq(campaign_id));
+        if let Some(flag) = self.flag {
+            let slug = flag.slug();
+            condition = condition.add(
+                Condition::any()
+                    .add(response::Column::Flags.eq(slug))
+                    .add(response::Column::Flags.like(format!("{slug},%")))
+                    .add(response::Column::Flags.like(format!("%,{slug}")))
+                    .add(response::Column::Flags.like(format!("%,{slug},%"))),
+            );
+        }
+        if let Some(school_id) = self.school_id {
+            condition = condition.add(response::Column::SchoolId.eq(school_id));
+        }
+        if let Some(since) = self.since {
+            condition = condition.add(response::Column::SubmittedAt.gte(since));
+        }
+        if let Some(until) = self.until {
+            condition = condition.add(response::Column::SubmittedAt.lt(until));
+        }
+        if let Some(keys) = &self.keys {
+            condition = condition.add(response::Column::IdempotencyKey.is_in(keys.iter().cloned()));
+        }
+        condition
+    }
+}
+
+/// What a bulk action did: the campaign's included answers before and after, the answers the
+/// selection matched, and how many of them changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BulkOutcome {
+    pub matched: u64,
+    pub changed: u64,
+    pub included_before: u64,
+    pub included_after: u64,
+}
+
+async fn included(txn: &impl ConnectionTrait, campaign_id: i32) -> Result<u64, DbErr> {
+    response::Entity::find()
+        .filter(response::Column::CampaignId.eq(campaign_id))
+        .filter(response::Column::Excluded.eq(false))
+        .count(txn)
+        .await
+}
+
+/// Excludes (or releases) every answer of `campaign_id` the selection matches, in one write
+/// transaction: each answer's contributions move as [`set_excluded`] moves one, the campaign's
+/// included answers are counted before and after, and one audit event (`answers_exclude` /
+/// `answers_release`) says what was selected and how many changed.
+pub async fn set_excluded_many(
+    context: &Context,
+    actor: Actor<'_>,
+    campaign_id: i32,
+    selection: &Selection,
+    exclude: bool,
+) -> Result<BulkOutcome, QualityError> {
+    let change = Change::begin(context, actor).await?;
+    let outcome = move_selected(change.txn(), campaign_id, selection, exclude).await?;
     let (action, verb) = if exclude {
-        ("answer_exclude", "excluded")
+        ("answers_exclude", "排除")
     } else {
-        ("answer_restore", "restored")
+        ("answers_release", "放行")
     };
     change
         .audit(
             action,
-            format!("campaign {campaign_id}: answer {response_id} {verb}"),
+            format!(
+                "campaign {campaign_id}：{verb} {} 份（条件匹配 {} 份；{}）；计入的答卷 {} → {} 份",
+                outcome.changed,
+                outcome.matched,
+                describe(selection),
+                outcome.included_before,
+                outcome.included_after
+            ),
         )
         .await?;
     change.commit().await?;
-    Ok(true)
+    Ok(outcome)
+}
+
+fn describe(selection: &Selection) -> String {
+    let mut parts = Vec::new();
+    if let Some(flag) = selection.flag {
+        parts.push(format!("标记“{}”", flag.label()));
+    }
+    if let Some(school) = selection.school_id {
+        parts.push(format!("学校 id {school}"));
+    }
+    if let Some(since) = selection.since {
+        parts.push(format!("自 {}", campaigns::display_time_seconds(since)));
+    }
+    if let Some(until) = selection.until {
+        parts.push(format!("至 {}", campaigns::display_time_seconds(until)));
+    }
+    if let Some(keys) = &selection.keys {
+        parts.push(format!("指定的 {} 份", keys.len()));
+    }
+    if parts.is_empty() {
+        "全部答卷".to_owned()
+    } else {
+        parts.join("、")
+    }
+}
+
+async fn move_selected(
+    txn: &impl ConnectionTrait,
+    campaign_id: i32,
+    selection: &Selection,
+    exclude: bool,
+) -> Result<BulkOutcome, QualityError> {
+    let included_before = included(txn, campaign_id).await?;
+    let answers = response::Entity::find()
+        .filter(selection.condition(campaign_id))
+        .order_by_asc(response::Column::Id)
+        .all(txn)
+        .await?;
+    let mut surveys = HashMap::new();
+    let mut changed = 0;
+    for answer in &answers {
+        if flip(txn, answer, exclude, &mut surveys).await? {
+            changed += 1;
+        }
+    }
+    Ok(BulkOutcome {
+        matched: answers.len() as u64,
+        changed,
+        included_before,
+        included_after: included(txn, campaign_id).await?,
+    })
+}
+
+/// Holds answers of a campaign that came too fast (`admission`): adds the `held` flag to each
+/// answer the selection matches and, when the policy leaves held answers out, takes them out of
+/// the figures — one transaction, audit event `answers_hold` by dupin itself. A supervisor
+/// releases them from the quality page.
+pub async fn hold(
+    context: &Context,
+    campaign_id: i32,
+    selection: &Selection,
+    held_left_out: bool,
+) -> Result<BulkOutcome, QualityError> {
+    let change = Change::begin(context, Actor::System).await?;
+    let txn = change.txn();
+    let mark = Query::update()
+        .table(Alias::new("response"))
+        .value(
+            Alias::new("flags"),
+            Expr::cust(
+                "CASE WHEN flags IS NULL OR flags = '' THEN 'held' \
+                 WHEN flags = 'held' OR flags LIKE 'held,%' OR flags LIKE '%,held' \
+                 OR flags LIKE '%,held,%' THEN flags ELSE flags || ',held' END",
+            ),
+        )
+        .cond_where(selection.condition(campaign_id))
+        .to_owned();
+    txn.execute(&mark).await?;
+    let outcome = if held_left_out {
+        move_selected(txn, campaign_id, selection, true).await?
+    } else {
+        let matched = response::Entity::find()
+            .filter(selection.condition(campaign_id))
+            .count(txn)
+            .await?;
+        let included_now = included(txn, campaign_id).await?;
+        BulkOutcome {
+            matched,
+            changed: 0,
+            included_before: included_now,
+            included_after: included_now,
+        }
+    };
+    if outcome.matched > 0 {
+        change
+            .audit(
+                "answers_hold",
+                format!(
+                    "campaign {campaign_id}：超出速率，暂缓 {} 份（{}）；计入的答卷 {} → {} 份",
+                    outcome.matched,
+                    describe(selection),
+                    outcome.included_before,
+                    outcome.included_after
+                ),
+            )
+            .await?;
+    }
+    change.commit().await?;
+    Ok(outcome)
 }
 
 // ------------------------------------------------------------------------ reading

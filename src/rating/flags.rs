@@ -15,10 +15,21 @@ pub enum Flag {
     StraightLine,
     TooFast,
     Burst,
+    /// Past the admission rate of its link or of its client's address: stored, and by the
+    /// shipped policy left out of the figures until a supervisor releases it.
+    Held,
+    /// Every scale answer and matrix statement at the top of its scale.
+    AllTop,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 3] = [Flag::StraightLine, Flag::TooFast, Flag::Burst];
+    pub const ALL: [Flag; 5] = [
+        Flag::StraightLine,
+        Flag::TooFast,
+        Flag::Burst,
+        Flag::Held,
+        Flag::AllTop,
+    ];
 
     /// As stored in `response.flags`.
     pub fn slug(self) -> &'static str {
@@ -26,6 +37,8 @@ impl Flag {
             Flag::StraightLine => "straight_line",
             Flag::TooFast => "too_fast",
             Flag::Burst => "burst",
+            Flag::Held => "held",
+            Flag::AllTop => "all_top",
         }
     }
 
@@ -34,6 +47,8 @@ impl Flag {
             Flag::StraightLine => "全部选同一档",
             Flag::TooFast => "用时过短",
             Flag::Burst => "集中提交",
+            Flag::Held => "超出速率暂缓",
+            Flag::AllTop => "全部最高档",
         }
     }
 
@@ -48,6 +63,14 @@ impl Flag {
             Flag::Burst => format!(
                 "同一学校链接 {} 分钟内收到至少 {} 份拒绝 Cookie 的浏览器提交的答卷（从第 {} 份起标记）",
                 rules.burst_minutes, rules.burst_answers, rules.burst_answers
+            ),
+            Flag::Held => format!(
+                "同一学校链接一分钟内的答卷超过 max({}, 应收份数的十分之一) 份，或同一网络地址 {} 分钟内向同一链接提交超过 {} 份：答卷已保存，待督导人员核实后放行",
+                rules.answers_per_minute_floor, rules.admission_minutes, rules.answers_per_address
+            ),
+            Flag::AllTop => format!(
+                "量表题和矩阵题各行合计至少 {} 题，且全部选了最高一档",
+                rules.straight_line_min_answers
             ),
         }
     }

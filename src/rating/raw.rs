@@ -129,6 +129,10 @@ pub(super) struct RawQuality {
     pub seconds_per_answer: Option<f64>,
     pub burst_answers: Option<i64>,
     pub burst_minutes: Option<i64>,
+    pub leave_out: Option<Vec<String>>,
+    pub answers_per_minute_floor: Option<i64>,
+    pub answers_per_address: Option<i64>,
+    pub admission_minutes: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

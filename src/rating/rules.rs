@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::flags::Flag;
 use crate::survey::{Area, Audience};
 
 /// How far a set of weights may be from adding up to 1 (rounding in hand-written decimals).
@@ -152,9 +153,10 @@ impl PopulationBasis {
     }
 }
 
-/// The thresholds of the answer-quality checks (`[quality]` of `rating.toml`). A flag never
-/// drops an answer: it only puts it on the quality page for a supervisor to judge.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// The thresholds of the answer-quality checks (`[quality]` of `rating.toml`), and which flags
+/// keep an answer out of the figures. A flag never drops an answer: it is stored, listed on the
+/// quality page, and (if its flag is in `leave_out`) counted nowhere until a supervisor releases it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QualityRules {
     /// `straight_line`: an answer with at least this many scale questions and matrix statements,
     /// every one on the same point of its scale.
@@ -166,6 +168,18 @@ pub struct QualityRules {
     /// from browsers that refused the cookie, flag the latest of them.
     pub burst_answers: u32,
     pub burst_minutes: u32,
+    /// The flags whose answers are stored but left out of every figure until a supervisor
+    /// releases them (the shipped policy: `held` and `burst`).
+    pub leave_out: Vec<Flag>,
+    /// `held`: one link may take at most `max(answers_per_minute_floor, ⌈expected / 10⌉)`
+    /// answers in a minute; past it, the rest of that minute's are held, and so are the link's
+    /// answers of the last `admission_minutes`.
+    pub answers_per_minute_floor: u32,
+    /// `held`: one client address may send at most this many answers to one link within
+    /// `admission_minutes`; past it, all of them are held. Generous: a village behind one
+    /// carrier's address, or a parents' meeting on the school's wifi, stays under it.
+    pub answers_per_address: u32,
+    pub admission_minutes: u32,
 }
 
 impl Default for QualityRules {
@@ -176,7 +190,24 @@ impl Default for QualityRules {
             seconds_per_answer: 1.5,
             burst_answers: 5,
             burst_minutes: 10,
+            leave_out: vec![Flag::Held, Flag::Burst],
+            answers_per_minute_floor: 50,
+            answers_per_address: 60,
+            admission_minutes: 10,
         }
+    }
+}
+
+impl QualityRules {
+    /// Whether an answer with `flags` is left out of the figures when it is stored.
+    pub fn leaves_out(&self, flags: &[Flag]) -> bool {
+        flags.iter().any(|flag| self.leave_out.contains(flag))
+    }
+
+    /// How many answers a link expecting `expected` may take in one minute.
+    pub fn answers_per_minute(&self, expected: i64) -> i64 {
+        let tenth = (expected.max(0) + 9) / 10;
+        tenth.max(i64::from(self.answers_per_minute_floor))
     }
 }
 

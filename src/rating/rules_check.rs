@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use super::flags::Flag;
 use super::indicators::{
     Formula, Indicator, QuestionRef, SchoolCondition, SchoolTarget, Target, ZeroDenominator,
 };
@@ -825,6 +826,24 @@ fn check_quality(raw: Option<&RawQuality>, report: &mut Report) -> QualityRules 
         1,
         defaults.burst_minutes,
     );
+    let answers_per_minute_floor = whole(
+        "answers_per_minute_floor",
+        raw.answers_per_minute_floor,
+        5,
+        defaults.answers_per_minute_floor,
+    );
+    let answers_per_address = whole(
+        "answers_per_address",
+        raw.answers_per_address,
+        5,
+        defaults.answers_per_address,
+    );
+    let admission_minutes = whole(
+        "admission_minutes",
+        raw.admission_minutes,
+        1,
+        defaults.admission_minutes,
+    );
     let seconds_per_answer = match raw.seconds_per_answer {
         None => defaults.seconds_per_answer,
         Some(seconds) if seconds.is_finite() && (0.0..=60.0).contains(&seconds) => seconds,
@@ -839,11 +858,35 @@ fn check_quality(raw: Option<&RawQuality>, report: &mut Report) -> QualityRules 
             defaults.seconds_per_answer
         }
     };
+    let leave_out = match &raw.leave_out {
+        None => defaults.leave_out,
+        Some(slugs) => {
+            let mut flags = Vec::new();
+            for slug in slugs {
+                match Flag::parse(slug) {
+                    Some(flag) if !flags.contains(&flag) => flags.push(flag),
+                    Some(_) => report.add(here(), format!("`leave_out` names \"{slug}\" twice")),
+                    None => report.add(
+                        here(),
+                        format!(
+                            "`leave_out` names \"{slug}\", which is no flag; the flags are {}",
+                            Flag::ALL.map(Flag::slug).join(", ")
+                        ),
+                    ),
+                }
+            }
+            flags
+        }
+    };
     QualityRules {
         straight_line_min_answers,
         seconds_per_answer,
         burst_answers,
         burst_minutes,
+        leave_out,
+        answers_per_minute_floor,
+        answers_per_address,
+        admission_minutes,
     }
 }
 
@@ -1041,6 +1084,8 @@ mod quality_tests {
             seconds_per_answer: Some(-2.0),
             burst_answers: Some(-3),
             burst_minutes: Some(0),
+            leave_out: Some(vec!["held".to_owned(), "bursts".to_owned()]),
+            ..RawQuality::default()
         });
         assert_eq!(
             errors,
@@ -1053,6 +1098,8 @@ mod quality_tests {
                  least 1",
                 "surveys/rating.toml: quality: `seconds_per_answer` (-2) must be between 0 and 60 \
                  (0 turns the too-fast check off)",
+                "surveys/rating.toml: quality: `leave_out` names \"bursts\", which is no flag; \
+                 the flags are straight_line, too_fast, burst, held, all_top",
             ]
         );
     }

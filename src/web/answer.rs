@@ -16,10 +16,12 @@ use super::form_view::form_view;
 use super::spliced;
 use super::templates::{self, MessagePage};
 use crate::answering::validate::{KEY_FIELD, SERVED_AT_FIELD};
-use crate::answering::writer::{Outcome, Submission};
+use crate::answering::writer::{Admission, Outcome, Submission};
 use crate::answering::{self, FormErrors, FormFields};
 use crate::campaigns::{self, Availability, LinkContext};
 use crate::links;
+use crate::quality::admission::AddressVerdict;
+use crate::quality::{Flag, Selection};
 use crate::secrets;
 use crate::survey::{Audience, Survey};
 
@@ -28,6 +30,11 @@ use crate::survey::{Audience, Survey};
 const BROWSER_COOKIE: &str = "dupin_browser";
 /// Forms older than this still submit; the time is kept only for answer-quality checks.
 const LONGEST_PLAUSIBLE_FILL_MS: i64 = 24 * 3600 * 1000;
+
+/// The signed served time of a form for `key` (see `answering::signed`).
+fn served_time(state: &AppState, context: &LinkContext, key: &str) -> String {
+    answering::signed::served_time(&state.session_key, context.link.id, key, Utc::now())
+}
 
 async fn find_link(state: &AppState, token: &str) -> Result<Arc<LinkContext>, PageError> {
     let token = links::normalize_token(token).ok_or(PageError::not_found())?;
@@ -67,7 +74,7 @@ fn personal_form(
         return message(state, StatusCode::OK, "此链接已经使用过", INVITATION_USED);
     }
     let key = secrets::random_key();
-    let served_at = Utc::now().timestamp_millis().to_string();
+    let served_at = served_time(state, context, &key);
     let body = render_form(state, context, survey, None, key, served_at)?;
     let mut response = HttpResponse::Ok();
     if !has_cookie {
@@ -76,15 +83,15 @@ fn personal_form(
     Ok(templates::html(response, body))
 }
 
-fn browser_cookie(request: &HttpRequest) -> Option<String> {
-    request
-        .cookie(BROWSER_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| secrets::is_random_key(value))
+/// The browser's cookie, if this server issued it (its random part); any other counts as none.
+fn browser_cookie(state: &AppState, request: &HttpRequest) -> Option<String> {
+    let cookie = request.cookie(BROWSER_COOKIE)?;
+    answering::signed::verified_browser(&state.session_key, cookie.value())
 }
 
 fn new_browser_cookie(state: &AppState) -> Cookie<'static> {
-    Cookie::build(BROWSER_COOKIE, secrets::random_key())
+    let value = answering::signed::new_browser_cookie(&state.session_key, Utc::now());
+    Cookie::build(BROWSER_COOKIE, value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -213,10 +220,10 @@ pub async fn show_form(
     }
     if let Some(used) = personal {
         let survey = state.survey(context.link_survey_version()).await?;
-        let has_cookie = browser_cookie(&request).is_some();
+        let has_cookie = browser_cookie(&state, &request).is_some();
         return personal_form(&state, &context, &survey, used, has_cookie);
     }
-    let cookie = browser_cookie(&request);
+    let cookie = browser_cookie(&state, &request);
     if let Some(cookie) = &cookie
         && answering::has_answered(
             &state.db,
@@ -239,7 +246,7 @@ pub async fn show_form(
         )
     })?;
     let key = secrets::random_key();
-    let served_at = Utc::now().timestamp_millis().to_string();
+    let served_at = served_time(&state, &context, &key);
     let mut response = HttpResponse::Ok();
     if cookie.is_none() {
         response.cookie(new_browser_cookie(&state));
@@ -289,7 +296,7 @@ pub async fn submit_form(
             .filter(|key| secrets::is_random_key(key))
             .map(str::to_owned)
             .unwrap_or_else(secrets::random_key);
-        let served_at = Utc::now().timestamp_millis().to_string();
+        let served_at = served_time(&state, &context, &key);
         let body = render_form(
             &state,
             &context,
@@ -358,13 +365,22 @@ pub async fn submit_form(
             &general("页面已过期，请检查您的答案后再点一次“提交”。"),
         );
     };
-    let duration_ms = fields
-        .single(SERVED_AT_FIELD)
-        .and_then(|served| served.parse::<i64>().ok())
-        .map(|served| now.timestamp_millis() - served)
+    // The served time must be one this server signed for this form: the too-fast check rests
+    // on the server's clocks only, and a form with a moved or missing time is not ours.
+    let Some(served) = fields.single(SERVED_AT_FIELD).and_then(|value| {
+        answering::signed::verified_served_time(&state.session_key, context.link.id, key, value)
+    }) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &fields,
+            &general("这份表单不是从本页面提交的，答案没有保存。请检查您的答案后再点一次“提交”。"),
+        );
+    };
+    let duration_ms = Some((now - served).num_milliseconds())
         .filter(|elapsed| (0..=LONGEST_PLAUSIBLE_FILL_MS).contains(elapsed));
-    let cookie = browser_cookie(&request);
-    let flags = quality_flags(
+    let cookie = browser_cookie(&state, &request);
+    let rules = &state.plan.rules.quality;
+    let mut flags = quality_flags(
         &state,
         &context,
         &survey,
@@ -374,6 +390,21 @@ pub async fn submit_form(
         now,
     )
     .await;
+    // Past the ceiling of answers from one address to this link, the answer is held, and so are
+    // the address's earlier ones of the window (held below, once this one is stored).
+    let address_verdict = crate::web::client_address(&state, &request).map(|address| {
+        state.address_windows.admit(
+            address,
+            context.link.id,
+            key,
+            rules.answers_per_address,
+            rules.admission_minutes,
+        )
+    });
+    if let Some(AddressVerdict::Held { .. }) = &address_verdict {
+        flags.push(Flag::Held);
+    }
+    let held_left_out = rules.leave_out.contains(&Flag::Held);
     let submission = Submission {
         campaign_id: context.campaign.id,
         school_id: context.school.id,
@@ -391,10 +422,19 @@ pub async fn submit_form(
         scores: answering::scoring::area_scores(&survey, &answers),
         duration_ms,
         submitted_at: now,
-        flags,
+        left_out: rules.leaves_out(&flags),
+        flags: crate::quality::join(&flags),
+        admission: Some(Admission {
+            per_minute: rules.answers_per_minute(i64::from(context.link.expected)),
+            held_left_out,
+        }),
     };
-    match state.writer.submit(submission).await {
-        Ok(Outcome::Stored | Outcome::AlreadyStored) => {
+    let outcome = state.writer.submit(submission).await;
+    if let Ok(Outcome::Stored | Outcome::Held { .. }) = &outcome {
+        hold_what_came_before(&state, &context, &outcome, address_verdict, now).await;
+    }
+    match outcome {
+        Ok(Outcome::Stored | Outcome::AlreadyStored | Outcome::Held { .. }) => {
             let mut response = HttpResponse::SeeOther();
             response.insert_header((
                 header::LOCATION,
@@ -433,6 +473,49 @@ pub async fn submit_form(
     }
 }
 
+/// Once an answer past a rate is stored, the answers that came with it before it are held too:
+/// the link's answers of the admission window when the link passed its rate with this answer,
+/// and the address's earlier answers to the link when this one passed the address's ceiling. A
+/// failure is logged: the answers stay stored, and a supervisor still sees the flags.
+async fn hold_what_came_before(
+    state: &AppState,
+    context: &LinkContext,
+    outcome: &Result<Outcome, crate::answering::writer::WriteError>,
+    address_verdict: Option<AddressVerdict>,
+    now: chrono::DateTime<Utc>,
+) {
+    let rules = &state.plan.rules.quality;
+    let held_left_out = rules.leave_out.contains(&Flag::Held);
+    let mut selections = Vec::new();
+    if let Ok(Outcome::Held { surge: true }) = outcome {
+        selections.push(Selection {
+            school_id: Some(context.school.id),
+            since: Some(now - chrono::Duration::minutes(i64::from(rules.admission_minutes))),
+            ..Selection::default()
+        });
+    }
+    if let Some(AddressVerdict::Held { earlier }) = address_verdict
+        && !earlier.is_empty()
+    {
+        selections.push(Selection {
+            keys: Some(earlier),
+            ..Selection::default()
+        });
+    }
+    for selection in selections {
+        if let Err(error) = crate::quality::hold(
+            &state.context,
+            context.campaign.id,
+            &selection,
+            held_left_out,
+        )
+        .await
+        {
+            tracing::error!(%error, campaign = context.campaign.id, "holding answers that came too fast failed");
+        }
+    }
+}
+
 /// The answer-quality flags of an answer about to be stored (see `crate::quality`). Only a
 /// browser that refused the cookie on a school's shared link costs a query: how many such
 /// answers the link had lately. A personal invitation link answers once whatever the browser,
@@ -446,7 +529,7 @@ async fn quality_flags(
     duration_ms: Option<i64>,
     told_apart: bool,
     now: chrono::DateTime<Utc>,
-) -> Option<String> {
+) -> Vec<Flag> {
     let rules = &state.plan.rules.quality;
     let cookieless_earlier = if told_apart {
         None
@@ -461,13 +544,7 @@ async fn quality_flags(
         .inspect_err(|error| tracing::warn!(%error, "counting recent answers for bursts failed"))
         .ok()
     };
-    crate::quality::join(&crate::quality::flags_of(
-        survey,
-        answers,
-        duration_ms,
-        cookieless_earlier,
-        rules,
-    ))
+    crate::quality::flags_of(survey, answers, duration_ms, cookieless_earlier, rules)
 }
 
 pub async fn thanks(

@@ -45,6 +45,8 @@ pub struct AppState {
     /// Signs console sessions; the same in every process of one installation.
     pub session_key: Arc<Vec<u8>>,
     pub sign_in_throttle: Arc<ClientThrottle>,
+    /// Answers per client address and link, in memory only (see `quality::admission`).
+    pub address_windows: Arc<crate::quality::admission::AddressWindows>,
     /// The plan's surveys as checked at start-up, for new campaigns.
     pub catalog: Arc<Catalog>,
     /// The plan's indicators and rating rules, checked at start-up against the catalog.
@@ -138,6 +140,7 @@ impl AppState {
             secure_cookies,
             session_key: Arc::new(session_key),
             sign_in_throttle: Arc::default(),
+            address_windows: Arc::default(),
             catalog,
             plan,
             trust_proxy: false,

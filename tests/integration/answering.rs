@@ -125,8 +125,21 @@ async fn a_second_answer_from_the_same_phone_is_refused_kindly() {
     let token = app.first_token(campaign).await;
     let survey = catalog_survey("parents");
     let mut phone = app.phone();
+    // A second tab of the same phone opens the form before the first tab submits.
+    let first = phone.get(&format!("/s/{token}")).await;
+    let mut other_tab = app.phone_with_cookie(phone.cookie.clone());
+    let second = other_tab.get(&format!("/s/{token}")).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    let mut fields = vec![
+        ("_key".to_owned(), first.hidden("_key").expect("a key")),
+        ("_t".to_owned(), first.hidden("_t").expect("a time")),
+    ];
+    fields.extend(answers_for(&survey));
     assert_eq!(
-        phone.answer(&token, &survey).await.status,
+        phone
+            .post_form(&format!("/s/{token}"), &fields)
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
 
@@ -136,9 +149,11 @@ async fn a_second_answer_from_the_same_phone_is_refused_kindly() {
     assert!(again.body.contains("已经提交过"), "{}", again.body);
     assert!(again.hidden("_key").is_none());
 
-    // A form kept open in another tab is refused on submit.
-    let mut other_tab = app.phone_with_cookie(phone.cookie.clone());
-    let mut fields = vec![("_key".to_owned(), dupin::secrets::random_key())];
+    // The form kept open in the other tab is refused on submit.
+    let mut fields = vec![
+        ("_key".to_owned(), second.hidden("_key").expect("a key")),
+        ("_t".to_owned(), second.hidden("_t").expect("a time")),
+    ];
     fields.extend(answers_for(&survey));
     let refused = other_tab.post_form(&format!("/s/{token}"), &fields).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
@@ -201,8 +216,12 @@ async fn forged_garbled_and_oversized_submissions_get_a_clear_answer_and_store_n
     let mut phone = app.phone();
     let form = phone.get(&path).await;
     let key = form.hidden("_key").expect("key");
+    let served = form.hidden("_t").expect("served time");
     let good = {
-        let mut fields = vec![("_key".to_owned(), key.clone())];
+        let mut fields = vec![
+            ("_key".to_owned(), key.clone()),
+            ("_t".to_owned(), served.clone()),
+        ];
         fields.extend(answers_for(&survey));
         fields
     };

@@ -140,8 +140,12 @@ async fn quality_fast_and_straight_lined_answers_are_flagged_through_the_real_fo
 
     let answers = stored(&app, campaign).await;
     assert_eq!(answers.len(), 2);
-    // Both were sent at once, far faster than anyone reads twenty questions.
-    assert_eq!(answers[0].flags.as_deref(), Some("straight_line,too_fast"));
+    // Both were sent at once, far faster than anyone reads twenty questions; the first is every
+    // scale at its top point (the first one, 非常满意).
+    assert_eq!(
+        answers[0].flags.as_deref(),
+        Some("straight_line,too_fast,all_top")
+    );
     assert_eq!(answers[1].flags.as_deref(), Some("too_fast"));
 
     let mut browser = app.signed_in(Role::Supervisor).await;
