@@ -236,6 +236,7 @@ pub async fn submit_once(
     port: u16,
     token: &str,
     answers: &str,
+    address: &str,
     gzip: bool,
 ) -> anyhow::Result<()> {
     if connection.is_none() {
@@ -250,7 +251,7 @@ pub async fn submit_once(
         ""
     };
     let head = format!(
-        "GET /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}User-Agent: dupin-bench\r\n\r\n"
+        "GET /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}User-Agent: dupin-bench\r\nX-Forwarded-For: {address}\r\n\r\n"
     );
     let form = conn.request(&head, b"", gzip).await?;
     if form.status != 200 {
@@ -265,7 +266,7 @@ pub async fn submit_once(
         encode(&[("_key".to_owned(), key), ("_t".to_owned(), served)])
     );
     let head = format!(
-        "POST /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}User-Agent: dupin-bench\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        "POST /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}User-Agent: dupin-bench\r\nX-Forwarded-For: {address}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     let answer = conn.request(&head, body.as_bytes(), gzip).await?;

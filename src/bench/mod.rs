@@ -189,8 +189,13 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         .map(|link| link.token)
         .collect();
 
-    let mut server =
-        ServerUnderTest::start(&database_url, &surveys_dir, args.server_workers).await?;
+    let plan_dir = plan_without_link_rate(&surveys_dir)?;
+    println!(
+        "  admission: a link's rate per minute raised to {BENCH_LINK_RATE} for the run (a hundred \
+         schools cannot send thousands of honest answers a second); the per-address ceiling as \
+         shipped, one address per phone"
+    );
+    let mut server = ServerUnderTest::start(&database_url, &plan_dir, args.server_workers).await?;
     let report = drive(&args, &server, &tokens, &survey).await;
     let usage = server.usage();
     let ceiling = ceiling(&args, &server).await;
@@ -208,8 +213,19 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         .map(|row| row.try_get_by_index::<i64>(0))
         .transpose()?
         .unwrap_or(0);
+    let held = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM response WHERE flags LIKE '%held%'".to_owned(),
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
     print_report(&report);
+    println!("  held:       {held} answers past a rate (0 expected)");
     db.close().await.ok();
+    let _ = std::fs::remove_dir_all(&plan_dir);
     if !args.keep {
         store.remove().await;
     }
@@ -221,6 +237,44 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The per-minute floor of a link's rate during `dupin bench`.
+const BENCH_LINK_RATE: u32 = 1_000_000;
+
+/// A copy of the plan in a folder of its own whose `[quality]` lets each link take
+/// [`BENCH_LINK_RATE`] answers a minute: the benchmark drives every school far past any honest
+/// rate, and measures the answers' path, not the hold.
+fn plan_without_link_rate(surveys_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let dir = tempfile_dir()?;
+    for entry in std::fs::read_dir(surveys_dir)
+        .with_context(|| format!("cannot read {}", surveys_dir.display()))?
+    {
+        let path = entry?.path();
+        if path.is_file() {
+            let target = dir.join(path.file_name().context("a file name")?);
+            std::fs::copy(&path, &target)
+                .with_context(|| format!("cannot copy {}", path.display()))?;
+        }
+    }
+    let rating = dir.join("rating.toml");
+    let text = std::fs::read_to_string(&rating).unwrap_or_default();
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("answers_per_minute_floor"))
+        .map(str::to_owned)
+        .collect();
+    let floor = format!("answers_per_minute_floor = {BENCH_LINK_RATE}");
+    match lines.iter().position(|line| line.trim() == "[quality]") {
+        Some(at) => lines.insert(at + 1, floor),
+        None => {
+            lines.push("[quality]".to_owned());
+            lines.push(floor);
+        }
+    }
+    std::fs::write(&rating, lines.join("\n") + "\n")
+        .with_context(|| format!("cannot write {}", rating.display()))?;
+    Ok(dir)
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
@@ -356,6 +410,8 @@ impl ServerUnderTest {
             .env("DATABASE_URL", database_url)
             .env("DUPIN_SURVEYS", surveys_dir)
             .env("DUPIN_BIND", "127.0.0.1:0")
+            // As behind nginx: each simulated phone names its address in X-Forwarded-For.
+            .env("DUPIN_TRUST_PROXY", "true")
             .env(
                 "DUPIN_LOG",
                 std::env::var("DUPIN_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()),
@@ -449,16 +505,24 @@ async fn drive(
             let mut measured = 0u64;
             let mut connection: Option<Connection> = None;
             while !stopping.load(Ordering::Relaxed) {
-                let (token, answer) = {
+                let (token, answer, address) = {
                     let mut rng = rand::rng();
                     (
                         tokens[rng.random_range(0..tokens.len())].clone(),
                         answers[rng.random_range(0..answers.len())].clone(),
+                        // A phone of its own behind the proxy: one address per submission.
+                        format!(
+                            "10.{}.{}.{}",
+                            rng.random_range(0..=255),
+                            rng.random_range(0..=255),
+                            rng.random_range(1..=254)
+                        ),
                     )
                 };
                 let started = Instant::now();
                 let result =
-                    client::submit_once(&mut connection, port, &token, &answer, gzip).await;
+                    client::submit_once(&mut connection, port, &token, &answer, &address, gzip)
+                        .await;
                 let elapsed = started.elapsed();
                 match result {
                     Ok(()) => {

@@ -12,6 +12,7 @@
 //! - [`radar`]: the areas of one school (and the county); an area without a figure is a gap.
 //! - [`heatmap`]: schools × areas, the value in each cell; hatched where answers are too few.
 //! - [`trend`]: one survey across campaigns, with intervals.
+//! - [`hourly`]: one school's answers per hour across a campaign (the quality page).
 //!
 //! Text: plotters' SVG backend escapes every text and attribute it writes; the only text this
 //! module adds to an SVG itself (the `aria-label`) goes through [`xml_escape`].
@@ -19,6 +20,7 @@
 mod distribution;
 mod draw;
 mod heatmap;
+mod hourly;
 mod radar;
 mod ranking;
 mod trend;
@@ -31,6 +33,7 @@ use plotters::prelude::*;
 
 pub use distribution::{DistributionBar, DistributionPoint, distribution};
 pub use heatmap::{HeatCell, HeatRow, heatmap};
+pub use hourly::hourly;
 pub use radar::{RadarSeries, radar};
 pub use ranking::{RankedItem, ranking};
 pub use trend::{TrendPoint, TrendSeries, trend};
@@ -82,6 +85,7 @@ enum Spec {
     Radar(radar::Spec),
     Heatmap(heatmap::Spec),
     Trend(trend::Spec),
+    Hourly(hourly::Spec),
 }
 
 impl Chart {
@@ -101,6 +105,7 @@ impl Chart {
             Spec::Radar(spec) => spec.size(),
             Spec::Heatmap(spec) => spec.size(),
             Spec::Trend(spec) => spec.size(),
+            Spec::Hourly(spec) => spec.size(),
         }
     }
 
@@ -112,6 +117,7 @@ impl Chart {
             Spec::Radar(spec) => spec.draw(root, &self.title),
             Spec::Heatmap(spec) => spec.draw(root, &self.title),
             Spec::Trend(spec) => spec.draw(root, &self.title),
+            Spec::Hourly(spec) => spec.draw(root, &self.title),
         }
     }
 

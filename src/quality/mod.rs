@@ -1,16 +1,21 @@
 //! Answer quality: the flags an answer gets when it is stored — `straight_line` (every scale
-//! answer on the same point of a long survey), `too_fast` (implausibly little time per
-//! question), `burst` (many answers through one school's link in a short time from browsers
-//! that refused the cookie) — and a supervisor's exclusion or restoration of an answer, which
-//! takes it out of (or puts it back into) the tallies and the link's count in one transaction.
+//! answer on the same point of a long survey), `all_top` (every one at the top of its scale),
+//! `too_fast` (implausibly little time per question, by the server's signed clock), `burst`
+//! (many answers through one school's link in a short time from browsers without a cookie the
+//! server issued), `held` (past a link's or an address's rate, [`admission`] and the writer) —
+//! and a supervisor's exclusion or release of answers, one or in bulk ([`Selection`]), which
+//! moves them out of (or back into) the tallies, score sums and link counts in one transaction.
 //!
-//! A flag never drops an answer; it puts it on the quality page for a person to judge. The
-//! decisions are pure ([`flags_of`]); the queries beside them take `&impl ConnectionTrait`.
+//! A flag never drops an answer: it is stored and acknowledged. The `[quality]` policy's
+//! `leave_out` flags keep it out of every figure until released; the others put it on the
+//! quality page for a person to judge. [`signals`] lists the schools whose answers look wrong.
+//! The decisions are pure ([`flags_of`]); the queries beside them take `&impl ConnectionTrait`.
 //! Nothing here knows of HTTP.
 
 pub mod admission;
+pub mod signals;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::response;
@@ -211,7 +216,7 @@ pub async fn set_excluded(
         });
     };
     let mut surveys = HashMap::new();
-    if !flip(txn, &answer, exclude, &mut surveys).await? {
+    if flip_all(txn, std::slice::from_ref(&answer), exclude, &mut surveys).await? == 0 {
         // Already as asked: nothing to move, nothing to record.
         change.rollback().await?;
         return Ok(false);
@@ -231,47 +236,80 @@ pub async fn set_excluded(
     Ok(true)
 }
 
-/// Flips `answer`'s `excluded` to `exclude` if it is not so already (a conditional UPDATE, so
-/// that two supervisors cannot move one answer twice) and moves its contributions — tally keys,
-/// score sums, its link's count — out of or back into the running sums, by the functions the
-/// writer used. `false` when it was already so. `surveys` keeps the versions read.
-async fn flip(
+/// Answers flipped by one conditional UPDATE at most.
+const FLIPPED_PER_STATEMENT: usize = 500;
+
+/// Flips `excluded` to `exclude` on those of `answers` not so already (conditional UPDATEs that
+/// return the ids they changed, so that two supervisors cannot move one answer twice) and moves
+/// their contributions — tally keys, score sums, their links' counts — out of or back into the
+/// running sums, by the functions the writer used, added up first so that each tally row, score
+/// sum and link is written once. Returns how many changed. `surveys` keeps the versions read.
+async fn flip_all(
     txn: &impl ConnectionTrait,
-    answer: &response::Model,
+    answers: &[response::Model],
     exclude: bool,
     surveys: &mut HashMap<i32, Survey>,
-) -> Result<bool, QualityError> {
-    let flip = Query::update()
-        .table(Alias::new("response"))
-        .value(Alias::new("excluded"), exclude)
-        .and_where(Expr::col(Alias::new("id")).eq(answer.id))
-        .and_where(Expr::col(Alias::new("excluded")).eq(!exclude))
-        .to_owned();
-    if txn.execute(&flip).await?.rows_affected() == 0 {
-        return Ok(false);
+) -> Result<u64, QualityError> {
+    let by_id: HashMap<i64, &response::Model> =
+        answers.iter().map(|answer| (answer.id, answer)).collect();
+    let mut flipped: Vec<&response::Model> = Vec::new();
+    for chunk in answers.chunks(FLIPPED_PER_STATEMENT) {
+        let flip = Query::update()
+            .table(Alias::new("response"))
+            .value(Alias::new("excluded"), exclude)
+            .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().map(|answer| answer.id)))
+            .and_where(Expr::col(Alias::new("excluded")).eq(!exclude))
+            .returning_col(Alias::new("id"))
+            .to_owned();
+        for row in txn.query_all(&flip).await? {
+            let id: i64 = row.try_get("", "id")?;
+            if let Some(answer) = by_id.get(&id) {
+                flipped.push(answer);
+            }
+        }
     }
-    let survey = match surveys.entry(answer.survey_version_id) {
-        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-        std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
-            campaigns::load_version(txn, answer.survey_version_id)
-                .await?
-                .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?,
-        ),
-    };
-    let survey = &*survey;
-    let (campaign_id, school_id) = (answer.campaign_id, answer.school_id);
-    let stored = stored_response(survey, &answer.answers);
-    let mut keys = stored.tally_keys();
-    keys.sort();
-    keys.dedup();
-    let delta: i64 = delta_sign(exclude);
-    for (question, option) in &keys {
+    let sign = delta_sign(exclude);
+    let mut tallies: BTreeMap<(i32, i32, String, String), i64> = BTreeMap::new();
+    let mut sums: BTreeMap<(i32, i32, String), ScoreSums> = BTreeMap::new();
+    let mut links: BTreeMap<(i32, i32), i64> = BTreeMap::new();
+    for answer in &flipped {
+        let survey = match surveys.entry(answer.survey_version_id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                campaigns::load_version(txn, answer.survey_version_id)
+                    .await?
+                    .ok_or(QualityError::MissingSurvey(answer.survey_version_id))?,
+            ),
+        };
+        let survey = &*survey;
+        let (campaign_id, school_id) = (answer.campaign_id, answer.school_id);
+        let stored = stored_response(survey, &answer.answers);
+        let mut keys = stored.tally_keys();
+        keys.sort();
+        keys.dedup();
+        for (question, option) in keys {
+            *tallies
+                .entry((campaign_id, school_id, question, option))
+                .or_default() += 1;
+        }
+        // The respondent's score sums move with the tallies, by the function the writer used.
+        for (key, row) in score_rows(&area_scores(survey, &stored)) {
+            sums.entry((campaign_id, school_id, key))
+                .or_default()
+                .add(&row, sign);
+        }
+        *links.entry((campaign_id, school_id)).or_default() += sign;
+    }
+    for ((campaign_id, school_id, question, option), count) in &tallies {
         if exclude {
             let update = Query::update()
                 .table(Alias::new("tally"))
-                .value(Alias::new("count"), Expr::col(Alias::new("count")).sub(1))
-                .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
-                .and_where(Expr::col(Alias::new("school_id")).eq(school_id))
+                .value(
+                    Alias::new("count"),
+                    Expr::col(Alias::new("count")).sub(*count),
+                )
+                .and_where(Expr::col(Alias::new("campaign_id")).eq(*campaign_id))
+                .and_where(Expr::col(Alias::new("school_id")).eq(*school_id))
                 .and_where(Expr::col(Alias::new("question_key")).eq(question.as_str()))
                 .and_where(Expr::col(Alias::new("option_key")).eq(option.as_str()))
                 .to_owned();
@@ -288,11 +326,11 @@ async fn flip(
                     Alias::new("count"),
                 ])
                 .values([
-                    campaign_id.into(),
-                    school_id.into(),
+                    (*campaign_id).into(),
+                    (*school_id).into(),
                     question.as_str().into(),
                     option.as_str().into(),
-                    1_i64.into(),
+                    (*count).into(),
                 ])
                 .map_err(|error| DbErr::Custom(error.to_string()))?
                 .on_conflict(
@@ -304,34 +342,28 @@ async fn flip(
                     ])
                     .value(
                         Alias::new("count"),
-                        Expr::col((Alias::new("tally"), Alias::new("count"))).add(1),
+                        Expr::col((Alias::new("tally"), Alias::new("count"))).add(*count),
                     )
                     .to_owned(),
                 );
             txn.execute(&insert).await?;
         }
     }
-    // The respondent's score sums move with the tallies, by the function the writer used.
-    let score_sums: Vec<_> = score_rows(&area_scores(survey, &stored))
-        .into_iter()
-        .map(|(key, sums)| {
-            let mut delta = ScoreSums::default();
-            delta.add(&sums, delta_sign(exclude));
-            ((campaign_id, school_id, key), delta)
-        })
-        .collect();
-    add_score_sums(txn, &score_sums).await?;
-    let link = Query::update()
-        .table(Alias::new("campaign_link"))
-        .value(
-            Alias::new("response_count"),
-            Expr::col(Alias::new("response_count")).add(delta),
-        )
-        .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
-        .and_where(Expr::col(Alias::new("school_id")).eq(school_id))
-        .to_owned();
-    txn.execute(&link).await?;
-    Ok(true)
+    let sums: Vec<_> = sums.into_iter().collect();
+    add_score_sums(txn, &sums).await?;
+    for ((campaign_id, school_id), delta) in links {
+        let link = Query::update()
+            .table(Alias::new("campaign_link"))
+            .value(
+                Alias::new("response_count"),
+                Expr::col(Alias::new("response_count")).add(delta),
+            )
+            .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
+            .and_where(Expr::col(Alias::new("school_id")).eq(school_id))
+            .to_owned();
+        txn.execute(&link).await?;
+    }
+    Ok(flipped.len() as u64)
 }
 
 /// Which answers of a campaign a bulk action takes: any of those given, all of them together.
@@ -467,12 +499,7 @@ async fn move_selected(
         .all(txn)
         .await?;
     let mut surveys = HashMap::new();
-    let mut changed = 0;
-    for answer in &answers {
-        if flip(txn, answer, exclude, &mut surveys).await? {
-            changed += 1;
-        }
-    }
+    let changed = flip_all(txn, &answers, exclude, &mut surveys).await?;
     Ok(BulkOutcome {
         matched: answers.len() as u64,
         changed,
@@ -749,6 +776,30 @@ mod tests {
         assert!(!is_straight_line(&survey, &answers(0, 0), 9));
         // The text answer does not count either way.
         assert_eq!(answered_items(&answers(0, 0)), 4 + 1 + 3 + 1);
+    }
+
+    #[test]
+    fn every_answer_at_the_top_of_its_scale_is_all_top() {
+        let survey = survey();
+        // Unscored scales: the first point is the top.
+        assert!(is_all_top(&survey, &answers(0, 0), 8));
+        // One answer below the top, or every one on the same lower point: not all-top.
+        assert!(!is_all_top(&survey, &answers(0, 1), 8));
+        assert!(!is_all_top(&survey, &answers(2, 2), 8));
+        assert!(!is_all_top(&survey, &answers(0, 0), 9), "too few to tell");
+        // With scores, the highest-scored point is the top wherever it stands.
+        let mut scored = survey.clone();
+        for question in &mut scored.sections[0].questions {
+            if let QuestionKind::Scale { scale } | QuestionKind::Matrix { scale, .. } =
+                &mut question.kind
+            {
+                for (place, point) in scale.points.iter_mut().enumerate() {
+                    point.score = Some(place as f64);
+                }
+            }
+        }
+        assert!(is_all_top(&scored, &answers(2, 2), 8));
+        assert!(!is_all_top(&scored, &answers(0, 0), 8));
     }
 
     #[test]

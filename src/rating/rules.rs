@@ -172,8 +172,8 @@ pub struct QualityRules {
     /// releases them (the shipped policy: `held` and `burst`).
     pub leave_out: Vec<Flag>,
     /// `held`: one link may take at most `max(answers_per_minute_floor, ⌈expected / 10⌉)`
-    /// answers in a minute; past it, the rest of that minute's are held, and so are the link's
-    /// answers of the last `admission_minutes`.
+    /// answers in a minute; past it, that minute's answers are held (those taken before the
+    /// rate was passed too).
     pub answers_per_minute_floor: u32,
     /// `held`: one client address may send at most this many answers to one link within
     /// `admission_minutes`; past it, all of them are held. Generous: a village behind one

@@ -684,3 +684,17 @@ fn errors_of_both_files_are_listed_together() {
     assert!(errors[0].starts_with("surveys/indicators.toml: "));
     assert!(errors[1].starts_with("surveys/rating.toml: "));
 }
+
+#[test]
+fn a_links_rate_is_a_tenth_of_its_expected_answers_at_least_the_floor() {
+    use crate::rating::flags::Flag;
+    // METHOD.md#answers: a village school expecting 145 takes 50 a minute; one expecting 2,860
+    // takes 286; the policy leaves out held and burst answers only.
+    let rules = crate::rating::rules::QualityRules::default();
+    assert_eq!(rules.answers_per_minute(145), 50);
+    assert_eq!(rules.answers_per_minute(2_860), 286);
+    assert_eq!(rules.answers_per_minute(601), 61);
+    assert!(rules.leaves_out(&[Flag::Held]));
+    assert!(rules.leaves_out(&[Flag::TooFast, Flag::Burst]));
+    assert!(!rules.leaves_out(&[Flag::StraightLine, Flag::AllTop, Flag::TooFast]));
+}

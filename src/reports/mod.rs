@@ -266,13 +266,7 @@ pub async fn county(db: &impl ConnectionTrait, plan: &Plan) -> Result<CountyRepo
     for campaign in &campaigns {
         let answers = campaign.found.evidence.iter().map(|e| e.answers).sum();
         let expected = campaign.found.evidence.iter().map(|e| e.expected).sum();
-        let mut excluded = results::Excluded::default();
-        for school in results::excluded_answers(db, campaign.found.campaign.id)
-            .await?
-            .values()
-        {
-            excluded.add(school);
-        }
+        let excluded = campaign.found.left_out.clone();
         let population = campaign
             .found
             .evidence
@@ -546,10 +540,21 @@ pub async fn school(
             population: evidence.population,
             floor: plan.rules.coverage_floor(campaign.source),
             score: shown.map_or_else(|| "—".to_owned(), |row| rating_text(&row.rating).score),
-            excluded: results::excluded_answers(db, campaign.found.campaign.id)
+            // A hidden teachers' school's answers are not told, left out or not.
+            excluded: if shown.is_some() {
+                results::excluded_answers(
+                    db,
+                    campaign.found.campaign.id,
+                    &plan.rules.quality,
+                    Some(&[id]),
+                    results::DateRange::default(),
+                )
                 .await?
                 .remove(&id)
-                .unwrap_or_default(),
+                .unwrap_or_default()
+            } else {
+                results::Excluded::default()
+            },
         };
         sources.push(source_line(
             campaign,

@@ -12,6 +12,7 @@ use sea_orm::{
 use super::overall::{
     CampaignEvidence, CombinedTable, RatingTable, rate_campaign, rate_combined, source_of,
 };
+use super::scan::DateRange;
 use super::scan::scan_counts;
 use super::self_checks::{IndicatorTable, SelfCheck, indicator_table};
 use super::{
@@ -21,9 +22,11 @@ use super::{
 use crate::answering::scoring::ScoreSums;
 use crate::campaigns::{self, CampaignError};
 use crate::rating::moments::AreaSums;
+use crate::rating::rules::QualityRules;
 use crate::rating::stats::finite_population_factor;
 use crate::rating::{Plan, Source};
 use crate::survey::{Audience, Survey};
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
@@ -189,26 +192,42 @@ pub async fn score_sums(
     Ok(by_school)
 }
 
-/// The answers a supervisor excluded from a campaign, per school: how many, and how many of
-/// them carried each quality flag (`""` for none), for the reports' method appendix.
+/// The answers of a campaign that no figure counts, per school (of `schools`, or all), stored
+/// within `dates`: how many, how many of them the `[quality]` policy left out (they carry a flag
+/// of its `leave_out`: held or released by nobody yet), and how many carried each quality flag
+/// (`""` for none). For every page that shows a figure.
 pub async fn excluded_answers(
     db: &impl ConnectionTrait,
     campaign_id: i32,
+    quality: &QualityRules,
+    schools: Option<&[i32]>,
+    dates: DateRange,
 ) -> Result<BTreeMap<i32, Excluded>, DbErr> {
     use sea_orm::QuerySelect;
-    let rows: Vec<(i32, Option<String>)> = response::Entity::find()
+    let mut query = response::Entity::find()
         .select_only()
         .columns([response::Column::SchoolId, response::Column::Flags])
         .filter(response::Column::CampaignId.eq(campaign_id))
-        .filter(response::Column::Excluded.eq(true))
-        .into_tuple()
-        .all(db)
-        .await?;
+        .filter(response::Column::Excluded.eq(true));
+    if let Some(schools) = schools {
+        query = query.filter(response::Column::SchoolId.is_in(schools.iter().copied()));
+    }
+    let (since, until) = dates.bounds();
+    if let Some(since) = since {
+        query = query.filter(response::Column::SubmittedAt.gte(since));
+    }
+    if let Some(until) = until {
+        query = query.filter(response::Column::SubmittedAt.lt(until));
+    }
+    let rows: Vec<(i32, Option<String>)> = query.into_tuple().all(db).await?;
     let mut by_school: BTreeMap<i32, Excluded> = BTreeMap::new();
     for (school_id, flags) in rows {
         let excluded = by_school.entry(school_id).or_default();
         excluded.count += 1;
         let flags = crate::rating::flags::parse_flags(flags.as_deref());
+        if quality.leaves_out(&flags) {
+            excluded.by_policy += 1;
+        }
         if flags.is_empty() {
             *excluded.by_flag.entry(String::new()).or_default() += 1;
         }
@@ -219,10 +238,13 @@ pub async fn excluded_answers(
     Ok(by_school)
 }
 
-/// Excluded answers of one school (or added up over several).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Answers of one school (or added up over several) that no figure counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Excluded {
     pub count: u64,
+    /// Of them, those carrying a flag the `[quality]` policy leaves out (`held`, `burst` by
+    /// default); the rest a supervisor excluded.
+    pub by_policy: u64,
     /// Flag label (全部选同一档 …, `""` for none) → excluded answers that carried it.
     pub by_flag: BTreeMap<String, u64>,
 }
@@ -230,12 +252,22 @@ pub struct Excluded {
 impl Excluded {
     pub fn add(&mut self, other: &Excluded) {
         self.count += other.count;
+        self.by_policy += other.by_policy;
         for (flag, count) in &other.by_flag {
             *self.by_flag.entry(flag.clone()).or_default() += count;
         }
     }
 
-    /// `无`, or `3 份（用时过短 2 份，无质量标记 1 份）`.
+    /// Added up over every school of `by_school`.
+    pub fn total(by_school: &BTreeMap<i32, Excluded>) -> Excluded {
+        let mut total = Excluded::default();
+        for school in by_school.values() {
+            total.add(school);
+        }
+        total
+    }
+
+    /// `无`, or `3 份（质量规则自动未计入 2 份，督导人员排除 1 份；用时过短 2 份，无质量标记 1 份）`.
     pub fn describe(&self) -> String {
         if self.count == 0 {
             return "无".to_owned();
@@ -252,7 +284,13 @@ impl Excluded {
                 format!("{flag} {count} 份")
             })
             .collect();
-        format!("{} 份（督导人员排除；{}）", self.count, reasons.join("，"))
+        format!(
+            "{} 份（质量规则自动未计入 {} 份，督导人员排除 {} 份；{}）",
+            self.count,
+            self.by_policy,
+            self.count - self.by_policy,
+            reasons.join("，")
+        )
     }
 }
 
@@ -309,6 +347,9 @@ pub struct CampaignResults {
     /// What this campaign says of each school counted, for the combined rating.
     pub evidence: Vec<CampaignEvidence>,
     pub rating: RatingTable,
+    /// The answers of the schools counted (within the dates) that no figure counts: excluded
+    /// by a supervisor or left out by the `[quality]` policy.
+    pub left_out: Excluded,
 }
 
 /// The results of a campaign over the schools `filter` lets through.
@@ -459,6 +500,23 @@ pub async fn campaign_results(
         (None, None, evidence)
     };
     let rating = rate_campaign(&plan.rules, source, evidence.clone());
+    // Counted over the schools of the view that count (a hidden teachers' school's excluded
+    // answers are not told either).
+    let counted: Vec<i32> = chosen
+        .iter()
+        .filter(|(_, school)| shown_alone(survey.audience, answers_at(school)))
+        .map(|(_, school)| school.id)
+        .collect();
+    let left_out = Excluded::total(
+        &excluded_answers(
+            db,
+            campaign_id,
+            &plan.rules.quality,
+            Some(&counted),
+            filter.dates,
+        )
+        .await?,
+    );
     Ok(CampaignResults {
         campaign,
         survey,
@@ -469,6 +527,7 @@ pub async fn campaign_results(
         numbers,
         evidence,
         rating,
+        left_out,
     })
 }
 
@@ -479,6 +538,8 @@ pub struct UsedCampaign {
     pub name: String,
     pub source: Source,
     pub survey_title: String,
+    /// Its answers that no figure counts.
+    pub left_out: Excluded,
 }
 
 /// The overall rating from the latest campaign of each audience.
@@ -532,6 +593,7 @@ pub async fn assessment_with_results(
             name: summary.campaign.name,
             source,
             survey_title: summary.survey_title,
+            left_out: found.left_out.clone(),
         });
         evidence.push((source, found.evidence.clone()));
         results.push(found);

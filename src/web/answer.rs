@@ -474,7 +474,7 @@ pub async fn submit_form(
 }
 
 /// Once an answer past a rate is stored, the answers that came with it before it are held too:
-/// the link's answers of the admission window when the link passed its rate with this answer,
+/// the link's answers of the minute in which the link passed its rate with this answer,
 /// and the address's earlier answers to the link when this one passed the address's ceiling. A
 /// failure is logged: the answers stay stored, and a supervisor still sees the flags.
 async fn hold_what_came_before(
@@ -487,10 +487,15 @@ async fn hold_what_came_before(
     let rules = &state.plan.rules.quality;
     let held_left_out = rules.leave_out.contains(&Flag::Held);
     let mut selections = Vec::new();
-    if let Ok(Outcome::Held { surge: true }) = outcome {
+    // The link's answers of the minute it passed its rate in (the writer counts by the minute):
+    // the first of a surge were taken before the rate was passed. Honest answers of earlier
+    // minutes stay counted.
+    if let Ok(Outcome::Held { surge: true }) = outcome
+        && let Some(minute) = chrono::DateTime::from_timestamp(now.timestamp() / 60 * 60, 0)
+    {
         selections.push(Selection {
             school_id: Some(context.school.id),
-            since: Some(now - chrono::Duration::minutes(i64::from(rules.admission_minutes))),
+            since: Some(minute),
             ..Selection::default()
         });
     }

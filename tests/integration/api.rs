@@ -228,17 +228,7 @@ async fn issue_through_the_page(admin: &mut Browser, name: &str) -> String {
 
 /// A token made directly, for tests about the API rather than the page.
 async fn token_for(app: &TestApp) -> String {
-    let admin = app
-        .account(
-            &format!("admin-{}@county.edu.cn", dupin::secrets::random_key()),
-            Role::Admin,
-            None,
-        )
-        .await;
-    dupin::api_tokens::issue(&app.context(), &admin, "测试")
-        .await
-        .expect("a token")
-        .token
+    app.api_token().await
 }
 
 fn question<'a>(results: &'a Value, key: &str) -> &'a Value {

@@ -275,6 +275,7 @@ impl TestApp {
         Phone {
             address: self.address.clone(),
             cookie: None,
+            forwarded_for: None,
             client: awc::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .disable_redirects()
@@ -307,6 +308,9 @@ impl Page {
 pub struct Phone {
     address: String,
     pub cookie: Option<String>,
+    /// The address a proxy in front of dupin would append (`X-Forwarded-For`), for a server
+    /// started with `trust_proxy`.
+    pub forwarded_for: Option<String>,
     client: awc::Client,
 }
 
@@ -352,6 +356,9 @@ impl Phone {
         if let Some(cookie) = &self.cookie {
             request = request.insert_header(("Cookie", cookie.clone()));
         }
+        if let Some(address) = &self.forwarded_for {
+            request = request.insert_header(("X-Forwarded-For", address.clone()));
+        }
         let response = request.send().await.expect("GET");
         self.page(response).await
     }
@@ -380,6 +387,9 @@ impl Phone {
             .insert_header(("Content-Type", content_type.to_owned()));
         if let Some(cookie) = &self.cookie {
             request = request.insert_header(("Cookie", cookie.clone()));
+        }
+        if let Some(address) = &self.forwarded_for {
+            request = request.insert_header(("X-Forwarded-For", address.clone()));
         }
         let response = request.send_body(body).await.expect("POST");
         self.page(response).await
@@ -472,6 +482,41 @@ pub fn answers_for(survey: &Survey) -> Vec<(String, String)> {
 }
 
 impl TestApp {
+    /// A new admin's API token, for tests that read figures as a program would.
+    pub async fn api_token(&self) -> String {
+        let admin = self
+            .account(
+                &format!("admin-{}@county.edu.cn", dupin::secrets::random_key()),
+                dupin::accounts::Role::Admin,
+                None,
+            )
+            .await;
+        dupin::api_tokens::issue(&self.context(), &admin, "测试")
+            .await
+            .expect("a token")
+            .token
+    }
+
+    /// `GET path` of the JSON API with `token`: its status and body.
+    pub async fn api_get(&self, token: &str, path: &str) -> (StatusCode, serde_json::Value) {
+        let mut response = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish()
+            .get(format!("{}{path}", self.address))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .send()
+            .await
+            .expect("the API answers");
+        let body = response.body().limit(16 << 20).await.expect("a body");
+        let json = serde_json::from_slice(&body).unwrap_or_else(|error| {
+            panic!(
+                "{path}: no JSON ({error}): {}",
+                String::from_utf8_lossy(&body)
+            )
+        });
+        (response.status(), json)
+    }
+
     /// A phone that already carries `cookie`, like a second tab of the same browser.
     pub fn phone_with_cookie(&self, cookie: Option<String>) -> Phone {
         let mut phone = self.phone();
@@ -491,6 +536,7 @@ pub fn phone_at(address: &str) -> Phone {
     Phone {
         address: address.trim_end_matches('/').to_owned(),
         cookie: None,
+        forwarded_for: None,
         client: awc::Client::builder()
             .timeout(Duration::from_secs(30))
             .disable_redirects()

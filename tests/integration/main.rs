@@ -25,5 +25,6 @@ mod quality;
 mod results;
 mod sign_in_limits;
 mod smtp;
+mod stuffing;
 mod versions;
 mod webdriver;

@@ -131,6 +131,7 @@ pub async fn results(
         numbers: found
             .numbers
             .map(|numbers| numbers.into_iter().map(Into::into).collect()),
+        left_out: (&found.left_out).into(),
     };
     json(&view)
 }
@@ -201,6 +202,7 @@ pub async fn assessment(
                 name: used.name,
                 source: used.source.slug(),
                 survey_title: used.survey_title,
+                left_out: (&used.left_out).into(),
             })
             .collect(),
         county: CountyView::of(&found.table.county, weighting),

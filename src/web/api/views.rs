@@ -695,6 +695,25 @@ pub struct ResultsView {
     pub rating: CampaignRatingView,
     /// A self-check's number questions; `null` for a questionnaire.
     pub numbers: Option<Vec<NumberView>>,
+    pub left_out: LeftOutView,
+}
+
+/// Answers no figure of the view counts.
+#[derive(Serialize)]
+pub struct LeftOutView {
+    pub count: u64,
+    pub by_policy: u64,
+    pub by_supervisor: u64,
+}
+
+impl From<&crate::results::Excluded> for LeftOutView {
+    fn from(excluded: &crate::results::Excluded) -> Self {
+        LeftOutView {
+            count: excluded.count,
+            by_policy: excluded.by_policy,
+            by_supervisor: excluded.count - excluded.by_policy,
+        }
+    }
 }
 
 // --------------------------------------------------------------------------------- indicators
@@ -834,6 +853,7 @@ pub struct UsedCampaignView {
     pub name: String,
     pub source: &'static str,
     pub survey_title: String,
+    pub left_out: LeftOutView,
 }
 
 #[derive(Serialize)]

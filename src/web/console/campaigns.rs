@@ -686,6 +686,17 @@ struct CampaignView {
     townships: Vec<TotalRow>,
     county: TotalRow,
     sorts: Vec<SortLink>,
+    quality: QualitySummary,
+}
+
+/// The campaign page's line on answer quality: schools to look at, answers left out.
+#[derive(Serialize)]
+struct QualitySummary {
+    /// "Q01 某学校（答卷多于应收、…）", the first few.
+    schools: Vec<String>,
+    more: usize,
+    left_out: String,
+    left_out_count: u64,
 }
 
 #[derive(Deserialize)]
@@ -700,6 +711,7 @@ async fn show(
     query: web::Query<SortQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let head = campaign_head(&state, &campaign).await?;
+    let quality = quality_summary(&state, &campaign).await?;
     let mut rates = campaigns::rates(&state.db, campaign.id)
         .await
         .map_err(fault)?;
@@ -772,8 +784,52 @@ async fn show(
                 progress: Progress::of(&county),
             },
             sorts,
+            quality,
         },
     )
+}
+
+/// Schools listed on the campaign page at most; the quality page lists them all.
+const SUSPICIOUS_LISTED: usize = 5;
+
+async fn quality_summary(
+    state: &AppState,
+    campaign: &entity::campaign::Model,
+) -> Result<QualitySummary, ConsoleError> {
+    let audience = campaigns::load_version(&state.db, campaign.survey_version_id)
+        .await?
+        .map_or(crate::survey::Audience::Parents, |survey| survey.audience);
+    let found = crate::quality::signals::campaign_signals(&state.db, campaign.id, audience).await?;
+    let left_out = crate::results::Excluded::total(
+        &crate::results::excluded_answers(
+            &state.db,
+            campaign.id,
+            &state.plan.rules.quality,
+            None,
+            crate::results::DateRange::default(),
+        )
+        .await?,
+    );
+    Ok(QualitySummary {
+        schools: found
+            .listed
+            .iter()
+            .take(SUSPICIOUS_LISTED)
+            .map(|school| {
+                let signals: Vec<&str> =
+                    school.signals.iter().map(|signal| signal.label()).collect();
+                format!(
+                    "{} {}（{}）",
+                    school.school.code,
+                    school.school.name,
+                    signals.join("、")
+                )
+            })
+            .collect(),
+        more: found.listed.len().saturating_sub(SUSPICIOUS_LISTED),
+        left_out: left_out.describe(),
+        left_out_count: left_out.count,
+    })
 }
 
 #[derive(Deserialize)]

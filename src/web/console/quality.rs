@@ -16,11 +16,13 @@ use super::guards::{CsrfForm, Staff, Supervisor};
 use super::{ConsoleError, see_other};
 use crate::campaigns;
 use crate::change::Actor;
+use crate::charts;
 use crate::export::{AnswerColumns, Values};
-use crate::quality::{self, Flag, Listing, QualityError};
+use crate::quality::{self, Flag, Listing, QualityError, Selection, signals};
 use crate::results::{self, scan};
 use crate::survey::{Audience, QuestionKind, Survey};
 use crate::web::AppState;
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// Answers per page of each list.
 const PER_PAGE: u64 = 20;
@@ -32,6 +34,7 @@ pub fn routes(routes: &mut Routes) {
         .get("/console/campaigns/{id}/quality", show)
         .post("/console/campaigns/{id}/quality/exclude", exclude)
         .post("/console/campaigns/{id}/quality/restore", restore)
+        .post("/console/campaigns/{id}/quality/bulk", bulk)
         .get("/console/campaigns/{id}/texts", texts);
 }
 
@@ -88,6 +91,24 @@ struct QualityQuery {
     excluded_page: String,
     #[serde(default)]
     done: String,
+    /// What a bulk action did (`done=bulk`): its verb and counts, for the notice.
+    #[serde(default)]
+    verb: String,
+    #[serde(default)]
+    matched: String,
+    #[serde(default)]
+    changed: String,
+    #[serde(default)]
+    before: String,
+    #[serde(default)]
+    after: String,
+    /// The bulk form filled in from a suspicious school's row.
+    #[serde(default)]
+    school: String,
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
 }
 
 #[derive(Serialize)]
@@ -120,13 +141,57 @@ struct ListView {
     next: Option<String>,
 }
 
+/// The bulk form's choices and what it was filled in with.
+#[derive(Serialize)]
+struct BulkView {
+    schools: Vec<Choice>,
+    flags: Vec<Choice>,
+    since: String,
+    until: String,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// A school whose answers look wrong.
+#[derive(Serialize)]
+struct SignalRow {
+    school: String,
+    answers: u64,
+    excluded: u64,
+    expected: u64,
+    peak: String,
+    all_top_share: String,
+    signals: String,
+    /// The quality page with the bulk form set to this school's busiest hour.
+    hold_url: String,
+    chart: Option<super::reports::ChartView>,
+}
+
+#[derive(Serialize)]
+struct SignalsView {
+    rows: Vec<SignalRow>,
+    county_all_top_share: String,
+    answers: u64,
+}
+
 #[derive(Serialize)]
 struct QualityView {
     campaign_id: i32,
     campaign_name: String,
     survey_title: String,
     audience: &'static str,
-    notice: Option<&'static str>,
+    /// A teachers' survey: its answers are never listed one by one.
+    teachers: bool,
+    notice: Option<String>,
+    bulk: BulkView,
+    signals: SignalsView,
+    /// Which flags the `[quality]` policy leaves out of the figures.
+    leave_out: String,
     flags: Vec<FlagRow>,
     flag: String,
     flag_label: Option<&'static str>,
@@ -205,6 +270,8 @@ async fn show(
     let rules = &state.plan.rules.quality;
     let counts = quality::flag_counts(&state.db, id).await?;
     let columns = AnswerColumns::new(&context.survey, Values::Labels);
+    // A teachers' answers are never listed one by one: only counted, and moved in bulk.
+    let teachers = context.survey.audience == Audience::Teachers;
 
     let list =
         |rows: Vec<entity::response::Model>, total: u64, page: u64, url: &dyn Fn(u64) -> String| {
@@ -221,27 +288,42 @@ async fn show(
                 next: (page < pages).then(|| url(page + 1)),
             }
         };
-    let (rows, total) =
-        quality::list_answers(&state.db, id, Listing::Flagged(flag), page, PER_PAGE).await?;
+    let db = &state.db;
+    let listed = |listing, page| async move {
+        if teachers {
+            Ok((Vec::new(), 0))
+        } else {
+            quality::list_answers(db, id, listing, page, PER_PAGE).await
+        }
+    };
+    let (rows, total) = listed(Listing::Flagged(flag), page).await?;
     let flagged = list(rows, total, page, &|page| {
         quality_url(id, flag_slug, page, excluded_page)
     });
-    let (rows, total) =
-        quality::list_answers(&state.db, id, Listing::Excluded, excluded_page, PER_PAGE).await?;
+    let (rows, total) = listed(Listing::Excluded, excluded_page).await?;
     let excluded = list(rows, total, excluded_page, &|excluded_page| {
         quality_url(id, flag_slug, page, excluded_page)
     });
+    let found = signals::campaign_signals(&state.db, id, context.survey.audience).await?;
 
     let view = QualityView {
         campaign_id: id,
         campaign_name: context.campaign.name.clone(),
         survey_title: context.survey.title.clone(),
         audience: context.survey.audience.label(),
-        notice: match query.done.as_str() {
-            "excluded" => Some("已排除这份答卷：各项统计不再计入它。"),
-            "restored" => Some("已恢复这份答卷：各项统计重新计入它。"),
-            "unchanged" => Some("这份答卷已经是这个状态，没有改动。"),
-            _ => None,
+        teachers,
+        notice: notice(&query),
+        bulk: bulk_view(&context, &query),
+        signals: signals_view(&found, id),
+        leave_out: if rules.leave_out.is_empty() {
+            "无（有标记的答卷照常计入）".to_owned()
+        } else {
+            rules
+                .leave_out
+                .iter()
+                .map(|flag| flag.label())
+                .collect::<Vec<_>>()
+                .join("、")
         },
         flags: counts
             .by_flag
@@ -264,6 +346,169 @@ async fn show(
     };
     let title = format!("{} · 答卷质量", context.campaign.name);
     staff.render(&state, "console/quality/show", &title, "campaigns", view)
+}
+
+/// What the page says after an action.
+fn notice(query: &QualityQuery) -> Option<String> {
+    let number = |text: &str| text.trim().parse::<u64>().unwrap_or(0);
+    match query.done.as_str() {
+        "excluded" => Some("已排除这份答卷：各项统计不再计入它。".to_owned()),
+        "restored" => Some("已恢复这份答卷：各项统计重新计入它。".to_owned()),
+        "unchanged" => Some("这份答卷已经是这个状态，没有改动。".to_owned()),
+        "bulk" => {
+            let verb = if query.verb == "exclude" {
+                "排除"
+            } else {
+                "放行"
+            };
+            Some(format!(
+                "符合条件的答卷 {} 份，{verb}了其中 {} 份；计入统计的答卷从 {} 份变为 {} 份。",
+                number(&query.matched),
+                number(&query.changed),
+                number(&query.before),
+                number(&query.after)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` (an `<input type="datetime-local">`), China time.
+fn local_input(time: DateTime<Utc>) -> String {
+    time.with_timezone(&campaigns::china_offset())
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+fn parse_local_input(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
+        .ok()?;
+    naive
+        .and_local_timezone(campaigns::china_offset())
+        .single()
+        .map(|time| time.with_timezone(&Utc))
+}
+
+fn bulk_view(context: &CampaignContext, query: &QualityQuery) -> BulkView {
+    let school = query.school.trim();
+    let mut schools: Vec<Choice> = context
+        .named
+        .iter()
+        .map(|(id, label)| Choice {
+            value: id.to_string(),
+            label: label.clone(),
+            selected: id.to_string() == school,
+        })
+        .collect();
+    schools.sort_by(|a, b| a.label.cmp(&b.label));
+    let flag = query.flag.trim();
+    BulkView {
+        schools,
+        flags: Flag::ALL
+            .iter()
+            .map(|each| Choice {
+                value: each.slug().to_owned(),
+                label: each.label().to_owned(),
+                selected: each.slug() == flag,
+            })
+            .collect(),
+        since: parse_local_input(&query.since)
+            .map(local_input)
+            .unwrap_or_default(),
+        until: parse_local_input(&query.until)
+            .map(local_input)
+            .unwrap_or_default(),
+    }
+}
+
+/// Most schools drawn on the page; the rest are listed without a chart.
+const CHARTS_AT_MOST: usize = 8;
+
+fn percent_of(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_owned(), crate::results::wording::percent)
+}
+
+fn signals_view(found: &signals::CampaignSignals, campaign_id: i32) -> SignalsView {
+    let offset = campaigns::china_offset();
+    let rows = found
+        .listed
+        .iter()
+        .enumerate()
+        .map(|(index, school)| {
+            let label = format!("{} {}", school.school.code, school.school.name);
+            let peak = school.peak();
+            let peak_text = peak
+                .and_then(|(hour, count)| {
+                    let start = signals::hour_start(hour)?;
+                    Some(format!(
+                        "{} 起的一小时 {count} 份",
+                        campaigns::display_time(start)
+                    ))
+                })
+                .unwrap_or_else(|| "—".to_owned());
+            let hold_url = peak
+                .and_then(|(hour, _)| {
+                    let (start, end) = (signals::hour_start(hour)?, signals::hour_start(hour + 1)?);
+                    Some(format!(
+                        "/console/campaigns/{campaign_id}/quality?school={}&since={}&until={}#bulk",
+                        school.school.id,
+                        local_input(start),
+                        local_input(end)
+                    ))
+                })
+                .unwrap_or_default();
+            let chart = (index < CHARTS_AT_MOST)
+                .then_some(found.span)
+                .flatten()
+                .and_then(|(first, last)| {
+                    let counts: Vec<u64> = (first..=last)
+                        .map(|hour| school.hourly.get(&hour).copied().unwrap_or(0))
+                        .collect();
+                    let days = (first..=last)
+                        .enumerate()
+                        .filter_map(|(place, hour)| {
+                            let start = signals::hour_start(hour)?.with_timezone(&offset);
+                            (start.format("%H").to_string() == "00" || place == 0)
+                                .then(|| (place, start.format("%m-%d").to_string()))
+                        })
+                        .collect();
+                    let level = ((school.expected as f64 * signals::BUNCHED_SHARE).ceil() as u64)
+                        .max(signals::BUNCHED_AT_LEAST);
+                    let chart = charts::hourly(
+                        &format!("hourly-{}", school.school.id),
+                        &format!("{label}：每小时答卷数"),
+                        counts,
+                        days,
+                        Some((level, format!("集中提交提示线 {level} 份/小时"))),
+                    );
+                    super::reports::chart_views(&[chart], None, "").pop()
+                });
+            SignalRow {
+                school: label,
+                answers: school.answers,
+                excluded: school.excluded,
+                expected: school.expected,
+                peak: peak_text,
+                all_top_share: percent_of(school.all_top_share()),
+                signals: school
+                    .signals
+                    .iter()
+                    .map(|signal| signal.label())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                hold_url,
+                chart,
+            }
+        })
+        .collect();
+    SignalsView {
+        rows,
+        county_all_top_share: percent_of(found.county_all_top_share()),
+        answers: found.answers,
+    }
 }
 
 /// The exclude and restore buttons' form.
@@ -318,6 +563,97 @@ async fn restore(
     form: CsrfForm<AnswerForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     set_excluded(&state, &staff, *id, &form, false).await
+}
+
+/// The bulk form: exclude or release every answer of a flag, a school's link and a window.
+#[derive(Deserialize)]
+struct BulkForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    flag: String,
+    #[serde(default)]
+    school: String,
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+}
+
+impl BulkForm {
+    /// The selection, or what a person must fix.
+    fn selection(&self, context: &CampaignContext) -> Result<(Selection, bool), String> {
+        let exclude = match self.action.as_str() {
+            "exclude" => true,
+            "release" => false,
+            _ => return Err("请选择“排除”或“放行”。".to_owned()),
+        };
+        let flag = match self.flag.trim() {
+            "" => None,
+            slug => Some(Flag::parse(slug).ok_or("没有这种答卷质量标记。")?),
+        };
+        let school_id = match self.school.trim() {
+            "" => None,
+            text => {
+                let id: i32 = text
+                    .parse()
+                    .map_err(|_| "请从列表中选择学校。".to_owned())?;
+                // A teachers' school of 1–4 answers is not on the list, nor to be chosen.
+                if !context.named.contains_key(&id) {
+                    return Err("这所学校不在本次活动中，或答卷太少不单独显示。".to_owned());
+                }
+                Some(id)
+            }
+        };
+        let time = |text: &str, what: &str| match text.trim() {
+            "" => Ok(None),
+            text => parse_local_input(text).map(Some).ok_or_else(|| {
+                format!("{what}“{text}”看不懂，请写成 2026-12-03T08:30 这样的北京时间。")
+            }),
+        };
+        let since = time(&self.since, "开始时间")?;
+        let until = time(&self.until, "结束时间")?;
+        if let (Some(since), Some(until)) = (since, until)
+            && since >= until
+        {
+            return Err("开始时间要早于结束时间。".to_owned());
+        }
+        let selection = Selection {
+            flag,
+            school_id,
+            since,
+            until,
+            keys: None,
+        };
+        if selection == Selection::default() {
+            return Err(
+                "请至少选择一个条件（标记、学校或时段），以免误改整个活动的答卷。".to_owned(),
+            );
+        }
+        Ok((selection, exclude))
+    }
+}
+
+async fn bulk(
+    state: web::Data<AppState>,
+    Supervisor(staff): Supervisor,
+    id: web::Path<i32>,
+    form: CsrfForm<BulkForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = *id;
+    let context = context(&state, id).await?;
+    let (selection, exclude) = form
+        .selection(&context)
+        .map_err(ConsoleError::bad_request)?;
+    let actor = Actor::Account(&staff.account);
+    let outcome = quality::set_excluded_many(&state.context, actor, id, &selection, exclude)
+        .await
+        .map_err(ConsoleError::internal)?;
+    let verb = if exclude { "exclude" } else { "release" };
+    Ok(see_other(&format!(
+        "/console/campaigns/{id}/quality?done=bulk&verb={verb}&matched={}&changed={}&before={}&after={}",
+        outcome.matched, outcome.changed, outcome.included_before, outcome.included_after
+    )))
 }
 
 // ------------------------------------------------------------------------------ free text

@@ -38,7 +38,7 @@ pub struct ChartView {
 }
 
 /// The views of `charts`; a chart that fails to draw is left out (and logged), never the page.
-fn chart_views(charts: &[Chart], base: Option<&str>, query: &str) -> Vec<ChartView> {
+pub(super) fn chart_views(charts: &[Chart], base: Option<&str>, query: &str) -> Vec<ChartView> {
     charts
         .iter()
         .filter_map(|chart| match chart.svg() {

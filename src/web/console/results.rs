@@ -132,6 +132,7 @@ struct UsedCampaignRow {
     name: String,
     source: &'static str,
     survey_title: String,
+    left_out: String,
 }
 
 #[derive(Serialize)]
@@ -174,6 +175,7 @@ impl AssessmentView {
                 name: used.name,
                 source: used.source.label(),
                 survey_title: used.survey_title,
+                left_out: used.left_out.describe(),
             })
             .collect();
         let schools = found
@@ -469,6 +471,9 @@ struct ResultsView {
     filter: FilterView,
     schools_counted: usize,
     responses: u64,
+    /// The answers no figure here counts, and why (`无` or `3 份（…）`).
+    left_out: String,
+    left_out_count: u64,
     minimum: u64,
     /// The population of the schools counted, or `—`.
     population: String,
@@ -525,6 +530,8 @@ impl ResultsView {
             filter: filter_view,
             schools_counted: found.schools_counted,
             responses: results.responses,
+            left_out: found.left_out.describe(),
+            left_out_count: found.left_out.count,
             minimum: results.needed,
             population: results
                 .population

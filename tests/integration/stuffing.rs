@@ -1,0 +1,574 @@
+//! Answers the rated cannot stuff, tried as the people a rating judges would try: a forged
+//! browser cookie or a moved served time; one client sending hundreds of top answers to a
+//! school's public link from eight threads; many addresses surging on a small school's link at
+//! once — against a real class group of 40 phones, which must be counted in full and flagged
+//! nowhere. Behind a proxy (`trust_proxy`), as in production, so that each phone has its address.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use awc::http::StatusCode;
+use dupin::accounts::Role;
+use dupin::survey::{QuestionKind, Scale, Survey};
+use serde_json::Value;
+
+use crate::helpers::{Options, Page, Phone, TestApp, answers_for, catalog_survey, spawn_app_with};
+
+/// The county's largest school in the sample list (2,860 pupils): 60 of its parents answered.
+const BIG_SCHOOL: &str = "4521230001";
+/// A village school of 145 pupils, whose link takes 50 answers a minute before holding.
+const SMALL_SCHOOL: &str = "4521230030";
+
+async fn app_behind_a_proxy() -> TestApp {
+    spawn_app_with(Options {
+        trust_proxy: true,
+        ..Options::default()
+    })
+    .await
+}
+
+async fn token_of(app: &TestApp, campaign: i32, code: &str) -> String {
+    app.links(campaign)
+        .await
+        .into_iter()
+        .find(|link| link.code == code)
+        .expect("the school has a link")
+        .token
+}
+
+async fn school_id(app: &TestApp, code: &str) -> i64 {
+    app.count(&format!(
+        "SELECT CAST(id AS BIGINT) FROM school WHERE code = '{code}'"
+    ))
+    .await
+}
+
+/// Scale points from the lowest score to the highest.
+fn by_score(scale: &Scale) -> Vec<String> {
+    let mut points: Vec<(f64, String)> = scale
+        .points
+        .iter()
+        .filter_map(|point| Some((point.score?, point.code.clone())))
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points.into_iter().map(|(_, code)| code).collect()
+}
+
+/// `answers_for(survey)` with every scale question and matrix statement answered at the point
+/// `pick` chooses from the points in score order (lowest first).
+fn answers_picking(
+    survey: &Survey,
+    mut pick: impl FnMut(&[String]) -> String,
+) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (name, value) in answers_for(survey) {
+        let question_id = name.split('.').next().unwrap_or_default();
+        let question = survey
+            .questions()
+            .find(|question| question.id == question_id)
+            .expect("a question");
+        let value = match &question.kind {
+            QuestionKind::Scale { scale } | QuestionKind::Matrix { scale, .. } => {
+                pick(&by_score(scale))
+            }
+            _ => value,
+        };
+        fields.push((name, value));
+    }
+    fields
+}
+
+/// A tiny deterministic generator, so that varied answers are the same on every run.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % sides as u64) as usize
+    }
+}
+
+/// A parent mostly dissatisfied: the lowest point, sometimes the second.
+fn dissatisfied(survey: &Survey, dice: &mut Dice) -> Vec<(String, String)> {
+    answers_picking(survey, |points| {
+        points[if dice.roll(4) == 0 { 1 } else { 0 }].clone()
+    })
+}
+
+/// A parent with an opinion of each thing: any point.
+fn varied(survey: &Survey, dice: &mut Dice) -> Vec<(String, String)> {
+    answers_picking(survey, |points| points[dice.roll(points.len())].clone())
+}
+
+fn all_top(survey: &Survey) -> Vec<(String, String)> {
+    answers_picking(survey, |points| points.last().expect("points").clone())
+}
+
+/// A phone behind `address` opens the form: its hidden fields and `answers`, as it would send.
+async fn open_form(
+    phone: &mut Phone,
+    token: &str,
+    answers: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let form = phone.get(&format!("/s/{token}")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let mut fields = vec![
+        ("_key".to_owned(), form.hidden("_key").expect("a key")),
+        ("_t".to_owned(), form.hidden("_t").expect("a time")),
+    ];
+    fields.extend(answers);
+    fields
+}
+
+fn phone_from(app: &TestApp, address: &str) -> Phone {
+    let mut phone = app.phone();
+    phone.forwarded_for = Some(address.to_owned());
+    phone
+}
+
+async fn submit(phone: &mut Phone, token: &str, fields: &[(String, String)]) -> Page {
+    phone.post_form(&format!("/s/{token}"), fields).await
+}
+
+/// The school's published parents' index and its answers, as the API gives them.
+async fn index_of(
+    app: &TestApp,
+    api: &str,
+    campaign: i32,
+    school: i64,
+) -> (Option<f64>, u64, Value) {
+    let (status, json) = app
+        .api_get(
+            api,
+            &format!("/api/v1/campaigns/{campaign}/results?school={school}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    (
+        json["overall"]["value"].as_f64(),
+        json["responses"].as_u64().expect("responses"),
+        json,
+    )
+}
+
+/// Waits until the next minute begins (UTC), so that what follows is counted in a minute of
+/// its own by the link's admission.
+async fn next_minute() {
+    let now = chrono::Utc::now();
+    let into = now.timestamp().rem_euclid(60);
+    tokio::time::sleep(Duration::from_millis(((60 - into) * 1000 + 200) as u64)).await;
+}
+
+#[actix_web::test]
+async fn stuffing_a_forged_cookie_counts_as_none_and_a_moved_time_is_refused() {
+    let app = app_behind_a_proxy().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let survey = catalog_survey("parents");
+    let token = token_of(&app, campaign, BIG_SCHOOL).await;
+
+    // The served time moved five minutes back, or left out: a form our page could not send.
+    let mut phone = phone_from(&app, "198.51.100.1");
+    let mut fields = open_form(&mut phone, &token, all_top(&survey)).await;
+    let served = fields[1].1.clone();
+    let (millis, signature) = served.split_once('.').expect("a signed time");
+    let moved: i64 = millis.parse::<i64>().expect("milliseconds") - 300_000;
+    fields[1].1 = format!("{moved}.{signature}");
+    let refused = submit(&mut phone, &token, &fields).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("这份表单不是从本页面提交的"),
+        "{}",
+        refused.body
+    );
+    let again = refused
+        .hidden("_t")
+        .expect("the page given back is signed anew");
+    fields.remove(1);
+    let refused = submit(&mut phone, &token, &fields).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(app.responses().await, 0, "nothing stored");
+    // The page given back carries the answers and a time of its own: one more tap sends it.
+    fields.insert(1, ("_t".to_owned(), again));
+    let taken = submit(&mut phone, &token, &fields).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    assert_eq!(app.responses().await, 1);
+
+    // A cookie this server never issued is no cookie: the answer is stored without a browser.
+    let mut phone = phone_from(&app, "198.51.100.2");
+    let fields = open_form(&mut phone, &token, all_top(&survey)).await;
+    phone.cookie = Some(format!("dupin_browser={}", dupin::secrets::random_key()));
+    let taken = submit(&mut phone, &token, &fields).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM response WHERE browser_key IS NULL")
+            .await,
+        1,
+        "the forged cookie's answer has no browser"
+    );
+    // The cookie the server issued is the browser's.
+    let mut phone = phone_from(&app, "198.51.100.3");
+    let fields = open_form(&mut phone, &token, all_top(&survey)).await;
+    let taken = submit(&mut phone, &token, &fields).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM response WHERE browser_key IS NOT NULL")
+            .await,
+        2,
+        "the answers of phones with the server's cookie have one each"
+    );
+}
+
+/// What one attacking thread did.
+#[derive(Default)]
+struct Tally {
+    acknowledged: AtomicU64,
+    refused: AtomicU64,
+}
+
+#[actix_web::test]
+async fn stuffing_one_client_moves_a_schools_published_index_by_less_than_3_points() {
+    let app = app_behind_a_proxy().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let survey = catalog_survey("parents");
+    let token = token_of(&app, campaign, BIG_SCHOOL).await;
+    let school = school_id(&app, BIG_SCHOOL).await;
+    let api = app.api_token().await;
+
+    // 60 parents, each on their own phone and carrier address, mostly dissatisfied.
+    let mut dice = Dice(20_261_203);
+    for parent in 0..60 {
+        let mut phone = phone_from(
+            &app,
+            &format!("10.{}.{}.{}", parent % 7, parent / 7, parent + 1),
+        );
+        let fields = open_form(&mut phone, &token, dissatisfied(&survey, &mut dice)).await;
+        let page = submit(&mut phone, &token, &fields).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    // And 30 parents of another school, for the county's share of all-top forms.
+    let other = token_of(&app, campaign, SMALL_SCHOOL).await;
+    for parent in 0..30 {
+        let mut phone = phone_from(&app, &format!("10.99.0.{}", parent + 1));
+        let fields = open_form(&mut phone, &other, varied(&survey, &mut dice)).await;
+        let page = submit(&mut phone, &other, &fields).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let (before, answers, _) = index_of(&app, &api, campaign, school).await;
+    let before = before.expect("60 answers give an index");
+    assert_eq!(answers, 60);
+    assert!(before < 40.0, "mostly dissatisfied: {before}");
+
+    // The attack starts in a minute of its own (the link's rate is counted by the minute).
+    next_minute().await;
+    let started = Instant::now();
+    let tally = Arc::new(Tally::default());
+    let mut threads = Vec::new();
+    for thread in 0..8_u32 {
+        let (tally, token, address) = (tally.clone(), token.clone(), app.address.clone());
+        let answers = all_top(&survey);
+        threads.push(std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let mut round = 0_u64;
+                while Instant::now() < deadline {
+                    round += 1;
+                    let mut phone = crate::helpers::phone_at(&address);
+                    phone.forwarded_for = Some("203.0.113.7".to_owned());
+                    let mut fields = open_form(&mut phone, &token, answers.clone()).await;
+                    // Half the time as the attack was first tried: a fresh random cookie of
+                    // its own and the served time moved five minutes back.
+                    if (round + u64::from(thread)).is_multiple_of(2) {
+                        phone.cookie =
+                            Some(format!("dupin_browser={}", dupin::secrets::random_key()));
+                        let (millis, signature) =
+                            fields[1].1.split_once('.').expect("a signed time");
+                        let moved = millis.parse::<i64>().expect("ms") - 300_000;
+                        fields[1].1 = format!("{moved}.{signature}");
+                    }
+                    // Otherwise a fresh browser each time, with the server's own cookie.
+                    let page = phone.post_form(&format!("/s/{token}"), &fields).await;
+                    if page.status == StatusCode::SEE_OTHER {
+                        tally.acknowledged.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        tally.refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }));
+    }
+    // The server's writer runs on this test's runtime: wait without blocking it.
+    while !threads.iter().all(std::thread::JoinHandle::is_finished) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for thread in threads {
+        thread.join().expect("an attacking thread");
+    }
+    let acknowledged = tally.acknowledged.load(Ordering::Relaxed);
+    let refused = tally.refused.load(Ordering::Relaxed);
+    let (after, counted, json) = index_of(&app, &api, campaign, school).await;
+    let after = after.expect("still an index");
+    let stored = app
+        .count(&format!(
+            "SELECT count(*) FROM response WHERE school_id = {school}"
+        ))
+        .await;
+    eprintln!(
+        "stuffing: {acknowledged} answers acknowledged and {refused} refused in {:.1} s; \
+         {stored} stored, {counted} counted; index {before:.1} → {after:.1}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        acknowledged >= 60,
+        "the attack got answers in: {acknowledged}"
+    );
+    assert_eq!(
+        stored as u64,
+        60 + acknowledged,
+        "every acknowledged answer is stored"
+    );
+    assert!(
+        (after - before).abs() < 3.0,
+        "the index moved from {before:.1} to {after:.1}"
+    );
+    // Every page that shows the figure says how many answers the policy left out.
+    let left_out = &json["left_out"];
+    assert_eq!(
+        left_out["count"].as_u64(),
+        Some(acknowledged + 60 - counted),
+        "{left_out}"
+    );
+    assert_eq!(
+        left_out["by_policy"].as_u64(),
+        Some(acknowledged),
+        "{left_out}"
+    );
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let results = supervisor
+        .get(&format!(
+            "/console/campaigns/{campaign}/results?school={school}"
+        ))
+        .await;
+    assert!(
+        results
+            .body
+            .contains(&format!("未计入的答卷：{} 份", left_out["count"])),
+        "{}",
+        results.body
+    );
+    // The campaign page and the quality page name the school, with its hours drawn.
+    let page = supervisor
+        .get(&format!("/console/campaigns/{campaign}"))
+        .await;
+    assert!(page.body.contains("答卷需要留意的学校"), "{}", page.body);
+    assert!(page.body.contains("青溪县第一中学（"), "{}", page.body);
+    let quality = supervisor
+        .get(&format!("/console/campaigns/{campaign}/quality"))
+        .await;
+    assert!(
+        quality.body.contains("有超出速率而暂缓的答卷"),
+        "{}",
+        quality.body
+    );
+    assert!(
+        quality.body.contains("全部选最高档的答卷远多于全县"),
+        "{}",
+        quality.body
+    );
+    assert!(
+        quality.body.contains("青溪县第一中学：每小时答卷数"),
+        "{}",
+        quality.body
+    );
+
+    // A supervisor who judges the held answers real releases them in one action …
+    let held = app
+        .count(&format!(
+            "SELECT count(*) FROM response WHERE school_id = {school} AND excluded = {}",
+            if crate::helpers::is_postgres(&app) {
+                "true"
+            } else {
+                "1"
+            }
+        ))
+        .await as u64;
+    let quality_path = format!("/console/campaigns/{campaign}/quality");
+    let school_text = school.to_string();
+    let done = supervisor
+        .submit(
+            &quality_path,
+            &format!("/console/campaigns/{campaign}/quality/bulk"),
+            &[
+                ("action", "release"),
+                ("flag", "held"),
+                ("school", &school_text),
+                ("since", ""),
+                ("until", ""),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let notice = supervisor
+        .get(done.location.as_deref().expect("back to the quality page"))
+        .await;
+    let total = 60 + acknowledged;
+    assert!(
+        // The campaign's included answers: this school's and the 30 of the other.
+        notice.body.contains(&format!(
+            "符合条件的答卷 {acknowledged} 份，放行了其中 {acknowledged} 份；计入统计的答卷从 {} 份变为 {} 份",
+            counted + 30,
+            total + 30
+        )),
+        "{}",
+        notice.body
+    );
+    let (released, counted_now, _) = index_of(&app, &api, campaign, school).await;
+    assert!(
+        counted_now > counted && counted_now <= total,
+        "{counted} → {counted_now}"
+    );
+    assert!(
+        released.expect("an index") > after + 3.0,
+        "released answers count again"
+    );
+    // … and can take them out again in one action: the figures come back exactly.
+    let done = supervisor
+        .submit(
+            &quality_path,
+            &format!("/console/campaigns/{campaign}/quality/bulk"),
+            &[
+                ("action", "exclude"),
+                ("flag", "held"),
+                ("school", &school_text),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let (again, counted_again, _) = index_of(&app, &api, campaign, school).await;
+    assert_eq!(counted_again, counted, "held {held}");
+    assert!((again.expect("an index") - after).abs() < 1e-6);
+    assert!(
+        app.count("SELECT count(*) FROM audit_event WHERE action IN ('answers_release', 'answers_exclude')")
+            .await
+            >= 2
+    );
+}
+
+#[actix_web::test]
+async fn stuffing_a_class_group_of_40_phones_is_counted_in_full_and_flagged_nowhere() {
+    let app = app_behind_a_proxy().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let survey = catalog_survey("parents");
+    let token = token_of(&app, campaign, SMALL_SCHOOL).await;
+    let school = school_id(&app, SMALL_SCHOOL).await;
+
+    // 40 parents in the class's chat group open the link within a few seconds, on the school's
+    // wifi (one address), each on their own phone; they read and answer, and send together.
+    let mut dice = Dice(40);
+    let mut phones = Vec::new();
+    for parent in 0..40 {
+        let mut phone = phone_from(&app, "192.0.2.40");
+        let fields = open_form(&mut phone, &token, varied(&survey, &mut dice)).await;
+        phones.push((parent, phone, fields));
+    }
+    // Long enough for the questions they answered (rating.toml: 1.5 s each).
+    let questions = answers_for(&survey).len() as f64;
+    tokio::time::sleep(Duration::from_secs_f64(questions * 1.5 + 2.0)).await;
+    let mut sent = Vec::new();
+    for (_, mut phone, fields) in phones {
+        let token = token.clone();
+        sent.push(actix_web::rt::spawn(async move {
+            phone
+                .post_form(&format!("/s/{token}"), &fields)
+                .await
+                .status
+        }));
+    }
+    for status in sent {
+        assert_eq!(status.await.expect("sent"), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(response_count AS BIGINT) FROM campaign_link WHERE campaign_id = {campaign} AND school_id = {school}"
+        ))
+        .await,
+        40,
+        "every answer counted"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM response WHERE flags IS NOT NULL AND flags <> ''")
+            .await,
+        0,
+        "no answer flagged"
+    );
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let page = supervisor
+        .get(&format!("/console/campaigns/{campaign}"))
+        .await;
+    assert!(
+        page.body.contains("没有发现答卷异常的学校"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("未计入统计的答卷：无"), "{}", page.body);
+}
+
+#[actix_web::test]
+async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() {
+    let app = app_behind_a_proxy().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let survey = catalog_survey("parents");
+    let token = token_of(&app, campaign, SMALL_SCHOOL).await;
+    let school = school_id(&app, SMALL_SCHOOL).await;
+
+    // 80 answers from 80 addresses, well inside one minute: more than the 50 a minute a school
+    // of 145 pupils may take.
+    if chrono::Utc::now().timestamp().rem_euclid(60) > 30 {
+        next_minute().await;
+    }
+    let mut sent = Vec::new();
+    for parent in 0..80_u32 {
+        let mut phone = phone_from(&app, &format!("172.16.{}.{}", parent / 200, parent + 1));
+        let fields = open_form(&mut phone, &token, all_top(&survey)).await;
+        let token = token.clone();
+        sent.push(actix_web::rt::spawn(async move {
+            phone
+                .post_form(&format!("/s/{token}"), &fields)
+                .await
+                .status
+        }));
+    }
+    for status in sent {
+        // A real parent never loses an answer: every one is acknowledged.
+        assert_eq!(status.await.expect("sent"), StatusCode::SEE_OTHER);
+    }
+    let stored = app
+        .count(&format!(
+            "SELECT count(*) FROM response WHERE school_id = {school}"
+        ))
+        .await;
+    let held = app
+        .count(&format!(
+            "SELECT count(*) FROM response WHERE school_id = {school} AND flags LIKE '%held%'"
+        ))
+        .await;
+    let counted = app
+        .count(&format!(
+            "SELECT CAST(response_count AS BIGINT) FROM campaign_link WHERE campaign_id = {campaign} AND school_id = {school}"
+        ))
+        .await;
+    assert_eq!(stored, 80);
+    // The minute's answers are all held, the first 50 too (they came with the surge).
+    assert_eq!(held, 80, "held");
+    assert_eq!(counted, 0);
+    // Two minutes' tallies agree with the link's count: nothing counted twice or lost.
+    let tallied = app
+        .count(&format!(
+            "SELECT CAST(coalesce(max(count), 0) AS BIGINT) FROM tally WHERE campaign_id = {campaign} AND school_id = {school}"
+        ))
+        .await;
+    assert_eq!(tallied, 0);
+}
