@@ -26,16 +26,6 @@ async fn answer_times(app: &TestApp, token: &str, count: usize) {
     }
 }
 
-async fn api_token(app: &TestApp) -> String {
-    let admin = app
-        .account("anonymity-admin@county.edu.cn", Role::Admin, None)
-        .await;
-    dupin::api_tokens::issue(&app.context(), &admin, "anonymity")
-        .await
-        .expect("a token")
-        .token
-}
-
 /// The API's answer to `path`: its status and, when 200, how many answers the view counts.
 async fn responses_of(app: &TestApp, token: &str, path: &str) -> (StatusCode, Option<u64>) {
     let mut response = awc::Client::default()
@@ -68,7 +58,7 @@ async fn no_two_views_of_a_teachers_survey_differ_by_fewer_than_five_answers() {
     answer_times(&app, &by_code("4521230006"), 1).await;
     answer_times(&app, &by_code("4521230007"), 5).await;
 
-    let token = api_token(&app).await;
+    let token = app.api_token().await;
     let base = format!("/api/v1/campaigns/{campaign}/results");
     let schools = dupin::schools::list(&app.db).await.expect("schools");
     // Each school alone: withheld below 5, else its own count.
@@ -145,6 +135,51 @@ async fn no_two_views_of_a_teachers_survey_differ_by_fewer_than_five_answers() {
     for counted in ["4521230003", "4521230007"] {
         assert!(text.contains(counted), "{counted} missing from {text}");
     }
+
+    // The quality page lists no teacher's answer one by one (no time, no id, no school of
+    // fewer than 5): it counts them, and moves them in bulk.
+    let quality = browser
+        .get(&format!("/console/campaigns/{campaign}/quality"))
+        .await;
+    assert_eq!(quality.status, StatusCode::OK);
+    assert!(
+        quality.body.contains("教师问卷的答卷不逐份列出"),
+        "{}",
+        quality.body
+    );
+    assert!(!quality.body.contains("查看答卷内容"), "{}", quality.body);
+    assert!(
+        !quality.body.contains("name=\"response\""),
+        "{}",
+        quality.body
+    );
+    for hidden in ["4521230001", "4521230006"] {
+        assert!(
+            !quality.body.contains(hidden),
+            "{hidden} named on the quality page"
+        );
+    }
+    let one_hidden = dupin::schools::list(&app.db)
+        .await
+        .expect("schools")
+        .into_iter()
+        .find(|school| school.code == "4521230001")
+        .expect("the school of 3")
+        .id
+        .to_string();
+    let refused = browser
+        .submit(
+            &format!("/console/campaigns/{campaign}/quality"),
+            &format!("/console/campaigns/{campaign}/quality/bulk"),
+            &[("action", "exclude"), ("school", &one_hidden)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("答卷太少不单独显示"),
+        "{}",
+        refused.body
+    );
 
     // Dates never narrow a teachers' survey, in the console either.
     let today = chrono::Utc::now()
