@@ -24,8 +24,9 @@ pub(super) async fn run(common: &Common, args: ExportArgs) -> anyhow::Result<Exi
     } else {
         Values::Labels
     };
+    let plan = common.plan()?;
     let db = db::connect(&common.database_url).await?;
-    let export = match Export::open(&db, args.campaign, what, values).await {
+    let export = match Export::open(&db, &plan, args.campaign, what, values).await {
         Ok(export) => export,
         Err(error @ ExportError::CampaignNotFound(_)) => {
             eprintln!("error: {error} (see dupin campaign list)");

@@ -171,8 +171,9 @@ struct ExportArgs {
     campaign: i32,
     #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx"])]
     format: String,
-    /// answers: one row per included answer; aggregates: counts per school, question and option.
-    #[arg(long, default_value = "answers", value_parser = ["answers", "aggregates"])]
+    /// answers: one row per included answer; aggregates: counts per school, question and option;
+    /// summaries: every figure of the results page for the county and each school.
+    #[arg(long, default_value = "answers", value_parser = ["answers", "aggregates", "summaries"])]
     what: String,
     /// Write the options' codes instead of their labels in the answer columns.
     #[arg(long)]
@@ -235,6 +236,15 @@ impl Common {
             .unwrap_or_else(|| format!("http://{}", self.bind))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// The plan in `--surveys`, checked (its errors listed as `dupin check` lists them).
+    fn plan(&self) -> anyhow::Result<crate::rating::Plan> {
+        let catalog = crate::survey::load_dir(&self.surveys).map_err(|errors| {
+            anyhow::anyhow!("{errors}\n(the surveys folder: {})", self.surveys.display())
+        })?;
+        crate::rating::load_plan(&self.surveys, &catalog)
+            .map_err(|errors| anyhow::anyhow!("{errors}"))
     }
 
     /// The database, migrated, and the context actions run in, acting as the command line.

@@ -1,6 +1,7 @@
 //! Spreadsheet downloads: CSV that a Chinese Excel opens as UTF-8 and that cannot smuggle a
 //! formula into the sheet of whoever opens it, and the exports of a campaign — every included
-//! answer, one row each, or the running counts per school, question and option — as CSV or XLSX.
+//! answer, one row each; the running counts per school, question and option; or every figure of
+//! the results page for the county and each school — as CSV or XLSX.
 //!
 //! Exports read the answers a page at a time and hand each page to a [`Sheet`], written on
 //! another thread while the next page is read, a couple of pages apart at most, so memory stays
@@ -10,10 +11,12 @@
 mod aggregates;
 mod answers;
 mod sheet;
+mod summaries;
 
 pub use aggregates::AggregateExport;
 pub use answers::{AnswerColumns, AnswerExport, AnswerPage, AnswerRows, PAGE_SIZE};
 pub use sheet::{Chunks, CsvSheet, Sheet, XlsxSheet};
+pub use summaries::SummaryExport;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -38,6 +41,8 @@ pub enum What {
     Answers,
     /// One row per school, question and option, with its count.
     Aggregates,
+    /// One row per figure of the results page, for the county and each school.
+    Summaries,
 }
 
 impl What {
@@ -45,6 +50,7 @@ impl What {
         match slug.trim() {
             "answers" => Some(What::Answers),
             "aggregates" => Some(What::Aggregates),
+            "summaries" => Some(What::Summaries),
             _ => None,
         }
     }
@@ -53,6 +59,7 @@ impl What {
         match self {
             What::Answers => "answers",
             What::Aggregates => "aggregates",
+            What::Summaries => "summaries",
         }
     }
 
@@ -61,6 +68,7 @@ impl What {
         match self {
             What::Answers => "答卷",
             What::Aggregates => "汇总",
+            What::Summaries => "统计",
         }
     }
 }
@@ -93,6 +101,7 @@ pub enum ExportError {
 pub enum Export {
     Answers(AnswerExport),
     Aggregates(AggregateExport),
+    Summaries(SummaryExport),
 }
 
 /// A page of an export as it was read, before it is turned into rows ([`PageRows`]).
@@ -125,6 +134,7 @@ const PAGES_AHEAD: usize = 2;
 impl Export {
     pub async fn open(
         db: &impl ConnectionTrait,
+        plan: &crate::rating::Plan,
         campaign_id: i32,
         what: What,
         values: Values,
@@ -132,6 +142,7 @@ impl Export {
         Ok(match what {
             What::Answers => Export::Answers(AnswerExport::open(db, campaign_id, values).await?),
             What::Aggregates => Export::Aggregates(AggregateExport::open(db, campaign_id).await?),
+            What::Summaries => Export::Summaries(SummaryExport::open(db, plan, campaign_id).await?),
         })
     }
 
@@ -139,6 +150,7 @@ impl Export {
         match self {
             Export::Answers(export) => export.campaign_name(),
             Export::Aggregates(export) => export.campaign_name(),
+            Export::Summaries(export) => export.campaign_name(),
         }
     }
 
@@ -146,6 +158,7 @@ impl Export {
         match self {
             Export::Answers(export) => export.header(),
             Export::Aggregates(export) => export.header(),
+            Export::Summaries(export) => export.header(),
         }
     }
 
@@ -153,6 +166,7 @@ impl Export {
         match self {
             Export::Answers(_) => What::Answers,
             Export::Aggregates(_) => What::Aggregates,
+            Export::Summaries(_) => What::Summaries,
         }
     }
 
@@ -164,6 +178,7 @@ impl Export {
         Ok(match self {
             Export::Answers(export) => export.next_packed(db).await?.map(Page::Answers),
             Export::Aggregates(export) => export.next_page(db).await?.map(Page::Rows),
+            Export::Summaries(export) => export.next_page().map(Page::Rows),
         })
     }
 
@@ -171,7 +186,7 @@ impl Export {
     pub fn page_rows(&self) -> PageRows {
         match self {
             Export::Answers(export) => PageRows::Answers(export.converter()),
-            Export::Aggregates(_) => PageRows::AsRead,
+            Export::Aggregates(_) | Export::Summaries(_) => PageRows::AsRead,
         }
     }
 

@@ -478,3 +478,115 @@ async fn a_campaign_larger_than_a_page_exports_every_answer_once_in_order() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout == console, "the command line writes the same CSV");
 }
+
+/// The value of the statistics export's row for `scope` (学校代码, `""` for the county),
+/// `question` (题目编号 or, for the overall and area rows, 题目) and `statistic`.
+fn summary_value(
+    rows: &[Vec<String>],
+    scope: &str,
+    question: &str,
+    statistic: &str,
+) -> Option<f64> {
+    rows.iter()
+        .find(|row| {
+            row[1] == scope
+                && (row[4] == question || (row[4].is_empty() && row[5] == question))
+                && row[6] == statistic
+        })
+        .map(|row| row[7].parse().expect("a number"))
+}
+
+#[actix_web::test]
+async fn the_statistics_export_gives_every_figure_of_the_results_for_the_county_and_each_school() {
+    let app = spawn_app().await;
+    // Teachers: 6 answers at one school, 2 at another (hidden: no rows of its own).
+    let campaign = app.create_campaign("teachers", None, None).await;
+    let survey = catalog_survey("teachers");
+    let links = app.links(campaign).await;
+    for (link, times) in [(&links[0], 6), (&links[1], 2)] {
+        for _ in 0..times {
+            let page = app.phone().answer(&link.token, &survey).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        }
+    }
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let page = supervisor
+        .get(&format!(
+            "/console/campaigns/{campaign}/export.csv?what=summaries"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let rows = parse_csv(&page.body);
+    assert_eq!(
+        rows[0],
+        [
+            "范围",
+            "学校代码",
+            "学校名称",
+            "乡镇",
+            "题目编号",
+            "题目",
+            "统计量",
+            "数值",
+            "95%区间下限",
+            "95%区间上限"
+        ]
+    );
+    // The 0–10 rating's mean (every answer 8), for the county and the school of 6.
+    assert_eq!(summary_value(&rows, "", "recommend", "均值"), Some(8.0));
+    assert_eq!(summary_value(&rows, "", "recommend", "人数"), Some(6.0));
+    assert_eq!(
+        summary_value(&rows, &links[0].code, "recommend", "均值"),
+        Some(8.0)
+    );
+    assert!(
+        !rows.iter().any(|row| row[1] == links[1].code),
+        "a school of 2 teachers has no rows"
+    );
+    // The same figures as the API's, to the last digit.
+    let token = app.api_token().await;
+    let (status, api) = app
+        .api_get(&token, &format!("/api/v1/campaigns/{campaign}/results"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{api}");
+    let overall = api["overall"]["value"].as_f64().expect("an overall index");
+    assert_eq!(
+        summary_value(&rows, "", "问卷总指数", "指数"),
+        Some(overall)
+    );
+    assert_eq!(summary_value(&rows, "", "", "答卷数"), Some(6.0));
+
+    // The command line writes the same bytes.
+    let (code, stdout, stderr) = cli_export(
+        &app,
+        &["--campaign", &campaign.to_string(), "--what", "summaries"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&stdout), page.body);
+
+    // A self-check's number questions: county summaries and each school's value.
+    let checks = app.create_campaign("school", None, None).await;
+    let school_survey = catalog_survey("school");
+    let token = app.links(checks).await.remove(0);
+    let page = app.phone().answer(&token.token, &school_survey).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = supervisor
+        .get(&format!(
+            "/console/campaigns/{checks}/export.csv?what=summaries"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let rows = parse_csv(&page.body);
+    let number = school_survey
+        .questions()
+        .find(|question| {
+            matches!(question.kind, QuestionKind::Number { .. }) && question.show_if.is_none()
+        })
+        .expect("a number question")
+        .id
+        .clone();
+    assert_eq!(summary_value(&rows, "", &number, "填报学校数"), Some(1.0));
+    let value = summary_value(&rows, &token.code, &number, "填报值").expect("the school's value");
+    assert_eq!(summary_value(&rows, "", &number, "均值"), Some(value));
+    assert_eq!(summary_value(&rows, "", &number, "中位数"), Some(value));
+}

@@ -48,7 +48,8 @@ impl ExportQuery {
             None | Some("") => What::Answers,
             Some(slug) => What::parse(slug).ok_or_else(|| {
                 ConsoleError::bad_request(
-                    "导出内容只能是答卷（answers）或汇总（aggregates）。".to_owned(),
+                    "导出内容只能是答卷（answers）、汇总（aggregates）或统计（summaries）。"
+                        .to_owned(),
                 )
             })?,
         };
@@ -73,7 +74,7 @@ async fn open(
     query: &ExportQuery,
 ) -> Result<(Export, What), ConsoleError> {
     let (what, values) = query.parse()?;
-    let export = Export::open(&state.db, id, what, values)
+    let export = Export::open(&state.db, &state.plan, id, what, values)
         .await
         .map_err(fault)?;
     Ok((export, what))
