@@ -54,15 +54,6 @@ async fn all_schools_campaign(app: &TestApp, browser: &mut Browser) -> i32 {
     campaign_id(&page)
 }
 
-async fn token_of(app: &TestApp, campaign: i32, code: &str) -> String {
-    app.links(campaign)
-        .await
-        .into_iter()
-        .find(|link| link.code == code)
-        .expect("the school has a link")
-        .token
-}
-
 /// The text of every cell of every body row of `<table class="{class}">`, tags stripped.
 fn table_rows(html: &str, class: &str) -> Vec<Vec<String>> {
     let start = html
@@ -462,7 +453,7 @@ async fn the_campaign_page_shows_live_rates_with_the_schools_furthest_behind_fir
     );
 
     let survey = catalog_survey("parents");
-    let token = token_of(&app, id, SMALL_SCHOOL).await;
+    let token = app.link_token(id, SMALL_SCHOOL).await;
     for _ in 0..3 {
         let answered = app.phone().answer(&token, &survey).await;
         assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
@@ -544,7 +535,7 @@ async fn closing_by_hand_keeps_the_answers_and_shows_the_closed_page_until_reope
     let id = all_schools_campaign(&app, &mut browser).await;
     let path = format!("/console/campaigns/{id}");
     let survey = catalog_survey("parents");
-    let token = token_of(&app, id, SMALL_SCHOOL).await;
+    let token = app.link_token(id, SMALL_SCHOOL).await;
     let answered = app.phone().answer(&token, &survey).await;
     assert_eq!(answered.status, StatusCode::SEE_OTHER);
     // A parent opens the form before the campaign closes and submits after.
@@ -800,6 +791,6 @@ async fn a_school_viewer_sees_only_their_own_school() {
         page.body
             .contains(&format!("本校调查 · {SMALL_SCHOOL_NAME}"))
     );
-    let small_token = token_of(&app, id, SMALL_SCHOOL).await;
+    let small_token = app.link_token(id, SMALL_SCHOOL).await;
     assert!(page.body.contains(&format!("/s/{small_token}/qr.png")));
 }

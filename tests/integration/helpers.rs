@@ -250,6 +250,16 @@ impl TestApp {
             .expect("links")
     }
 
+    /// The token of `code`'s link in the campaign.
+    pub async fn link_token(&self, campaign_id: i32, code: &str) -> String {
+        self.links(campaign_id)
+            .await
+            .into_iter()
+            .find(|link| link.code == code)
+            .expect("the school has a link")
+            .token
+    }
+
     pub async fn first_token(&self, campaign_id: i32) -> String {
         self.links(campaign_id).await.remove(0).token
     }
@@ -418,6 +428,17 @@ impl Phone {
         fields.extend(answers_for(survey));
         self.post_form(&format!("/s/{token}"), &fields).await
     }
+}
+
+/// The form's hidden fields and `answers`: what the phone's browser would send.
+pub fn filled_in(form: &Page, answers: Vec<(String, String)>) -> Vec<(String, String)> {
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let mut fields = vec![
+        ("_key".to_owned(), form.hidden("_key").expect("a key")),
+        ("_t".to_owned(), form.hidden("_t").expect("a time")),
+    ];
+    fields.extend(answers);
+    fields
 }
 
 pub fn encode_form(fields: &[(String, String)]) -> String {

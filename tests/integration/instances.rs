@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use crate::cli::{Server, Terminal};
 use crate::fuzz::random_answers;
 use crate::helpers::{
-    Page, Phone, PostgresDatabase, answers_for, browser_at, catalog_survey, fresh_database,
+    Phone, PostgresDatabase, answers_for, browser_at, catalog_survey, filled_in, fresh_database,
     phone_at,
 };
 
@@ -112,17 +112,6 @@ fn phone_with(address: &str, cookie: Option<String>) -> Phone {
     let mut phone = phone_at(address);
     phone.cookie = cookie;
     phone
-}
-
-/// The form's hidden fields and `answers`: what the phone's browser would send.
-fn filled_in(form: &Page, answers: Vec<(String, String)>) -> Vec<(String, String)> {
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    let mut fields = vec![
-        ("_key".to_owned(), form.hidden("_key").expect("a key")),
-        ("_t".to_owned(), form.hidden("_t").expect("a time")),
-    ];
-    fields.extend(answers);
-    fields
 }
 
 /// Every stored answer is counted once in its link's count and in the tallies.

@@ -13,7 +13,9 @@ use dupin::accounts::Role;
 use dupin::survey::{QuestionKind, Scale, Survey};
 use serde_json::Value;
 
-use crate::helpers::{Options, Page, Phone, TestApp, answers_for, catalog_survey, spawn_app_with};
+use crate::helpers::{
+    Options, Page, Phone, TestApp, answers_for, catalog_survey, filled_in, spawn_app_with,
+};
 
 /// The county's largest school in the sample list (2,860 pupils): 60 of its parents answered.
 const BIG_SCHOOL: &str = "4521230001";
@@ -26,15 +28,6 @@ async fn app_behind_a_proxy() -> TestApp {
         ..Options::default()
     })
     .await
-}
-
-async fn token_of(app: &TestApp, campaign: i32, code: &str) -> String {
-    app.links(campaign)
-        .await
-        .into_iter()
-        .find(|link| link.code == code)
-        .expect("the school has a link")
-        .token
 }
 
 async fn school_id(app: &TestApp, code: &str) -> i64 {
@@ -108,20 +101,13 @@ fn all_top(survey: &Survey) -> Vec<(String, String)> {
     answers_picking(survey, |points| points.last().expect("points").clone())
 }
 
-/// A phone behind `address` opens the form: its hidden fields and `answers`, as it would send.
+/// A phone opens the form: its hidden fields and `answers`, as it would send them.
 async fn open_form(
     phone: &mut Phone,
     token: &str,
     answers: Vec<(String, String)>,
 ) -> Vec<(String, String)> {
-    let form = phone.get(&format!("/s/{token}")).await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    let mut fields = vec![
-        ("_key".to_owned(), form.hidden("_key").expect("a key")),
-        ("_t".to_owned(), form.hidden("_t").expect("a time")),
-    ];
-    fields.extend(answers);
-    fields
+    filled_in(&phone.get(&format!("/s/{token}")).await, answers)
 }
 
 fn phone_from(app: &TestApp, address: &str) -> Phone {
@@ -155,6 +141,30 @@ async fn index_of(
     )
 }
 
+/// Sends every phone's filled-in form at once; every one must be acknowledged (a real parent
+/// never loses an answer).
+async fn send_together(token: &str, phones: Vec<(Phone, Vec<(String, String)>)>) {
+    let mut sent = Vec::new();
+    for (mut phone, fields) in phones {
+        let path = format!("/s/{token}");
+        sent.push(actix_web::rt::spawn(async move {
+            phone.post_form(&path, &fields).await.status
+        }));
+    }
+    for status in sent {
+        assert_eq!(status.await.expect("sent"), StatusCode::SEE_OTHER);
+    }
+}
+
+/// The school's link's count of included answers.
+async fn counted_at(app: &TestApp, campaign: i32, school: i64) -> i64 {
+    app.count(&format!(
+        "SELECT CAST(response_count AS BIGINT) FROM campaign_link \
+         WHERE campaign_id = {campaign} AND school_id = {school}"
+    ))
+    .await
+}
+
 /// Waits until the next minute begins (UTC), so that what follows is counted in a minute of
 /// its own by the link's admission.
 async fn next_minute() {
@@ -168,7 +178,7 @@ async fn stuffing_a_forged_cookie_counts_as_none_and_a_moved_time_is_refused() {
     let app = app_behind_a_proxy().await;
     let campaign = app.create_campaign("parents", None, None).await;
     let survey = catalog_survey("parents");
-    let token = token_of(&app, campaign, BIG_SCHOOL).await;
+    let token = app.link_token(campaign, BIG_SCHOOL).await;
 
     // The served time moved five minutes back, or left out: a form our page could not send.
     let mut phone = phone_from(&app, "198.51.100.1");
@@ -234,7 +244,7 @@ async fn stuffing_one_client_moves_a_schools_published_index_by_less_than_3_poin
     let app = app_behind_a_proxy().await;
     let campaign = app.create_campaign("parents", None, None).await;
     let survey = catalog_survey("parents");
-    let token = token_of(&app, campaign, BIG_SCHOOL).await;
+    let token = app.link_token(campaign, BIG_SCHOOL).await;
     let school = school_id(&app, BIG_SCHOOL).await;
     let api = app.api_token().await;
 
@@ -250,7 +260,7 @@ async fn stuffing_one_client_moves_a_schools_published_index_by_less_than_3_poin
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     }
     // And 30 parents of another school, for the county's share of all-top forms.
-    let other = token_of(&app, campaign, SMALL_SCHOOL).await;
+    let other = app.link_token(campaign, SMALL_SCHOOL).await;
     for parent in 0..30 {
         let mut phone = phone_from(&app, &format!("10.99.0.{}", parent + 1));
         let fields = open_form(&mut phone, &other, varied(&survey, &mut dice)).await;
@@ -462,7 +472,7 @@ async fn stuffing_a_class_group_of_40_phones_is_counted_in_full_and_flagged_nowh
     let app = app_behind_a_proxy().await;
     let campaign = app.create_campaign("parents", None, None).await;
     let survey = catalog_survey("parents");
-    let token = token_of(&app, campaign, SMALL_SCHOOL).await;
+    let token = app.link_token(campaign, SMALL_SCHOOL).await;
     let school = school_id(&app, SMALL_SCHOOL).await;
 
     // 40 parents in the class's chat group open the link within a few seconds, on the school's
@@ -477,24 +487,16 @@ async fn stuffing_a_class_group_of_40_phones_is_counted_in_full_and_flagged_nowh
     // Long enough for the questions they answered (rating.toml: 1.5 s each).
     let questions = answers_for(&survey).len() as f64;
     tokio::time::sleep(Duration::from_secs_f64(questions * 1.5 + 2.0)).await;
-    let mut sent = Vec::new();
-    for (_, mut phone, fields) in phones {
-        let token = token.clone();
-        sent.push(actix_web::rt::spawn(async move {
-            phone
-                .post_form(&format!("/s/{token}"), &fields)
-                .await
-                .status
-        }));
-    }
-    for status in sent {
-        assert_eq!(status.await.expect("sent"), StatusCode::SEE_OTHER);
-    }
+    send_together(
+        &token,
+        phones
+            .into_iter()
+            .map(|(_, phone, fields)| (phone, fields))
+            .collect(),
+    )
+    .await;
     assert_eq!(
-        app.count(&format!(
-            "SELECT CAST(response_count AS BIGINT) FROM campaign_link WHERE campaign_id = {campaign} AND school_id = {school}"
-        ))
-        .await,
+        counted_at(&app, campaign, school).await,
         40,
         "every answer counted"
     );
@@ -521,7 +523,7 @@ async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() 
     let app = app_behind_a_proxy().await;
     let campaign = app.create_campaign("parents", None, None).await;
     let survey = catalog_survey("parents");
-    let token = token_of(&app, campaign, SMALL_SCHOOL).await;
+    let token = app.link_token(campaign, SMALL_SCHOOL).await;
     let school = school_id(&app, SMALL_SCHOOL).await;
 
     // 80 answers from 80 addresses, well inside one minute: more than the 50 a minute a school
@@ -529,22 +531,13 @@ async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() 
     if chrono::Utc::now().timestamp().rem_euclid(60) > 30 {
         next_minute().await;
     }
-    let mut sent = Vec::new();
+    let mut phones = Vec::new();
     for parent in 0..80_u32 {
         let mut phone = phone_from(&app, &format!("172.16.{}.{}", parent / 200, parent + 1));
         let fields = open_form(&mut phone, &token, all_top(&survey)).await;
-        let token = token.clone();
-        sent.push(actix_web::rt::spawn(async move {
-            phone
-                .post_form(&format!("/s/{token}"), &fields)
-                .await
-                .status
-        }));
+        phones.push((phone, fields));
     }
-    for status in sent {
-        // A real parent never loses an answer: every one is acknowledged.
-        assert_eq!(status.await.expect("sent"), StatusCode::SEE_OTHER);
-    }
+    send_together(&token, phones).await;
     let stored = app
         .count(&format!(
             "SELECT count(*) FROM response WHERE school_id = {school}"
@@ -555,11 +548,7 @@ async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() 
             "SELECT count(*) FROM response WHERE school_id = {school} AND flags LIKE '%held%'"
         ))
         .await;
-    let counted = app
-        .count(&format!(
-            "SELECT CAST(response_count AS BIGINT) FROM campaign_link WHERE campaign_id = {campaign} AND school_id = {school}"
-        ))
-        .await;
+    let counted = counted_at(&app, campaign, school).await;
     assert_eq!(stored, 80);
     // The minute's answers are all held, the first 50 too (they came with the surge).
     assert_eq!(held, 80, "held");

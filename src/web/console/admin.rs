@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, web};
 use entity::{account, school};
 use serde::{Deserialize, Serialize};
 
+use super::Choice;
 use super::guards::{Admin, ButtonOnly, CsrfForm, Staff};
 use super::{ConsoleError, percent_encode, see_other};
 use crate::accounts::actions as account_actions;
@@ -33,13 +34,6 @@ pub fn routes(routes: &mut Routes) {
 }
 
 // ------------------------------------------------------------------------------- accounts page
-
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
 
 #[derive(Serialize)]
 struct AccountRow {

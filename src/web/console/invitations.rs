@@ -12,6 +12,7 @@ use chrono::Utc;
 use entity::campaign;
 use serde::{Deserialize, Serialize};
 
+use super::Choice;
 use super::guards::{ButtonOnly, CampaignPath, CsrfForm, Staff, Supervisor};
 use super::{ConsoleError, percent_encode, see_other};
 use crate::campaigns::{self};
@@ -118,13 +119,6 @@ impl PageParams {
             .as_ref()
             .map(|who| format!("已重新发送邀请：{who}"))
     }
-}
-
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 #[derive(Serialize)]

@@ -56,6 +56,14 @@ pub fn query_config() -> web::QueryConfig {
 }
 
 /// Where a console form goes after it did its work.
+/// One option of a `<select>` on a console page.
+#[derive(serde::Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_owned()))

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use super::Choice;
 use super::guards::{CsrfForm, Staff, Supervisor};
 use super::{ConsoleError, see_other};
 use crate::campaigns;
@@ -148,13 +149,6 @@ struct BulkView {
     flags: Vec<Choice>,
     since: String,
     until: String,
-}
-
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 /// A school whose answers look wrong.

@@ -10,6 +10,7 @@ use crate::web::routes::Routes;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use super::Choice;
 use super::ConsoleError;
 use super::guards::Supervisor;
 use crate::rating::CountyWeighting;
@@ -217,13 +218,6 @@ impl AssessmentView {
             county_note,
         }
     }
-}
-
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 #[derive(Serialize)]
