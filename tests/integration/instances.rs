@@ -497,3 +497,64 @@ async fn a_campaign_closed_on_one_process_stops_taking_answers_on_the_other_with
     assert!(refused.body.contains("没有被保存"), "{}", refused.body);
     assert_eq!(number(&site.db, "SELECT COUNT(*) FROM response").await, 0);
 }
+
+#[actix_web::test]
+async fn a_surge_split_across_two_processes_is_held_by_their_shared_count() {
+    // A village school of 145 pupils takes 50 answers a minute; 35 reach each process within
+    // one minute. Neither process alone passes the rate (nor the per-address ceiling of 60),
+    // but the link's count is the database's, so together they hold every one.
+    let site = installation(&[], &[]).await;
+    let token = dupin::campaigns::links(&site.db, site.campaign)
+        .await
+        .expect("links")
+        .into_iter()
+        .find(|link| link.code == "4521230030")
+        .expect("the village school's link")
+        .token;
+    let path = format!("/s/{token}");
+    if chrono::Utc::now().timestamp().rem_euclid(60) > 30 {
+        let into = chrono::Utc::now().timestamp().rem_euclid(60);
+        tokio::time::sleep(Duration::from_secs((61 - into) as u64)).await;
+    }
+    let mut forms = Vec::new();
+    for n in 0..70_u64 {
+        let address = if n % 2 == 0 {
+            &site.a.address
+        } else {
+            &site.b.address
+        };
+        let mut phone = phone_at(address);
+        let form = phone.get(&path).await;
+        let mut rng = StdRng::seed_from_u64(n);
+        let fields = filled_in(&form, random_answers(&catalog_survey("parents"), &mut rng));
+        forms.push((phone, fields));
+    }
+    let sent = futures_util::future::join_all(
+        forms
+            .into_iter()
+            .map(|(phone, fields)| phone.post_form_owned(path.clone(), fields)),
+    )
+    .await;
+    for page in &sent {
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    assert_eq!(number(&site.db, "SELECT COUNT(*) FROM response").await, 70);
+    assert_eq!(
+        number(
+            &site.db,
+            "SELECT COUNT(*) FROM response WHERE flags LIKE '%held%'"
+        )
+        .await,
+        70,
+        "every answer of the surging minute is held"
+    );
+    assert_eq!(
+        number(
+            &site.db,
+            "SELECT CAST(COALESCE(SUM(response_count), 0) AS BIGINT) FROM campaign_link"
+        )
+        .await,
+        0,
+        "none counted"
+    );
+}
