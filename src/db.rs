@@ -101,6 +101,16 @@ async fn refuse_a_newer_database(db: &DatabaseConnection) -> Result<(), DbSetupE
     }
 }
 
+/// The file of a `sqlite:` URL, or `None` for another database (or an in-memory one).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    (file != Path::new(":memory:")).then(|| file.to_path_buf())
+}
+
 fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
     let Ok(options) = SqliteConnectOptions::from_str(url) else {
         return Ok(());
