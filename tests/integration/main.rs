@@ -1,5 +1,6 @@
 //! One integration-test binary: the real server on a random port, spoken to over HTTP.
 
+mod accessibility;
 mod anonymity;
 mod answering;
 mod api;
