@@ -21,6 +21,7 @@ mod instances;
 mod invitations;
 mod limits;
 mod mail;
+mod newcomer;
 mod ops;
 mod qr;
 mod quality;
