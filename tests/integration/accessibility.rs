@@ -86,9 +86,10 @@ async fn the_console_and_the_phone_form_on_the_demo_pass_axe_and_are_screenshott
             .expect("the first link");
         link.token
     };
-    let server = demo
-        .terminal
-        .start_server_with_env(&["serve"], &[("DATABASE_URL", &demo.url)]);
+    let server = demo.terminal.start_server_with_env(
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("DATABASE_URL", &demo.url)],
+    );
     let address = server.address.clone();
     let mut violations = Vec::new();
 

@@ -129,9 +129,10 @@ async fn demo_builds_a_plausible_county_in_its_own_database_and_says_how_to_sign
 async fn the_demo_serves_and_its_admin_sees_ratings_failing_indicators_and_flags() {
     let demo = demo();
     demo.run.succeeded();
-    let server = demo
-        .terminal
-        .start_server_with_env(&["serve"], &[("DATABASE_URL", &demo.url)]);
+    let server = demo.terminal.start_server_with_env(
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("DATABASE_URL", &demo.url)],
+    );
     let mut browser = browser_at(&server.address);
     let page = browser
         .sign_in("admin@demo.invalid", &printed_password(&demo.run))
@@ -177,4 +178,27 @@ fn demo_refuses_a_database_that_is_not_a_demo_and_leaves_it_alone() {
     assert!(run.stderr.contains("--demo-database"), "says how: {run:#?}");
     let after = terminal.run(&["schools", "list"]).stdout.clone();
     assert_eq!(before, after, "the schools are untouched");
+}
+
+#[actix_web::test]
+async fn demo_serve_builds_the_county_then_serves_it() {
+    let terminal = Terminal::new();
+    let url = format!(
+        "sqlite://{}/served-demo.sqlite3",
+        terminal.folder().display()
+    );
+    let server = terminal.start_server(&[
+        "demo",
+        "--demo-database",
+        &url,
+        "--serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    let mut browser = browser_at(&server.address);
+    let login = browser.get("/console/login").await;
+    assert_eq!(login.status.as_u16(), 200);
+    server.stop();
+    assert!(query_i64(&url, "SELECT count(*) FROM response").await >= 5_000);
+    assert!(!terminal.folder().join("dupin.sqlite3").exists());
 }
