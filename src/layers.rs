@@ -10,7 +10,17 @@ use std::path::{Path, PathBuf};
 /// Lower first. A module may use only modules whose layer number is smaller than its own.
 const LAYERS: &[(usize, &[&str])] = &[
     // Leaves: no module of dupin below them.
-    (0, &["db", "cache", "secrets", "school_kind", "csv_files"]),
+    (
+        0,
+        &[
+            "db",
+            "cache",
+            "secrets",
+            "school_kind",
+            "csv_files",
+            "progress",
+        ],
+    ),
     (1, &["audit"]),
     (2, &["change"]),
     // The plan's files and the links people answer through.
@@ -25,7 +35,7 @@ const LAYERS: &[(usize, &[&str])] = &[
     (9, &["quality", "export", "charts"]),
     (10, &["reports"]),
     // Faces and tools.
-    (11, &["ops"]),
+    (11, &["ops", "demo"]),
     (12, &["web"]),
     (13, &["startup"]),
     (14, &["bench"]),

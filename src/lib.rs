@@ -14,6 +14,8 @@ pub mod cache;
 pub mod csv_files;
 /// Opening and migrating the database; `begin_write`.
 pub mod db;
+/// Progress of a long command: a bar on a terminal, a line per tenth otherwise.
+pub mod progress;
 /// The seven kinds of school the bureau's list names.
 pub mod school_kind;
 /// Random keys for cookies, idempotency keys and CSRF tokens.
@@ -64,6 +66,8 @@ pub mod teachers;
 pub mod bench;
 /// The command line: every `dupin` command's body.
 pub mod cli;
+/// `dupin demo`: a plausible county with a round of every survey, in an empty database.
+pub mod demo;
 /// Backups and moving data between databases.
 pub mod ops;
 /// Wiring the server: plan, database, templates, writer, routes.

@@ -207,13 +207,7 @@ async fn fill(
     if links.is_empty() {
         bail!("the campaign has no schools");
     }
-    let progress = indicatif::ProgressBar::new(count);
-    progress.set_style(
-        indicatif::ProgressStyle::with_template(
-            "  filling {bar:40} {pos}/{len} answers ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let progress = crate::progress::Progress::new("filling", "answers", count);
     let mut rng = rand::rng();
     let now = Utc::now();
     let mut stored = 0u64;
@@ -250,9 +244,9 @@ async fn fill(
         }
         writer::commit(db, &batch).await?;
         stored += batch.len() as u64;
-        progress.set_position(stored);
+        progress.set(stored, count);
     }
-    progress.finish_and_clear();
+    progress.finish();
     Ok(stored)
 }
 

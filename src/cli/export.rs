@@ -10,11 +10,21 @@ pub(super) async fn run(common: &Common, args: ExportArgs) -> anyhow::Result<Exi
     use std::io::{IsTerminal, Write};
 
     let xlsx = args.format == "xlsx";
-    if xlsx && std::io::stdout().is_terminal() {
+    let sav = args.format == "sav";
+    if (xlsx || sav) && std::io::stdout().is_terminal() {
         eprintln!(
-            "error: an XLSX file is binary and would garble the terminal; redirect it to a file: \
-             dupin export --campaign {} --format xlsx > 答卷.xlsx",
-            args.campaign
+            "error: an {} file is binary and would garble the terminal; redirect it to a file: \
+             dupin export --campaign {} --format {} > 答卷.{}",
+            args.format.to_uppercase(),
+            args.campaign,
+            args.format,
+            args.format
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if sav && args.what != "answers" {
+        eprintln!(
+            "error: the SPSS file holds the answers only; leave out --what, or use csv or xlsx for the counts"
         );
         return Ok(ExitCode::FAILURE);
     }
@@ -26,6 +36,27 @@ pub(super) async fn run(common: &Common, args: ExportArgs) -> anyhow::Result<Exi
     };
     let plan = common.plan()?;
     let db = db::connect(&common.database_url).await?;
+    if sav {
+        let export = match crate::export::SpssExport::open(&db, args.campaign).await {
+            Ok(export) => export,
+            Err(error @ ExportError::CampaignNotFound(_)) => {
+                eprintln!("error: {error} (see dupin campaign list)");
+                return Ok(ExitCode::FAILURE);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+        let written = match export.write(&db, out, |_| Ok(true)).await {
+            Ok((_, mut out)) => out.flush(),
+            Err(ExportError::Io(error)) => Err(error),
+            Err(error) => return Err(error.into()),
+        };
+        return match written {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+            Err(error) => Err(anyhow::anyhow!("cannot write the export: {error}")),
+        };
+    }
     let export = match Export::open(&db, &plan, args.campaign, what, values).await {
         Ok(export) => export,
         Err(error @ ExportError::CampaignNotFound(_)) => {

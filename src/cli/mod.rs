@@ -14,6 +14,7 @@ use crate::bench;
 mod admin;
 mod campaigns;
 mod check;
+mod demo;
 mod export;
 mod mail;
 mod ops;
@@ -122,6 +123,9 @@ impl MailFlags {
 enum Command {
     /// Serve the forms and pages (what plain `dupin` does).
     Serve,
+    /// Build a plausible county with a round of every survey in its own database
+    /// (data/demo.sqlite3), print how to sign in, and with --serve serve it.
+    Demo(demo::DemoArgs),
     /// Check every survey file and list every error.
     Check,
     /// The county's schools.
@@ -154,7 +158,8 @@ enum Command {
         to: String,
     },
     /// Write a campaign's answers (one row each) or its counts per school, question and option
-    /// to standard output, as CSV (UTF-8 with BOM) or XLSX: `dupin export --campaign 1 > 答卷.csv`.
+    /// to standard output, as CSV (UTF-8 with BOM), XLSX or SPSS (.sav, answers only):
+    /// `dupin export --campaign 1 > 答卷.csv`.
     Export(ExportArgs),
     /// Mail: send a test message, or queue the weekly response-rate digest.
     #[command(subcommand)]
@@ -169,7 +174,9 @@ struct ExportArgs {
     /// The campaign's id (see `dupin campaign list`).
     #[arg(long)]
     campaign: i32,
-    #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx"])]
+    /// csv, xlsx, or sav (SPSS, answers only: labels, value labels and measures for SPSS,
+    /// PSPP, R or Stata).
+    #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx", "sav"])]
     format: String,
     /// answers: one row per included answer; aggregates: counts per school, question and option;
     /// summaries: every figure of the results page for the county and each school.
@@ -278,8 +285,10 @@ pub fn main() -> ExitCode {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DUPIN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    // Colour only for a person at a terminal: a log file, journald or `2> file` gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
         // One JSON object per line, the event's fields at the top level beside timestamp, level
@@ -300,6 +309,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mail = cli.mail.settings();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::run(common, mail).await,
+        Command::Demo(args) => demo::run(common, args, mail).await,
         Command::Check => Ok(check::run(&common)),
         Command::Schools(command) => schools::run(&common, command).await,
         Command::Campaign(command) => campaigns::run(&common, command).await,

@@ -373,12 +373,12 @@ impl<'de> Visitor<'de> for SlotOf<'_> {
 }
 
 /// What the answers export reads of one stored answer.
-struct StoredAnswer<'a> {
-    id: i64,
-    school_id: i32,
-    submitted_at: DateTime<Utc>,
-    duration_ms: Option<i64>,
-    answers: &'a str,
+pub(super) struct StoredAnswer<'a> {
+    pub id: i64,
+    pub school_id: i32,
+    pub submitted_at: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+    pub answers: &'a str,
 }
 
 /// Separate the answers of a packed page, and the fields of one answer ([`AnswerExport`]):
@@ -422,24 +422,45 @@ pub struct AnswerRows {
 
 impl AnswerRows {
     pub fn rows(&self, page: &AnswerPage) -> Vec<Vec<Cell>> {
-        page.0
-            .split(ANSWER_SEPARATOR)
-            .filter_map(|packed| {
-                let Some(answer) = StoredAnswer::unpack(packed) else {
-                    tracing::warn!("an answer of the export could not be unpacked; left out");
-                    return None;
-                };
-                // A teachers' answer from a school of fewer than 5 counts in no figure and is
-                // not listed either.
-                if self.columns.anonymous && !self.schools.contains_key(&answer.school_id) {
-                    return None;
-                }
-                Some(
-                    self.columns
-                        .row_of(&answer, self.schools.get(&answer.school_id)),
-                )
-            })
+        self.listed(page)
+            .map(|(answer, school)| self.columns.row_of(&answer, school))
             .collect()
+    }
+
+    /// The answers of a page that may be listed, with their schools: every answers export
+    /// (CSV, XLSX, SPSS) reads a page through here, so what one leaves out all leave out.
+    pub(super) fn listed<'a>(
+        &'a self,
+        page: &'a AnswerPage,
+    ) -> impl Iterator<Item = (StoredAnswer<'a>, Option<&'a school::Model>)> + 'a {
+        page.0.split(ANSWER_SEPARATOR).filter_map(|packed| {
+            let Some(answer) = StoredAnswer::unpack(packed) else {
+                tracing::warn!("an answer of the export could not be unpacked; left out");
+                return None;
+            };
+            // A teachers' answer from a school of fewer than 5 counts in no figure and is
+            // not listed either.
+            if self.columns.anonymous && !self.schools.contains_key(&answer.school_id) {
+                return None;
+            }
+            let school = self.schools.get(&answer.school_id);
+            Some((answer, school))
+        })
+    }
+
+    /// A teachers' survey: no answer's id, time or duration may be written.
+    pub(super) fn anonymous(&self) -> bool {
+        self.columns.anonymous
+    }
+
+    /// The schools that may be named beside their answers.
+    pub(super) fn schools(&self) -> impl Iterator<Item = &school::Model> {
+        self.schools.values()
+    }
+
+    /// One answer read into the slots of the survey's questions (in survey order).
+    pub(super) fn parse(&self, json: &str) -> Vec<Option<Value>> {
+        self.columns.parse(json)
     }
 }
 
@@ -450,6 +471,7 @@ impl AnswerRows {
 /// duration, and those of a school with fewer than 5 included answers are left out
 /// ([`crate::results::shown_alone`]), as they are from every figure.
 pub struct AnswerExport {
+    pub(super) survey: Survey,
     campaign_id: i32,
     campaign_name: String,
     rows: AnswerRows,
@@ -484,6 +506,7 @@ impl AnswerExport {
             }
         }
         Ok(AnswerExport {
+            survey: survey.clone(),
             campaign_id,
             campaign_name: campaign.name,
             rows: AnswerRows {

@@ -10,13 +10,16 @@
 
 mod aggregates;
 mod answers;
+pub mod sav;
 mod sheet;
 mod summaries;
+mod spss;
 
 pub use aggregates::AggregateExport;
 pub use answers::{AnswerColumns, AnswerExport, AnswerPage, AnswerRows, PAGE_SIZE};
 pub use sheet::{Chunks, CsvSheet, Sheet, XlsxSheet};
 pub use summaries::SummaryExport;
+pub use spss::SpssExport;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -200,36 +203,62 @@ impl Export {
     }
 
     /// Writes the header and every row into `sheet`, and gives the sheet back with the number
-    /// of rows written (without the header).
-    ///
-    /// Two cores at work: this task reads the pages while a blocking thread turns the page
-    /// before into rows and writes them, [`PAGES_AHEAD`] pages apart at most, so memory stays
-    /// flat. The sheet's [`Sheet::page_done`] may stop the export early (the browser went
-    /// away); then the rows written so far are counted.
+    /// of rows written (without the header). The sheet's [`Sheet::page_done`] may stop the
+    /// export early (the browser went away); then the rows written so far are counted.
     pub async fn write_all<S: Sheet + Send + 'static>(
-        mut self,
+        self,
         db: &impl ConnectionTrait,
-        mut sheet: S,
+        sheet: S,
     ) -> Result<(u64, S), ExportError> {
         let header = self.header();
         let rows = self.page_rows();
-        let (pages, mut received) = tokio::sync::mpsc::channel::<Page>(PAGES_AHEAD);
-        let writer = tokio::task::spawn_blocking(move || -> Result<(u64, S), ExportError> {
-            sheet.write_row(&header)?;
-            let mut written = 0;
-            if !sheet.page_done()? {
-                return Ok((written, sheet));
-            }
-            while let Some(page) = received.blocking_recv() {
+        self.consume_pages(
+            db,
+            (0u64, sheet),
+            move |(_, sheet)| {
+                sheet.write_row(&header)?;
+                sheet.page_done()
+            },
+            move |(written, sheet), page| {
                 for row in rows.rows(page) {
                     sheet.write_row(&row)?;
-                    written += 1;
+                    *written += 1;
                 }
-                if !sheet.page_done()? {
+                sheet.page_done()
+            },
+        )
+        .await
+    }
+
+    /// Hands every page to `consume`, after `begin`, and gives `state` back at the end: the
+    /// one pipeline of every export.
+    ///
+    /// Two cores at work: this task reads the pages while a blocking thread consumes the page
+    /// before, [`PAGES_AHEAD`] pages apart at most, so memory stays flat. `begin` or `consume`
+    /// returning `false` ends the export early (the reader went away).
+    pub(crate) async fn consume_pages<T, B, F>(
+        mut self,
+        db: &impl ConnectionTrait,
+        mut state: T,
+        begin: B,
+        mut consume: F,
+    ) -> Result<T, ExportError>
+    where
+        T: Send + 'static,
+        B: FnOnce(&mut T) -> Result<bool, ExportError> + Send + 'static,
+        F: FnMut(&mut T, Page) -> Result<bool, ExportError> + Send + 'static,
+    {
+        let (pages, mut received) = tokio::sync::mpsc::channel::<Page>(PAGES_AHEAD);
+        let writer = tokio::task::spawn_blocking(move || -> Result<T, ExportError> {
+            if !begin(&mut state)? {
+                return Ok(state);
+            }
+            while let Some(page) = received.blocking_recv() {
+                if !consume(&mut state, page)? {
                     break;
                 }
             }
-            Ok((written, sheet))
+            Ok(state)
         });
         let read = async {
             while let Some(page) = self.next_read(db).await? {
@@ -242,10 +271,10 @@ impl Export {
         }
         .await;
         drop(pages);
-        let written = writer
+        let state = writer
             .await
             .map_err(|error| ExportError::Io(std::io::Error::other(error)))??;
         read?;
-        Ok(written)
+        Ok(state)
     }
 }

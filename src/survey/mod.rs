@@ -106,10 +106,17 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, PlanErrors> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
+            // Said in full: a command run outside the project folder looks for `surveys` in
+            // the wrong place, and the reader needs to know where and how to point it.
+            let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
             return Err(PlanErrors(vec![PlanError {
                 file: folder,
                 location: Location::File,
-                message: format!("cannot read the surveys folder: {error}"),
+                message: format!(
+                    "cannot read the surveys folder {} ({error}); run dupin in the folder that \
+                     holds surveys/, or name the folder with --surveys PATH or DUPIN_SURVEYS=PATH",
+                    absolute.display()
+                ),
             }]));
         }
     };

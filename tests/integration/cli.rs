@@ -178,6 +178,35 @@ impl Terminal {
         std::thread::spawn(move || run_within(&mut command, PATIENCE))
     }
 
+    /// Runs `args` with a patience of its own (a command that builds a whole county).
+    pub(crate) fn run_patiently(&self, args: &[&str], patience: Duration) -> Run {
+        run_within(&mut self.command(args), patience)
+    }
+
+    /// Runs `args` with its standard output going into `file` (a binary export); the run's
+    /// `stdout` is then empty.
+    pub(crate) fn run_into_file(&self, args: &[&str], env: &[(&str, &str)], file: &Path) -> Run {
+        let out = std::fs::File::create(file).expect("the output file");
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        let mut child = KillOnDrop(
+            command
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("dupin starts"),
+        );
+        let stderr = read_all(child.0.stderr.take());
+        let status = child.0.wait().expect("the child's status");
+        drop(child);
+        Run {
+            code: status.code(),
+            stdout: String::new(),
+            stderr: stderr.join().expect("stderr"),
+        }
+    }
+
     /// The folder the terminal runs in; the test's files live here.
     pub(crate) fn folder(&self) -> &Path {
         self.dir.path()

@@ -1,5 +1,6 @@
 //! One integration-test binary: the real server on a random port, spoken to over HTTP.
 
+mod accessibility;
 mod anonymity;
 mod answering;
 mod api;
@@ -11,6 +12,7 @@ mod console_auth;
 mod console_campaigns;
 mod console_routes;
 mod console_schools;
+mod demo;
 mod durability;
 mod exports;
 mod fuzz;
@@ -19,12 +21,14 @@ mod instances;
 mod invitations;
 mod limits;
 mod mail;
+mod newcomer;
 mod ops;
 mod qr;
 mod quality;
 mod results;
 mod sign_in_limits;
 mod smtp;
+mod spss;
 mod stuffing;
 mod versions;
 mod webdriver;

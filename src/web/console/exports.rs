@@ -1,6 +1,7 @@
 //! A campaign's exports as downloads: `export.csv` and `export.xlsx`, each of the answers (one
 //! row per included answer) or of the counts (`?what=aggregates`); `?codes=1` writes codes
-//! instead of labels. Supervisors and admins only.
+//! instead of labels; `export.sav`, the answers as an SPSS system file. Supervisors and admins
+//! only.
 //!
 //! The CSV is streamed: a task reads the answers a page at a time while a blocking thread turns
 //! the page before into CSV and sends its bytes through a small channel, so the server holds a
@@ -20,7 +21,7 @@ use tokio::sync::mpsc;
 
 use super::guards::Supervisor;
 use super::{ConsoleError, download_disposition};
-use crate::export::{Cell, Chunks, CsvSheet, Export, ExportError, Sheet, Values, What};
+use crate::export::{Cell, Chunks, CsvSheet, Export, ExportError, Sheet, SpssExport, Values, What};
 use crate::web::AppState;
 
 /// Chunks in flight between the task that reads the answers and the connection.
@@ -33,7 +34,8 @@ type Chunk = Result<Bytes, std::io::Error>;
 pub fn routes(routes: &mut Routes) {
     routes
         .get("/console/campaigns/{id}/export.csv", csv)
-        .get("/console/campaigns/{id}/export.xlsx", xlsx);
+        .get("/console/campaigns/{id}/export.xlsx", xlsx)
+        .get("/console/campaigns/{id}/export.sav", sav);
 }
 
 #[derive(Deserialize)]
@@ -159,6 +161,54 @@ async fn xlsx(
         .insert_header(disposition)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .no_chunking(length)
+        .streaming(receive(receiver)))
+}
+
+/// The answers as an SPSS system file, streamed like the CSV: each page's cases go to the
+/// connection as they are written. Answers only (`what` must be absent or `answers`).
+async fn sav(
+    state: web::Data<AppState>,
+    _: Supervisor,
+    id: web::Path<i32>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    if query.parse()?.0 != What::Answers {
+        return Err(ConsoleError::bad_request(
+            "SPSS 文件只包含答卷；汇总请下载 CSV 或 Excel。".to_owned(),
+        ));
+    }
+    let export = SpssExport::open(&state.db, *id).await.map_err(fault)?;
+    let disposition = attachment(export.campaign_name(), *id, What::Answers, "sav");
+    let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
+    let db = state.db.clone();
+    let campaign_id = *id;
+    actix_web::rt::spawn(async move {
+        let pages = sender.clone();
+        let send_page = move |buffer: &mut Vec<u8>| {
+            let bytes = std::mem::take(buffer);
+            Ok(bytes.is_empty() || pages.blocking_send(Ok(Bytes::from(bytes))).is_ok())
+        };
+        match export
+            .write(&db, Vec::with_capacity(64 * 1024), send_page)
+            .await
+        {
+            Ok((_, rest)) => {
+                if !rest.is_empty() {
+                    let _ = sender.send(Ok(Bytes::from(rest))).await;
+                }
+            }
+            Err(error) => {
+                tracing::error!(campaign_id, cause = %error, "SPSS export failed midway");
+                let _ = sender
+                    .send(Err(std::io::Error::other("the export failed")))
+                    .await;
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-spss-sav")
+        .insert_header(disposition)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(receive(receiver)))
 }
 
