@@ -12,14 +12,14 @@ mod aggregates;
 mod answers;
 pub mod sav;
 mod sheet;
-mod summaries;
 mod spss;
+mod summaries;
 
 pub use aggregates::AggregateExport;
 pub use answers::{AnswerColumns, AnswerExport, AnswerPage, AnswerRows, PAGE_SIZE};
 pub use sheet::{Chunks, CsvSheet, Sheet, XlsxSheet};
-pub use summaries::SummaryExport;
 pub use spss::SpssExport;
+pub use summaries::SummaryExport;
 
 use sea_orm::{ConnectionTrait, DbErr};
 

@@ -138,7 +138,7 @@ impl SpssExport {
         } = self;
         let rows = match &export {
             Export::Answers(answers) => answers.converter(),
-            Export::Aggregates(_) => {
+            Export::Aggregates(_) | Export::Summaries(_) => {
                 return Err(ExportError::Io(std::io::Error::other("not answers")));
             }
         };
