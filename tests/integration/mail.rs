@@ -562,6 +562,14 @@ async fn mail_report_reaches_two_addresses_with_inline_charts() {
             assert!(html.contains(&escaped), "{line} not in the HTML");
         }
     }
+    // The sink has them once the server said 250; the outbox records it a moment after.
+    wait_until(
+        &app.db,
+        "SELECT COUNT(*) FROM outbox WHERE status = 'sent'",
+        2,
+        Duration::from_secs(30),
+    )
+    .await;
     let page = browser.get("/console/mail?status=sent").await;
     assert!(page.body.contains("wang@county.edu.cn"), "{}", page.body);
 
