@@ -40,6 +40,17 @@ pub(crate) fn indicators_from(text: &str) -> Result<Vec<Indicator>, Vec<String>>
     }
 }
 
+/// Targets from `text` (a whole `targets.toml`), checked against the shipped surveys.
+pub(crate) fn targets_from(text: &str) -> Result<Vec<targets::CountyTarget>, Vec<String>> {
+    let mut report = Report::new("surveys/targets.toml");
+    let targets = parse_toml::<raw::RawTargetsFile>(text, &mut report)
+        .map(|raw| targets_check::check_targets(&raw, shipped_catalog(), &mut report));
+    match targets {
+        Some(targets) if report.errors.is_empty() => Ok(targets),
+        _ => Err(report.errors.iter().map(ToString::to_string).collect()),
+    }
+}
+
 /// The errors of a folder holding the shipped surveys with the given files written over them,
 /// with the temporary folder's path shown as `surveys`.
 fn errors_with(files: &[(&str, &str)], remove: &[&str]) -> Vec<String> {

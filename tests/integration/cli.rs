@@ -398,6 +398,15 @@ fn check_lists_every_survey_of_the_plan_and_exits_zero() {
     .collect();
     expected.push("ok  surveys/indicators.toml  37 indicators".to_owned());
     expected.push("ok  surveys/rating.toml  4 grade bands".to_owned());
+    expected.push("ok  surveys/targets.toml  3 county targets".to_owned());
+    expected.push(
+        "ok  surveys/visits/key_inspection.toml  key_inspection (重点督查, 13 items) — 重点督查现场核查表"
+            .to_owned(),
+    );
+    expected.push(
+        "ok  surveys/visits/random_visit.toml  random_visit (随机走访, 6 items) — 随机走访记录表"
+            .to_owned(),
+    );
     expected.push("4 surveys, no errors.".to_owned());
     assert_eq!(run.stdout_lines(), expected);
 }
