@@ -26,5 +26,6 @@ mod results;
 mod sign_in_limits;
 mod smtp;
 mod stuffing;
+mod targets;
 mod versions;
 mod webdriver;
