@@ -143,10 +143,11 @@ fn check_target(
         }
     };
 
-    let goal = match (&raw.target, &measure) {
-        (RawGoal::Word(word), Some(Measure::Count { .. })) if word == "all" => {
-            Some(Goal::EverySchool)
-        }
+    // Judged by what the file asks for, so that a wrong condition does not also make its
+    // target look wrong.
+    let is_count = raw.count.is_some() && raw.sum.is_none();
+    let goal = match (&raw.target, is_count) {
+        (RawGoal::Word(word), true) if word == "all" => Some(Goal::EverySchool),
         (RawGoal::Word(word), _) => {
             report.add(
                 here(),
@@ -157,7 +158,7 @@ fn check_target(
             );
             None
         }
-        (RawGoal::Number(value), Some(Measure::Count { .. }))
+        (RawGoal::Number(value), true)
             if !(value.is_finite() && *value >= 1.0 && value.fract() == 0.0) =>
         {
             report.add(
