@@ -39,7 +39,7 @@ pub struct CountyTarget {
 pub enum Measure {
     /// The schools whose answer meets the condition, judged as an indicator with the same
     /// formula and target would judge it (its id and title are the target's).
-    Count { condition: Indicator },
+    Count { condition: Box<Indicator> },
     /// The sum of a number question over the schools that answered it.
     Sum { question: QuestionRef },
 }

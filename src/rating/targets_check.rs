@@ -111,8 +111,11 @@ fn check_target(
             );
             None
         }
-        (Some(_), None) => check_indicator(&as_indicator, Some(survey), report)
-            .map(|condition| Measure::Count { condition }),
+        (Some(_), None) => {
+            check_indicator(&as_indicator, Some(survey), report).map(|condition| Measure::Count {
+                condition: Box::new(condition),
+            })
+        }
         (None, Some(id)) => {
             // A `count` has these checked with its condition, as an indicator's are.
             if !is_slug(&raw.id) {
