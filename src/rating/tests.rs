@@ -709,3 +709,21 @@ fn a_links_rate_is_a_tenth_of_its_expected_answers_at_least_the_floor() {
     assert!(rules.leaves_out(&[Flag::TooFast, Flag::Burst]));
     assert!(!rules.leaves_out(&[Flag::StraightLine, Flag::AllTop, Flag::TooFast]));
 }
+
+#[test]
+fn the_readme_examples_of_targets_toml_and_a_checklist_are_valid() {
+    let readme = std::fs::read_to_string(shipped_dir().join("README.md")).expect("README");
+    let targets = toml_block_after(&readme, "## `targets.toml`");
+    let loaded = targets_from(&targets).unwrap_or_else(|errors| panic!("{errors:#?}"));
+    assert_eq!(loaded.len(), 3);
+    let checklist = toml_block_after(&readme, "## `visits/`");
+    let mut report = Report::new("surveys/visits/example.toml");
+    let parsed = visits::parse_checklist(
+        &checklist,
+        Path::new("surveys/visits/example.toml"),
+        &shipped_plan().indicators,
+        &mut report,
+    );
+    assert_eq!(report.errors, Vec::new());
+    assert_eq!(parsed.map(|checklist| checklist.items.len()), Some(3));
+}
