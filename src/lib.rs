@@ -33,7 +33,8 @@ pub mod survey;
 // 4 — pure arithmetic on the plan; the outbox
 /// The outbox, its sender over SMTP and the mail templates.
 pub mod mail;
-/// Indicators, satisfaction statistics, the overall rating and group tests (pure).
+/// Indicators, county targets, visit checklists, satisfaction statistics, the overall rating
+/// and group tests (pure).
 pub mod rating;
 // 5–7 — records
 /// Console accounts: roles, passwords, sign-in, setup; their actions.
@@ -57,7 +58,8 @@ pub mod invitations;
 pub mod quality;
 /// The county and school reports, and the report and digest mails.
 pub mod reports;
-/// A campaign's figures from its tallies: per question, area, indicator and rating.
+/// A campaign's figures from its tallies: per question, area, indicator and rating; the
+/// county's targets from the latest self-check.
 pub mod results;
 /// Teacher rosters per school and for the county; their actions.
 pub mod teachers;

@@ -43,6 +43,23 @@ pub(super) fn run(common: &Common) -> ExitCode {
         common.surveys.join(crate::rating::RATING_FILE).display(),
         plan.rules.bands.len()
     );
+    if !plan.targets.is_empty() {
+        println!(
+            "ok  {}  {} county targets",
+            common.surveys.join(crate::rating::TARGETS_FILE).display(),
+            plan.targets.len()
+        );
+    }
+    for checklist in &plan.checklists {
+        println!(
+            "ok  {}  {} ({}, {} items) — {}",
+            checklist.file.display(),
+            checklist.id,
+            checklist.kind.label(),
+            checklist.items.len(),
+            checklist.title
+        );
+    }
     println!("{} surveys, no errors.", catalog.len());
     ExitCode::SUCCESS
 }

@@ -7,7 +7,9 @@
 //! Loading reads the two files and nothing else; every other function is arithmetic on values
 //! it is given. No database, no HTTP: aggregation queries and pages are built on top of this.
 //!
-//! - [`load_plan`]: the two files, checked against the surveys, every error listed.
+//! - [`load_plan`]: the files, checked against the surveys, every error listed.
+//! - [`targets`]: the county's targets (`targets.toml`) and their progress.
+//! - [`visits`]: the visit checklists (`visits/*.toml`).
 //! - [`indicators`]: one school's indicator outcomes and the indicators' area scores.
 //! - [`satisfaction`]: statistics of one question from its tallies.
 //! - [`moments`]: area scores and the variance of weighted sums of areas from respondents' sums.
@@ -25,6 +27,9 @@ mod rules_check;
 pub mod satisfaction;
 pub mod score;
 pub mod stats;
+pub mod targets;
+mod targets_check;
+pub mod visits;
 
 use std::path::Path;
 
@@ -39,6 +44,8 @@ use crate::survey::{Area, Catalog, Location, PlanError, PlanErrors, Report, pars
 pub const INDICATORS_FILE: &str = "indicators.toml";
 /// The file of the overall rating's weights, minimums and grade bands, in the surveys folder.
 pub const RATING_FILE: &str = "rating.toml";
+/// The file of the county's targets, in the surveys folder; a plan may have none.
+pub const TARGETS_FILE: &str = "targets.toml";
 
 /// The plan's indicators and rating rules, checked against its surveys.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,9 +53,17 @@ pub struct Plan {
     /// In the file's order.
     pub indicators: Vec<Indicator>,
     pub rules: RatingRules,
+    /// The county's targets, in the file's order; empty without `targets.toml`.
+    pub targets: Vec<targets::CountyTarget>,
+    /// The visit checklists, by file name; empty without `visits/`.
+    pub checklists: Vec<visits::Checklist>,
 }
 
 impl Plan {
+    pub fn checklist(&self, id: &str) -> Option<&visits::Checklist> {
+        self.checklists.iter().find(|checklist| checklist.id == id)
+    }
+
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
         self.indicators.iter().find(|indicator| indicator.id == id)
     }
@@ -61,9 +76,10 @@ impl Plan {
     }
 }
 
-/// Loads and checks `indicators.toml` and `rating.toml` of `dir` against `catalog` (the surveys
-/// of the same folder, from [`crate::survey::load_dir`]). Every error of both files is listed,
-/// each naming the file and the indicator or field, as `dupin check` prints them.
+/// Loads and checks `indicators.toml`, `rating.toml`, `targets.toml` (if there is one) and the
+/// checklists of `visits/` (if there are any) of `dir` against `catalog` (the surveys of the
+/// same folder, from [`crate::survey::load_dir`]). Every error of every file is listed, each
+/// naming the file and the indicator, target, item or field, as `dupin check` prints them.
 pub fn load_plan(dir: &Path, catalog: &Catalog) -> Result<Plan, PlanErrors> {
     let mut errors = Vec::new();
 
@@ -93,8 +109,30 @@ pub fn load_plan(dir: &Path, catalog: &Catalog) -> Result<Plan, PlanErrors> {
     }
     errors.append(&mut rating_report.errors);
 
+    let targets_path = dir.join(TARGETS_FILE);
+    let targets_file = targets_path.display().to_string();
+    let mut targets_report = Report::new(&targets_file);
+    let targets = if targets_path.exists() {
+        read(&targets_path, &mut errors)
+            .and_then(|text| parse_toml::<raw::RawTargetsFile>(&text, &mut targets_report))
+            .map(|raw| targets_check::check_targets(&raw, catalog, &mut targets_report))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    errors.append(&mut targets_report.errors);
+
+    // A checklist names indicators: read against those that loaded.
+    let checklists =
+        visits::load_checklists(dir, indicators.as_deref().unwrap_or_default(), &mut errors);
+
     match (indicators, rules) {
-        (Some(indicators), Some(rules)) if errors.is_empty() => Ok(Plan { indicators, rules }),
+        (Some(indicators), Some(rules)) if errors.is_empty() => Ok(Plan {
+            indicators,
+            rules,
+            targets,
+            checklists,
+        }),
         _ => Err(PlanErrors(errors)),
     }
 }
@@ -114,4 +152,4 @@ fn read(path: &Path, errors: &mut Vec<PlanError>) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -147,3 +147,79 @@ pub(super) struct RawBand {
 pub(super) struct RawCounty {
     pub weight_by: String,
 }
+
+/// `surveys/targets.toml`: the county's targets (县级目标) of the plan's 四.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTargetsFile {
+    /// The self-check survey every target reads.
+    pub survey: String,
+    #[serde(default)]
+    pub targets: Vec<RawCountyTarget>,
+}
+
+/// One `[[targets]]` table: exactly one of `count` and `sum`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCountyTarget {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub basis: String,
+    /// Which schools of the county the target counts over; every school without it.
+    pub schools: Option<RawCondition>,
+    pub count: Option<RawCount>,
+    pub sum: Option<String>,
+    pub target: RawGoal,
+}
+
+/// What a school's answer must be to count: an indicator's formula and target, written as in
+/// `indicators.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCount {
+    pub ratio: Option<RawRatio>,
+    pub value: Option<String>,
+    pub yes: Option<String>,
+    pub choice: Option<String>,
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
+    pub equals: Option<f64>,
+    pub accepted: Option<Vec<String>>,
+    pub not_applicable: Option<Vec<String>>,
+}
+
+/// `target = 36` or `target = "all"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawGoal {
+    Number(f64),
+    Word(String),
+}
+
+/// One file of `surveys/visits/`: a checklist a supervision group fills in at a school.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawChecklist {
+    pub id: String,
+    pub title: String,
+    /// 重点督查, 专项督查, 随机走访 or 座谈了解, by slug.
+    pub kind: String,
+    pub intro: Option<String>,
+    #[serde(default)]
+    pub items: Vec<RawChecklistItem>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawChecklistItem {
+    pub id: String,
+    pub area: String,
+    pub text: String,
+    pub help: Option<String>,
+    /// `judgement` (met / not met / not applicable, with a note), `number` or `photo`.
+    pub answer: String,
+    pub unit: Option<String>,
+    /// The indicator of `indicators.toml` this item re-checks on site.
+    pub indicator: Option<String>,
+}

@@ -57,7 +57,7 @@ fn location(raw: &RawIndicator) -> Location {
 }
 
 /// The survey `id`, if it exists and is answered by the school.
-fn school_survey<'a>(
+pub(super) fn school_survey<'a>(
     id: &str,
     catalog: &'a Catalog,
     location: Location,
@@ -89,7 +89,7 @@ fn school_survey<'a>(
 
 /// What an indicator needs of a question.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Needed {
+pub(super) enum Needed {
     Number,
     YesNo,
     Single,
@@ -114,7 +114,7 @@ impl Needed {
     }
 }
 
-fn question_ref(
+pub(super) fn question_ref(
     raw: &RawIndicator,
     survey: &Survey,
     id: &str,
@@ -154,7 +154,7 @@ fn question_ref(
     })
 }
 
-fn check_indicator(
+pub(super) fn check_indicator(
     raw: &RawIndicator,
     survey: Option<&Survey>,
     report: &mut Report,
@@ -335,7 +335,7 @@ fn plan_area_names() -> String {
         .join(", ")
 }
 
-fn check_condition(
+pub(super) fn check_condition(
     raw: &RawIndicator,
     condition: &RawCondition,
     field: &str,

@@ -40,6 +40,17 @@ pub(crate) fn indicators_from(text: &str) -> Result<Vec<Indicator>, Vec<String>>
     }
 }
 
+/// Targets from `text` (a whole `targets.toml`), checked against the shipped surveys.
+pub(crate) fn targets_from(text: &str) -> Result<Vec<targets::CountyTarget>, Vec<String>> {
+    let mut report = Report::new("surveys/targets.toml");
+    let targets = parse_toml::<raw::RawTargetsFile>(text, &mut report)
+        .map(|raw| targets_check::check_targets(&raw, shipped_catalog(), &mut report));
+    match targets {
+        Some(targets) if report.errors.is_empty() => Ok(targets),
+        _ => Err(report.errors.iter().map(ToString::to_string).collect()),
+    }
+}
+
 /// The errors of a folder holding the shipped surveys with the given files written over them,
 /// with the temporary folder's path shown as `surveys`.
 fn errors_with(files: &[(&str, &str)], remove: &[&str]) -> Vec<String> {
@@ -697,4 +708,22 @@ fn a_links_rate_is_a_tenth_of_its_expected_answers_at_least_the_floor() {
     assert!(rules.leaves_out(&[Flag::Held]));
     assert!(rules.leaves_out(&[Flag::TooFast, Flag::Burst]));
     assert!(!rules.leaves_out(&[Flag::StraightLine, Flag::AllTop, Flag::TooFast]));
+}
+
+#[test]
+fn the_readme_examples_of_targets_toml_and_a_checklist_are_valid() {
+    let readme = std::fs::read_to_string(shipped_dir().join("README.md")).expect("README");
+    let targets = toml_block_after(&readme, "## `targets.toml`");
+    let loaded = targets_from(&targets).unwrap_or_else(|errors| panic!("{errors:#?}"));
+    assert_eq!(loaded.len(), 3);
+    let checklist = toml_block_after(&readme, "## `visits/`");
+    let mut report = Report::new("surveys/visits/example.toml");
+    let parsed = visits::parse_checklist(
+        &checklist,
+        Path::new("surveys/visits/example.toml"),
+        &shipped_plan().indicators,
+        &mut report,
+    );
+    assert_eq!(report.errors, Vec::new());
+    assert_eq!(parsed.map(|checklist| checklist.items.len()), Some(3));
 }

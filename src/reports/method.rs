@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 pub const METHOD: &str = include_str!("../../surveys/METHOD.md");
 
 /// The sections' anchors, for pages that link to them; the tests check every one exists.
-pub const ANCHORS: [&str; 21] = [
+pub const ANCHORS: [&str; 22] = [
     "answers",
     "population",
     "question",
@@ -29,6 +29,7 @@ pub const ANCHORS: [&str; 21] = [
     "indicators",
     "self-check",
     "numbers",
+    "targets",
     "compare",
     "withheld",
     "charts",
@@ -231,6 +232,7 @@ mod tests {
             "county",
             "indicators",
             "numbers",
+            "targets",
             "compare",
         ];
         assert_eq!(names, tested, "every example has a test below, in order");
@@ -656,6 +658,76 @@ mod tests {
         example.shows("median", stats.median.expect("a median"));
         example.shows("min", stats.min.expect("a min"));
         example.shows("max", stats.max.expect("a max"));
+    }
+
+    #[test]
+    fn example_targets() {
+        use crate::rating::targets::{SchoolStatus, TargetSchool};
+        let example = example("targets");
+        let count = example.number("schools") as usize;
+        let answers: Vec<Option<serde_json::Map<String, serde_json::Value>>> = example
+            .input("answers")
+            .split(',')
+            .map(|answer| match answer.trim() {
+                "-" => None,
+                code => {
+                    let mut map = serde_json::Map::new();
+                    map.insert("canteen_standard".into(), code.into());
+                    Some(map)
+                }
+            })
+            .collect();
+        assert_eq!(answers.len(), count);
+        let schools: Vec<entity::school::Model> = (1..=count)
+            .map(|id| {
+                let now = chrono::Utc::now();
+                entity::school::Model {
+                    id: id as i32,
+                    code: format!("{id}"),
+                    name: format!("学校{id}"),
+                    township: "青溪镇".into(),
+                    kind: "小学".into(),
+                    is_central: false,
+                    is_key_village: true,
+                    enrolment: 100,
+                    teachers: 10,
+                    created_at: now,
+                    updated_at: now,
+                }
+            })
+            .collect();
+        let file = format!(
+            "survey = \"school\"\n[[targets]]\nid = \"t\"\ntitle = \"t\"\narea = \"nutrition\"\n\
+             basis = \"四（六）\"\nschools = {{ key_village = true }}\n\
+             count = {{ choice = \"canteen_standard\", accepted = [\"{}\"], not_applicable = [\"{}\"] }}\n\
+             target = \"{}\"\n",
+            example.input("accepted"),
+            example.input("not_applicable"),
+            example.input("target"),
+        );
+        let targets = crate::rating::tests::targets_from(&file).expect("the example's target");
+        let progress =
+            targets[0].progress(schools.iter().zip(&answers).map(|(school, answers)| {
+                TargetSchool {
+                    school,
+                    answers: answers.as_ref(),
+                }
+            }));
+        let in_group = |status: SchoolStatus| {
+            progress
+                .groups
+                .iter()
+                .find(|group| group.status == status)
+                .map_or(0, |group| group.count)
+        };
+        example.shows("achieved", progress.achieved);
+        example.shows("target", progress.target);
+        example.shows("share", progress.share.expect("a share"));
+        example.shows("not_submitted", in_group(SchoolStatus::NotSubmitted) as f64);
+        example.shows(
+            "not_applicable",
+            in_group(SchoolStatus::NotApplicable) as f64,
+        );
     }
 
     #[test]

@@ -195,6 +195,10 @@ pub struct CountyReport {
     /// The self-check's roll-up, when a self-check campaign is used.
     pub indicators: Option<Vec<IndicatorRollUp>>,
     pub indicators_submitted: usize,
+    /// The county's targets (`targets.toml`) from the latest self-check campaign.
+    pub targets: Vec<crate::results::targets::TargetLine>,
+    /// The self-check campaign the targets were counted from.
+    pub targets_campaign: Option<crate::results::targets::TargetsCampaign>,
     /// Radar, ranking, heat map.
     pub key_charts: Vec<Chart>,
     /// Per source and section.
@@ -431,8 +435,11 @@ pub async fn county(db: &impl ConnectionTrait, plan: &Plan) -> Result<CountyRepo
     if campaigns.is_empty() {
         summary.push("还没有可用于评估的调查活动。".to_owned());
     }
+    let county_targets = crate::results::targets::county_targets(db, plan).await?;
     Ok(CountyReport {
         title: "全县教育督导评估报告".to_owned(),
+        targets: crate::results::targets::target_lines(&county_targets),
+        targets_campaign: county_targets.campaign,
         weighting: weighting_label(weighting),
         rating,
         sources,

@@ -13,6 +13,7 @@ pub mod overall;
 mod queries;
 pub mod scan;
 pub mod self_checks;
+pub mod targets;
 pub mod wording;
 
 use std::collections::BTreeMap;

@@ -297,7 +297,7 @@ impl Excluded {
 /// Each school's self-check answers: the latest included response of each school (within the
 /// dates). A self-check campaign expects one per school; if a school sent two, the one stored
 /// last stands (surveys/METHOD.md, `self-check`).
-async fn self_check_answers(
+pub(super) async fn self_check_answers(
     db: &impl ConnectionTrait,
     campaign_id: i32,
     school_ids: &[i32],

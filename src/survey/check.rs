@@ -26,6 +26,10 @@ pub enum Location {
     Indicator(String),
     /// A top-level table or field of a plan file, such as `bands` in `rating.toml`.
     Field(String),
+    /// A county target of `targets.toml`.
+    Target(String),
+    /// An item of a visit checklist (`visits/*.toml`).
+    Item(String),
 }
 
 /// One thing wrong with the plan's files.
@@ -49,6 +53,8 @@ impl fmt::Display for PlanError {
                 write!(f, "{}: indicator {}: {}", self.file, id, self.message)
             }
             Location::Field(name) => write!(f, "{}: {}: {}", self.file, name, self.message),
+            Location::Target(id) => write!(f, "{}: target {}: {}", self.file, id, self.message),
+            Location::Item(id) => write!(f, "{}: item {}: {}", self.file, id, self.message),
         }
     }
 }

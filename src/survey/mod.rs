@@ -26,7 +26,12 @@ pub use model::{
 /// The file of scales every survey may use.
 pub const SCALES_FILE: &str = "scales.toml";
 /// Files of the folder that are not surveys; their formats belong to other modules.
-const RESERVED_FILES: [&str; 3] = [SCALES_FILE, "indicators.toml", "rating.toml"];
+const RESERVED_FILES: [&str; 4] = [
+    SCALES_FILE,
+    "indicators.toml",
+    "rating.toml",
+    "targets.toml",
+];
 
 /// Every survey of the plan, checked.
 #[derive(Debug, Default)]

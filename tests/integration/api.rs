@@ -14,7 +14,12 @@ use serde_json::Value;
 use crate::helpers::{Browser, Phone, TestApp, answers_for, catalog_survey, spawn_app};
 
 /// Submits every question on a new phone as `answers_for` does, except `overrides`.
-async fn answer_with(app: &TestApp, token: &str, survey: &Survey, overrides: &[(&str, &str)]) {
+pub(crate) async fn answer_with(
+    app: &TestApp,
+    token: &str,
+    survey: &Survey,
+    overrides: &[(&str, &str)],
+) {
     let mut phone: Phone = app.phone();
     let form = phone.get(&format!("/s/{token}")).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
@@ -1085,4 +1090,52 @@ async fn api_a_teachers_survey_is_never_narrowed_to_dates_whatever_it_holds() {
     )
     .await;
     assert_eq!(all["responses"], 6);
+}
+
+#[actix_web::test]
+async fn api_the_targets_answer_as_documented_and_count_what_the_page_counts() {
+    let app = spawn_app().await;
+    let token = token_for(&app).await;
+    let before = ok_with(&app, "/api/v1/targets", &token).await;
+    assert!(before["campaign"].is_null(), "no self-check campaign yet");
+    assert_eq!(before["targets"][0]["achieved"], 0.0);
+
+    let expected = crate::targets::key_village_self_checks(&app).await;
+    let targets = ok_with(&app, "/api/v1/targets", &token).await;
+    assert!(targets["campaign"]["id"].is_i64());
+    let target = |id: &str| -> Value {
+        targets["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .find(|target| target["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("target {id}"))
+    };
+    for (id, (achieved, goal)) in [
+        ("key_village_model_canteens", expected.canteens),
+        ("key_village_small_kitchens", expected.kitchens),
+        ("key_village_preschool", expected.preschool),
+    ] {
+        let found = target(id);
+        assert_eq!(found["achieved"].as_f64(), Some(achieved as f64), "{id}");
+        assert_eq!(found["target"].as_f64(), Some(goal as f64), "{id}");
+        assert_eq!(
+            found["schools_counted"].as_u64(),
+            Some(expected.key_village_schools as u64),
+            "{id}"
+        );
+        assert_eq!(found["submitted"], 6, "{id}");
+    }
+    let canteens = target("key_village_model_canteens");
+    let meeting: Vec<&str> = canteens["schools"]
+        .as_array()
+        .expect("schools")
+        .iter()
+        .filter(|school| school["status"] == "meets")
+        .map(|school| school["code"].as_str().expect("a code"))
+        .collect();
+    assert_eq!(meeting, expected.meeting_canteen);
+    assert_eq!(canteens["measure"], "count");
+    assert_eq!(target("key_village_preschool")["every_school"], true);
 }

@@ -427,6 +427,15 @@ fn check_lists_every_survey_of_the_plan_and_exits_zero() {
     .collect();
     expected.push("ok  surveys/indicators.toml  37 indicators".to_owned());
     expected.push("ok  surveys/rating.toml  4 grade bands".to_owned());
+    expected.push("ok  surveys/targets.toml  3 county targets".to_owned());
+    expected.push(
+        "ok  surveys/visits/key_inspection.toml  key_inspection (重点督查, 13 items) — 重点督查现场核查表"
+            .to_owned(),
+    );
+    expected.push(
+        "ok  surveys/visits/random_visit.toml  random_visit (随机走访, 6 items) — 随机走访记录表"
+            .to_owned(),
+    );
     expected.push("4 surveys, no errors.".to_owned());
     assert_eq!(run.stdout_lines(), expected);
 }
@@ -892,4 +901,39 @@ async fn a_supervisor_and_a_parent_go_through_the_whole_flow_over_real_processes
         .await,
         1
     );
+}
+
+#[test]
+fn check_and_the_server_name_the_file_and_item_of_a_broken_checklist_or_target() {
+    let mut terminal = Terminal::new();
+    let surveys = copy_of_the_plan(terminal.dir.path());
+    edit_file(
+        &surveys.join("visits").join("key_inspection.toml"),
+        "indicator = \"canteen_standard\"",
+        "indicator = \"canteen_standrd\"",
+    );
+    edit_file(
+        &surveys.join("targets.toml"),
+        "count = { yes = \"preschool_three_year\" }",
+        "count = { yes = \"preschool_3\" }",
+    );
+    terminal.surveys = PathBuf::from("surveys");
+    let expected = [
+        "surveys/targets.toml: target key_village_preschool: survey school has no question \
+         preschool_3",
+        "surveys/visits/key_inspection.toml: item canteen_standard: unknown indicator \
+         \"canteen_standrd\": it is not in indicators.toml",
+    ];
+
+    let run = terminal.run(&["check"]);
+    run.failed();
+    assert_eq!(plan_messages(&run.stderr), expected);
+
+    let run = run_within(
+        &mut terminal.command(&["serve", "--bind", "127.0.0.1:0"]),
+        REFUSAL_PATIENCE,
+    );
+    run.failed();
+    assert!(!run.stdout.contains("serving"), "{run:#?}");
+    assert_eq!(plan_messages(&run.stderr), expected);
 }

@@ -578,6 +578,13 @@ pub fn copy_of_the_plan(parent: &Path) -> PathBuf {
             std::fs::copy(&path, copy.join(name)).expect("copy a survey file");
         }
     }
+    let visits = repo_path("surveys/visits");
+    std::fs::create_dir_all(copy.join("visits")).expect("visits folder");
+    for entry in std::fs::read_dir(&visits).expect("the plan's visit checklists") {
+        let path = entry.expect("a folder entry").path();
+        let name = path.file_name().expect("a file name");
+        std::fs::copy(&path, copy.join("visits").join(name)).expect("copy a checklist");
+    }
     copy
 }
 

@@ -30,5 +30,6 @@ mod sign_in_limits;
 mod smtp;
 mod spss;
 mod stuffing;
+mod targets;
 mod versions;
 mod webdriver;

@@ -222,6 +222,19 @@ pub async fn schools(
     })
 }
 
+/// The county's targets (`surveys/targets.toml`) from the latest self-check campaign.
+pub async fn targets(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let found = results::targets::county_targets(&state.db, &state.plan)
+        .await
+        .map_err(results_fault)?;
+    json(&super::views::TargetsView::from(found))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

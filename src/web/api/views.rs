@@ -935,3 +935,98 @@ mod tests {
         assert!(json["grade"].is_null());
     }
 }
+
+/// `GET /api/v1/targets`: the county's targets and their progress.
+#[derive(Debug, Serialize)]
+pub struct TargetsView {
+    /// The self-check campaign counted from; `null` before the first one.
+    pub campaign: Option<TargetsCampaignView>,
+    pub targets: Vec<TargetView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetsCampaignView {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetView {
+    pub id: String,
+    pub title: String,
+    pub area: &'static str,
+    pub basis: String,
+    pub measure: &'static str,
+    pub counts: String,
+    pub over: String,
+    pub unit: String,
+    pub achieved: f64,
+    pub target: f64,
+    pub every_school: bool,
+    pub share: Option<f64>,
+    pub reached: bool,
+    pub schools_counted: usize,
+    pub submitted: usize,
+    pub schools: Vec<TargetSchoolView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetSchoolView {
+    pub school_id: i32,
+    pub code: String,
+    pub name: String,
+    pub status: &'static str,
+    /// The answer or number as read; `null` when there is none.
+    pub value: Option<String>,
+    /// `reported` (the school's self-check) or, once visits verify it, `verified`.
+    pub from: Option<&'static str>,
+}
+
+impl From<crate::results::targets::CountyTargets> for TargetsView {
+    fn from(found: crate::results::targets::CountyTargets) -> Self {
+        use crate::rating::targets::ValueSource;
+        TargetsView {
+            campaign: found.campaign.map(|campaign| TargetsCampaignView {
+                id: campaign.id,
+                name: campaign.name,
+            }),
+            targets: found
+                .targets
+                .into_iter()
+                .map(|progress| TargetView {
+                    area: progress.area.slug(),
+                    schools: progress
+                        .groups
+                        .into_iter()
+                        .flat_map(|group| group.schools)
+                        .map(|line| TargetSchoolView {
+                            school_id: line.school_id,
+                            code: line.code,
+                            name: line.name,
+                            status: line.status.slug(),
+                            value: (!line.value.is_empty()).then_some(line.value),
+                            from: line.from.map(|from| match from {
+                                ValueSource::Reported => "reported",
+                                ValueSource::Verified => "verified",
+                            }),
+                        })
+                        .collect(),
+                    id: progress.id,
+                    title: progress.title,
+                    basis: progress.basis,
+                    measure: progress.measure,
+                    counts: progress.counts,
+                    over: progress.over,
+                    unit: progress.unit,
+                    achieved: progress.achieved,
+                    target: progress.target,
+                    every_school: progress.every_school,
+                    share: progress.share,
+                    reached: progress.reached,
+                    schools_counted: progress.schools_counted,
+                    submitted: progress.submitted,
+                })
+                .collect(),
+        }
+    }
+}

@@ -14,6 +14,7 @@ mod reports;
 mod results;
 mod schools;
 pub mod session;
+mod targets;
 mod teachers;
 mod tokens;
 mod upload;
@@ -150,5 +151,6 @@ pub fn routes(routes: &mut Routes) {
     tokens::routes(routes);
     mail::routes(routes);
     teachers::routes(routes);
+    targets::routes(routes);
     invitations::routes(routes);
 }

@@ -166,6 +166,8 @@ struct CountyView {
     schools: Vec<reports::SchoolLine>,
     indicators: Option<Vec<crate::results::self_checks::IndicatorRollUp>>,
     indicators_submitted: usize,
+    targets: Vec<crate::results::targets::TargetLine>,
+    targets_campaign: Option<crate::results::targets::TargetsCampaign>,
     key_charts: Vec<ChartView>,
     distributions: Vec<ChartView>,
 }
@@ -185,6 +187,8 @@ async fn county(
         schools: report.schools,
         indicators: report.indicators,
         indicators_submitted: report.indicators_submitted,
+        targets: report.targets,
+        targets_campaign: report.targets_campaign,
         key_charts: chart_views(&report.key_charts, None, ""),
         distributions: chart_views(&report.distributions, None, ""),
     };
