@@ -61,11 +61,23 @@ impl Spec {
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, title: &str) -> Result<(), ChartError> {
         let total: u64 = self.counts.iter().sum();
         let peak = self.counts.iter().copied().max().unwrap_or(0);
-        let subtitle = format!("n = {total}；每根竖条为一小时（北京时间），最多的一小时 {peak} 份");
+        let mut subtitle =
+            format!("n = {total}；每根竖条为一小时（北京时间），最多的一小时 {peak} 份");
+        if let Some((level, label)) = &self.reference
+            && *level > peak.saturating_mul(2).max(10)
+        {
+            subtitle.push_str(&format!("；{label}（远高于图中各小时，未画出）"));
+        }
         let top = draw::header(root, title, &subtitle, WIDTH)?;
         let (left, right) = (70, WIDTH as i32 - 20);
         let (plot_top, plot_bottom) = (top + 12, HEIGHT as i32 - 50);
-        let ceiling = peak.max(self.reference.as_ref().map_or(0, |(level, _)| *level));
+        // The axis is the school's own hours; a reference far above them is named, not drawn,
+        // so that it does not flatten the bars.
+        let reference = self
+            .reference
+            .as_ref()
+            .filter(|(level, _)| *level <= peak.saturating_mul(2).max(10));
+        let ceiling = peak.max(reference.map_or(0, |(level, _)| *level));
         let step = step_for(ceiling.max(1));
         let axis_max = ceiling.max(1).div_ceil(step) * step;
         let to_y = |value: u64| {
@@ -139,7 +151,7 @@ impl Spec {
             (left, plot_bottom),
             draw::AXIS.stroke_width(1),
         )?;
-        if let Some((level, label)) = &self.reference {
+        if let Some((level, label)) = reference {
             let y = to_y(*level);
             draw::styled_line(
                 root,
@@ -198,5 +210,27 @@ mod tests {
         assert!(svg.contains("每小时答卷数"));
         assert!(svg.contains("日期（北京时间）"));
         assert!(svg.contains("12-03"));
+        assert!(
+            svg.contains("应收答卷的十分之一"),
+            "a reference near the bars is drawn"
+        );
+    }
+
+    #[test]
+    fn a_reference_far_above_the_bars_is_named_not_drawn() {
+        let chart = hourly(
+            "hourly-2",
+            "大学校：每小时答卷数",
+            vec![3, 120, 2],
+            vec![(0, "12-04".to_owned())],
+            Some((944, "集中提交提示线 944 份/小时".to_owned())),
+        );
+        let svg = chart.svg().expect("drawn");
+        assert!(
+            svg.contains("集中提交提示线 944 份/小时（远高于图中各小时，未画出）"),
+            "{svg}"
+        );
+        // The axis ends near the busiest hour, not at the reference.
+        assert!(!svg.contains(">1000<"), "{svg}");
     }
 }

@@ -1,5 +1,5 @@
 //! Schools whose answers look wrong, for a supervisor to look at first: answers held for coming
-//! too fast, more answers than the school could send, answers bunched into an hour, or far more
+//! too fast or flagged as a cookie-less burst, more answers than the school could send, answers bunched into an hour, or far more
 //! forms answered at the top of every scale than the rest of the county's share. These are hints on the quality page and the campaign
 //! page; they change no figure (the `[quality]` policy and the supervisors do).
 //!
@@ -33,6 +33,8 @@ pub const ALL_TOP_LEVEL: f64 = 0.001;
 pub enum Signal {
     /// Some answers came faster than the link's or an address's rate, and were held.
     Held,
+    /// Some answers came in a burst from browsers without the server's cookie.
+    Burst,
     MoreThanExpected,
     Bunched,
     AllTop,
@@ -42,6 +44,7 @@ impl Signal {
     pub fn label(self) -> &'static str {
         match self {
             Signal::Held => "有超出速率而暂缓的答卷",
+            Signal::Burst => "有无 Cookie 集中提交的答卷",
             Signal::MoreThanExpected => "答卷多于应收",
             Signal::Bunched => "答卷集中在一小时内",
             Signal::AllTop => "全部选最高档的答卷远多于全县",
@@ -58,6 +61,8 @@ pub struct SchoolSignals {
     pub excluded: u64,
     /// Answers carrying the `held` flag.
     pub held: u64,
+    /// Answers carrying the `burst` flag.
+    pub burst: u64,
     pub expected: u64,
     pub all_top: u64,
     /// Answers per hour (hours since 1970, UTC), hours with answers only.
@@ -105,6 +110,9 @@ pub fn signals_of(school: &SchoolSignals, others: (u64, u64)) -> Vec<Signal> {
     let mut signals = Vec::new();
     if school.held > 0 {
         signals.push(Signal::Held);
+    }
+    if school.burst > 0 {
+        signals.push(Signal::Burst);
     }
     if school.expected > 0 && school.answers > school.expected {
         signals.push(Signal::MoreThanExpected);
@@ -172,7 +180,8 @@ pub async fn campaign_signals(
         "SELECT school_id, {hour} AS hour, count(*) AS answers, \
          sum(CASE WHEN excluded THEN 1 ELSE 0 END) AS excluded, \
          sum(CASE WHEN flags LIKE '%all_top%' THEN 1 ELSE 0 END) AS all_top, \
-         sum(CASE WHEN flags LIKE '%held%' THEN 1 ELSE 0 END) AS held \
+         sum(CASE WHEN flags LIKE '%held%' THEN 1 ELSE 0 END) AS held, \
+         sum(CASE WHEN flags LIKE '%burst%' THEN 1 ELSE 0 END) AS burst \
          FROM response WHERE campaign_id = {placeholder} GROUP BY school_id, {hour}"
     );
     let rows = db
@@ -199,6 +208,7 @@ pub async fn campaign_signals(
                     answers: 0,
                     excluded: 0,
                     held: 0,
+                    burst: 0,
                     expected: u64::try_from(link.expected).unwrap_or(0),
                     all_top: 0,
                     hourly: BTreeMap::new(),
@@ -215,11 +225,12 @@ pub async fn campaign_signals(
             let value: i64 = row.try_get("", column)?;
             Ok(u64::try_from(value).unwrap_or(0))
         };
-        let (answers, excluded, all_top, held) = (
+        let (answers, excluded, all_top, held, burst) = (
             count("answers")?,
             count("excluded")?,
             count("all_top")?,
             count("held")?,
+            count("burst")?,
         );
         let Some(school) = schools.get_mut(&school_id) else {
             continue;
@@ -227,6 +238,7 @@ pub async fn campaign_signals(
         school.answers += answers;
         school.excluded += excluded;
         school.held += held;
+        school.burst += burst;
         school.all_top += all_top;
         *school.hourly.entry(hour).or_default() += answers;
         found.answers += answers;
@@ -281,6 +293,7 @@ mod tests {
             answers,
             excluded: 0,
             held: 0,
+            burst: 0,
             expected,
             all_top,
             hourly: hourly.iter().copied().collect(),

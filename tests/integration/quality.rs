@@ -674,4 +674,10 @@ async fn quality_many_answers_from_browsers_that_refuse_the_cookie_are_flagged_a
         .await;
     assert!(page.body.contains("共 1 份"), "{}", page.body);
     assert!(page.body.contains("集中提交"));
+    // The school is among those whose answers look wrong.
+    assert!(
+        page.body.contains("有无 Cookie 集中提交的答卷"),
+        "{}",
+        page.body
+    );
 }
