@@ -215,28 +215,13 @@ async fn fail_from(
     for attempt in 0..attempts {
         // Each attempt names another account, so that only the per-client limit can bite.
         let email = format!("nobody{attempt}@county.edu.cn");
-        let mut form = client
-            .get(format!("{}/console/login", app.address))
-            .send()
-            .await
-            .expect("login form");
-        let cookie = form
-            .headers()
-            .get("set-cookie")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .expect("csrf cookie")
-            .to_owned();
-        let body = form.body().await.expect("body");
-        let page = String::from_utf8_lossy(&body);
-        let start = page.find("name=\"_csrf\" value=\"").expect("csrf field") + 20;
-        let csrf = &page[start..start + 32];
+        let (cookie, csrf) = crate::helpers::login_form(&client, &app.address).await;
         let response = client
             .post(format!("{}/console/login", app.address))
             .insert_header(("Cookie", cookie))
             .insert_header(("X-Forwarded-For", forwarded_for.to_owned()))
             .send_form(&[
-                ("_csrf", csrf),
+                ("_csrf", csrf.as_str()),
                 ("email", &email),
                 ("password", "wrong password!"),
             ])

@@ -430,6 +430,27 @@ impl Phone {
     }
 }
 
+/// Opens the console's sign-in form as a browser would: its CSRF cookie (`name=value`) and the
+/// token in the form.
+pub async fn login_form(client: &awc::Client, address: &str) -> (String, String) {
+    let mut form = client
+        .get(format!("{address}/console/login"))
+        .send()
+        .await
+        .expect("login form");
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .expect("csrf cookie")
+        .to_owned();
+    let body = form.body().await.expect("body");
+    let page = String::from_utf8_lossy(&body);
+    let start = page.find("name=\"_csrf\" value=\"").expect("csrf field") + 20;
+    (cookie, page[start..start + 32].to_owned())
+}
+
 /// The form's hidden fields and `answers`: what the phone's browser would send.
 pub fn filled_in(form: &Page, answers: Vec<(String, String)>) -> Vec<(String, String)> {
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);

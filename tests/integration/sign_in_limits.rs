@@ -22,22 +22,7 @@ async fn attempt(
     next: &str,
 ) -> (StatusCode, String) {
     let client = awc::Client::builder().disable_redirects().finish();
-    let mut form = client
-        .get(format!("{}/console/login", app.address))
-        .send()
-        .await
-        .expect("login form");
-    let cookie = form
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .expect("csrf cookie")
-        .to_owned();
-    let body = form.body().await.expect("body");
-    let page = String::from_utf8_lossy(&body);
-    let start = page.find("name=\"_csrf\" value=\"").expect("csrf field") + 20;
-    let csrf = page[start..start + 32].to_owned();
+    let (cookie, csrf) = crate::helpers::login_form(&client, &app.address).await;
     let mut request = client
         .post(format!("{}/console/login", app.address))
         .insert_header(("Cookie", cookie));
@@ -432,22 +417,7 @@ async fn attempt_with_forwarded(
     forwarded: &str,
     email: &str,
 ) -> StatusCode {
-    let mut form = client
-        .get(format!("{}/console/login", app.address))
-        .send()
-        .await
-        .expect("login form");
-    let cookie = form
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .expect("csrf cookie")
-        .to_owned();
-    let body = form.body().await.expect("body");
-    let page = String::from_utf8_lossy(&body);
-    let start = page.find("name=\"_csrf\" value=\"").expect("csrf field") + 20;
-    let csrf = page[start..start + 32].to_owned();
+    let (cookie, csrf) = crate::helpers::login_form(client, &app.address).await;
     client
         .post(format!("{}/console/login", app.address))
         .insert_header(("Cookie", cookie))
