@@ -10,6 +10,7 @@ mod m20261129_000004_mail_api_quality;
 mod m20261130_000005_tally_clustered;
 mod m20261203_000006_integrity;
 pub mod m20261204_000007_score_sum;
+mod m20261205_000008_supervision;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_tally_clustered::Migration),
             Box::new(m20261203_000006_integrity::Migration),
             Box::new(m20261204_000007_score_sum::Migration),
+            Box::new(m20261205_000008_supervision::Migration),
         ]
     }
 }

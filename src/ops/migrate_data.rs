@@ -24,11 +24,15 @@ use sea_orm::{
 /// SQLite's (32,766) and PostgreSQL's (65,535) limits.
 pub const BATCH_ROWS: u64 = 1_000;
 
+/// Rows per `INSERT` of photos: each holds an image of up to a few hundred kilobytes, so a
+/// batch stays within a few megabytes of memory.
+pub const PHOTO_BATCH_ROWS: u64 = 8;
+
 /// The table where sea-orm records the migrations applied; each side has its own.
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
 
 /// Every table of dupin, parents before the rows that point at them.
-pub fn tables() -> [&'static str; 17] {
+pub fn tables() -> [&'static str; 24] {
     [
         entity::school::Entity.table_name(),
         entity::survey_version::Entity.table_name(),
@@ -47,6 +51,13 @@ pub fn tables() -> [&'static str; 17] {
         entity::invitation_link::Entity.table_name(),
         entity::outbox::Entity.table_name(),
         entity::api_token::Entity.table_name(),
+        entity::visit::Entity.table_name(),
+        entity::visit_check::Entity.table_name(),
+        entity::finding::Entity.table_name(),
+        entity::rectification::Entity.table_name(),
+        entity::rectification_event::Entity.table_name(),
+        entity::photo::Entity.table_name(),
+        entity::letter::Entity.table_name(),
     ]
 }
 
@@ -166,6 +177,14 @@ pub async fn migrate_data(
         copy.table(entity::invitation_link::Entity).await?,
         copy.table(entity::outbox::Entity).await?,
         copy.table(entity::api_token::Entity).await?,
+        copy.table(entity::visit::Entity).await?,
+        copy.table(entity::visit_check::Entity).await?,
+        copy.table(entity::finding::Entity).await?,
+        copy.table(entity::rectification::Entity).await?,
+        copy.table(entity::rectification_event::Entity).await?,
+        copy.table_in(entity::photo::Entity, PHOTO_BATCH_ROWS)
+            .await?,
+        copy.table(entity::letter::Entity).await?,
     ];
     // Every table of the schema, counted again from the list rather than from the copies, so a
     // table missing above cannot pass unnoticed.
@@ -228,6 +247,16 @@ impl Copy<'_> {
         E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
         E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
     {
+        self.table_in(entity, BATCH_ROWS).await
+    }
+
+    /// Copies one table, `batch` rows per `INSERT`.
+    async fn table_in<E>(&self, entity: E, batch: u64) -> Result<TableCopied, MigrateDataError>
+    where
+        E: EntityTrait,
+        E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
         let table = entity.table_name();
         let failed = |source| MigrateDataError::Copy { table, source };
         let started = Instant::now();
@@ -245,11 +274,7 @@ impl Copy<'_> {
             if let Some(last) = after.take() {
                 cursor.after(last);
             }
-            let page = cursor
-                .first(BATCH_ROWS)
-                .all(self.source)
-                .await
-                .map_err(failed)?;
+            let page = cursor.first(batch).all(self.source).await.map_err(failed)?;
             let Some(last) = page.last() else { break };
             after = last.clone().into_active_model().get_primary_key_value();
             let rows = page.len() as u64;
@@ -262,7 +287,7 @@ impl Copy<'_> {
                 table,
                 rows: written,
             });
-            if rows < BATCH_ROWS || after.is_none() {
+            if rows < batch || after.is_none() {
                 break;
             }
         }
@@ -406,7 +431,14 @@ mod tests {
                 "invitation",
                 "invitation_link",
                 "outbox",
-                "api_token"
+                "api_token",
+                "visit",
+                "visit_check",
+                "finding",
+                "rectification",
+                "rectification_event",
+                "photo",
+                "letter"
             ]
         );
     }
