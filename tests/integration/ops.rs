@@ -329,6 +329,40 @@ async fn a_roster_an_invitation_its_mail_and_an_api_token(db: &DatabaseConnectio
             "INSERT INTO api_token (name, token_hash, created_by, created_at) \
              SELECT '统计局', 'ab12', MIN(id), '{now}' FROM account"
         ),
+        format!(
+            "INSERT INTO visit (school_id, campaign_id, kind, checklist, visited_on, team, \
+             created_by, created_at) SELECT MIN(id), (SELECT MIN(id) FROM campaign), \
+             'random_visit', 'random_visit', '2026-12-01', '王督学', (SELECT MIN(id) FROM account), \
+             '{now}' FROM school"
+        ),
+        "INSERT INTO visit_check (visit_id, item_id, judgement, note) \
+         SELECT MIN(id), 'toilets', 'not_met', '男厕所隔板损坏' FROM visit"
+            .to_owned(),
+        format!(
+            "INSERT INTO finding (visit_id, school_id, area, severity, text, created_at) \
+             SELECT id, school_id, 'education_stages', 'major', '厕所隔板损坏', '{now}' FROM visit"
+        ),
+        format!(
+            "INSERT INTO rectification (school_id, campaign_id, source, finding_id, area, \
+             requirement, responsible, deadline, status, created_by, created_at, updated_at) \
+             SELECT school_id, NULL, 'finding', id, area, '修好厕所隔板', '李校长', '2026-12-31', \
+             'open', (SELECT MIN(id) FROM account), '{now}', '{now}' FROM finding"
+        ),
+        format!(
+            "INSERT INTO rectification_event (item_id, kind, text, account_id, at) \
+             SELECT id, 'reported', '已更换隔板', NULL, '{now}' FROM rectification"
+        ),
+        format!(
+            "INSERT INTO photo (token, school_id, visit_id, item_id, finding_id, event_id, \
+             content_type, width, height, bytes, thumbnail, created_by, created_at) \
+             SELECT 'p0t0', v.school_id, v.id, NULL, NULL, e.id, 'image/jpeg', 2, 1, \
+             X'ffd8ffd9', X'ffd8', NULL, '{now}' FROM visit v, rectification_event e"
+        ),
+        format!(
+            "INSERT INTO letter (school_id, campaign_id, year, number, version, issued_by, \
+             issued_at, snapshot) SELECT school_id, (SELECT MIN(id) FROM campaign), 2026, 1, 1, \
+             (SELECT MIN(id) FROM account), '{now}', '{{}}' FROM visit"
+        ),
     ] {
         db.execute_unprepared(&sql)
             .await
