@@ -63,6 +63,8 @@ pub mod reports;
 pub mod results;
 /// Teacher rosters per school and for the county; their actions.
 pub mod teachers;
+/// Supervisors' visits to schools: checklist answers, findings, photos (layer 9).
+pub mod visits;
 // 11–15 — faces and tools
 /// `dupin bench` and `dupin bench-results`.
 pub mod bench;

@@ -55,6 +55,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("campaign_edit", "修改调查活动"),
     ("answer_exclude", "排除答卷"),
     ("answer_restore", "恢复答卷"),
+    ("visit_record", "记录走访督查"),
     ("answers_exclude", "批量排除答卷"),
     ("answers_release", "批量放行答卷"),
     ("answers_hold", "答卷超出速率暂缓"),

@@ -245,6 +245,12 @@ pub enum AnswerValue<'a> {
 pub trait SelfCheckAnswers {
     /// The answer to `question`; `None` when the school left it empty or was not shown it.
     fn answer(&self, question: &str) -> Option<AnswerValue<'_>>;
+
+    /// Whether the answer to `question` is a visit's verified value rather than the school's
+    /// report (only [`super::targets::VerifiedOverReported`] holds verified values).
+    fn is_verified(&self, _question: &str) -> bool {
+        false
+    }
 }
 
 impl SelfCheckAnswers for BTreeMap<String, Answer> {
@@ -511,6 +517,97 @@ impl Indicator {
             Formula::Yes { .. } | Formula::Choice { .. } => format_number(value),
         }
     }
+}
+
+/// What a visit found on site for an indicator one of its checklist items re-checks
+/// (surveys/METHOD.md, `verified`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum VerifiedValue {
+    /// 符合 (`true`) or 不符合 (`false`); a 不适用 verifies nothing.
+    Judgement(bool),
+    /// The number counted on site, for a `value` indicator.
+    Number(f64),
+}
+
+impl VerifiedValue {
+    /// As the pages show it: `符合`, `不符合`, or the number with the indicator's unit.
+    pub fn describe(&self, indicator: &Indicator) -> String {
+        match self {
+            VerifiedValue::Judgement(true) => "符合".to_owned(),
+            VerifiedValue::Judgement(false) => "不符合".to_owned(),
+            VerifiedValue::Number(value) => indicator.format_value(*value),
+        }
+    }
+}
+
+impl Indicator {
+    /// The school's evaluation with the visit's verified value in place of what it reported:
+    /// a judgement decides met or not met, a number is held to the school's target. An
+    /// indicator that does not cover the school stays so, and a number for an indicator that
+    /// does not read one number verifies nothing: `None` then.
+    pub fn apply_verified(
+        &self,
+        school: &SchoolProfile,
+        reported: &Evaluation,
+        verified: VerifiedValue,
+    ) -> Option<Evaluation> {
+        if !self.applies_to_school(school) {
+            return None;
+        }
+        let target = self.target_for(school);
+        let outcome = match verified {
+            VerifiedValue::Judgement(true) => Outcome::Met,
+            VerifiedValue::Judgement(false) => Outcome::NotMet,
+            VerifiedValue::Number(value) if matches!(self.formula, Formula::Value { .. }) => {
+                if target.is_met_by_number(value) {
+                    Outcome::Met
+                } else {
+                    Outcome::NotMet
+                }
+            }
+            VerifiedValue::Number(_) => return None,
+        };
+        Some(Evaluation {
+            outcome,
+            value: match verified {
+                VerifiedValue::Number(value) => Some(value),
+                VerifiedValue::Judgement(_) => None,
+            },
+            answer: None,
+            target: Some(target.clone()),
+            doubt: None,
+            ..reported.clone()
+        })
+    }
+
+    /// Whether the school's report differs from the visit's verified value past `tolerance`:
+    /// a judgement differs when the reported outcome is the other one; a number when it lies
+    /// further than `tolerance` × the verified number (at least 1) from it. `None` when the
+    /// report cannot be compared (not reported, not applicable, no number).
+    pub fn differs_from_verified(
+        &self,
+        reported: &Evaluation,
+        verified: VerifiedValue,
+        tolerance: f64,
+    ) -> Option<bool> {
+        match verified {
+            VerifiedValue::Judgement(met) => match reported.outcome {
+                Outcome::Met => Some(!met),
+                Outcome::NotMet => Some(met),
+                Outcome::NotReported { .. } | Outcome::NotApplicable { .. } => None,
+            },
+            VerifiedValue::Number(value) => {
+                let reported = reported.value?;
+                Some(number_differs(reported, value, tolerance))
+            }
+        }
+    }
+}
+
+/// `reported` lies further than `tolerance` × `verified` (at least 1) from `verified`.
+pub fn number_differs(reported: f64, verified: f64, tolerance: f64) -> bool {
+    (reported - verified).abs() > tolerance * verified.abs().max(1.0) + COMPARISON_TOLERANCE
 }
 
 /// Evaluates every indicator for one school, in the file's order. `answers` are the school's

@@ -119,6 +119,15 @@ pub(super) struct RawRating {
     /// Optional: the response rate below which a source's grade is shown as for reference only.
     #[serde(default)]
     pub coverage: BTreeMap<String, f64>,
+    /// Optional: how far a school's reported value may lie from a visit's verified one.
+    pub visits: Option<RawVisits>,
+}
+
+/// `[visits]`: comparing a self-check with what a visit verified. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVisits {
+    pub tolerance: Option<f64>,
 }
 
 /// `[quality]`: when an answer is flagged for a supervisor to look at. Every key is optional.

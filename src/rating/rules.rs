@@ -105,7 +105,13 @@ pub struct RatingRules {
     /// The response rate (answers ÷ population) below which a school's grade is shown as for
     /// reference only (`[coverage]`), per questionnaire source; 0 for none.
     pub coverage: BTreeMap<Source, f64>,
+    /// How far a reported number may lie from the verified one before the school's self-check
+    /// is flagged 核查不符 (`[visits] tolerance`), relative to the verified number (at least 1).
+    pub verify_tolerance: f64,
 }
+
+/// The shipped `[visits] tolerance`: a tenth of the verified number, and at least 0.1 of one.
+pub const DEFAULT_VERIFY_TOLERANCE: f64 = 0.1;
 
 /// Where a questionnaire's population comes from: the number of people who could have
 /// answered at a school, for the finite-population correction, the minimum's relaxation and
@@ -319,6 +325,7 @@ pub(crate) mod tests {
             quality: QualityRules::default(),
             population: PopulationBasis::defaults(),
             coverage: RatingRules::default_coverage(),
+            verify_tolerance: DEFAULT_VERIFY_TOLERANCE,
         }
     }
 

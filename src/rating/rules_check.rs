@@ -8,9 +8,12 @@ use super::flags::Flag;
 use super::indicators::{
     Formula, Indicator, QuestionRef, SchoolCondition, SchoolTarget, Target, ZeroDenominator,
 };
-use super::raw::{RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget};
+use super::raw::{
+    RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget, RawVisits,
+};
 use super::rules::{
-    Band, CountyWeighting, PopulationBasis, QualityRules, RatingRules, Source, WEIGHT_TOLERANCE,
+    Band, CountyWeighting, DEFAULT_VERIFY_TOLERANCE, PopulationBasis, QualityRules, RatingRules, Source,
+    WEIGHT_TOLERANCE,
 };
 use crate::school_kind::SchoolKind;
 use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};
@@ -705,6 +708,7 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
     let quality = check_quality(raw.quality.as_ref(), report);
     let population = check_population(&raw.population, report);
     let coverage = check_coverage_floors(&raw.coverage, report);
+    let verify_tolerance = check_visits(raw.visits.as_ref(), report);
 
     RatingRules {
         area_weights,
@@ -715,6 +719,26 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
         quality,
         population,
         coverage,
+        verify_tolerance,
+    }
+}
+
+/// Checks `[visits]`: `tolerance`, when given, is a fraction from 0 up to (not including) 1.
+fn check_visits(raw: Option<&RawVisits>, report: &mut Report) -> f64 {
+    let Some(tolerance) = raw.and_then(|raw| raw.tolerance) else {
+        return DEFAULT_VERIFY_TOLERANCE;
+    };
+    if tolerance.is_finite() && (0.0..1.0).contains(&tolerance) {
+        tolerance
+    } else {
+        report.add(
+            Location::Field("visits".to_owned()),
+            format!(
+                "`tolerance` is {tolerance}: give a fraction of the verified value from 0 up to \
+                 below 1, such as 0.1 for a tenth"
+            ),
+        );
+        DEFAULT_VERIFY_TOLERANCE
     }
 }
 

@@ -62,8 +62,8 @@ pub enum ValueSource {
 }
 
 /// A school's answers with verified values in front: a question the visit verified answers with
-/// the verified value, any other with the reported one. Nothing produces verified values yet;
-/// the type fixes how they will enter the targets and the indicators.
+/// the verified value, any other with the reported one (`results::targets` builds them from
+/// the visits of the targets' campaign).
 pub struct VerifiedOverReported<'a, V, R> {
     pub verified: &'a V,
     pub reported: &'a R,
@@ -74,6 +74,10 @@ impl<V: SelfCheckAnswers, R: SelfCheckAnswers> SelfCheckAnswers for VerifiedOver
         self.verified
             .answer(question)
             .or_else(|| self.reported.answer(question))
+    }
+
+    fn is_verified(&self, question: &str) -> bool {
+        self.verified.answer(question).is_some()
     }
 }
 
@@ -294,7 +298,13 @@ impl CountyTarget {
                 township: entry.school.township.clone(),
                 status,
                 value: self.shown(&profile, entry.answers, value),
-                from: entry.answers.map(|_| ValueSource::Reported),
+                from: entry.answers.map(|answers| {
+                    if self.questions().iter().any(|id| answers.is_verified(id)) {
+                        ValueSource::Verified
+                    } else {
+                        ValueSource::Reported
+                    }
+                }),
             });
         }
         let schools_counted = lines.len();
@@ -344,6 +354,19 @@ impl CountyTarget {
             schools_counted,
             submitted,
             groups,
+        }
+    }
+
+    /// The ids of the questions the target reads.
+    fn questions(&self) -> Vec<&str> {
+        match &self.measure {
+            Measure::Count { condition } => condition
+                .formula
+                .questions()
+                .into_iter()
+                .map(|question| question.id.as_str())
+                .collect(),
+            Measure::Sum { question } => vec![question.id.as_str()],
         }
     }
 

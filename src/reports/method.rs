@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 pub const METHOD: &str = include_str!("../../surveys/METHOD.md");
 
 /// The sections' anchors, for pages that link to them; the tests check every one exists.
-pub const ANCHORS: [&str; 22] = [
+pub const ANCHORS: [&str; 23] = [
     "answers",
     "population",
     "question",
@@ -33,6 +33,7 @@ pub const ANCHORS: [&str; 22] = [
     "compare",
     "withheld",
     "charts",
+    "verified",
 ];
 
 /// The method as HTML (tables, no raw scripts: the file is ours and built in), rendered once.

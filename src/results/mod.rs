@@ -14,6 +14,7 @@ mod queries;
 pub mod scan;
 pub mod self_checks;
 pub mod targets;
+pub mod verified;
 pub mod wording;
 
 use std::collections::BTreeMap;

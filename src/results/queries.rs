@@ -14,7 +14,7 @@ use super::overall::{
 };
 use super::scan::DateRange;
 use super::scan::scan_counts;
-use super::self_checks::{IndicatorTable, SelfCheck, indicator_table};
+use super::self_checks::{IndicatorTable, SelfCheck, indicator_table_verified};
 use super::{
     Group, ResultsFilter, SchoolCounts, SchoolSums, SurveyResults, add_count, add_score_row,
     add_up, aggregate, shown_alone,
@@ -457,7 +457,10 @@ pub async fn campaign_results(
             .filter(|indicator| indicator.survey == survey.id)
             .cloned()
             .collect();
-        let table = indicator_table(&survey_indicators, &self_checks);
+        // Verified values stand in for the reported ones (surveys/METHOD.md, `verified`).
+        let verified =
+            super::verified::verified_by_school(db, plan, campaign_id, &school_ids).await?;
+        let table = indicator_table_verified(&survey_indicators, &self_checks, &verified);
         let numbers = super::numbers::number_summaries(&survey, &self_checks);
         let evidence = chosen
             .iter()

@@ -2,13 +2,14 @@
 //! the plan, and the county's roll-up (how many schools meet each). Pure: the schools and their
 //! answers are given.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use entity::school;
 use serde::Serialize;
 
 use crate::rating::indicators::{
-    Evaluation, Indicator, Outcome, SchoolProfile, evaluate_all, indicator_area_scores,
+    Evaluation, Indicator, Outcome, SchoolProfile, VerifiedValue, evaluate_all,
+    indicator_area_scores,
 };
 use crate::rating::satisfaction::Estimate;
 use crate::survey::Area;
@@ -80,7 +81,12 @@ pub struct IndicatorCell {
     pub target: String,
     /// Something to check with the school (a part larger than its whole), empty when none.
     pub doubt: String,
+    /// The value is a visit's verified value (核查值), not the school's report.
+    pub verified: bool,
 }
+
+/// Each school's verified values by indicator id, from its latest visits of the campaign.
+pub type VerifiedBySchool = HashMap<i32, BTreeMap<String, VerifiedValue>>;
 
 fn outcome_class(outcome: &Outcome) -> &'static str {
     match outcome {
@@ -103,6 +109,17 @@ fn answer_label(code: &str) -> String {
 /// not one of the seven, which the school list never stores) has no cells and stays out of the
 /// roll-up: an absent self-check is shown as such, not as every indicator missed.
 pub fn indicator_table(indicators: &[Indicator], schools: &[SelfCheck]) -> IndicatorTable {
+    indicator_table_verified(indicators, schools, &VerifiedBySchool::new())
+}
+
+/// [`indicator_table`] with the visits' verified values in place of the reported ones where a
+/// visit verified an indicator of a school that submitted (surveys/METHOD.md, `verified`): the
+/// judged cannot move their rating by reporting more than a visit finds.
+pub fn indicator_table_verified(
+    indicators: &[Indicator],
+    schools: &[SelfCheck],
+    verified: &VerifiedBySchool,
+) -> IndicatorTable {
     let mut roll_up: Vec<IndicatorRollUp> = indicators
         .iter()
         .enumerate()
@@ -140,9 +157,30 @@ pub fn indicator_table(indicators: &[Indicator], schools: &[SelfCheck]) -> Indic
         {
             submitted += 1;
             row.submitted = true;
-            let evaluations = evaluate_all(indicators, &profile, answers);
-            for ((indicator, evaluation), total) in
-                indicators.iter().zip(&evaluations).zip(roll_up.iter_mut())
+            let mut evaluations = evaluate_all(indicators, &profile, answers);
+            let school_verified = verified.get(&school.id);
+            let mut verified_here = vec![false; evaluations.len()];
+            if let Some(school_verified) = school_verified {
+                for ((indicator, evaluation), is_verified) in indicators
+                    .iter()
+                    .zip(evaluations.iter_mut())
+                    .zip(verified_here.iter_mut())
+                {
+                    if let Some(applied) = school_verified
+                        .get(&indicator.id)
+                        .and_then(|value| indicator.apply_verified(&profile, evaluation, *value))
+                    {
+                        *is_verified = true;
+                        *evaluation = applied;
+                    }
+                }
+            }
+            for (((indicator, evaluation), total), is_verified) in
+                indicators
+                    .iter()
+                    .zip(&evaluations)
+                    .zip(roll_up.iter_mut())
+                    .zip(verified_here.iter().copied())
             {
                 match evaluation.outcome {
                     Outcome::Met => {
@@ -162,6 +200,7 @@ pub fn indicator_table(indicators: &[Indicator], schools: &[SelfCheck]) -> Indic
                 let value = match (&evaluation.value, &evaluation.answer) {
                     (Some(value), _) => indicator.format_value(*value),
                     (None, Some(code)) => answer_label(code),
+                    (None, None) if is_verified => "现场核查".to_owned(),
                     (None, None) => String::new(),
                 };
                 row.cells.push(IndicatorCell {
@@ -179,6 +218,7 @@ pub fn indicator_table(indicators: &[Indicator], schools: &[SelfCheck]) -> Indic
                         .as_ref()
                         .map(|doubt| doubt.message())
                         .unwrap_or_default(),
+                    verified: is_verified,
                 });
             }
             row.evaluations = evaluations;

@@ -10,7 +10,7 @@ use super::queries::{ResultsError, self_check_answers};
 use super::{DateRange, self_checks::SelfCheck};
 use crate::campaigns::CampaignStatus;
 use crate::rating::Plan;
-use crate::rating::targets::{TargetProgress, TargetSchool, progress_all};
+use crate::rating::targets::{TargetProgress, TargetSchool, VerifiedOverReported, progress_all};
 
 /// The campaign the targets were counted from.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -84,11 +84,36 @@ pub async fn county_targets(
             school,
         })
         .collect();
+    // A visit's verified value stands in for the reported one (surveys/METHOD.md, `verified`).
+    let mut verified = match &campaign {
+        Some(campaign) => {
+            let ids: Vec<i32> = self_checks.iter().map(|check| check.school.id).collect();
+            super::verified::verified_in_campaign(db, plan, campaign.id, &ids).await?
+        }
+        None => Default::default(),
+    };
+    let verified_answers: Vec<serde_json::Map<String, serde_json::Value>> = self_checks
+        .iter()
+        .map(|check| {
+            verified
+                .remove(&check.school.id)
+                .map(|values| super::verified::verified_answers(plan, &values))
+                .unwrap_or_default()
+        })
+        .collect();
+    let overlays: Vec<Option<VerifiedOverReported<'_, _, _>>> = self_checks
+        .iter()
+        .zip(&verified_answers)
+        .map(|(check, verified)| {
+            check.answers.as_ref().map(|reported| VerifiedOverReported { verified, reported })
+        })
+        .collect();
     let inputs: Vec<TargetSchool<'_, _>> = self_checks
         .iter()
-        .map(|self_check| TargetSchool {
+        .zip(&overlays)
+        .map(|(self_check, answers)| TargetSchool {
             school: &self_check.school,
-            answers: self_check.answers.as_ref(),
+            answers: answers.as_ref(),
         })
         .collect();
     Ok(CountyTargets {

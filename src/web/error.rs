@@ -366,6 +366,8 @@ pub enum ApiRefusal {
         "调查活动 {0} 不是学校自评活动，没有指标结果；指标只来自学校自评表（audience 为 school）的活动。"
     )]
     NotASelfCheck(i32),
+    #[error("没有编号为 {0} 的走访记录。")]
+    VisitNotFound(String),
     #[error("没有这个接口：{0}。所有接口见 /api/v1/openapi.json。")]
     NoSuchRoute(String),
     #[error("{0}")]
@@ -394,6 +396,7 @@ impl ApiRefusal {
             ApiRefusal::CampaignNotFound(_) => "campaign_not_found",
             ApiRefusal::SchoolNotInCampaign { .. } => "school_not_found",
             ApiRefusal::NotASelfCheck(_) => "not_a_self_check",
+            ApiRefusal::VisitNotFound(_) => "visit_not_found",
             ApiRefusal::NoSuchRoute(_) => "not_found",
             ApiRefusal::BadFilter(_) => "bad_filter",
             ApiRefusal::Withheld(_) => "withheld_for_anonymity",
@@ -412,6 +415,7 @@ impl ApiRefusal {
             ApiRefusal::CampaignNotFound(_)
             | ApiRefusal::SchoolNotInCampaign { .. }
             | ApiRefusal::NotASelfCheck(_)
+            | ApiRefusal::VisitNotFound(_)
             | ApiRefusal::NoSuchRoute(_) => StatusCode::NOT_FOUND,
             ApiRefusal::BadFilter(_)
             | ApiRefusal::UnknownParameter { .. }

@@ -59,6 +59,7 @@ struct Fixture {
     school_id: i32,
     school_code: String,
     account_id: i32,
+    visit_id: i32,
 }
 
 fn concrete(pattern: &str, fixture: &Fixture) -> String {
@@ -69,6 +70,8 @@ fn concrete(pattern: &str, fixture: &Fixture) -> String {
         .replace("{chart}", "heatmap");
     if path.starts_with("/console/campaigns/") {
         path.replace("{id}", &fixture.campaign_id.to_string())
+    } else if path.starts_with("/console/visits/") {
+        path.replace("{id}", &fixture.visit_id.to_string())
     } else if path.starts_with("/console/schools/") || path.starts_with("/console/reports/schools/")
     {
         path.replace("{id}", &fixture.school_id.to_string())
@@ -86,12 +89,37 @@ async fn fixture(app: &TestApp) -> Fixture {
     let account = app
         .account("someone@county.edu.cn", Role::Supervisor, None)
         .await;
+    let visit_id = recorded_visit(app, first.id, account.id).await;
     Fixture {
         campaign_id,
         school_id: first.id,
         school_code: first.code,
         account_id: account.id,
+        visit_id,
     }
+}
+
+/// A visit to `school_id`, written straight into the database.
+async fn recorded_visit(app: &TestApp, school_id: i32, account_id: i32) -> i32 {
+    use sea_orm::{ActiveModelTrait, Set};
+    entity::visit::ActiveModel {
+        school_id: Set(school_id),
+        campaign_id: Set(None),
+        kind: Set("random_visit".to_owned()),
+        checklist: Set(None),
+        visited_on: Set(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("a date")),
+        team: Set("张三".to_owned()),
+        group_met: Set(None),
+        group_size: Set(None),
+        notes: Set(None),
+        created_by: Set(account_id),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("a visit")
+    .id
 }
 
 async fn try_route(
@@ -141,6 +169,8 @@ async fn the_route_table_is_read_and_holds_every_part_of_the_console() {
         "/console/audit",
         "/console/tokens",
         "/console/mail",
+        "/console/visits",
+        "/console/schools/{id}/visits/new",
     ] {
         assert!(
             routes.iter().any(|(_, path)| path == expected),
@@ -260,7 +290,12 @@ async fn every_api_route_refuses_a_caller_without_a_token_and_answers_one_with_a
         } else {
             fixture.campaign_id
         };
-        let path = pattern.replace("{id}", &campaign.to_string());
+        let id = if pattern.starts_with("/api/v1/visits/") {
+            fixture.visit_id
+        } else {
+            campaign
+        };
+        let path = pattern.replace("{id}", &id.to_string());
         let url = format!("{}{path}", app.address);
         let anonymous = client.get(&url).send().await.expect("a response");
         assert_eq!(

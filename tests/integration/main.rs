@@ -32,4 +32,5 @@ mod spss;
 mod stuffing;
 mod targets;
 mod versions;
+mod visits;
 mod webdriver;

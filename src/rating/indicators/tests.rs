@@ -610,3 +610,14 @@ fn an_evaluation_serialises_for_templates() {
         })
     );
 }
+
+#[test]
+fn a_reported_number_differs_from_the_verified_one_past_the_tolerance_of_at_least_one() {
+    use super::number_differs;
+    assert!(!number_differs(105.0, 100.0, 0.1));
+    assert!(number_differs(111.0, 100.0, 0.1));
+    // Small counts: the tolerance is of at least one, so 0 against 0.05 is the same.
+    assert!(!number_differs(0.0, 0.05, 0.1));
+    assert!(number_differs(0.0, 2.0, 0.1));
+    assert!(!number_differs(7.0, 7.0, 0.0));
+}

@@ -235,6 +235,48 @@ pub async fn targets(
     json(&super::views::TargetsView::from(found))
 }
 
+/// The visits to schools, latest first; `school` (a school's code) narrows them to one school.
+pub async fn visits(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&request, &["school"])?;
+    let mut filter = crate::visits::VisitFilter::default();
+    if let Some((_, code)) = pairs.iter().find(|(name, _)| name == "school") {
+        let school = schools::list(&state.db)
+            .await?
+            .into_iter()
+            .find(|school| school.code == code.trim())
+            .ok_or_else(|| ApiRefusal::BadFilter(format!("没有代码为 {code} 的学校。")))?;
+        filter.school = Some(school.id);
+    }
+    let rows = crate::visits::list(&state.db, &filter).await?;
+    json(&super::views::VisitList {
+        visits: rows.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// One visit with its checklist answers, findings and photo links.
+pub async fn visit(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let not_found = || ApiRefusal::VisitNotFound(id.chars().take(40).collect());
+    let visit_id = id
+        .parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)?;
+    let record = crate::visits::find(&state.db, &state.plan, visit_id, None)
+        .await?
+        .ok_or_else(not_found)?;
+    json(&super::views::VisitView::from(record))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

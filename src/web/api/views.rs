@@ -1030,3 +1030,133 @@ impl From<crate::results::targets::CountyTargets> for TargetsView {
         }
     }
 }
+
+// ------------------------------------------------------------------------------------- visits
+
+#[derive(Serialize)]
+pub struct VisitList {
+    pub visits: Vec<VisitSummaryView>,
+}
+
+#[derive(Serialize)]
+pub struct VisitSummaryView {
+    pub id: i32,
+    pub school_id: i32,
+    pub school_code: String,
+    pub school_name: String,
+    pub kind: &'static str,
+    pub visited_on: String,
+    pub campaign_id: Option<i32>,
+    pub findings: usize,
+}
+
+impl From<crate::visits::VisitRow> for VisitSummaryView {
+    fn from(row: crate::visits::VisitRow) -> Self {
+        VisitSummaryView {
+            id: row.id,
+            school_id: row.school_id,
+            school_code: row.school_code,
+            school_name: row.school_name,
+            kind: row.kind,
+            visited_on: row.visited_on.format("%Y-%m-%d").to_string(),
+            campaign_id: row.campaign_id,
+            findings: row.findings,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PhotoLinkView {
+    pub url: String,
+    pub thumbnail_url: String,
+}
+
+fn photo_links(photos: Vec<crate::photos::PhotoRef>) -> Vec<PhotoLinkView> {
+    photos
+        .into_iter()
+        .map(|photo| PhotoLinkView {
+            url: format!("/console/photos/{}", photo.token),
+            thumbnail_url: format!("/console/photos/{}/thumb", photo.token),
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct VisitCheckView {
+    pub item_id: String,
+    pub text: String,
+    pub indicator: Option<String>,
+    pub judgement: Option<&'static str>,
+    pub answer: String,
+    pub note: Option<String>,
+    pub photos: Vec<PhotoLinkView>,
+}
+
+#[derive(Serialize)]
+pub struct FindingView {
+    pub id: i32,
+    pub area: String,
+    pub severity: String,
+    pub text: String,
+    pub photos: Vec<PhotoLinkView>,
+}
+
+#[derive(Serialize)]
+pub struct VisitView {
+    pub id: i32,
+    pub school_id: i32,
+    pub school_code: String,
+    pub school_name: String,
+    pub kind: &'static str,
+    pub visited_on: String,
+    pub campaign_id: Option<i32>,
+    pub checklist: Option<String>,
+    pub team: String,
+    pub group_met: Option<&'static str>,
+    pub group_size: Option<i32>,
+    pub checks: Vec<VisitCheckView>,
+    pub findings: Vec<FindingView>,
+}
+
+impl From<crate::visits::VisitRecord> for VisitView {
+    fn from(record: crate::visits::VisitRecord) -> Self {
+        let row = record.row;
+        VisitView {
+            id: row.id,
+            school_id: row.school_id,
+            school_code: row.school_code,
+            school_name: row.school_name,
+            kind: row.kind,
+            visited_on: row.visited_on.format("%Y-%m-%d").to_string(),
+            campaign_id: row.campaign_id,
+            checklist: record.checklist_id,
+            team: row.team,
+            group_met: record.group_met,
+            group_size: record.group_size,
+            checks: record
+                .checks
+                .into_iter()
+                .map(|check| VisitCheckView {
+                    item_id: check.item_id,
+                    text: check.text,
+                    indicator: check.indicator,
+                    judgement: (!check.judgement.is_empty()).then_some(check.judgement),
+                    answer: check.answer,
+                    note: check.note,
+                    photos: photo_links(check.photos),
+                })
+                .collect(),
+            findings: record
+                .findings
+                .into_iter()
+                .map(|found| FindingView {
+                    id: found.id,
+                    area: found.area,
+                    severity: found.severity,
+                    text: found.text,
+                    photos: photo_links(found.photos),
+                })
+                .collect(),
+        }
+    }
+}

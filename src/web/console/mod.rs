@@ -18,6 +18,7 @@ mod targets;
 mod teachers;
 mod tokens;
 mod upload;
+mod visits;
 
 use crate::web::routes::Routes;
 use actix_web::http::header::{
@@ -153,4 +154,5 @@ pub fn routes(routes: &mut Routes) {
     teachers::routes(routes);
     targets::routes(routes);
     invitations::routes(routes);
+    visits::routes(routes);
 }

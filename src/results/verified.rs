@@ -1,0 +1,265 @@
+//! Verified self-checks (surveys/METHOD.md, `verified`): the values a visit's checklist items
+//! verified for the indicators they name, school by school and round by round, and each
+//! school's report set beside them. Reads the visits' stored answers; recording a visit is
+//! `crate::visits`, and nothing here writes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use entity::{school, visit, visit_check};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+
+use super::queries::self_check_answers;
+use super::self_checks::VerifiedBySchool;
+use crate::rating::Plan;
+use crate::rating::indicators::{Outcome, SchoolProfile, VerifiedValue};
+use crate::rating::visits::ItemAnswer;
+
+/// What one stored answer of a checklist item verifies, if anything: 符合 / 不符合 for a
+/// judgement (不适用 verifies nothing), the number for a number item.
+pub fn verified_value(answer: &ItemAnswer, check: &visit_check::Model) -> Option<VerifiedValue> {
+    match answer {
+        ItemAnswer::Judgement => match check.judgement.as_deref()? {
+            "met" => Some(VerifiedValue::Judgement(true)),
+            "not_met" => Some(VerifiedValue::Judgement(false)),
+            _ => None,
+        },
+        ItemAnswer::Number { .. } => check
+            .number
+            .filter(|number| number.is_finite())
+            .map(VerifiedValue::Number),
+        ItemAnswer::Photo => None,
+    }
+}
+
+/// Where a verified value comes from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerifiedAt {
+    pub value: VerifiedValue,
+    pub visit_id: i32,
+    pub visited_on: NaiveDate,
+}
+
+/// Each school's verified values of the round `campaign_id` by indicator: for each indicator,
+/// from the latest visit (by date, then by when it was recorded) that verified it.
+pub async fn verified_in_campaign(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    campaign_id: i32,
+    school_ids: &[i32],
+) -> Result<HashMap<i32, BTreeMap<String, VerifiedAt>>, DbErr> {
+    let visits = visit::Entity::find()
+        .filter(visit::Column::CampaignId.eq(campaign_id))
+        .filter(visit::Column::SchoolId.is_in(school_ids.iter().copied()))
+        .filter(visit::Column::Checklist.is_not_null())
+        .order_by_desc(visit::Column::VisitedOn)
+        .order_by_desc(visit::Column::Id)
+        .all(db)
+        .await?;
+    let mut found: HashMap<i32, BTreeMap<String, VerifiedAt>> = HashMap::new();
+    if visits.is_empty() {
+        return Ok(found);
+    }
+    let checks = visit_check::Entity::find()
+        .filter(visit_check::Column::VisitId.is_in(visits.iter().map(|visit| visit.id)))
+        .all(db)
+        .await?;
+    let mut checks_of: HashMap<i32, Vec<visit_check::Model>> = HashMap::new();
+    for check in checks {
+        checks_of.entry(check.visit_id).or_default().push(check);
+    }
+    // Latest first: the first value seen for an indicator stands.
+    for visit in &visits {
+        let Some(checklist) = visit.checklist.as_deref().and_then(|id| plan.checklist(id)) else {
+            continue;
+        };
+        for check in checks_of.get(&visit.id).into_iter().flatten() {
+            let Some(item) = checklist.item(&check.item_id) else {
+                continue;
+            };
+            let Some(indicator) = &item.indicator else {
+                continue;
+            };
+            let Some(value) = verified_value(&item.answer, check) else {
+                continue;
+            };
+            found
+                .entry(visit.school_id)
+                .or_default()
+                .entry(indicator.clone())
+                .or_insert(VerifiedAt {
+                    value,
+                    visit_id: visit.id,
+                    visited_on: visit.visited_on,
+                });
+        }
+    }
+    Ok(found)
+}
+
+/// [`verified_in_campaign`] as the indicator table takes it.
+pub async fn verified_by_school(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    campaign_id: i32,
+    school_ids: &[i32],
+) -> Result<VerifiedBySchool, DbErr> {
+    Ok(verified_in_campaign(db, plan, campaign_id, school_ids)
+        .await?
+        .into_iter()
+        .map(|(school, values)| {
+            let values = values
+                .into_iter()
+                .map(|(indicator, at)| (indicator, at.value))
+                .collect();
+            (school, values)
+        })
+        .collect())
+}
+
+/// A school's verified values as answers to the self-check's questions, for the targets: a
+/// number stands for the question a `value` indicator reads, 符合 / 不符合 for the yes/no
+/// question of a `yes` indicator (是 / 否). A judgement on a ratio or a choice names no one
+/// answer and is left out.
+pub fn verified_answers(
+    plan: &Plan,
+    values: &BTreeMap<String, VerifiedAt>,
+) -> serde_json::Map<String, serde_json::Value> {
+    use crate::rating::indicators::Formula;
+    let mut answers = serde_json::Map::new();
+    for (id, at) in values {
+        let Some(indicator) = plan.indicator(id) else {
+            continue;
+        };
+        match (&indicator.formula, at.value) {
+            (Formula::Value { question }, VerifiedValue::Number(number)) => {
+                if let Some(number) = serde_json::Number::from_f64(number) {
+                    answers.insert(question.id.clone(), serde_json::Value::Number(number));
+                }
+            }
+            (Formula::Yes { question }, VerifiedValue::Judgement(met)) => {
+                let code = if met { "yes" } else { "no" };
+                answers.insert(question.id.clone(), serde_json::Value::from(code));
+            }
+            _ => {}
+        }
+    }
+    answers
+}
+
+/// One verified indicator of a school: what it reported and what the visit found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerificationLine {
+    pub indicator: String,
+    pub title: String,
+    pub area: &'static str,
+    /// As reported (`80%`, `是`, `达标`), or `未提交` / `未填报`.
+    pub reported: String,
+    /// As verified (`符合`, `3 人`).
+    pub verified: String,
+    /// The outcome the rating uses: the verified one (达标 / 未达标).
+    pub outcome: &'static str,
+    pub visit_id: i32,
+    pub visited_on: String,
+    /// The report differs from the verified value past the tolerance: 核查不符.
+    pub differs: bool,
+    /// The report could not be compared (not submitted, not reported, not applicable).
+    pub not_comparable: bool,
+}
+
+/// A school's report set beside what the round's visits verified.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verification {
+    pub campaign_id: i32,
+    pub submitted: bool,
+    pub lines: Vec<VerificationLine>,
+    /// Some line differs: the school's self-check is flagged 核查不符.
+    pub flagged: bool,
+    /// The plan's tolerance, as a percentage (`10%`).
+    pub tolerance: String,
+}
+
+/// The school's self-check in the round `campaign_id` (its latest included answer) against
+/// every indicator a visit of the round verified.
+pub async fn school_verification(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    campaign_id: i32,
+    school: &school::Model,
+) -> Result<Verification, DbErr> {
+    let verified = verified_in_campaign(db, plan, campaign_id, &[school.id])
+        .await?
+        .remove(&school.id)
+        .unwrap_or_default();
+    let answers = self_check_answers(db, campaign_id, &[school.id], super::DateRange::default())
+        .await?
+        .remove(&school.id);
+    let tolerance = plan.rules.verify_tolerance;
+    let profile = SchoolProfile::of_school(school);
+    let mut lines = Vec::new();
+    for indicator in &plan.indicators {
+        let Some(at) = verified.get(&indicator.id) else {
+            continue;
+        };
+        let reported = match (&answers, &profile) {
+            (Some(answers), Some(profile)) => Some(indicator.evaluate(profile, answers)),
+            _ => None,
+        };
+        let differs = reported
+            .as_ref()
+            .and_then(|reported| indicator.differs_from_verified(reported, at.value, tolerance));
+        let reported_text = match &reported {
+            None => "未提交".to_owned(),
+            Some(evaluation) => {
+                let detail = match (&evaluation.value, &evaluation.answer) {
+                    (Some(value), _) => indicator.format_value(*value),
+                    (None, Some(code)) => match code.as_str() {
+                        "yes" => "是".to_owned(),
+                        "no" => "否".to_owned(),
+                        other => other.to_owned(),
+                    },
+                    (None, None) => String::new(),
+                };
+                let label = evaluation.outcome.label();
+                match (at.value, detail.is_empty()) {
+                    (_, true) => label.to_owned(),
+                    (VerifiedValue::Judgement(_), false) => format!("{label}（{detail}）"),
+                    (VerifiedValue::Number(_), false) => detail,
+                }
+            }
+        };
+        let outcome = match (&profile, &reported) {
+            (Some(profile), Some(reported)) => indicator
+                .apply_verified(profile, reported, at.value)
+                .map_or(reported.outcome.label(), |applied| applied.outcome.label()),
+            (Some(profile), None) => {
+                let empty = serde_json::Map::new();
+                let base = indicator.evaluate(profile, &empty);
+                indicator
+                    .apply_verified(profile, &base, at.value)
+                    .map_or(Outcome::NotMet.label(), |applied| applied.outcome.label())
+            }
+            (None, _) => "—",
+        };
+        lines.push(VerificationLine {
+            indicator: indicator.id.clone(),
+            title: indicator.title.clone(),
+            area: indicator.area.label(),
+            reported: reported_text,
+            verified: at.value.describe(indicator),
+            outcome,
+            visit_id: at.visit_id,
+            visited_on: at.visited_on.format("%Y-%m-%d").to_string(),
+            differs: differs == Some(true),
+            not_comparable: differs.is_none(),
+        });
+    }
+    Ok(Verification {
+        campaign_id,
+        submitted: answers.is_some(),
+        flagged: lines.iter().any(|line| line.differs),
+        lines,
+        tolerance: super::wording::percent(tolerance),
+    })
+}
