@@ -9,6 +9,7 @@ mod exports;
 pub mod guards;
 mod invitations;
 mod mail;
+mod photos;
 mod quality;
 mod reports;
 mod results;
@@ -17,7 +18,7 @@ pub mod session;
 mod targets;
 mod teachers;
 mod tokens;
-mod upload;
+pub mod upload;
 
 use crate::web::routes::Routes;
 use actix_web::http::header::{
@@ -153,4 +154,5 @@ pub fn routes(routes: &mut Routes) {
     teachers::routes(routes);
     targets::routes(routes);
     invitations::routes(routes);
+    photos::routes(routes);
 }
