@@ -9,6 +9,7 @@ mod exports;
 pub mod guards;
 mod invitations;
 mod mail;
+mod photos;
 mod quality;
 mod reports;
 mod results;
@@ -17,7 +18,7 @@ pub mod session;
 mod targets;
 mod teachers;
 mod tokens;
-mod upload;
+pub mod upload;
 mod visits;
 
 use crate::web::routes::Routes;
@@ -155,4 +156,5 @@ pub fn routes(routes: &mut Routes) {
     targets::routes(routes);
     invitations::routes(routes);
     visits::routes(routes);
+    photos::routes(routes);
 }

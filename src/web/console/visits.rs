@@ -528,7 +528,13 @@ async fn create(
         .unwrap_or(MAX_FINDINGS);
     let sent = read_form(payload, most_files).await?;
     staff.check_csrf(&sent.csrf)?;
-    let photo_names: BTreeSet<String> = sent.files.iter().map(|(name, _)| name.clone()).collect();
+    // A photo over the size limit was not read, but it was chosen: it is named below.
+    let photo_names: BTreeSet<String> = sent
+        .files
+        .iter()
+        .map(|(name, _)| name.clone())
+        .chain(sent.too_large.iter().cloned())
+        .collect();
     let typed = VisitForm::new(sent.fields, photo_names);
     let (kind, checklist) = form_choice(
         &state.plan,
@@ -541,7 +547,7 @@ async fn create(
     let (rounds, _) = crate::visits::rounds(&state.db, &state.plan).await?;
     let round_ids: Vec<i32> = rounds.iter().map(|campaign| campaign.id).collect();
     let parsed = crate::visits::parse_visit(&typed, checklist, &round_ids, today());
-    let had_photos = !sent.files.is_empty();
+    let had_photos = !sent.files.is_empty() || !sent.too_large.is_empty();
     let refuse = |errors: Vec<FieldError>| async move {
         let view = form_view(&state, &school, kind, checklist, &typed, &errors, had_photos).await?;
         form_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, view)
@@ -552,7 +558,30 @@ async fn create(
     };
     // Photos are checked and re-encoded (CPU work) before the change begins.
     let mut prepared = Vec::new();
-    let mut errors = Vec::new();
+    let place_of = |name: &str| -> String {
+        if let Some(item) = name.strip_prefix("photo_") {
+            checklist
+                .and_then(|checklist| {
+                    let index = checklist.items.iter().position(|one| one.id == item)?;
+                    Some(format!("第 {} 项 {}", index + 1, checklist.items[index].text))
+                })
+                .unwrap_or_else(|| item.to_owned())
+        } else {
+            let row = name
+                .strip_prefix("finding_")
+                .and_then(|rest| rest.strip_suffix("_photo"))
+                .unwrap_or(name);
+            format!("第 {row} 条问题")
+        }
+    };
+    let mut errors: Vec<FieldError> = sent
+        .too_large
+        .iter()
+        .map(|name| FieldError {
+            field: name.clone(),
+            message: format!("{}：{}", place_of(name), photos::PhotoError::TooLarge),
+        })
+        .collect();
     for (name, bytes) in sent.files {
         let target = if let Some(item) = name.strip_prefix("photo_") {
             match checklist.and_then(|checklist| checklist.item(item)) {
@@ -579,21 +608,10 @@ async fn create(
                 target,
                 prepared: photo,
             }),
-            Err(error) => {
-                let place = match &target {
-                    PhotoTarget::Item(item) => checklist
-                        .and_then(|checklist| {
-                            let index = checklist.items.iter().position(|one| one.id == *item)?;
-                            Some(format!("第 {} 项 {}", index + 1, checklist.items[index].text))
-                        })
-                        .unwrap_or_else(|| item.clone()),
-                    PhotoTarget::Finding(row) => format!("第 {row} 条问题"),
-                };
-                errors.push(FieldError {
-                    field: name.clone(),
-                    message: format!("{place}：照片没有保存——{error}"),
-                });
-            }
+            Err(error) => errors.push(FieldError {
+                message: format!("{}：{error}", place_of(&name)),
+                field: name,
+            }),
         }
     }
     if !errors.is_empty() {
