@@ -12,8 +12,8 @@ use super::raw::{
     RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget, RawVisits,
 };
 use super::rules::{
-    Band, CountyWeighting, DEFAULT_VERIFY_TOLERANCE, PopulationBasis, QualityRules, RatingRules, Source,
-    WEIGHT_TOLERANCE,
+    Band, CountyWeighting, DEFAULT_VERIFY_TOLERANCE, PopulationBasis, QualityRules, RatingRules,
+    Source, WEIGHT_TOLERANCE,
 };
 use crate::school_kind::SchoolKind;
 use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};

@@ -175,12 +175,11 @@ pub fn indicator_table_verified(
                     }
                 }
             }
-            for (((indicator, evaluation), total), is_verified) in
-                indicators
-                    .iter()
-                    .zip(&evaluations)
-                    .zip(roll_up.iter_mut())
-                    .zip(verified_here.iter().copied())
+            for (((indicator, evaluation), total), is_verified) in indicators
+                .iter()
+                .zip(&evaluations)
+                .zip(roll_up.iter_mut())
+                .zip(verified_here.iter().copied())
             {
                 match evaluation.outcome {
                     Outcome::Met => {

@@ -105,7 +105,10 @@ pub async fn county_targets(
         .iter()
         .zip(&verified_answers)
         .map(|(check, verified)| {
-            check.answers.as_ref().map(|reported| VerifiedOverReported { verified, reported })
+            check
+                .answers
+                .as_ref()
+                .map(|reported| VerifiedOverReported { verified, reported })
         })
         .collect();
     let inputs: Vec<TargetSchool<'_, _>> = self_checks

@@ -272,19 +272,13 @@ pub fn parse_visit(
     if team.is_empty() {
         refuse("team", "督导组成员：请填写".to_owned());
     } else if team.chars().count() > MAX_TEAM_CHARS {
-        refuse(
-            "team",
-            format!("督导组成员：最多 {MAX_TEAM_CHARS} 个字"),
-        );
+        refuse("team", format!("督导组成员：最多 {MAX_TEAM_CHARS} 个字"));
     }
 
     let group = if kind == Some(VisitKind::Interview) {
         let met = GroupMet::parse(form.get("group_met"));
         if met.is_none() {
-            refuse(
-                "group_met",
-                "座谈对象：请选择家长、教师或学生".to_owned(),
-            );
+            refuse("group_met", "座谈对象：请选择家长、教师或学生".to_owned());
         }
         let size = match form.get("group_size") {
             "" => {
@@ -315,20 +309,18 @@ pub fn parse_visit(
             let here = format!("第 {} 项 {}", index + 1, item.text);
             let note = optional_text(form.get(&note_field(&item.id)));
             match &item.answer {
-                ItemAnswer::Judgement => {
-                    match Judgement::parse(form.get(&item_field(&item.id))) {
-                        Some(judgement) => checks.push(NewCheck {
-                            item_id: item.id.clone(),
-                            judgement: Some(judgement),
-                            number: None,
-                            note,
-                        }),
-                        None => refuse(
-                            &item_field(&item.id),
-                            format!("{here}：请选择符合/不符合/不适用"),
-                        ),
-                    }
-                }
+                ItemAnswer::Judgement => match Judgement::parse(form.get(&item_field(&item.id))) {
+                    Some(judgement) => checks.push(NewCheck {
+                        item_id: item.id.clone(),
+                        judgement: Some(judgement),
+                        number: None,
+                        note,
+                    }),
+                    None => refuse(
+                        &item_field(&item.id),
+                        format!("{here}：请选择符合/不符合/不适用"),
+                    ),
+                },
                 ItemAnswer::Number { .. } => match form.get(&number_field(&item.id)) {
                     "" => refuse(&number_field(&item.id), format!("{here}：请填写数字")),
                     text => match parse_number(text) {
@@ -503,12 +495,19 @@ mod tests {
         );
         let errors = parse_visit(&typed, Some(&checklist()), &[], today()).expect_err("refused");
         let messages: Vec<&str> = errors.iter().map(|error| error.message.as_str()).collect();
-        assert!(messages.contains(&"第 3 项 厕所：请选择符合/不符合/不适用"), "{messages:?}");
+        assert!(
+            messages.contains(&"第 3 项 厕所：请选择符合/不符合/不适用"),
+            "{messages:?}"
+        );
         assert!(messages.iter().any(|m| m.contains("晚于今天")));
         assert!(messages.iter().any(|m| m.contains("“十二”不是数字")));
         assert!(messages.contains(&"第 4 项 操场：请拍照上传"));
         assert!(messages.contains(&"督导组成员：请填写"));
-        assert!(messages.iter().any(|m| m.starts_with("第 1 条问题：请选择所属领域")));
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("第 1 条问题：请选择所属领域"))
+        );
     }
 
     #[test]

@@ -192,10 +192,7 @@ fn kind_of(slug: &str) -> (&'static str, &'static str) {
 }
 
 /// The visits `filter` asks for, with their schools, rounds and numbers of findings.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: &VisitFilter,
-) -> Result<Vec<VisitRow>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, filter: &VisitFilter) -> Result<Vec<VisitRow>, DbErr> {
     let mut query = visit::Entity::find();
     if let Some(school) = filter.school {
         query = query.filter(visit::Column::SchoolId.eq(school));
@@ -250,9 +247,7 @@ pub async fn list(
                 kind_label,
                 visited_on: visit.visited_on,
                 team: visit.team,
-                campaign_name: visit
-                    .campaign_id
-                    .and_then(|id| campaigns.get(&id).cloned()),
+                campaign_name: visit.campaign_id.and_then(|id| campaigns.get(&id).cloned()),
                 campaign_id: visit.campaign_id,
                 findings: findings.get(&visit.id).copied().unwrap_or(0),
             })
@@ -315,6 +310,7 @@ pub struct VisitRecord {
     pub notes: Option<String>,
     pub checks: Vec<CheckLine>,
     pub findings: Vec<FindingLine>,
+    pub findings_count: usize,
 }
 
 /// The visit `id` with its checks, findings and photos; `None` when there is none, or when
@@ -388,7 +384,7 @@ pub async fn find(
             });
         }
     }
-    let findings = finding::Entity::find()
+    let findings: Vec<FindingLine> = finding::Entity::find()
         .filter(finding::Column::VisitId.eq(stored.id))
         .order_by_asc(finding::Column::Id)
         .all(db)
@@ -408,7 +404,9 @@ pub async fn find(
             text: found.text,
         })
         .collect();
+    let findings_count = findings.len();
     Ok(Some(VisitRecord {
+        findings_count,
         row,
         checklist_title: checklist.map(|checklist| checklist.title.clone()),
         checklist_id: stored.checklist,

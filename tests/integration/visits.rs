@@ -101,7 +101,10 @@ fn today() -> String {
 /// A self-check campaign where the first school says its toilets meet the standard.
 async fn over_reported_toilets(app: &TestApp) -> (i32, entity::school::Model) {
     let campaign = app.create_campaign("school", None, None).await;
-    let school = dupin::schools::list(&app.db).await.expect("schools").remove(0);
+    let school = dupin::schools::list(&app.db)
+        .await
+        .expect("schools")
+        .remove(0);
     let token = app.link_token(campaign, &school.code).await;
     answer_with(
         app,
@@ -165,12 +168,21 @@ async fn a_supervisor_records_a_random_visit_with_a_photo_whose_gps_is_gone() {
         .await
         .expect("checks");
     assert_eq!(checks.len(), 6, "{checks:?}");
-    let toilets = checks.iter().find(|c| c.item_id == "toilets").expect("toilets");
+    let toilets = checks
+        .iter()
+        .find(|c| c.item_id == "toilets")
+        .expect("toilets");
     assert_eq!(toilets.judgement.as_deref(), Some("not_met"));
     assert_eq!(toilets.note.as_deref(), Some("蹲位不够，无洗手池"));
-    let pupils = checks.iter().find(|c| c.item_id == "pupils_present").expect("count");
+    let pupils = checks
+        .iter()
+        .find(|c| c.item_id == "pupils_present")
+        .expect("count");
     assert_eq!(pupils.number, Some(38.0));
-    let findings = finding::Entity::find().all(&app.db).await.expect("findings");
+    let findings = finding::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("findings");
     assert_eq!(findings.len(), 1, "the empty second row is nothing found");
     assert_eq!(
         (findings[0].area.as_str(), findings[0].severity.as_str()),
@@ -181,12 +193,24 @@ async fn a_supervisor_records_a_random_visit_with_a_photo_whose_gps_is_gone() {
     for stored_photo in &photos {
         assert_eq!(stored_photo.school_id, school.id);
         assert!(
-            !stored_photo.bytes.windows(4).any(|window| window == b"Exif"),
+            !stored_photo
+                .bytes
+                .windows(4)
+                .any(|window| window == b"Exif"),
             "the stored photo still carries EXIF"
         );
-        assert!(!stored_photo.thumbnail.windows(4).any(|window| window == b"Exif"));
+        assert!(
+            !stored_photo
+                .thumbnail
+                .windows(4)
+                .any(|window| window == b"Exif")
+        );
     }
-    assert!(photos.iter().any(|p| p.item_id.as_deref() == Some("lunch_photo")));
+    assert!(
+        photos
+            .iter()
+            .any(|p| p.item_id.as_deref() == Some("lunch_photo"))
+    );
     assert!(photos.iter().any(|p| p.finding_id == Some(findings[0].id)));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'visit_record'")
@@ -201,8 +225,12 @@ async fn a_supervisor_records_a_random_visit_with_a_photo_whose_gps_is_gone() {
     assert!(record.body.contains("蹲位不够，无洗手池"));
     assert!(record.body.contains("38 人"));
     let token = &photos[0].token;
-    assert!(record.body.contains(&format!("/console/photos/{token}/thumb")));
-    let (status, content_type, thumb) = supervisor
+    assert!(
+        record
+            .body
+            .contains(&format!("/console/photos/{token}/thumb"))
+    );
+    let (status, content_type, _, thumb) = supervisor
         .download(&format!("/console/photos/{token}/thumb"))
         .await
         .parts();
@@ -211,7 +239,10 @@ async fn a_supervisor_records_a_random_visit_with_a_photo_whose_gps_is_gone() {
     assert!(thumb.starts_with(&[0xFF, 0xD8]));
 
     let list = supervisor
-        .get(&format!("/console/visits?school={}&kind=random_visit", school.id))
+        .get(&format!(
+            "/console/visits?school={}&kind=random_visit",
+            school.id
+        ))
         .await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains(&school.name) && list.body.contains("随机走访"));
@@ -223,7 +254,10 @@ async fn a_supervisor_records_a_random_visit_with_a_photo_whose_gps_is_gone() {
 async fn a_refused_visit_form_keeps_what_was_typed_and_names_each_field() {
     let app = spawn_app().await;
     app.import_sample_schools().await;
-    let school = dupin::schools::list(&app.db).await.expect("schools").remove(0);
+    let school = dupin::schools::list(&app.db)
+        .await
+        .expect("schools")
+        .remove(0);
     let mut supervisor = app.signed_in(Role::Supervisor).await;
     let photo_bytes = jpeg_with_gps();
     let page = post_visit(
@@ -243,7 +277,12 @@ async fn a_refused_visit_form_keeps_what_was_typed_and_names_each_field() {
         &[("photo_lunch_photo", &photo_bytes)],
     )
     .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     for message in [
         "第 2 项 学生厕所干净、够用：请选择符合/不符合/不适用",
         "“三十”不是数字",
@@ -251,7 +290,11 @@ async fn a_refused_visit_form_keeps_what_was_typed_and_names_each_field() {
         "第 1 条问题：请选择所属领域",
         "请重新选择照片",
     ] {
-        assert!(page.body.contains(message), "{message} missing: {}", page.body);
+        assert!(
+            page.body.contains(message),
+            "{message} missing: {}",
+            page.body
+        );
     }
     for kept in [
         "value=\"王五组\"",
@@ -332,7 +375,10 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
             .find(|cell| cell["id"] == "toilets_standard")
             .expect("the toilets indicator")
             .clone();
-        (cell["outcome"].as_str().unwrap_or_default().to_owned(), cell)
+        (
+            cell["outcome"].as_str().unwrap_or_default().to_owned(),
+            cell,
+        )
     };
     let path = format!("/api/v1/campaigns/{campaign}/indicators");
     let (status, before) = app.api_get(&api_token, &path).await;
@@ -383,7 +429,11 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
     assert!(!agreeing.contains("核查不符"), "{agreeing}");
 
     let (_, after) = app.api_get(&api_token, &path).await;
-    assert_eq!(indicator_outcome(&after).0, "not_met", "the verified value stands");
+    assert_eq!(
+        indicator_outcome(&after).0,
+        "not_met",
+        "the verified value stands"
+    );
     let results = supervisor
         .get(&format!("/console/campaigns/{campaign}/results"))
         .await;

@@ -100,6 +100,7 @@ struct Header {
 
 #[derive(Serialize)]
 struct ListView {
+    count: usize,
     visits: Vec<VisitRow>,
     schools: Vec<Choice>,
     kinds: Vec<Choice>,
@@ -184,6 +185,7 @@ async fn list(
         filtered: filter.school.is_some() || filter.kind.is_some() || filter.campaign.is_some(),
         date_header: header("走访日期", VisitSort::Date, "date"),
         school_header: header("学校", VisitSort::School, "school"),
+        count: visits.len(),
         visits,
         schools,
         kinds,
@@ -269,6 +271,7 @@ struct FormView {
     notes: String,
     findings: Vec<FindingRow>,
     errors: Vec<String>,
+    error_count: usize,
     photos_lost: bool,
 }
 
@@ -417,8 +420,7 @@ async fn form_view(
             };
             let mut areas = vec![choice("", "（请选择领域）", area.is_empty())];
             areas.extend(
-                Area::plan_areas()
-                    .map(|one| choice(one.slug(), one.label(), one.slug() == area)),
+                Area::plan_areas().map(|one| choice(one.slug(), one.label(), one.slug() == area)),
             );
             FindingRow {
                 row,
@@ -462,6 +464,7 @@ async fn form_view(
         notes: typed.get("notes").to_owned(),
         findings,
         errors: errors.iter().map(|error| error.message.clone()).collect(),
+        error_count: errors.len(),
         photos_lost,
     })
 }
@@ -507,6 +510,38 @@ async fn new_form(
     form_page(&state, &staff, StatusCode::OK, view)
 }
 
+/// The form sent back with what was typed and what is wrong (422).
+struct Refused<'a> {
+    state: &'a AppState,
+    staff: &'a Staff,
+    school: &'a school::Model,
+    kind: VisitKind,
+    checklist: Option<&'a Checklist>,
+    typed: &'a VisitForm,
+    had_photos: bool,
+}
+
+impl Refused<'_> {
+    async fn page(&self, errors: &[FieldError]) -> Result<HttpResponse, ConsoleError> {
+        let view = form_view(
+            self.state,
+            self.school,
+            self.kind,
+            self.checklist,
+            self.typed,
+            errors,
+            self.had_photos,
+        )
+        .await?;
+        form_page(
+            self.state,
+            self.staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            view,
+        )
+    }
+}
+
 /// Photo items of the checklist, and a photo per finding row.
 fn max_files(checklist: Option<&Checklist>) -> usize {
     checklist.map_or(0, |checklist| checklist.items.len()) + MAX_FINDINGS
@@ -548,13 +583,18 @@ async fn create(
     let round_ids: Vec<i32> = rounds.iter().map(|campaign| campaign.id).collect();
     let parsed = crate::visits::parse_visit(&typed, checklist, &round_ids, today());
     let had_photos = !sent.files.is_empty() || !sent.too_large.is_empty();
-    let refuse = |errors: Vec<FieldError>| async move {
-        let view = form_view(&state, &school, kind, checklist, &typed, &errors, had_photos).await?;
-        form_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, view)
+    let refused = Refused {
+        state: &state,
+        staff: &staff,
+        school: &school,
+        kind,
+        checklist,
+        typed: &typed,
+        had_photos,
     };
     let new = match parsed {
         Ok(new) => new,
-        Err(errors) => return refuse(errors).await,
+        Err(errors) => return refused.page(&errors).await,
     };
     // Photos are checked and re-encoded (CPU work) before the change begins.
     let mut prepared = Vec::new();
@@ -563,7 +603,11 @@ async fn create(
             checklist
                 .and_then(|checklist| {
                     let index = checklist.items.iter().position(|one| one.id == item)?;
-                    Some(format!("第 {} 项 {}", index + 1, checklist.items[index].text))
+                    Some(format!(
+                        "第 {} 项 {}",
+                        index + 1,
+                        checklist.items[index].text
+                    ))
                 })
                 .unwrap_or_else(|| item.to_owned())
         } else {
@@ -615,7 +659,7 @@ async fn create(
         }
     }
     if !errors.is_empty() {
-        return refuse(errors).await;
+        return refused.page(&errors).await;
     }
     let visit_id = crate::visits::record_visit(
         &state.context,
@@ -669,7 +713,13 @@ async fn show(
         visit,
         verification,
     };
-    staff.render(&state, "console/visits/show", "走访督查记录", "visits", view)
+    staff.render(
+        &state,
+        "console/visits/show",
+        "走访督查记录",
+        "visits",
+        view,
+    )
 }
 
 #[derive(Deserialize, Default)]
