@@ -916,11 +916,16 @@ async fn api_the_openapi_document_is_served_without_a_token_and_names_every_rout
             assert!(responses.contains_key("401"), "{route} documents its 401");
         }
         if route.contains("{id}") {
-            let parameters = operation["parameters"].to_string();
-            assert!(
-                parameters.contains("CampaignId"),
-                "{route} documents {{id}}"
-            );
+            // `{id}` is a path parameter of the document's components (CampaignId, VisitId…).
+            let documents_id = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|parameter| parameter["$ref"].as_str())
+                .filter_map(|reference| reference.strip_prefix("#/components/parameters/"))
+                .map(|name| &document["components"]["parameters"][name])
+                .any(|parameter| parameter["name"] == "id" && parameter["in"] == "path");
+            assert!(documents_id, "{route} documents {{id}}");
             assert!(responses.contains_key("404"), "{route} documents its 404");
         }
     }
