@@ -9,7 +9,7 @@ use dupin::accounts::Role;
 use entity::{finding, photo, visit, visit_check};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::api::answer_with;
+use crate::api::{answer_with, ok_with};
 use crate::helpers::{Browser, TestApp, catalog_survey, spawn_app};
 
 const BOUNDARY: &str = "----dupinvisitboundary2c9f8e";
@@ -237,6 +237,31 @@ async fn a_supervisor_records_a_random_visit_with_a_photo_whose_gps_is_gone() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "image/jpeg");
     assert!(thumb.starts_with(&[0xFF, 0xD8]));
+
+    // The API lists it with its findings, and gives its checks and photo links, as documented.
+    let api_token = app.api_token().await;
+    let listed = ok_with(
+        &app,
+        &format!("/api/v1/visits?school={}", school.code),
+        &api_token,
+    )
+    .await;
+    assert_eq!(listed["visits"][0]["id"], stored.id);
+    assert_eq!(listed["visits"][0]["findings"], 1);
+    let one = ok_with(&app, &format!("/api/v1/visits/{}", stored.id), &api_token).await;
+    assert_eq!(one["findings"][0]["severity"], "major");
+    let thumbnail = one["findings"][0]["photos"][0]["thumbnail_url"]
+        .as_str()
+        .expect("a thumbnail link");
+    assert!(thumbnail.ends_with("/thumb"));
+    let toilets_check = one["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|check| check["item_id"] == "toilets")
+        .expect("the toilets check");
+    assert_eq!(toilets_check["judgement"], "not_met");
+    assert_eq!(toilets_check["indicator"], "toilets_standard");
 
     let list = supervisor
         .get(&format!(
