@@ -337,6 +337,9 @@ fn a_verified_value_stands_in_for_the_reported_one() {
         answers: Some(&overlay),
     }]);
     assert_eq!((on_report.achieved, on_visit.achieved), (1.0, 0.0));
+    let source = |progress: &TargetProgress| progress.groups[0].schools[0].from;
+    assert_eq!(source(&on_report), Some(ValueSource::Reported));
+    assert_eq!(source(&on_visit), Some(ValueSource::Verified));
     assert_eq!(
         overlay.answer("menu_records"),
         Some(AnswerValue::Code("yes")),

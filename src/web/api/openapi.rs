@@ -79,6 +79,7 @@ mod tests {
                 school: 1,
             },
             ApiRefusal::NotASelfCheck(1),
+            ApiRefusal::VisitNotFound(String::new()),
             ApiRefusal::NoSuchRoute(String::new()),
             ApiRefusal::BadFilter(String::new()),
             ApiRefusal::Withheld(String::new()),
@@ -98,6 +99,6 @@ mod tests {
         }
         // A failure on our side answers with the code "internal".
         assert!(codes.iter().any(|code| code == "internal"));
-        assert_eq!(codes.len(), 14);
+        assert_eq!(codes.len(), 15);
     }
 }
