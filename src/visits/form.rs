@@ -286,7 +286,7 @@ pub fn parse_visit(
                 None
             }
             text => match parse_number(text) {
-                Some(size) if size >= 1.0 && size <= 10_000.0 && size.fract() == 0.0 => {
+                Some(size) if (1.0..=10_000.0).contains(&size) && size.fract() == 0.0 => {
                     Some(size as i32)
                 }
                 _ => {
