@@ -1128,3 +1128,30 @@ mod quality_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod visits_tests {
+    use super::*;
+
+    fn checked(tolerance: Option<f64>) -> (f64, Vec<String>) {
+        let mut report = Report::new("surveys/rating.toml");
+        let raw = RawVisits { tolerance };
+        let value = check_visits(Some(&raw), &mut report);
+        let errors = report.errors.iter().map(ToString::to_string).collect();
+        (value, errors)
+    }
+
+    #[test]
+    fn the_verify_tolerance_is_a_fraction_below_one_and_defaults_to_a_tenth() {
+        let mut report = Report::new("surveys/rating.toml");
+        assert_eq!(check_visits(None, &mut report), DEFAULT_VERIFY_TOLERANCE);
+        assert_eq!(checked(None), (DEFAULT_VERIFY_TOLERANCE, Vec::new()));
+        assert_eq!(checked(Some(0.25)), (0.25, Vec::new()));
+        assert_eq!(checked(Some(0.0)), (0.0, Vec::new()));
+        for wrong in [1.0, 1.5, -0.1, f64::NAN] {
+            let (_, errors) = checked(Some(wrong));
+            assert_eq!(errors.len(), 1, "{wrong}");
+            assert!(errors[0].contains("visits: `tolerance`"), "{}", errors[0]);
+        }
+    }
+}
