@@ -5,9 +5,9 @@
 //! condition (judged exactly as an indicator judges it) or adds up a number question, over the
 //! schools of the county it names. Pure: the schools and their answers are given.
 //!
-//! The answers come through [`SelfCheckAnswers`], so a future visit's verified values can stand
-//! in for a school's reported ones by passing [`VerifiedOverReported`] instead of the bare
-//! self-check (surveys/METHOD.md, `targets`).
+//! The answers come through [`SelfCheckAnswers`], so that a visit's verified values stand in
+//! for a school's reported ones when [`VerifiedOverReported`] is passed instead of the bare
+//! self-check (surveys/METHOD.md, `targets` and `verified`).
 
 use serde::Serialize;
 
@@ -52,8 +52,8 @@ pub enum Goal {
     EverySchool,
 }
 
-/// Where a school's value comes from. Today every value is the school's own report; a visit's
-/// verified value will replace it question by question (surveys/METHOD.md, `targets`).
+/// Where a school's value comes from: the school's own report, or a visit's verified value
+/// that replaced it (surveys/METHOD.md, `targets`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueSource {

@@ -978,7 +978,7 @@ pub struct TargetSchoolView {
     pub status: &'static str,
     /// The answer or number as read; `null` when there is none.
     pub value: Option<String>,
-    /// `reported` (the school's self-check) or, once visits verify it, `verified`.
+    /// `reported` (the school's self-check) or `verified` (a visit's verified value).
     pub from: Option<&'static str>,
 }
 
