@@ -460,7 +460,12 @@ pub async fn campaign_results(
         // Verified values stand in for the reported ones (surveys/METHOD.md, `verified`).
         let verified =
             super::verified::verified_by_school(db, plan, campaign_id, &school_ids).await?;
-        let table = indicator_table_verified(&survey_indicators, &self_checks, &verified);
+        let table = indicator_table_verified(
+            &survey_indicators,
+            &self_checks,
+            &verified,
+            plan.rules.verify_tolerance,
+        );
         let numbers = super::numbers::number_summaries(&survey, &self_checks);
         let evidence = chosen
             .iter()

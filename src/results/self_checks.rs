@@ -61,6 +61,8 @@ pub struct SchoolIndicators {
     pub met: usize,
     pub not_met: usize,
     pub not_reported: usize,
+    /// A visit verified a value the school's report differs from past the tolerance: 核查不符.
+    pub verify_mismatch: bool,
     /// For the overall rating: not shown.
     #[serde(skip)]
     pub evaluations: Vec<Evaluation>,
@@ -109,7 +111,7 @@ fn answer_label(code: &str) -> String {
 /// not one of the seven, which the school list never stores) has no cells and stays out of the
 /// roll-up: an absent self-check is shown as such, not as every indicator missed.
 pub fn indicator_table(indicators: &[Indicator], schools: &[SelfCheck]) -> IndicatorTable {
-    indicator_table_verified(indicators, schools, &VerifiedBySchool::new())
+    indicator_table_verified(indicators, schools, &VerifiedBySchool::new(), 0.0)
 }
 
 /// [`indicator_table`] with the visits' verified values in place of the reported ones where a
@@ -119,6 +121,7 @@ pub fn indicator_table_verified(
     indicators: &[Indicator],
     schools: &[SelfCheck],
     verified: &VerifiedBySchool,
+    tolerance: f64,
 ) -> IndicatorTable {
     let mut roll_up: Vec<IndicatorRollUp> = indicators
         .iter()
@@ -150,6 +153,7 @@ pub fn indicator_table_verified(
             met: 0,
             not_met: 0,
             not_reported: 0,
+            verify_mismatch: false,
             evaluations: Vec::new(),
         };
         if let (Some(answers), Some(profile)) =
@@ -166,10 +170,15 @@ pub fn indicator_table_verified(
                     .zip(evaluations.iter_mut())
                     .zip(verified_here.iter_mut())
                 {
-                    if let Some(applied) = school_verified
-                        .get(&indicator.id)
-                        .and_then(|value| indicator.apply_verified(&profile, evaluation, *value))
-                    {
+                    let Some(value) = school_verified.get(&indicator.id) else {
+                        continue;
+                    };
+                    if let Some(applied) = indicator.apply_verified(&profile, evaluation, *value) {
+                        if indicator.differs_from_verified(evaluation, *value, tolerance)
+                            == Some(true)
+                        {
+                            row.verify_mismatch = true;
+                        }
                         *is_verified = true;
                         *evaluation = applied;
                     }

@@ -464,4 +464,11 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
         .await;
     assert_eq!(results.status, StatusCode::OK);
     assert!(results.body.contains("核查值"));
+    let school_panel = results
+        .body
+        .split("<div class=\"panel school-indicators\">")
+        .skip(1)
+        .find(|panel| panel.contains(&school.code))
+        .expect("the school's indicators");
+    assert!(school_panel.contains("核查不符"), "{school_panel}");
 }
