@@ -331,6 +331,21 @@ async fn a_refused_visit_form_keeps_what_was_typed_and_names_each_field() {
     ] {
         assert!(page.body.contains(kept), "{kept} was not kept");
     }
+    // A form filled in for a checklist the plan no longer has is not checked against another.
+    let stale = post_visit(
+        &mut supervisor,
+        school.id,
+        &[
+            ("kind", "random_visit"),
+            ("checklist", "no_such_checklist"),
+            ("visited_on", "2026-12-01"),
+            ("team", "王五组"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(stale.body.contains("核查表：没有这份核查表"));
     assert_eq!(app.count("SELECT COUNT(*) FROM visit").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM photo").await, 0);
 }

@@ -571,17 +571,29 @@ async fn create(
         .chain(sent.too_large.iter().cloned())
         .collect();
     let typed = VisitForm::new(sent.fields, photo_names);
-    let (kind, checklist) = form_choice(
-        &state.plan,
-        Some(typed.get("kind")),
-        Some(match typed.get("checklist") {
-            "" => "none",
-            other => other,
-        }),
-    );
+    let kind = VisitKind::parse(typed.get("kind")).unwrap_or(VisitKind::RandomVisit);
+    // The checklist the form was filled in for, never another one in its place.
+    let (checklist, unknown_checklist) = match typed.get("checklist") {
+        "" | "none" => (None, false),
+        id => (state.plan.checklist(id), state.plan.checklist(id).is_none()),
+    };
     let (rounds, _) = crate::visits::rounds(&state.db, &state.plan).await?;
     let round_ids: Vec<i32> = rounds.iter().map(|campaign| campaign.id).collect();
-    let parsed = crate::visits::parse_visit(&typed, checklist, &round_ids, today());
+    let mut parsed = crate::visits::parse_visit(&typed, checklist, &round_ids, today());
+    if unknown_checklist {
+        let error = FieldError {
+            field: "checklist".to_owned(),
+            message: "核查表：没有这份核查表（可能已从方案中删去），请在上方重新选择核查表"
+                .to_owned(),
+        };
+        parsed = match parsed {
+            Ok(_) => Err(vec![error]),
+            Err(mut errors) => {
+                errors.insert(0, error);
+                Err(errors)
+            }
+        };
+    }
     let had_photos = !sent.files.is_empty() || !sent.too_large.is_empty();
     let refused = Refused {
         state: &state,
