@@ -45,6 +45,8 @@ pub mod answering;
 pub mod api_tokens;
 /// Campaigns, their links and response rates; their actions.
 pub mod campaigns;
+/// Photos of visits and rectification reports: checked, EXIF-free, with thumbnails.
+pub mod photos;
 /// The county's schools: import, form, search; their actions.
 pub mod schools;
 // 8–10 — what the records become
@@ -56,6 +58,8 @@ pub mod export;
 pub mod invitations;
 /// Answer-quality flags, and excluding or restoring an answer.
 pub mod quality;
+/// Rectification items (整改): suggestions, confirmation, reports, acceptance, reminders.
+pub mod rectification;
 /// The county and school reports, and the report and digest mails.
 pub mod reports;
 /// A campaign's figures from its tallies: per question, area, indicator and rating; the

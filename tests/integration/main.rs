@@ -25,6 +25,7 @@ mod newcomer;
 mod ops;
 mod qr;
 mod quality;
+mod rectification;
 mod results;
 mod sign_in_limits;
 mod smtp;

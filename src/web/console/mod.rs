@@ -10,6 +10,7 @@ pub mod guards;
 mod invitations;
 mod mail;
 mod quality;
+mod rectification;
 mod reports;
 mod results;
 mod schools;
@@ -153,4 +154,5 @@ pub fn routes(routes: &mut Routes) {
     teachers::routes(routes);
     targets::routes(routes);
     invitations::routes(routes);
+    rectification::routes(routes);
 }

@@ -143,6 +143,40 @@ impl Upload {
     }
 }
 
+// TEMPORARY stand-in for the lead's `read_form` (same API as /work/notes/common.md), replaced by
+// main's on merge.
+/// A multipart form's CSRF token, text fields and files.
+pub struct MultipartForm {
+    pub csrf: String,
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Reads a multipart form with text fields and up to `max_files` files.
+pub async fn read_form(mut payload: Multipart, max_files: usize) -> Result<MultipartForm, ConsoleError> {
+    let unreadable = || ConsoleError::bad_request("上传的内容无法读取。".to_owned());
+    let mut form = MultipartForm { csrf: String::new(), fields: Vec::new(), files: Vec::new() };
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| unreadable())?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field.content_disposition().and_then(|d| d.get_filename()).is_some();
+        let bytes = read_field(&mut field, if is_file { 10 * 1024 * 1024 } else { 64 * 1024 })
+            .await
+            .map_err(|_| unreadable())?
+            .ok_or_else(|| ConsoleError::refused(StatusCode::PAYLOAD_TOO_LARGE, "照片太大".to_owned()))?;
+        if is_file {
+            if bytes.is_empty() { continue; }
+            if form.files.len() >= max_files { return Err(unreadable()); }
+            form.files.push((name, bytes));
+        } else if name == "_csrf" {
+            form.csrf = String::from_utf8(bytes).map_err(|_| ConsoleError::bad_csrf())?;
+        } else {
+            form.fields.push((name, String::from_utf8(bytes).map_err(|_| unreadable())?));
+        }
+    }
+    Ok(form)
+}
+
 #[cfg(test)]
 mod tests {
     use super::base_name;
