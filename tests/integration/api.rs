@@ -102,7 +102,7 @@ async fn get_with(app: &TestApp, path: &str, token: &str) -> Answer {
     answer
 }
 
-async fn ok_with(app: &TestApp, path: &str, token: &str) -> Value {
+pub(crate) async fn ok_with(app: &TestApp, path: &str, token: &str) -> Value {
     let answer = get_with(app, path, token).await;
     assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.json);
     // The answer has exactly the shape the OpenAPI document gives for its route.
