@@ -45,7 +45,7 @@ pub mod answering;
 pub mod api_tokens;
 /// Campaigns, their links and response rates; their actions.
 pub mod campaigns;
-/// Photos of visits and rectification reports: checked, EXIF-free, with thumbnails.
+/// Photos from visits and progress reports: checked by content, EXIF stripped, thumbnailed.
 pub mod photos;
 /// The county's schools: import, form, search; their actions.
 pub mod schools;

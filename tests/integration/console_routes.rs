@@ -40,6 +40,8 @@ fn needed_role(path: &str) -> Option<Role> {
         "/console" | "/console/logout" | "/console/password" | "/console/my-school" => {
             Some(Role::School)
         }
+        // A school viewer sees its own school's photos (the fixture's photo is of their school).
+        _ if path.starts_with("/console/photos/") => Some(Role::School),
         // A school viewer may print its own school's poster (the sample path uses their school).
         "/console/campaigns/{id}/posters/{code}" => Some(Role::School),
         _ if path.starts_with("/console/accounts")
@@ -71,9 +73,14 @@ struct Fixture {
     school_id: i32,
     school_code: String,
     account_id: i32,
+    /// A photo of the first school (the school viewer's).
+    photo_token: String,
 }
 
 fn concrete(pattern: &str, fixture: &Fixture) -> String {
+    if pattern.starts_with("/console/photos/") {
+        return pattern.replace("{token}", &fixture.photo_token);
+    }
     let path = pattern
         .replace("{code}", &fixture.school_code)
         .replace("{token}", "0123456789ABCDEFGHJK")
@@ -114,12 +121,14 @@ async fn fixture(app: &TestApp) -> Fixture {
     .await
     .expect("an item")[0]
         .id;
+    let photo_token = crate::photos::a_photo_of(app, first.id).await;
     Fixture {
         rectification_id,
         campaign_id,
         school_id: first.id,
         school_code: first.code,
         account_id: account.id,
+        photo_token,
     }
 }
 

@@ -9,6 +9,7 @@ mod exports;
 pub mod guards;
 mod invitations;
 mod mail;
+mod photos;
 mod quality;
 mod rectification;
 mod reports;
@@ -18,7 +19,7 @@ pub mod session;
 mod targets;
 mod teachers;
 mod tokens;
-mod upload;
+pub mod upload;
 
 use crate::web::routes::Routes;
 use actix_web::http::header::{
@@ -155,4 +156,5 @@ pub fn routes(routes: &mut Routes) {
     targets::routes(routes);
     invitations::routes(routes);
     rectification::routes(routes);
+    photos::routes(routes);
 }

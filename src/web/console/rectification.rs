@@ -772,16 +772,19 @@ async fn report(
     let item = visible(&state, &staff, &path).await?;
     let form = super::upload::read_form(payload, items::actions::MAX_PHOTOS).await?;
     staff.check_csrf(&form.csrf)?;
-    let text = form
-        .fields
-        .iter()
-        .find(|(name, _)| name == "text")
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default();
+    let text = form.field("text").unwrap_or_default().to_owned();
     let typed = Typed {
         text: text.clone(),
         ..Typed::default()
     };
+    if !form.too_large.is_empty() {
+        let refusal = RectificationError::Invalid {
+            row: None,
+            field: "photos",
+            message: crate::photos::PhotoError::TooLarge.to_string(),
+        };
+        return refused(&state, &staff, &item, "report", typed, refusal).await;
+    }
     let mut prepared = Vec::new();
     for (number, (_, bytes)) in form.files.into_iter().enumerate() {
         let result = web::block(move || crate::photos::prepare(&bytes))
