@@ -276,6 +276,29 @@ async fn a_finding_becomes_an_item_the_school_reports_is_returned_reports_again_
     let shown = school.get(&format!("/console/rectification/{item}")).await;
     assert!(shown.body.contains("已补齐留样，培训 6 人"));
     assert!(shown.body.contains("/thumb\""), "{}", shown.body);
+    // The photo (re-encoded by `photos`) is served to the school and to supervisors, and to no
+    // other school.
+    let token = shown
+        .body
+        .split("/console/photos/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a photo link")
+        .to_owned();
+    let thumb = school.get(&format!("/console/photos/{token}/thumb")).await;
+    assert_eq!(thumb.status, StatusCode::OK);
+    assert_eq!(thumb.content_type, "image/jpeg");
+    assert_eq!(
+        supervisor.get(&format!("/console/photos/{token}")).await.status,
+        StatusCode::OK
+    );
+    assert_ne!(
+        other_school
+            .get(&format!("/console/photos/{token}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     // The supervisor returns it: a reason is required, and kept when refused.
     let item_path = format!("/console/rectification/{item}");
