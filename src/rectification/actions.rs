@@ -49,7 +49,11 @@ pub struct EditItem {
     pub deadline: String,
 }
 
-fn invalid(row: Option<usize>, field: &'static str, message: impl Into<String>) -> RectificationError {
+fn invalid(
+    row: Option<usize>,
+    field: &'static str,
+    message: impl Into<String>,
+) -> RectificationError {
     RectificationError::Invalid {
         row,
         field,
@@ -127,7 +131,11 @@ pub fn check_new_item(
     if let Some(area) = &item.area
         && Area::parse(area).is_none()
     {
-        return Err(invalid(Some(row), "area", format!("没有“{area}”这个督导方面。")));
+        return Err(invalid(
+            Some(row),
+            "area",
+            format!("没有“{area}”这个督导方面。"),
+        ));
     }
     Ok(deadline)
 }
@@ -188,7 +196,11 @@ pub async fn create_items(
                 .one(&*change)
                 .await?;
             if found.is_none() {
-                return Err(invalid(Some(row), "finding", "这条督导发现不属于这所学校。"));
+                return Err(invalid(
+                    Some(row),
+                    "finding",
+                    "这条督导发现不属于这所学校。",
+                ));
             }
         }
         let source = item.source.unwrap_or(if item.finding_id.is_some() {
@@ -375,7 +387,9 @@ pub async fn report_progress(
     photos: Vec<crate::photos::Prepared>,
 ) -> Result<rectification::Model, RectificationError> {
     let Actor::Account(account) = actor else {
-        return Err(RectificationError::Forbidden("只有学校账号可以报告整改情况。"));
+        return Err(RectificationError::Forbidden(
+            "只有学校账号可以报告整改情况。",
+        ));
     };
     if is_supervisor(account) {
         return Err(RectificationError::Forbidden(
@@ -383,7 +397,11 @@ pub async fn report_progress(
         ));
     }
     if text.trim().is_empty() {
-        return Err(invalid(None, "text", "请填写整改情况（做了什么、结果如何）。"));
+        return Err(invalid(
+            None,
+            "text",
+            "请填写整改情况（做了什么、结果如何）。",
+        ));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(invalid(

@@ -224,7 +224,11 @@ fn area_label(area: Option<&str>) -> String {
         .map_or_else(String::new, |area| area.label().to_owned())
 }
 
-fn item_row(item: &rectification::Model, school: Option<&school::Model>, today: NaiveDate) -> ItemRow {
+fn item_row(
+    item: &rectification::Model,
+    school: Option<&school::Model>,
+    today: NaiveDate,
+) -> ItemRow {
     ItemRow {
         id: item.id,
         school_id: item.school_id,

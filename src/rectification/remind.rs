@@ -83,8 +83,8 @@ pub async fn remind_due(
     let mut summary = RemindSummary::default();
     for (which, items) in [(Which::Before, before), (Which::Overdue, overdue)] {
         for item in items {
-            let mails = remind_one(&change, templates, &context.base_url, &item, which, today)
-                .await?;
+            let mails =
+                remind_one(&change, templates, &context.base_url, &item, which, today).await?;
             let Some(mails) = mails else { continue };
             match which {
                 Which::Before => summary.before += 1,
@@ -125,9 +125,7 @@ async fn remind_one(
         .col_expr(column, Expr::value(Utc::now()))
         .filter(rectification::Column::Id.eq(item.id))
         .filter(column.is_null())
-        .filter(
-            rectification::Column::Status.is_in([Status::Open.slug(), Status::Returned.slug()]),
-        )
+        .filter(rectification::Column::Status.is_in([Status::Open.slug(), Status::Returned.slug()]))
         .exec(&**change)
         .await?;
     if claimed.rows_affected != 1 {

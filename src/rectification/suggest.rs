@@ -197,8 +197,11 @@ pub async fn suggest(
             let row = table.schools.iter().find(|row| row.school_id == school.id);
             match row {
                 Some(row) if row.submitted => {
-                    for ((rolled, cell), evaluation) in
-                        table.indicators.iter().zip(&row.cells).zip(&row.evaluations)
+                    for ((rolled, cell), evaluation) in table
+                        .indicators
+                        .iter()
+                        .zip(&row.cells)
+                        .zip(&row.evaluations)
                     {
                         if evaluation.outcome != Outcome::NotMet
                             || done(Source::Indicator, campaign_id, &rolled.id)

@@ -204,7 +204,11 @@ async fn a_finding_becomes_an_item_the_school_reports_is_returned_reports_again_
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("请填写学校的整改责任人"), "{}", refused.body);
+    assert!(
+        refused.body.contains("请填写学校的整改责任人"),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("一周内补齐留样制度并培训食堂人员"));
     assert_eq!(app.count("SELECT COUNT(*) FROM rectification").await, 1);
     let created = supervisor
@@ -259,7 +263,11 @@ async fn a_finding_becomes_an_item_the_school_reports_is_returned_reports_again_
         StatusCode::NOT_FOUND
     );
     let home = school.get("/console/my-school").await;
-    assert!(home.body.contains("本校有 1 项整改尚未验收"), "{}", home.body);
+    assert!(
+        home.body.contains("本校有 1 项整改尚未验收"),
+        "{}",
+        home.body
+    );
 
     // The school reports with a photo.
     let reported = report(&mut school, item, "已补齐留样，培训 6 人", &[png()]).await;
@@ -289,7 +297,10 @@ async fn a_finding_becomes_an_item_the_school_reports_is_returned_reports_again_
     assert_eq!(thumb.status, StatusCode::OK);
     assert_eq!(thumb.content_type, "image/jpeg");
     assert_eq!(
-        supervisor.get(&format!("/console/photos/{token}")).await.status,
+        supervisor
+            .get(&format!("/console/photos/{token}"))
+            .await
+            .status,
         StatusCode::OK
     );
     assert_ne!(
@@ -321,13 +332,7 @@ async fn a_finding_becomes_an_item_the_school_reports_is_returned_reports_again_
         .await;
     assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.body);
     assert_eq!(status_of(&app, item).await, "returned");
-    assert!(
-        school
-            .get(&item_path)
-            .await
-            .body
-            .contains("缺少培训签到表")
-    );
+    assert!(school.get(&item_path).await.body.contains("缺少培训签到表"));
 
     // Reported again, then accepted; an accepted item cannot be accepted again.
     let again = report(&mut school, item, "补上培训签到表", &[]).await;
@@ -394,9 +399,11 @@ async fn supervisors_clicking_accept_at_once_accept_the_item_once() {
     }
     let clicks = forms.into_iter().map(|(mut browser, csrf)| {
         let action = format!("{path}/accept");
-        async move { browser
+        async move {
+            browser
                 .post(&action, &[("_csrf", csrf.as_str()), ("note", "")])
-                .await }
+                .await
+        }
     });
     let pages = futures_util::future::join_all(clicks).await;
     let won = pages
@@ -407,7 +414,12 @@ async fn supervisors_clicking_accept_at_once_accept_the_item_once() {
         .iter()
         .filter(|page| page.status == StatusCode::CONFLICT)
         .collect();
-    assert_eq!(won, 1, "{:?}", pages.iter().map(|p| p.status).collect::<Vec<_>>());
+    assert_eq!(
+        won,
+        1,
+        "{:?}",
+        pages.iter().map(|p| p.status).collect::<Vec<_>>()
+    );
     assert_eq!(lost.len(), 3);
     assert!(lost[0].body.contains("已验收"), "{}", lost[0].body);
     assert_eq!(
@@ -440,8 +452,16 @@ async fn an_overdue_item_says_逾期_on_the_lists_the_homes_and_the_api() {
     let mut supervisor = app.signed_in(Role::Supervisor).await;
     let list = supervisor.get("/console/rectification").await;
     assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.body.matches("<span class=\"overdue\">逾期</span>").count(), 1);
-    assert!(list.body.contains("其中 <strong class=\"overdue\">逾期 1 项</strong>"));
+    assert_eq!(
+        list.body
+            .matches("<span class=\"overdue\">逾期</span>")
+            .count(),
+        1
+    );
+    assert!(
+        list.body
+            .contains("其中 <strong class=\"overdue\">逾期 1 项</strong>")
+    );
     let only_late = supervisor.get("/console/rectification?overdue=1").await;
     assert!(only_late.body.contains("配齐留守儿童之家的电话"));
     assert!(!only_late.body.contains("更新图书室"));
@@ -455,7 +475,13 @@ async fn an_overdue_item_says_逾期_on_the_lists_the_homes_and_the_api() {
             .contains("逾期整改 1 项")
     );
     let (mut school, _) = school_viewer(&app, &all[0]).await;
-    assert!(school.get("/console/my-school").await.body.contains("逾期 1 项"));
+    assert!(
+        school
+            .get("/console/my-school")
+            .await
+            .body
+            .contains("逾期 1 项")
+    );
     assert!(
         school
             .get(&format!("/console/rectification/{late}"))
@@ -472,7 +498,9 @@ async fn an_overdue_item_says_逾期_on_the_lists_the_homes_and_the_api() {
     assert_eq!(items[0]["id"], late);
     assert_eq!(items[0]["overdue"], true);
     assert_eq!(items[0]["school_code"], all[0].code.as_str());
-    let (status, body) = app.api_get(&token, "/api/v1/rectification?status=nope").await;
+    let (status, body) = app
+        .api_get(&token, "/api/v1/rectification?status=nope")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "bad_filter");
 }
@@ -516,7 +544,9 @@ async fn reminders_reach_the_school_over_smtp_once_each_even_with_sweeps_racing(
     assert_eq!(summaries.iter().map(|s| s.overdue).sum::<usize>(), 1);
     assert_eq!(summaries.iter().map(|s| s.mails).sum::<usize>(), 4);
     // And once more later, as the server's own sweep or the command would: nothing new.
-    let again = rectification::remind_due(&context, today).await.expect("sweep");
+    let again = rectification::remind_due(&context, today)
+        .await
+        .expect("sweep");
     assert_eq!(again.mails, 0);
 
     let received = sink.wait_for(4, Duration::from_secs(20)).await;
@@ -660,7 +690,11 @@ async fn an_area_item_shows_its_area_before_and_after_once_a_second_campaign_exi
     }
     let after = supervisor.get(&path).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.body);
-    assert!(after.body.contains("整改前后 · 营养改善计划"), "{}", after.body);
+    assert!(
+        after.body.contains("整改前后 · 营养改善计划"),
+        "{}",
+        after.body
+    );
     assert!(after.body.contains("整改后：第二轮家长测评"));
     // The group test's sentence, from the results' own comparison.
     assert!(after.body.contains("前后比较："), "{}", after.body);

@@ -251,9 +251,10 @@ pub async fn rectification(
     };
     let school = match field("school") {
         "" => None,
-        text => Some(text.parse::<i32>().map_err(|_| {
-            ApiRefusal::BadFilter(format!("学校“{text}”不是有效的学校编号。"))
-        })?),
+        text => Some(
+            text.parse::<i32>()
+                .map_err(|_| ApiRefusal::BadFilter(format!("学校“{text}”不是有效的学校编号。")))?,
+        ),
     };
     let status = match field("status") {
         "" => None,

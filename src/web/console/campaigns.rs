@@ -1237,9 +1237,7 @@ async fn my_school(
             )
             .await?;
             (
-                rows.iter()
-                    .filter(|row| row.status != "accepted")
-                    .count() as u64,
+                rows.iter().filter(|row| row.status != "accepted").count() as u64,
                 rows.iter().filter(|row| row.overdue).count() as u64,
             )
         }

@@ -456,7 +456,8 @@ fn rows_of(pairs: &[(String, String)]) -> Vec<FormRow> {
     rows.into_iter()
         .map(|(_, mut row)| {
             row.picked = picked.contains(&row.key);
-            row.area_label = Area::parse(&row.area).map_or_else(String::new, |a| a.label().to_owned());
+            row.area_label =
+                Area::parse(&row.area).map_or_else(String::new, |a| a.label().to_owned());
             if row.source_label.is_empty() {
                 row.source_label = Source::parse(&row.source)
                     .map_or("其他", Source::label)
@@ -664,7 +665,14 @@ fn item_page(
     } else {
         "my-rectification"
     };
-    staff.render_with_status(state, status, "console/rectification/show", &title, nav, view)
+    staff.render_with_status(
+        state,
+        status,
+        "console/rectification/show",
+        &title,
+        nav,
+        view,
+    )
 }
 
 /// The path's item id; anything else names nothing.
