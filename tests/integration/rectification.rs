@@ -699,3 +699,143 @@ async fn an_area_item_shows_its_area_before_and_after_once_a_second_campaign_exi
     // The group test's sentence, from the results' own comparison.
     assert!(after.body.contains("前后比较："), "{}", after.body);
 }
+
+#[actix_web::test]
+async fn unmet_indicators_and_low_areas_are_suggested_until_they_are_items() {
+    let app = spawn_app().await;
+    let all = schools(&app).await;
+    // A teaching point of 11 pupils: 9 parents' answers are enough (surveys/METHOD.md#minimum).
+    let school = all
+        .iter()
+        .find(|school| school.code == "4521230020")
+        .expect("the small teaching point")
+        .clone();
+    let parents = app.create_campaign("parents", None, None).await;
+    let token = app.link_token(parents, &school.code).await;
+    let survey = catalog_survey("parents");
+    for _ in 0..9 {
+        answer_on(&app, &token, &survey, 3).await;
+    }
+    // The self-check, every yes/no answered "no".
+    let self_check = app.create_campaign("school", None, None).await;
+    let token = app.link_token(self_check, &school.code).await;
+    let school_survey = catalog_survey("school");
+    let mut phone = app.phone();
+    let form = phone.get(&format!("/s/{token}")).await;
+    let mut fields = vec![
+        ("_key".to_owned(), form.hidden("_key").expect("key")),
+        ("_t".to_owned(), form.hidden("_t").expect("time")),
+    ];
+    for (id, value) in crate::helpers::answers_for(&school_survey) {
+        let yes_no = school_survey
+            .question(&id)
+            .is_some_and(|question| matches!(question.kind, QuestionKind::YesNo { .. }));
+        fields.push((id, if yes_no { "no".to_owned() } else { value }));
+    }
+    let sent = phone.post_form(&format!("/s/{token}"), &fields).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+
+    // What the results page says of the school: its unmet indicators.
+    let catalog = dupin::survey::load_dir(&app.surveys_dir).expect("plan");
+    let plan = dupin::rating::load_plan(&app.surveys_dir, &catalog).expect("plan");
+    let filter = dupin::results::ResultsFilter {
+        school: Some(school.id),
+        ..Default::default()
+    };
+    let results = dupin::results::campaign_results(&app.db, &plan, self_check, &filter)
+        .await
+        .expect("results");
+    let table = results.indicators.expect("a self-check");
+    let row = &table.schools[0];
+    let unmet: Vec<&str> = table
+        .indicators
+        .iter()
+        .zip(&row.cells)
+        .filter(|(_, cell)| cell.label == "未达标")
+        .map(|(indicator, _)| indicator.title.as_str())
+        .collect();
+    assert!(!unmet.is_empty(), "some indicator should be missed");
+
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let path = format!("/console/schools/{}/rectification/new", school.id);
+    let page = supervisor.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for title in &unmet {
+        assert!(
+            page.body.contains(&format!("指标“{title}”未达标")),
+            "{title} not suggested"
+        );
+    }
+    assert_eq!(
+        page.body
+            .matches("name=\"pick\" value=\"indicator-")
+            .count(),
+        unmet.len()
+    );
+    // Every parent answered 不满意 (40): each area with questions is below 合格 (60).
+    assert!(
+        page.body.contains("得分偏低的方面 · 营养改善计划"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("低于合格线 60"));
+
+    // Confirmed, the nutrition area is no longer suggested; the others still are.
+    let key = format!("area-{parents}-nutrition");
+    let csrf = page.hidden("_csrf").expect("csrf");
+    let deadline = (rectification::today() + chrono::Duration::days(30)).to_string();
+    let fields: Vec<(String, String)> = vec![
+        ("_csrf".to_owned(), csrf),
+        ("pick".to_owned(), key.clone()),
+        (format!("source.{key}"), "area".to_owned()),
+        (format!("area.{key}"), "nutrition".to_owned()),
+        (format!("campaign.{key}"), parents.to_string()),
+        (format!("requirement.{key}"), "改善营养餐".to_owned()),
+        (format!("responsible.{key}"), "刘主任".to_owned()),
+        (format!("deadline.{key}"), deadline),
+    ];
+    let created = supervisor
+        .post_body(
+            &format!("/console/schools/{}/rectification", school.id),
+            "application/x-www-form-urlencoded",
+            crate::helpers::encode_form(&fields).into_bytes(),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let again = supervisor.get(&path).await;
+    assert!(!again.body.contains(&format!("value=\"{key}\"")));
+    assert!(again.body.contains("得分偏低的方面"));
+}
+
+#[actix_web::test]
+async fn the_remind_command_queues_what_is_due_once() {
+    let app = spawn_app().await;
+    let all = schools(&app).await;
+    let _soon = item_at(&app, &all[0], "检修饮水设备", 1).await;
+    let _far = item_at(&app, &all[0], "以后再说", 40).await;
+    let (_, viewer) = school_viewer(&app, &all[0]).await;
+    let mut terminal = crate::cli::Terminal::new();
+    terminal.database_url = app.database_url.clone();
+    let first = terminal
+        .run_in_background(&["rectification", "remind"])
+        .join()
+        .expect("the command ran");
+    first.succeeded();
+    assert_eq!(
+        first.stdout_lines(),
+        vec!["Queued 1 reminder mails: 1 items due within 3 days, 0 overdue."]
+    );
+    let second = terminal
+        .run_in_background(&["rectification", "remind"])
+        .join()
+        .expect("the command ran");
+    second.succeeded();
+    assert!(second.stdout.contains("Queued 0 reminder mails"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'rectification' AND recipient = '{viewer}'"
+        ))
+        .await,
+        1
+    );
+}
