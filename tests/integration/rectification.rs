@@ -839,3 +839,65 @@ async fn the_remind_command_queues_what_is_due_once() {
         1
     );
 }
+
+#[actix_web::test]
+async fn an_edit_keeps_what_was_typed_when_refused_and_a_new_deadline_gets_new_reminders() {
+    let app = spawn_app().await;
+    let all = schools(&app).await;
+    let item = item_at(&app, &all[0], "补齐图书", 2).await;
+    rectification::remind_due(&app.context(), rectification::today())
+        .await
+        .expect("sweep");
+    let path = format!("/console/rectification/{item}");
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let past = (rectification::today() - chrono::Duration::days(1)).to_string();
+    let refused = supervisor
+        .submit(
+            &path,
+            &format!("{path}/edit"),
+            &[
+                ("requirement", "补齐图书并登记造册"),
+                ("responsible", "赵老师"),
+                ("deadline", &past),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("早于今天"), "{}", refused.body);
+    assert!(refused.body.contains("补齐图书并登记造册"));
+    assert!(refused.body.contains("value=\"赵老师\""));
+    let later = (rectification::today() + chrono::Duration::days(20)).to_string();
+    let saved = supervisor
+        .submit(
+            &path,
+            &format!("{path}/edit"),
+            &[
+                ("requirement", "补齐图书并登记造册"),
+                ("responsible", "赵老师"),
+                ("deadline", &later),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM rectification WHERE id = {item} AND responsible = '赵老师' AND reminded_before_at IS NULL"
+        ))
+        .await,
+        1
+    );
+    let (mut school, _) = school_viewer(&app, &all[0]).await;
+    let csrf = school.get(&path).await.hidden("_csrf").expect("csrf");
+    let by_school = school
+        .post(
+            &format!("{path}/edit"),
+            &[("_csrf", csrf.as_str()), ("requirement", "不改了")],
+        )
+        .await;
+    assert_eq!(by_school.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'rectification_edit'")
+            .await,
+        1
+    );
+}
