@@ -33,13 +33,14 @@ const LAYERS: &[(usize, &[&str])] = &[
     (7, &["answering"]),
     (8, &["results", "invitations", "teachers"]),
     (9, &["quality", "export", "charts", "visits"]),
-    (10, &["reports"]),
+    (10, &["rectification"]),
+    (11, &["reports"]),
     // Faces and tools.
-    (11, &["ops", "demo"]),
-    (12, &["web"]),
-    (13, &["startup"]),
-    (14, &["bench"]),
-    (15, &["cli"]),
+    (12, &["ops", "demo"]),
+    (13, &["web"]),
+    (14, &["startup"]),
+    (15, &["bench"]),
+    (16, &["cli"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

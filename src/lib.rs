@@ -58,6 +58,8 @@ pub mod export;
 pub mod invitations;
 /// Answer-quality flags, and excluding or restoring an answer.
 pub mod quality;
+/// Rectification items (整改): suggestions, confirmation, reports, acceptance, reminders.
+pub mod rectification;
 /// The county and school reports, and the report and digest mails.
 pub mod reports;
 /// A campaign's figures from its tallies: per question, area, indicator and rating; the

@@ -132,6 +132,11 @@ impl Application {
         state.trust_proxy = settings.trust_proxy;
         state.mail_templates = mail_templates;
         let state = state.with_mailer(mailer);
+        // Rectification reminders: swept now and every quarter of an hour, queued through the
+        // outbox with this process's after-commit hook (which wakes the sender).
+        tokio::spawn(crate::rectification::remind::sweep_forever(
+            state.context.clone(),
+        ));
         let server = serve(listener, state, &settings)?;
         Ok(Application {
             port: address.port(),

@@ -72,6 +72,12 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("invitations_remind", "提醒未作答教师"),
     ("invitations_resend", "重发教师邀请"),
     ("teachers_approve", "批准学校添加的教师"),
+    ("rectification_create", "创建整改项"),
+    ("rectification_edit", "修改整改项"),
+    ("rectification_report", "学校报告整改情况"),
+    ("rectification_accept", "验收整改项"),
+    ("rectification_return", "退回整改项"),
+    ("rectification_remind", "整改提醒"),
 ];
 
 /// The Chinese label of a known action code.

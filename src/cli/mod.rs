@@ -167,6 +167,16 @@ enum Command {
     /// Teacher rosters, whom teachers' campaigns invite by e-mail.
     #[command(subcommand)]
     Teachers(teachers::TeachersCommand),
+    /// Rectification items (整改).
+    #[command(subcommand)]
+    Rectification(RectificationCommand),
+}
+
+#[derive(Subcommand)]
+enum RectificationCommand {
+    /// Queue the reminders now due (3 days before a deadline, and once overdue), each at most
+    /// once per item; a running dupin sends them (it also sweeps every 15 minutes by itself).
+    Remind,
 }
 
 #[derive(Args)]
@@ -325,6 +335,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&common, args).await,
         Command::Teachers(command) => teachers::run(command, &common).await,
         Command::Mail(command) => mail::run(command, &common, mail).await,
+        Command::Rectification(RectificationCommand::Remind) => {
+            let context = common.context().await?;
+            let summary =
+                crate::rectification::remind_due(&context, crate::rectification::today()).await?;
+            println!(
+                "Queued {} reminder mails: {} items due within {} days, {} overdue.",
+                summary.mails,
+                summary.before,
+                crate::rectification::REMIND_DAYS_BEFORE,
+                summary.overdue
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

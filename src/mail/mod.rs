@@ -36,6 +36,8 @@ pub enum MailKind {
     Report,
     Digest,
     Test,
+    /// A rectification item's reminder (before its deadline, or overdue).
+    Rectification,
 }
 
 impl MailKind {
@@ -46,6 +48,7 @@ impl MailKind {
             MailKind::Report => "report",
             MailKind::Digest => "digest",
             MailKind::Test => "test",
+            MailKind::Rectification => "rectification",
         }
     }
 }

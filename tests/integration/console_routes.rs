@@ -52,11 +52,23 @@ fn needed_role(path: &str) -> Option<Role> {
         }
         // A school viewer keeps its own school's teacher roster (the sample path uses their school).
         _ if path.starts_with("/console/schools/{id}/teachers") => Some(Role::School),
+        // A school viewer sees its own school's rectification items (the sample item is at their
+        // school) and reports on them; judging and editing them is a supervisor's.
+        "/console/my-school/rectification"
+        | "/console/rectification/{id}"
+        | "/console/rectification/{id}/report" => Some(Role::School),
         _ => Some(Role::Supervisor),
     }
 }
 
+/// Routes only a school viewer may use, though supervisors and admins may do everything else:
+/// reporting a school's own progress.
+fn school_only(path: &str) -> bool {
+    path == "/console/rectification/{id}/report"
+}
+
 struct Fixture {
+    rectification_id: i32,
     campaign_id: i32,
     school_id: i32,
     school_code: String,
@@ -79,6 +91,8 @@ fn concrete(pattern: &str, fixture: &Fixture) -> String {
         path.replace("{id}", &fixture.campaign_id.to_string())
     } else if path.starts_with("/console/visits/") {
         path.replace("{id}", &fixture.visit_id.to_string())
+    } else if path.starts_with("/console/rectification/") {
+        path.replace("{id}", &fixture.rectification_id.to_string())
     } else if path.starts_with("/console/schools/") || path.starts_with("/console/reports/schools/")
     {
         path.replace("{id}", &fixture.school_id.to_string())
@@ -97,8 +111,23 @@ async fn fixture(app: &TestApp) -> Fixture {
         .account("someone@county.edu.cn", Role::Supervisor, None)
         .await;
     let visit_id = recorded_visit(app, first.id, account.id).await;
+    let rectification_id = dupin::rectification::create_items(
+        &app.context(),
+        dupin::change::Actor::CommandLine,
+        &first,
+        vec![dupin::rectification::NewItem {
+            requirement: "整改要求".to_owned(),
+            responsible: "校长".to_owned(),
+            deadline: dupin::rectification::today().to_string(),
+            ..Default::default()
+        }],
+    )
+    .await
+    .expect("an item")[0]
+        .id;
     let photo_token = crate::photos::a_photo_of(app, first.id).await;
     Fixture {
+        rectification_id,
         campaign_id,
         school_id: first.id,
         school_code: first.code,
@@ -237,7 +266,12 @@ async fn each_role_gets_403_where_it_may_not_go_and_the_page_where_it_may() {
             }
             let path = concrete(&pattern, &fixture);
             let page = try_route(&mut browser, method, &path, &csrf).await;
-            if role.includes(needed) {
+            let allowed = if school_only(&pattern) {
+                role == Role::School
+            } else {
+                role.includes(needed)
+            };
+            if allowed {
                 if method == Method::Get {
                     assert!(
                         page.status == StatusCode::OK || page.status == StatusCode::SEE_OTHER,

@@ -26,6 +26,7 @@ mod ops;
 mod photos;
 mod qr;
 mod quality;
+mod rectification;
 mod results;
 mod sign_in_limits;
 mod smtp;

@@ -277,6 +277,58 @@ pub async fn visit(
     json(&super::views::VisitView::from(record))
 }
 
+/// Rectification items (整改), earliest deadline first; `school` (id), `status` and `overdue`
+/// (`yes`/`no`) narrow them.
+pub async fn rectification(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&request, &["school", "status", "overdue"])?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(given, _)| given == name)
+            .map_or("", |(_, value)| value.trim())
+    };
+    let school = match field("school") {
+        "" => None,
+        text => Some(
+            text.parse::<i32>()
+                .map_err(|_| ApiRefusal::BadFilter(format!("学校“{text}”不是有效的学校编号。")))?,
+        ),
+    };
+    let status = match field("status") {
+        "" => None,
+        text => Some(crate::rectification::Status::parse(text).ok_or_else(|| {
+            ApiRefusal::BadFilter(format!(
+                "没有“{text}”这种整改状态（open、reported、accepted、returned）。"
+            ))
+        })?),
+    };
+    let overdue = match field("overdue") {
+        "" | "no" => false,
+        "yes" => true,
+        other => {
+            return Err(ApiRefusal::BadFilter(format!(
+                "overdue 只能是 yes 或 no，而不是“{other}”。"
+            ))
+            .into());
+        }
+    };
+    let today = crate::rectification::today();
+    let filter = crate::rectification::ListFilter {
+        school,
+        status,
+        overdue,
+    };
+    let rows = crate::rectification::list(&state.db, None, &filter, today).await?;
+    json(&super::views::RectificationList {
+        today: today.to_string(),
+        items: rows.into_iter().map(Into::into).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1160,3 +1160,52 @@ impl From<crate::visits::VisitRecord> for VisitView {
         }
     }
 }
+
+// ------------------------------------------------------------------------------- rectification
+
+/// One rectification item (整改).
+#[derive(Serialize)]
+pub struct RectificationItemView {
+    pub id: i32,
+    pub school_id: i32,
+    pub school_code: String,
+    pub school_name: String,
+    pub campaign_id: Option<i32>,
+    pub source: String,
+    pub area: Option<String>,
+    pub indicator: Option<String>,
+    pub finding_id: Option<i32>,
+    pub requirement: String,
+    pub responsible: String,
+    pub deadline: String,
+    pub status: String,
+    pub overdue: bool,
+}
+
+impl From<crate::rectification::ItemRow> for RectificationItemView {
+    fn from(row: crate::rectification::ItemRow) -> Self {
+        RectificationItemView {
+            id: row.id,
+            school_id: row.school_id,
+            school_code: row.school_code,
+            school_name: row.school_name,
+            campaign_id: row.campaign_id,
+            source: row.source,
+            area: row.area,
+            indicator: row.indicator,
+            finding_id: row.finding_id,
+            requirement: row.requirement,
+            responsible: row.responsible,
+            deadline: row.deadline,
+            status: row.status,
+            overdue: row.overdue,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct RectificationList {
+    /// The day (China time) overdue is judged on.
+    pub today: String,
+    pub items: Vec<RectificationItemView>,
+}

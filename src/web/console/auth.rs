@@ -339,9 +339,25 @@ pub async fn password_submit(
     Ok(response)
 }
 
+#[derive(serde::Serialize)]
+struct HomeView {
+    /// Rectification items overdue in the whole county.
+    rectification_overdue: u64,
+}
+
 pub async fn home(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ConsoleError> {
     if staff.role == Role::School {
         return Ok(see_other("/console/my-school"));
     }
-    staff.render(&state, "console/home", "督评工作台", "home", ())
+    let overdue =
+        crate::rectification::overdue_count(&state.db, None, crate::rectification::today()).await?;
+    staff.render(
+        &state,
+        "console/home",
+        "督评工作台",
+        "home",
+        HomeView {
+            rectification_overdue: overdue,
+        },
+    )
 }

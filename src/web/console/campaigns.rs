@@ -1166,6 +1166,9 @@ struct MySchoolView {
     /// Supervisors pick a school to see its page as the school sees it.
     choices: Vec<Choice>,
     can_choose: bool,
+    /// The school's rectification items still open, and those overdue.
+    rectification_waiting: u64,
+    rectification_overdue: u64,
 }
 
 #[derive(Deserialize)]
@@ -1220,6 +1223,26 @@ async fn my_school(
     } else {
         Vec::new()
     };
+    let (rectification_waiting, rectification_overdue) = match chosen {
+        Some(school) => {
+            let today = crate::rectification::today();
+            let rows = crate::rectification::list(
+                &state.db,
+                None,
+                &crate::rectification::ListFilter {
+                    school: Some(school.id),
+                    ..Default::default()
+                },
+                today,
+            )
+            .await?;
+            (
+                rows.iter().filter(|row| row.status != "accepted").count() as u64,
+                rows.iter().filter(|row| row.overdue).count() as u64,
+            )
+        }
+        None => (0, 0),
+    };
     staff.render(
         &state,
         "console/campaigns/my_school",
@@ -1234,6 +1257,8 @@ async fn my_school(
             campaigns: campaigns_of_school,
             choices,
             can_choose,
+            rectification_waiting,
+            rectification_overdue,
         },
     )
 }

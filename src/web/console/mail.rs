@@ -43,6 +43,7 @@ fn kind_label(kind: &str) -> &'static str {
         "report" => "报告",
         "digest" => "周报",
         "test" => "测试",
+        "rectification" => "整改提醒",
         _ => "其他",
     }
 }

@@ -11,6 +11,7 @@ mod invitations;
 mod mail;
 mod photos;
 mod quality;
+mod rectification;
 mod reports;
 mod results;
 mod schools;
@@ -156,5 +157,6 @@ pub fn routes(routes: &mut Routes) {
     targets::routes(routes);
     invitations::routes(routes);
     visits::routes(routes);
+    rectification::routes(routes);
     photos::routes(routes);
 }
