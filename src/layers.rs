@@ -34,12 +34,13 @@ const LAYERS: &[(usize, &[&str])] = &[
     (8, &["results", "invitations", "teachers"]),
     (9, &["quality", "export", "charts"]),
     (10, &["reports"]),
+    (11, &["letters"]),
     // Faces and tools.
-    (11, &["ops", "demo"]),
-    (12, &["web"]),
-    (13, &["startup"]),
-    (14, &["bench"]),
-    (15, &["cli"]),
+    (12, &["ops", "demo"]),
+    (13, &["web"]),
+    (14, &["startup"]),
+    (15, &["bench"]),
+    (16, &["cli"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

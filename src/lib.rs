@@ -47,13 +47,16 @@ pub mod api_tokens;
 pub mod campaigns;
 /// The county's schools: import, form, search; their actions.
 pub mod schools;
-// 8–10 — what the records become
+// 8–11 — what the records become
 /// Charts drawn with plotters (SVG and PNG, Chinese labels).
 pub mod charts;
 /// CSV and XLSX exports of answers and counts, streamed.
 pub mod export;
 /// One-use invitations of teachers, and reminders.
 pub mod invitations;
+/// 督导意见书 (a school's frozen, numbered opinion letter of a round) and 通报 (the round's
+/// circular with its responsibility list).
+pub mod letters;
 /// Answer-quality flags, and excluding or restoring an answer.
 pub mod quality;
 /// The county and school reports, and the report and digest mails.
@@ -63,7 +66,7 @@ pub mod reports;
 pub mod results;
 /// Teacher rosters per school and for the county; their actions.
 pub mod teachers;
-// 11–15 — faces and tools
+// 12–16 — faces and tools
 /// `dupin bench` and `dupin bench-results`.
 pub mod bench;
 /// The command line: every `dupin` command's body.

@@ -119,6 +119,18 @@ pub(super) struct RawRating {
     /// Optional: the response rate below which a source's grade is shown as for reference only.
     #[serde(default)]
     pub coverage: BTreeMap<String, f64>,
+    /// Optional: who the circular (通报) names for 严格责任追究 (六.3).
+    pub accountability: Option<RawAccountability>,
+}
+
+/// `[accountability]`: the thresholds of the circular's 责任追究 list. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAccountability {
+    pub overdue_days: Option<i64>,
+    pub serious_overdue: Option<bool>,
+    pub grade: Option<String>,
+    pub unmet_indicators: Option<i64>,
 }
 
 /// `[quality]`: when an answer is flagged for a supervisor to look at. Every key is optional.

@@ -8,9 +8,13 @@ use super::flags::Flag;
 use super::indicators::{
     Formula, Indicator, QuestionRef, SchoolCondition, SchoolTarget, Target, ZeroDenominator,
 };
-use super::raw::{RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget};
+use super::raw::{
+    RawAccountability, RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating,
+    RawTarget,
+};
 use super::rules::{
-    Band, CountyWeighting, PopulationBasis, QualityRules, RatingRules, Source, WEIGHT_TOLERANCE,
+    AccountabilityRules, Band, CountyWeighting, PopulationBasis, QualityRules, RatingRules, Source,
+    WEIGHT_TOLERANCE,
 };
 use crate::school_kind::SchoolKind;
 use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};
@@ -705,6 +709,7 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
     let quality = check_quality(raw.quality.as_ref(), report);
     let population = check_population(&raw.population, report);
     let coverage = check_coverage_floors(&raw.coverage, report);
+    let accountability = check_accountability(raw.accountability.as_ref(), &bands, report);
 
     RatingRules {
         area_weights,
@@ -715,7 +720,58 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
         quality,
         population,
         coverage,
+        accountability,
     }
+}
+
+/// Checks `[accountability]`: each key left out keeps its default; the grade must be one of
+/// the bands.
+fn check_accountability(
+    raw: Option<&RawAccountability>,
+    bands: &[Band],
+    report: &mut Report,
+) -> AccountabilityRules {
+    let mut rules = AccountabilityRules::default();
+    let Some(raw) = raw else {
+        return rules;
+    };
+    let here = || Location::Field("accountability".to_owned());
+    if let Some(days) = raw.overdue_days {
+        match u32::try_from(days) {
+            Ok(days) if days <= 3650 => rules.overdue_days = days,
+            _ => report.add(
+                here(),
+                format!("`overdue_days` ({days}) must be a whole number of days from 0 to 3650"),
+            ),
+        }
+    }
+    if let Some(serious) = raw.serious_overdue {
+        rules.serious_overdue = serious;
+    }
+    if let Some(grade) = &raw.grade {
+        if bands.iter().any(|band| band.grade == *grade) || bands.is_empty() {
+            rules.grade.clone_from(grade);
+        } else {
+            let names: Vec<&str> = bands.iter().map(|band| band.grade.as_str()).collect();
+            report.add(
+                here(),
+                format!(
+                    "`grade` \"{grade}\" is no grade of [[bands]]: use one of {}",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(unmet) = raw.unmet_indicators {
+        match u32::try_from(unmet) {
+            Ok(unmet) => rules.unmet_indicators = unmet,
+            Err(_) => report.add(
+                here(),
+                format!("`unmet_indicators` ({unmet}) must be a whole number of at least 0"),
+            ),
+        }
+    }
+    rules
 }
 
 /// The questionnaire sources a key of `[population]` or `[coverage]` may name.

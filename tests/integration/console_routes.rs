@@ -40,6 +40,8 @@ fn needed_role(path: &str) -> Option<Role> {
         "/console" | "/console/logout" | "/console/password" | "/console/my-school" => {
             Some(Role::School)
         }
+        // A school viewer reads its own school's letters (the sample letter is of their school).
+        "/console/letters/{id}" | "/console/my-school/letters" => Some(Role::School),
         // A school viewer may print its own school's poster (the sample path uses their school).
         "/console/campaigns/{id}/posters/{code}" => Some(Role::School),
         _ if path.starts_with("/console/accounts")
@@ -59,6 +61,8 @@ struct Fixture {
     school_id: i32,
     school_code: String,
     account_id: i32,
+    /// A letter issued to the first school (the school viewer's).
+    letter_id: i32,
 }
 
 fn concrete(pattern: &str, fixture: &Fixture) -> String {
@@ -67,7 +71,9 @@ fn concrete(pattern: &str, fixture: &Fixture) -> String {
         .replace("{token}", "0123456789ABCDEFGHJK")
         // A chart every campaign's results page draws (src/web/console/reports.rs).
         .replace("{chart}", "heatmap");
-    if path.starts_with("/console/campaigns/") {
+    if path.starts_with("/console/letters/") {
+        path.replace("{id}", &fixture.letter_id.to_string())
+    } else if path.starts_with("/console/campaigns/") {
         path.replace("{id}", &fixture.campaign_id.to_string())
     } else if path.starts_with("/console/schools/") || path.starts_with("/console/reports/schools/")
     {
@@ -86,11 +92,13 @@ async fn fixture(app: &TestApp) -> Fixture {
     let account = app
         .account("someone@county.edu.cn", Role::Supervisor, None)
         .await;
+    let letter_id = crate::letters::issue_letter(app, first.id, campaign_id).await;
     Fixture {
         campaign_id,
         school_id: first.id,
         school_code: first.code,
         account_id: account.id,
+        letter_id,
     }
 }
 
@@ -257,6 +265,8 @@ async fn every_api_route_refuses_a_caller_without_a_token_and_answers_one_with_a
     for pattern in routes {
         let campaign = if pattern.ends_with("/indicators") {
             self_check
+        } else if pattern.starts_with("/api/v1/letters/") {
+            fixture.letter_id
         } else {
             fixture.campaign_id
         };

@@ -39,6 +39,8 @@ pub fn routes(routes: &mut Routes) {
         .get("/api/v1/assessment", handlers::assessment)
         .get("/api/v1/schools", handlers::schools)
         .get("/api/v1/targets", handlers::targets)
+        .get("/api/v1/letters", handlers::letters)
+        .get("/api/v1/letters/{id}", handlers::letter)
         // Anything else under /api answers in JSON too: 405 for a method the API does not
         // take, 404 for a path it does not have.
         .any("/api/{rest:.*}", fallback);

@@ -80,6 +80,7 @@ mod tests {
             },
             ApiRefusal::NotASelfCheck(1),
             ApiRefusal::NoSuchRoute(String::new()),
+            ApiRefusal::LetterNotFound(String::new()),
             ApiRefusal::BadFilter(String::new()),
             ApiRefusal::Withheld(String::new()),
             ApiRefusal::UnknownParameter {
@@ -98,6 +99,6 @@ mod tests {
         }
         // A failure on our side answers with the code "internal".
         assert!(codes.iter().any(|code| code == "internal"));
-        assert_eq!(codes.len(), 14);
+        assert_eq!(codes.len(), 15);
     }
 }

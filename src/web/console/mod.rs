@@ -8,6 +8,7 @@ mod campaigns;
 mod exports;
 pub mod guards;
 mod invitations;
+mod letters;
 mod mail;
 mod quality;
 mod reports;
@@ -153,4 +154,5 @@ pub fn routes(routes: &mut Routes) {
     teachers::routes(routes);
     targets::routes(routes);
     invitations::routes(routes);
+    letters::routes(routes);
 }
