@@ -28,7 +28,7 @@ const LAYERS: &[(usize, &[&str])] = &[
     // Pure arithmetic on the plan; the outbox and its sender.
     (4, &["rating", "mail"]),
     // Records.
-    (5, &["accounts", "schools", "api_tokens"]),
+    (5, &["accounts", "schools", "api_tokens", "photos"]),
     (6, &["campaigns"]),
     (7, &["answering"]),
     (8, &["results", "invitations", "teachers"]),

@@ -45,6 +45,8 @@ pub mod answering;
 pub mod api_tokens;
 /// Campaigns, their links and response rates; their actions.
 pub mod campaigns;
+/// Photos from visits and progress reports: checked by content, EXIF stripped, thumbnailed.
+pub mod photos;
 /// The county's schools: import, form, search; their actions.
 pub mod schools;
 // 8–11 — what the records become

@@ -4,6 +4,7 @@
 //! the server's CPU per submission and peak memory — and checks that every acknowledged answer
 //! is stored, and nothing more.
 
+mod ceiling;
 mod client;
 pub mod results;
 
@@ -59,7 +60,8 @@ pub struct BenchArgs {
     /// A PostgreSQL account allowed to create databases, for `--backend postgres`.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub postgres_admin: String,
-    /// Seconds of GET / afterwards: the server's own ceiling, for comparison.
+    /// Seconds of GET / afterwards (the server's own ceiling); 0 also skips the in-run
+    /// submission ceiling (the same load against a server that only parses, see `ceiling.rs`).
     #[arg(long, default_value_t = 3)]
     pub ceiling: u64,
 }
@@ -142,6 +144,9 @@ pub struct BenchReport {
     pub server_peak_rss_kib: u64,
     /// GET / per second on the same server afterwards: what the server does with no work.
     pub ceiling_per_second: f64,
+    /// Complete submissions per second against [`ceiling::Ceiling`]: the form from memory, the
+    /// POST only parsed, on the same HTTP stack and load generator.
+    pub submission_ceiling_per_second: f64,
 }
 
 pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
@@ -196,12 +201,21 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
          shipped, one address per phone"
     );
     let mut server = ServerUnderTest::start(&database_url, &plan_dir, args.server_workers).await?;
-    let report = drive(&args, &server, &tokens, &survey).await;
+    let report = drive(&args, server.port, &tokens, &survey).await;
     let usage = server.usage();
     let ceiling = ceiling(&args, &server).await;
+    let served_form = if args.ceiling > 0 {
+        Some(served_form(server.port, &tokens[0]).await?)
+    } else {
+        None
+    };
     server.stop().await;
     let mut report = report?;
     report.ceiling_per_second = ceiling;
+    if let Some((form, cookie)) = served_form {
+        report.submission_ceiling_per_second =
+            submission_ceiling(&args, form, cookie, &tokens, &survey).await?;
+    }
     report.server_cpu_seconds = usage.0;
     report.server_peak_rss_kib = usage.1;
     report.stored = db
@@ -307,6 +321,14 @@ fn print_report(report: &BenchReport) {
         "  ceiling:    {:.0} GET / per second on the same server (no database, no rendering)",
         report.ceiling_per_second
     );
+    if report.submission_ceiling_per_second > 0.0 {
+        println!(
+            "  machine:    {:.0} submissions/s with the form from memory and the POST only parsed \
+             (same HTTP stack, workers and load); dupin at {:.0} % of it",
+            report.submission_ceiling_per_second,
+            100.0 * rate / report.submission_ceiling_per_second
+        );
+    }
     println!(
         "  durability: {} acknowledged, {} stored — {}",
         report.acknowledged,
@@ -481,7 +503,7 @@ struct Counters {
 
 async fn drive(
     args: &BenchArgs,
-    server: &ServerUnderTest,
+    port: u16,
     tokens: &[String],
     survey: &Survey,
 ) -> anyhow::Result<BenchReport> {
@@ -499,7 +521,7 @@ async fn drive(
             tokens.clone(),
             answers.clone(),
         );
-        let (port, gzip) = (server.port, args.gzip);
+        let gzip = args.gzip;
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
             let mut measured = 0u64;
@@ -578,7 +600,37 @@ async fn drive(
         server_cpu_seconds: 0.0,
         server_peak_rss_kib: 0,
         ceiling_per_second: 0.0,
+        submission_ceiling_per_second: 0.0,
     })
+}
+
+/// The phone form as dupin serves it to a new phone (uncompressed), and the cookie it sets.
+async fn served_form(port: u16, token: &str) -> anyhow::Result<(Vec<u8>, String)> {
+    let mut connection = Connection::open(port).await?;
+    let head = format!(
+        "GET /s/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: dupin-bench\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"
+    );
+    let form = connection.request(&head, b"", false).await?;
+    if form.status != 200 {
+        bail!("GET /s/{token} answered {}", form.status);
+    }
+    let cookie = form.set_cookie.context("the form set no cookie")?;
+    Ok((form.body, cookie))
+}
+
+/// The same load against [`ceiling::Ceiling`] serving `form`: complete submissions a second.
+async fn submission_ceiling(
+    args: &BenchArgs,
+    form: Vec<u8>,
+    cookie: String,
+    tokens: &[String],
+    survey: &Survey,
+) -> anyhow::Result<f64> {
+    let server = ceiling::Ceiling::start(form, cookie, args.server_workers)?;
+    let report = drive(args, server.port, tokens, survey).await;
+    server.stop().await;
+    let report = report?;
+    Ok(report.submissions as f64 / report.seconds)
 }
 
 /// GET / at the same concurrency for `--ceiling` seconds.

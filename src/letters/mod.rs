@@ -278,29 +278,12 @@ async fn finding_photos(
     if finding_ids.is_empty() {
         return Ok(by_finding);
     }
-    // TODO(photos merge): crate::photos::list_for_findings + thumbnail_data_uri.
-    let rows = entity::photo::Entity::find()
-        .filter(entity::photo::Column::FindingId.is_in(finding_ids.to_vec()))
-        .order_by_asc(entity::photo::Column::Id)
-        .all(db)
-        .await?;
-    for photo in rows {
+    for photo in crate::photos::list_for_findings(db, finding_ids).await? {
         let Some(finding_id) = photo.finding_id else {
             continue;
         };
-        let image = InlineImage {
-            cid: String::new(),
-            content_type: "image/jpeg".to_owned(),
-            bytes: photo.thumbnail,
-        };
-        if let Some(data) = serde_json::to_value(&image)
-            .ok()
-            .and_then(|value| value["bytes"].as_str().map(str::to_owned))
-        {
-            by_finding
-                .entry(finding_id)
-                .or_default()
-                .push(format!("data:image/jpeg;base64,{data}"));
+        if let Some(uri) = crate::photos::thumbnail_data_uri(db, &photo.token).await? {
+            by_finding.entry(finding_id).or_default().push(uri);
         }
     }
     Ok(by_finding)

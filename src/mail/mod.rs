@@ -66,6 +66,8 @@ pub struct Outgoing {
 }
 
 /// Inline images travel through the outbox as base64 inside JSON.
+pub use base64_bytes::encode as base64_encode;
+
 mod base64_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
 

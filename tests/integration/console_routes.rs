@@ -42,6 +42,8 @@ fn needed_role(path: &str) -> Option<Role> {
         }
         // A school viewer reads its own school's letters (the sample letter is of their school).
         "/console/letters/{id}" | "/console/my-school/letters" => Some(Role::School),
+        // A school viewer sees its own school's photos (the fixture's photo is of their school).
+        _ if path.starts_with("/console/photos/") => Some(Role::School),
         // A school viewer may print its own school's poster (the sample path uses their school).
         "/console/campaigns/{id}/posters/{code}" => Some(Role::School),
         _ if path.starts_with("/console/accounts")
@@ -63,9 +65,14 @@ struct Fixture {
     account_id: i32,
     /// A letter issued to the first school (the school viewer's).
     letter_id: i32,
+    /// A photo of the first school (the school viewer's).
+    photo_token: String,
 }
 
 fn concrete(pattern: &str, fixture: &Fixture) -> String {
+    if pattern.starts_with("/console/photos/") {
+        return pattern.replace("{token}", &fixture.photo_token);
+    }
     let path = pattern
         .replace("{code}", &fixture.school_code)
         .replace("{token}", "0123456789ABCDEFGHJK")
@@ -93,12 +100,14 @@ async fn fixture(app: &TestApp) -> Fixture {
         .account("someone@county.edu.cn", Role::Supervisor, None)
         .await;
     let letter_id = crate::letters::issue_letter(app, first.id, campaign_id).await;
+    let photo_token = crate::photos::a_photo_of(app, first.id).await;
     Fixture {
         campaign_id,
         school_id: first.id,
         school_code: first.code,
         account_id: account.id,
         letter_id,
+        photo_token,
     }
 }
 

@@ -111,7 +111,7 @@ async fn visit_with_finding(
     .await
     .expect("a finding");
     photo::ActiveModel {
-        token: Set(format!("photo{}", dupin::secrets::random_key())),
+        token: Set(dupin::secrets::random_key()),
         school_id: Set(school_id),
         visit_id: Set(Some(visit.id)),
         item_id: Set(None),

@@ -24,6 +24,7 @@ mod limits;
 mod mail;
 mod newcomer;
 mod ops;
+mod photos;
 mod qr;
 mod quality;
 mod results;

@@ -10,6 +10,7 @@ pub mod guards;
 mod invitations;
 mod letters;
 mod mail;
+mod photos;
 mod quality;
 mod reports;
 mod results;
@@ -18,7 +19,7 @@ pub mod session;
 mod targets;
 mod teachers;
 mod tokens;
-mod upload;
+pub mod upload;
 
 use crate::web::routes::Routes;
 use actix_web::http::header::{
@@ -155,4 +156,5 @@ pub fn routes(routes: &mut Routes) {
     targets::routes(routes);
     invitations::routes(routes);
     letters::routes(routes);
+    photos::routes(routes);
 }

@@ -155,3 +155,96 @@ mod tests {
         assert_eq!(base_name(&"长".repeat(300)).chars().count(), 100);
     }
 }
+
+/// Text fields of a form with photos: a checklist of a few dozen items, each with a judgement
+/// and a note, and a few findings.
+const MAX_FORM_FIELDS: usize = 600;
+/// The longest text field of a form with photos (a finding, a note, a progress report).
+const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
+
+/// A multipart form of text fields and photos (a visit, a progress report), read whole.
+#[derive(Debug, Default)]
+pub struct MultipartForm {
+    /// The `_csrf` field, still to be checked by the caller.
+    pub csrf: String,
+    /// The text fields in the order sent, `_csrf` left out.
+    pub fields: Vec<(String, String)>,
+    /// The chosen files by field name, in the order sent; inputs left empty are not here.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The names of the file fields whose file was over [`crate::photos::MAX_PHOTO_BYTES`]:
+    /// not read, so that the form can say which photo to take again.
+    pub too_large: Vec<String>,
+}
+
+impl MultipartForm {
+    /// The first value of the text field `name`.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Reads a form of text fields and at most `max_files` files of at most
+/// [`crate::photos::MAX_PHOTO_BYTES`] each. A form with more files, more than
+/// [`MAX_FORM_FIELDS`] fields, a text field over [`MAX_TEXT_FIELD_BYTES`] or text that is not
+/// UTF-8 is refused as a whole with a message; an oversized file is only named in `too_large`.
+pub async fn read_form(
+    mut payload: Multipart,
+    max_files: usize,
+) -> Result<MultipartForm, ConsoleError> {
+    let unreadable = || {
+        ConsoleError::bad_request(
+            "表单内容无法读取，没有保存。请返回上一页重新填写后再提交。".to_owned(),
+        )
+    };
+    let mut form = MultipartForm::default();
+    let mut parts = 0;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| unreadable())?;
+        parts += 1;
+        if parts > MAX_FORM_FIELDS + max_files {
+            return Err(unreadable());
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field
+            .content_disposition()
+            .is_some_and(|disposition| disposition.get_filename().is_some());
+        if is_file {
+            let bytes = read_field(&mut field, crate::photos::MAX_PHOTO_BYTES)
+                .await
+                .map_err(|_| unreadable())?;
+            match bytes {
+                // An input left empty sends an empty part.
+                Some(bytes) if bytes.is_empty() => {}
+                Some(bytes) => {
+                    if form.files.len() >= max_files {
+                        return Err(ConsoleError::bad_request(format!(
+                            "一次最多上传 {max_files} 张照片，没有保存。请减少照片后再提交。"
+                        )));
+                    }
+                    form.files.push((name, bytes));
+                }
+                None => form.too_large.push(name),
+            }
+            continue;
+        }
+        let bytes = read_field(&mut field, MAX_TEXT_FIELD_BYTES)
+            .await
+            .map_err(|_| unreadable())?
+            .ok_or_else(|| {
+                ConsoleError::bad_request(format!(
+                    "有一栏文字超过 {} KB，没有保存。请缩短后再提交。",
+                    MAX_TEXT_FIELD_BYTES / 1024
+                ))
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| unreadable())?;
+        if name == "_csrf" {
+            form.csrf = text;
+        } else {
+            form.fields.push((name, text));
+        }
+    }
+    Ok(form)
+}
