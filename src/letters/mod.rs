@@ -416,8 +416,7 @@ pub async fn draft_from(
         issued_at: String::new(),
         issuer: content::ISSUER.to_owned(),
         opening: format!(
-            "{}：根据《{}》，县教育督导室在“{}”中对你校开展了督导评估（问卷调查、满意度测评、学校自评和到校督查）。现将督导意见反馈如下。",
-            school.name,
+            "根据《{}》，县教育督导室在“{}”中对你校开展了督导评估（问卷调查、满意度测评、学校自评和到校督查）。现将督导意见反馈如下。",
             content::PLAN_TITLE,
             evidence.campaign.name
         ),

@@ -1160,3 +1160,62 @@ mod quality_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod accountability_tests {
+    use super::*;
+
+    fn bands() -> Vec<Band> {
+        ["优秀", "良好", "合格", "不合格"]
+            .into_iter()
+            .zip([90.0, 80.0, 60.0, 0.0])
+            .map(|(grade, at_least)| Band {
+                grade: grade.to_owned(),
+                at_least,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_table_keeps_the_defaults_and_bad_keys_are_named() {
+        let mut report = Report::new("surveys/rating.toml");
+        assert_eq!(
+            check_accountability(None, &bands(), &mut report),
+            AccountabilityRules::default()
+        );
+        let rules = check_accountability(
+            Some(&RawAccountability {
+                overdue_days: Some(14),
+                ..RawAccountability::default()
+            }),
+            &bands(),
+            &mut report,
+        );
+        assert!(report.errors.is_empty());
+        assert_eq!(rules.overdue_days, 14);
+        assert_eq!(rules.grade, "不合格");
+
+        check_accountability(
+            Some(&RawAccountability {
+                overdue_days: Some(-1),
+                grade: Some("差".to_owned()),
+                unmet_indicators: Some(-2),
+                serious_overdue: None,
+            }),
+            &bands(),
+            &mut report,
+        );
+        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "surveys/rating.toml: accountability: `overdue_days` (-1) must be a whole number \
+                 of days from 0 to 3650",
+                "surveys/rating.toml: accountability: `grade` \"差\" is no grade of [[bands]]: use \
+                 one of 优秀, 良好, 合格, 不合格",
+                "surveys/rating.toml: accountability: `unmet_indicators` (-2) must be a whole \
+                 number of at least 0",
+            ]
+        );
+    }
+}
