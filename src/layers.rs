@@ -35,12 +35,13 @@ const LAYERS: &[(usize, &[&str])] = &[
     (9, &["quality", "export", "charts", "visits"]),
     (10, &["rectification"]),
     (11, &["reports"]),
+    (12, &["letters"]),
     // Faces and tools.
-    (12, &["ops", "demo"]),
-    (13, &["web"]),
-    (14, &["startup"]),
-    (15, &["bench"]),
-    (16, &["cli"]),
+    (13, &["ops", "demo"]),
+    (14, &["web"]),
+    (15, &["startup"]),
+    (16, &["bench"]),
+    (17, &["cli"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

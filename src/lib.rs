@@ -49,13 +49,16 @@ pub mod campaigns;
 pub mod photos;
 /// The county's schools: import, form, search; their actions.
 pub mod schools;
-// 8–10 — what the records become
+// 8–12 — what the records become
 /// Charts drawn with plotters (SVG and PNG, Chinese labels).
 pub mod charts;
 /// CSV and XLSX exports of answers and counts, streamed.
 pub mod export;
 /// One-use invitations of teachers, and reminders.
 pub mod invitations;
+/// 督导意见书 (a school's frozen, numbered opinion letter of a round) and 通报 (the round's
+/// circular with its responsibility list).
+pub mod letters;
 /// Answer-quality flags, and excluding or restoring an answer.
 pub mod quality;
 /// Rectification items (整改): suggestions, confirmation, reports, acceptance, reminders.
@@ -69,7 +72,7 @@ pub mod results;
 pub mod teachers;
 /// Supervisors' visits to schools: checklist answers, findings, photos (layer 9).
 pub mod visits;
-// 11–15 — faces and tools
+// 13–17 — faces and tools
 /// `dupin bench` and `dupin bench-results`.
 pub mod bench;
 /// The command line: every `dupin` command's body.

@@ -36,7 +36,7 @@ use std::path::Path;
 pub use indicators::{
     AnswerValue, Evaluation, Formula, Indicator, Outcome, SchoolProfile, SelfCheckAnswers, Target,
 };
-pub use rules::{Band, CountyWeighting, PopulationBasis, RatingRules, Source};
+pub use rules::{AccountabilityRules, Band, CountyWeighting, PopulationBasis, RatingRules, Source};
 
 use crate::survey::{Area, Catalog, Location, PlanError, PlanErrors, Report, parse_toml};
 

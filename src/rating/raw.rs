@@ -121,6 +121,8 @@ pub(super) struct RawRating {
     pub coverage: BTreeMap<String, f64>,
     /// Optional: how far a school's reported value may lie from a visit's verified one.
     pub visits: Option<RawVisits>,
+    /// Optional: who the circular (通报) names for 严格责任追究 (六.3).
+    pub accountability: Option<RawAccountability>,
 }
 
 /// `[visits]`: comparing a self-check with what a visit verified. Every key is optional.
@@ -128,6 +130,16 @@ pub(super) struct RawRating {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawVisits {
     pub tolerance: Option<f64>,
+}
+
+/// `[accountability]`: the thresholds of the circular's 责任追究 list. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAccountability {
+    pub overdue_days: Option<i64>,
+    pub serious_overdue: Option<bool>,
+    pub grade: Option<String>,
+    pub unmet_indicators: Option<i64>,
 }
 
 /// `[quality]`: when an answer is flagged for a supervisor to look at. Every key is optional.

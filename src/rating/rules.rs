@@ -108,6 +108,35 @@ pub struct RatingRules {
     /// How far a reported number may lie from the verified one before the school's self-check
     /// is flagged 核查不符 (`[visits] tolerance`), relative to the verified number (at least 1).
     pub verify_tolerance: f64,
+    /// Who the circular (通报) names for 严格责任追究 (`[accountability]`).
+    pub accountability: AccountabilityRules,
+}
+
+/// `[accountability]` of rating.toml: a school is named in a round's circular to be held
+/// responsible (方案 六.3, 严格责任追究) when any of these holds (surveys/METHOD.md,
+/// `accountability`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountabilityRules {
+    /// 怠慢滞后: a rectification item still open or returned more than this many days after its
+    /// deadline.
+    pub overdue_days: u32,
+    /// An item raised from a `serious` finding counts as soon as it is overdue at all.
+    pub serious_overdue: bool,
+    /// 成效不明显: the school's grade is this one (a band's name) …
+    pub grade: String,
+    /// … and at least this many of its indicators are unmet.
+    pub unmet_indicators: u32,
+}
+
+impl Default for AccountabilityRules {
+    fn default() -> Self {
+        AccountabilityRules {
+            overdue_days: 30,
+            serious_overdue: true,
+            grade: "不合格".to_owned(),
+            unmet_indicators: 1,
+        }
+    }
 }
 
 /// The shipped `[visits] tolerance`: a tenth of the verified number, and at least 0.1 of one.
@@ -326,6 +355,7 @@ pub(crate) mod tests {
             population: PopulationBasis::defaults(),
             coverage: RatingRules::default_coverage(),
             verify_tolerance: DEFAULT_VERIFY_TOLERANCE,
+            accountability: AccountabilityRules::default(),
         }
     }
 

@@ -9,11 +9,12 @@ use super::indicators::{
     Formula, Indicator, QuestionRef, SchoolCondition, SchoolTarget, Target, ZeroDenominator,
 };
 use super::raw::{
-    RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating, RawTarget, RawVisits,
+    RawAccountability, RawCondition, RawIndicator, RawIndicatorsFile, RawQuality, RawRating,
+    RawTarget, RawVisits,
 };
 use super::rules::{
-    Band, CountyWeighting, DEFAULT_VERIFY_TOLERANCE, PopulationBasis, QualityRules, RatingRules,
-    Source, WEIGHT_TOLERANCE,
+    AccountabilityRules, Band, CountyWeighting, DEFAULT_VERIFY_TOLERANCE, PopulationBasis,
+    QualityRules, RatingRules, Source, WEIGHT_TOLERANCE,
 };
 use crate::school_kind::SchoolKind;
 use crate::survey::{Area, Audience, Catalog, Location, QuestionKind, Report, Survey, is_slug};
@@ -709,6 +710,7 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
     let population = check_population(&raw.population, report);
     let coverage = check_coverage_floors(&raw.coverage, report);
     let verify_tolerance = check_visits(raw.visits.as_ref(), report);
+    let accountability = check_accountability(raw.accountability.as_ref(), &bands, report);
 
     RatingRules {
         area_weights,
@@ -720,6 +722,7 @@ pub(super) fn check_rating(raw: &RawRating, report: &mut Report) -> RatingRules 
         population,
         coverage,
         verify_tolerance,
+        accountability,
     }
 }
 
@@ -740,6 +743,56 @@ fn check_visits(raw: Option<&RawVisits>, report: &mut Report) -> f64 {
         );
         DEFAULT_VERIFY_TOLERANCE
     }
+}
+
+/// Checks `[accountability]`: each key left out keeps its default; the grade must be one of
+/// the bands.
+fn check_accountability(
+    raw: Option<&RawAccountability>,
+    bands: &[Band],
+    report: &mut Report,
+) -> AccountabilityRules {
+    let mut rules = AccountabilityRules::default();
+    let Some(raw) = raw else {
+        return rules;
+    };
+    let here = || Location::Field("accountability".to_owned());
+    if let Some(days) = raw.overdue_days {
+        match u32::try_from(days) {
+            Ok(days) if days <= 3650 => rules.overdue_days = days,
+            _ => report.add(
+                here(),
+                format!("`overdue_days` ({days}) must be a whole number of days from 0 to 3650"),
+            ),
+        }
+    }
+    if let Some(serious) = raw.serious_overdue {
+        rules.serious_overdue = serious;
+    }
+    if let Some(grade) = &raw.grade {
+        if bands.iter().any(|band| band.grade == *grade) || bands.is_empty() {
+            rules.grade.clone_from(grade);
+        } else {
+            let names: Vec<&str> = bands.iter().map(|band| band.grade.as_str()).collect();
+            report.add(
+                here(),
+                format!(
+                    "`grade` \"{grade}\" is no grade of [[bands]]: use one of {}",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(unmet) = raw.unmet_indicators {
+        match u32::try_from(unmet) {
+            Ok(unmet) => rules.unmet_indicators = unmet,
+            Err(_) => report.add(
+                here(),
+                format!("`unmet_indicators` ({unmet}) must be a whole number of at least 0"),
+            ),
+        }
+    }
+    rules
 }
 
 /// The questionnaire sources a key of `[population]` or `[coverage]` may name.
@@ -1124,6 +1177,65 @@ mod quality_tests {
                  (0 turns the too-fast check off)",
                 "surveys/rating.toml: quality: `leave_out` names \"bursts\", which is no flag; \
                  the flags are straight_line, too_fast, burst, held, all_top",
+            ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod accountability_tests {
+    use super::*;
+
+    fn bands() -> Vec<Band> {
+        ["优秀", "良好", "合格", "不合格"]
+            .into_iter()
+            .zip([90.0, 80.0, 60.0, 0.0])
+            .map(|(grade, at_least)| Band {
+                grade: grade.to_owned(),
+                at_least,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_table_keeps_the_defaults_and_bad_keys_are_named() {
+        let mut report = Report::new("surveys/rating.toml");
+        assert_eq!(
+            check_accountability(None, &bands(), &mut report),
+            AccountabilityRules::default()
+        );
+        let rules = check_accountability(
+            Some(&RawAccountability {
+                overdue_days: Some(14),
+                ..RawAccountability::default()
+            }),
+            &bands(),
+            &mut report,
+        );
+        assert!(report.errors.is_empty());
+        assert_eq!(rules.overdue_days, 14);
+        assert_eq!(rules.grade, "不合格");
+
+        check_accountability(
+            Some(&RawAccountability {
+                overdue_days: Some(-1),
+                grade: Some("差".to_owned()),
+                unmet_indicators: Some(-2),
+                serious_overdue: None,
+            }),
+            &bands(),
+            &mut report,
+        );
+        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "surveys/rating.toml: accountability: `overdue_days` (-1) must be a whole number \
+                 of days from 0 to 3650",
+                "surveys/rating.toml: accountability: `grade` \"差\" is no grade of [[bands]]: use \
+                 one of 优秀, 良好, 合格, 不合格",
+                "surveys/rating.toml: accountability: `unmet_indicators` (-2) must be a whole \
+                 number of at least 0",
             ]
         );
     }

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 pub const METHOD: &str = include_str!("../../surveys/METHOD.md");
 
 /// The sections' anchors, for pages that link to them; the tests check every one exists.
-pub const ANCHORS: [&str; 23] = [
+pub const ANCHORS: [&str; 25] = [
     "answers",
     "population",
     "question",
@@ -34,6 +34,8 @@ pub const ANCHORS: [&str; 23] = [
     "withheld",
     "charts",
     "verified",
+    "rectification",
+    "accountability",
 ];
 
 /// The method as HTML (tables, no raw scripts: the file is ours and built in), rendered once.

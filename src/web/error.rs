@@ -370,6 +370,8 @@ pub enum ApiRefusal {
     VisitNotFound(String),
     #[error("没有这个接口：{0}。所有接口见 /api/v1/openapi.json。")]
     NoSuchRoute(String),
+    #[error("没有编号为 {0} 的督导意见书。")]
+    LetterNotFound(String),
     #[error("{0}")]
     BadFilter(String),
     /// Figures the anonymity rule keeps from being shown on their own (a teachers' survey
@@ -398,6 +400,7 @@ impl ApiRefusal {
             ApiRefusal::NotASelfCheck(_) => "not_a_self_check",
             ApiRefusal::VisitNotFound(_) => "visit_not_found",
             ApiRefusal::NoSuchRoute(_) => "not_found",
+            ApiRefusal::LetterNotFound(_) => "letter_not_found",
             ApiRefusal::BadFilter(_) => "bad_filter",
             ApiRefusal::Withheld(_) => "withheld_for_anonymity",
             ApiRefusal::UnknownParameter { .. } => "unknown_parameter",
@@ -416,7 +419,8 @@ impl ApiRefusal {
             | ApiRefusal::SchoolNotInCampaign { .. }
             | ApiRefusal::NotASelfCheck(_)
             | ApiRefusal::VisitNotFound(_)
-            | ApiRefusal::NoSuchRoute(_) => StatusCode::NOT_FOUND,
+            | ApiRefusal::NoSuchRoute(_)
+            | ApiRefusal::LetterNotFound(_) => StatusCode::NOT_FOUND,
             ApiRefusal::BadFilter(_)
             | ApiRefusal::UnknownParameter { .. }
             | ApiRefusal::RepeatedParameter(_)

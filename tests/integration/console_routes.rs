@@ -40,6 +40,8 @@ fn needed_role(path: &str) -> Option<Role> {
         "/console" | "/console/logout" | "/console/password" | "/console/my-school" => {
             Some(Role::School)
         }
+        // A school viewer reads its own school's letters (the sample letter is of their school).
+        "/console/letters/{id}" | "/console/my-school/letters" => Some(Role::School),
         // A school viewer sees its own school's photos (the fixture's photo is of their school).
         _ if path.starts_with("/console/photos/") => Some(Role::School),
         // A school viewer may print its own school's poster (the sample path uses their school).
@@ -74,6 +76,8 @@ struct Fixture {
     school_code: String,
     account_id: i32,
     visit_id: i32,
+    /// A letter issued to the first school (the school viewer's).
+    letter_id: i32,
     /// A photo of the first school (the school viewer's).
     photo_token: String,
 }
@@ -87,7 +91,9 @@ fn concrete(pattern: &str, fixture: &Fixture) -> String {
         .replace("{token}", "0123456789ABCDEFGHJK")
         // A chart every campaign's results page draws (src/web/console/reports.rs).
         .replace("{chart}", "heatmap");
-    if path.starts_with("/console/campaigns/") {
+    if path.starts_with("/console/letters/") {
+        path.replace("{id}", &fixture.letter_id.to_string())
+    } else if path.starts_with("/console/campaigns/") {
         path.replace("{id}", &fixture.campaign_id.to_string())
     } else if path.starts_with("/console/visits/") {
         path.replace("{id}", &fixture.visit_id.to_string())
@@ -125,6 +131,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     .await
     .expect("an item")[0]
         .id;
+    let letter_id = crate::letters::issue_letter(app, first.id, campaign_id).await;
     let photo_token = crate::photos::a_photo_of(app, first.id).await;
     Fixture {
         rectification_id,
@@ -133,6 +140,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         school_code: first.code,
         account_id: account.id,
         visit_id,
+        letter_id,
         photo_token,
     }
 }
@@ -330,6 +338,8 @@ async fn every_api_route_refuses_a_caller_without_a_token_and_answers_one_with_a
     for pattern in routes {
         let campaign = if pattern.ends_with("/indicators") {
             self_check
+        } else if pattern.starts_with("/api/v1/letters/") {
+            fixture.letter_id
         } else {
             fixture.campaign_id
         };

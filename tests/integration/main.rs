@@ -19,6 +19,7 @@ mod fuzz;
 mod helpers;
 mod instances;
 mod invitations;
+mod letters;
 mod limits;
 mod mail;
 mod newcomer;

@@ -329,6 +329,42 @@ pub async fn rectification(
     })
 }
 
+/// Every issued 督导意见书 (every version), newest number first.
+pub async fn letters(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let lines = crate::letters::list(&state.db, crate::letters::Scope::All)
+        .await
+        .map_err(ApiError::internal)?;
+    json(&super::views::LetterList {
+        letters: lines.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// One issued letter: its frozen snapshot, exactly as issued.
+pub async fn letter(
+    _client: ApiClient,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    query_pairs(&request, &[])?;
+    let not_found = || ApiError::from(ApiRefusal::LetterNotFound(path.chars().take(40).collect()));
+    let id = path
+        .parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)?;
+    match crate::letters::find(&state.db, crate::letters::Scope::All, id).await {
+        Ok(issued) => json(&issued.content),
+        Err(crate::letters::LetterError::NotFound) => Err(not_found()),
+        Err(error) => Err(ApiError::internal(error)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,8 @@ pub fn routes(routes: &mut Routes) {
         .get("/api/v1/visits", handlers::visits)
         .get("/api/v1/visits/{id}", handlers::visit)
         .get("/api/v1/rectification", handlers::rectification)
+        .get("/api/v1/letters", handlers::letters)
+        .get("/api/v1/letters/{id}", handlers::letter)
         // Anything else under /api answers in JSON too: 405 for a method the API does not
         // take, 404 for a path it does not have.
         .any("/api/{rest:.*}", fallback);

@@ -81,6 +81,7 @@ mod tests {
             ApiRefusal::NotASelfCheck(1),
             ApiRefusal::VisitNotFound(String::new()),
             ApiRefusal::NoSuchRoute(String::new()),
+            ApiRefusal::LetterNotFound(String::new()),
             ApiRefusal::BadFilter(String::new()),
             ApiRefusal::Withheld(String::new()),
             ApiRefusal::UnknownParameter {

@@ -1209,3 +1209,41 @@ pub struct RectificationList {
     pub today: String,
     pub items: Vec<RectificationItemView>,
 }
+
+/// `GET /api/v1/letters`.
+#[derive(Serialize)]
+pub struct LetterList {
+    pub letters: Vec<LetterLineView>,
+}
+
+/// One issued letter in the list.
+#[derive(Serialize)]
+pub struct LetterLineView {
+    pub id: i32,
+    pub school_code: String,
+    pub school_name: String,
+    pub campaign_id: i32,
+    pub campaign_name: String,
+    pub year: i32,
+    pub number: i32,
+    pub version: i32,
+    pub number_text: String,
+    pub issued_at: String,
+}
+
+impl From<crate::letters::LetterLine> for LetterLineView {
+    fn from(line: crate::letters::LetterLine) -> Self {
+        LetterLineView {
+            id: line.id,
+            school_code: line.school_code,
+            school_name: line.school_name,
+            campaign_id: line.campaign_id,
+            campaign_name: line.campaign_name,
+            year: line.year,
+            number: line.number,
+            version: line.version,
+            number_text: line.number_text,
+            issued_at: line.issued_at,
+        }
+    }
+}

@@ -8,6 +8,7 @@ mod campaigns;
 mod exports;
 pub mod guards;
 mod invitations;
+mod letters;
 mod mail;
 mod photos;
 mod quality;
@@ -158,5 +159,6 @@ pub fn routes(routes: &mut Routes) {
     invitations::routes(routes);
     visits::routes(routes);
     rectification::routes(routes);
+    letters::routes(routes);
     photos::routes(routes);
 }

@@ -1,0 +1,438 @@
+//! 通报: the county's circular of a round. Every school of the round with its grade (the round's
+//! 综合评估, as its letter says), its unmet indicators, its overdue rectification items, and
+//! whether it is named to be held responsible under the plan's 六.3 (严格责任追究), by the
+//! rule of `[accountability]` in rating.toml (surveys/METHOD.md, `accountability`). As a page,
+//! CSV (formula-safe) and XLSX.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use entity::{finding, rectification};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+use super::{LetterError, china_today, content, round_evidence, unmet_indicators};
+use crate::export::{Cell, CsvSheet, ExportError, Sheet, XlsxSheet};
+use crate::rating::{AccountabilityRules, Plan};
+use crate::results::wording::rating_text;
+
+/// One school in the circular.
+#[derive(Clone, Debug, Serialize)]
+pub struct CircularRow {
+    pub school_id: i32,
+    pub code: String,
+    pub name: String,
+    pub township: String,
+    pub score: String,
+    pub grade: String,
+    /// Unmet indicators, and their titles joined with 、.
+    pub unmet_count: usize,
+    pub unmet: String,
+    /// The round's rectification items of the school, and those overdue today.
+    pub items: usize,
+    pub overdue: usize,
+    /// Days the most overdue item is past its deadline; 0 when none is.
+    pub most_overdue_days: i64,
+    pub accountable: bool,
+    /// Why the school is to be held responsible, one sentence per rule that holds.
+    pub reasons: Vec<String>,
+}
+
+/// The circular of a round.
+#[derive(Clone, Debug, Serialize)]
+pub struct Circular {
+    pub campaign_id: i32,
+    pub campaign_name: String,
+    pub title: String,
+    /// `2026年12月4日`.
+    pub dated: String,
+    pub issuer: String,
+    /// Grade → schools, in the order of the bands and then the rest.
+    pub grades: Vec<GradeCount>,
+    pub schools: Vec<CircularRow>,
+    /// The rule of the responsibility list, in words.
+    pub rule: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GradeCount {
+    pub grade: String,
+    pub schools: usize,
+}
+
+impl Circular {
+    pub fn unmet_schools(&self) -> Vec<&CircularRow> {
+        self.schools
+            .iter()
+            .filter(|row| row.unmet_count > 0)
+            .collect()
+    }
+
+    pub fn overdue_schools(&self) -> Vec<&CircularRow> {
+        self.schools.iter().filter(|row| row.overdue > 0).collect()
+    }
+
+    pub fn accountable_schools(&self) -> Vec<&CircularRow> {
+        self.schools.iter().filter(|row| row.accountable).collect()
+    }
+}
+
+/// An item as the rule reads it.
+#[derive(Clone, Debug)]
+pub struct ItemState {
+    pub status: String,
+    pub deadline: NaiveDate,
+    /// Raised from a finding of severity `serious`.
+    pub serious: bool,
+}
+
+/// The rule of `[accountability]` in words, for the page and the method.
+pub fn rule_text(rules: &AccountabilityRules) -> Vec<String> {
+    let mut lines = vec![format!(
+        "怠慢滞后：有整改事项（待整改或退回重改）超过整改期限 {} 天仍未完成。",
+        rules.overdue_days
+    )];
+    if rules.serious_overdue {
+        lines.push("严重问题未整改：由“严重”问题提出的整改事项已逾期。".to_owned());
+    }
+    lines.push(if rules.unmet_indicators > 0 {
+        format!(
+            "成效不明显：本轮综合评估为“{}”，且未达标指标至少 {} 项。",
+            rules.grade, rules.unmet_indicators
+        )
+    } else {
+        format!("成效不明显：本轮综合评估为“{}”。", rules.grade)
+    });
+    lines
+}
+
+/// Why a school is to be held responsible (empty when it is not): `grade` is its grade when it
+/// is rated and not provisional.
+pub fn accountability_reasons(
+    rules: &AccountabilityRules,
+    grade: Option<&str>,
+    not_met: usize,
+    items: &[ItemState],
+    today: NaiveDate,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let overdue: Vec<&ItemState> = items
+        .iter()
+        .filter(|item| content::is_overdue(&item.status, item.deadline, today))
+        .collect();
+    let long = overdue
+        .iter()
+        .filter(|item| (today - item.deadline).num_days() > i64::from(rules.overdue_days))
+        .count();
+    if long > 0 {
+        reasons.push(format!(
+            "{long} 项整改事项逾期超过 {} 天",
+            rules.overdue_days
+        ));
+    }
+    let serious = overdue.iter().filter(|item| item.serious).count();
+    if rules.serious_overdue && serious > 0 {
+        reasons.push(format!("{serious} 项严重问题的整改事项逾期"));
+    }
+    if grade == Some(rules.grade.as_str()) && not_met >= rules.unmet_indicators as usize {
+        reasons.push(if not_met > 0 {
+            format!("综合评估为“{}”，未达标指标 {not_met} 项", rules.grade)
+        } else {
+            format!("综合评估为“{}”", rules.grade)
+        });
+    }
+    reasons
+}
+
+/// The circular of round `campaign_id`, today.
+pub async fn circular(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    campaign_id: i32,
+) -> Result<Circular, LetterError> {
+    let evidence = round_evidence(db, plan, campaign_id).await?;
+    let today = china_today();
+    let round = evidence
+        .used
+        .iter()
+        .map(|(_, found)| found)
+        .find(|found| found.campaign.id == campaign_id)
+        .ok_or(LetterError::NotFound)?;
+
+    let items = rectification::Entity::find()
+        .filter(rectification::Column::CampaignId.eq(campaign_id))
+        .all(db)
+        .await?;
+    let finding_ids: Vec<i32> = items.iter().filter_map(|item| item.finding_id).collect();
+    let serious: BTreeSet<i32> = if finding_ids.is_empty() {
+        BTreeSet::new()
+    } else {
+        finding::Entity::find()
+            .filter(finding::Column::Id.is_in(finding_ids))
+            .filter(finding::Column::Severity.eq("serious"))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|finding| finding.id)
+            .collect()
+    };
+    let mut by_school: BTreeMap<i32, Vec<ItemState>> = BTreeMap::new();
+    for item in items {
+        by_school
+            .entry(item.school_id)
+            .or_default()
+            .push(ItemState {
+                serious: item.finding_id.is_some_and(|id| serious.contains(&id)),
+                status: item.status,
+                deadline: item.deadline,
+            });
+    }
+
+    let rules = &plan.rules.accountability;
+    let mut schools = Vec::new();
+    for school in &round.schools {
+        let row = evidence
+            .table
+            .schools
+            .iter()
+            .find(|row| row.school_id == school.id);
+        let (score, grade, exact_grade) = match row {
+            Some(row) => {
+                let text = rating_text(&row.rating);
+                let exact = row
+                    .rating
+                    .rated()
+                    .filter(|rated| !rated.provisional)
+                    .map(|rated| rated.grade.clone());
+                (text.score, text.grade, exact)
+            }
+            None => ("—".to_owned(), "暂无可评定的内容".to_owned(), None),
+        };
+        let indicators = evidence
+            .self_check()
+            .and_then(|found| unmet_indicators(found, school.id));
+        let (unmet_count, unmet) = indicators.map_or((0, String::new()), |indicators| {
+            (
+                indicators.unmet.len(),
+                indicators
+                    .unmet
+                    .iter()
+                    .map(|unmet| unmet.title.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            )
+        });
+        let states = by_school.remove(&school.id).unwrap_or_default();
+        let overdue: Vec<&ItemState> = states
+            .iter()
+            .filter(|item| content::is_overdue(&item.status, item.deadline, today))
+            .collect();
+        let reasons =
+            accountability_reasons(rules, exact_grade.as_deref(), unmet_count, &states, today);
+        schools.push(CircularRow {
+            school_id: school.id,
+            code: school.code.clone(),
+            name: school.name.clone(),
+            township: school.township.clone(),
+            score,
+            grade,
+            unmet_count,
+            unmet,
+            items: states.len(),
+            overdue: overdue.len(),
+            most_overdue_days: overdue
+                .iter()
+                .map(|item| (today - item.deadline).num_days())
+                .max()
+                .unwrap_or(0),
+            accountable: !reasons.is_empty(),
+            reasons,
+        });
+    }
+    let mut grades: Vec<GradeCount> = plan
+        .rules
+        .bands
+        .iter()
+        .map(|band| GradeCount {
+            grade: band.grade.clone(),
+            schools: schools.iter().filter(|row| row.grade == band.grade).count(),
+        })
+        .collect();
+    let banded: usize = grades.iter().map(|count| count.schools).sum();
+    if banded < schools.len() {
+        grades.push(GradeCount {
+            grade: "待定或暂不评定".to_owned(),
+            schools: schools.len() - banded,
+        });
+    }
+    Ok(Circular {
+        campaign_id,
+        campaign_name: evidence.campaign.name.clone(),
+        title: format!("关于{}督导评估情况的通报", evidence.campaign.name),
+        dated: content::dated(today),
+        issuer: content::ISSUER.to_owned(),
+        grades,
+        schools,
+        rule: rule_text(rules),
+    })
+}
+
+const HEADER: [&str; 12] = [
+    "学校代码",
+    "学校名称",
+    "乡镇",
+    "综合得分",
+    "等级",
+    "未达标指标数",
+    "未达标指标",
+    "整改事项数",
+    "逾期事项数",
+    "最长逾期天数",
+    "列入责任追究",
+    "理由",
+];
+
+fn rows(circular: &Circular) -> impl Iterator<Item = Vec<Cell>> + '_ {
+    circular.schools.iter().map(|row| {
+        vec![
+            Cell::text(&row.code),
+            Cell::text(&row.name),
+            Cell::text(&row.township),
+            Cell::text(&row.score),
+            Cell::text(&row.grade),
+            Cell::Number(row.unmet_count as f64),
+            Cell::text(&row.unmet),
+            Cell::Number(row.items as f64),
+            Cell::Number(row.overdue as f64),
+            Cell::Number(row.most_overdue_days as f64),
+            Cell::text(if row.accountable { "是" } else { "否" }),
+            Cell::text(row.reasons.join("；")),
+        ]
+    })
+}
+
+fn write(circular: &Circular, sheet: &mut impl Sheet) -> Result<(), ExportError> {
+    sheet.write_row(&HEADER.map(Cell::text))?;
+    for row in rows(circular) {
+        sheet.write_row(&row)?;
+    }
+    Ok(())
+}
+
+/// The circular as CSV: UTF-8 with BOM, every text cell neutralised.
+pub fn csv(circular: &Circular) -> Result<Vec<u8>, ExportError> {
+    let mut sheet = CsvSheet::in_chunks()?;
+    write(circular, &mut sheet)?;
+    sheet.take_bytes()
+}
+
+/// The circular as an XLSX workbook (CPU and a temporary file: call off the async threads).
+pub fn xlsx(circular: &Circular) -> Result<Vec<u8>, ExportError> {
+    let mut sheet = XlsxSheet::new("通报")?;
+    write(circular, &mut sheet)?;
+    let mut file = sheet.finish()?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a day")
+    }
+
+    fn item(status: &str, deadline: &str, serious: bool) -> ItemState {
+        ItemState {
+            status: status.to_owned(),
+            deadline: day(deadline),
+            serious,
+        }
+    }
+
+    #[test]
+    fn a_school_is_named_for_long_overdue_items_serious_ones_or_a_failing_grade_with_unmet_indicators()
+     {
+        let rules = AccountabilityRules::default();
+        let today = day("2026-12-31");
+        // 30 days past is not yet more than 30.
+        assert!(
+            accountability_reasons(
+                &rules,
+                Some("良好"),
+                0,
+                &[item("open", "2026-12-01", false)],
+                today
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            accountability_reasons(
+                &rules,
+                Some("良好"),
+                0,
+                &[item("returned", "2026-11-30", false)],
+                today
+            ),
+            vec!["1 项整改事项逾期超过 30 天"]
+        );
+        // Reported or accepted items are with the supervisors, not overdue.
+        assert!(
+            accountability_reasons(
+                &rules,
+                None,
+                3,
+                &[item("reported", "2026-01-01", true)],
+                today
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            accountability_reasons(&rules, None, 0, &[item("open", "2026-12-30", true)], today),
+            vec!["1 项严重问题的整改事项逾期"]
+        );
+        assert_eq!(
+            accountability_reasons(&rules, Some("不合格"), 2, &[], today),
+            vec!["综合评估为“不合格”，未达标指标 2 项"]
+        );
+        assert!(accountability_reasons(&rules, Some("不合格"), 0, &[], today).is_empty());
+        assert_eq!(rule_text(&rules).len(), 3);
+    }
+
+    #[test]
+    fn the_csv_neutralises_formulas_and_the_xlsx_is_a_zip() {
+        let circular = Circular {
+            campaign_id: 1,
+            campaign_name: "x".to_owned(),
+            title: "t".to_owned(),
+            dated: String::new(),
+            issuer: String::new(),
+            grades: Vec::new(),
+            rule: Vec::new(),
+            schools: vec![CircularRow {
+                school_id: 1,
+                code: "=HYPERLINK(\"x\")".to_owned(),
+                name: "@甲".to_owned(),
+                township: "镇".to_owned(),
+                score: "80.0".to_owned(),
+                grade: "良好".to_owned(),
+                unmet_count: 0,
+                unmet: String::new(),
+                items: 1,
+                overdue: 1,
+                most_overdue_days: 3,
+                accountable: false,
+                reasons: Vec::new(),
+            }],
+        };
+        let text = String::from_utf8(csv(&circular).expect("csv")).expect("utf-8");
+        assert!(text.starts_with("\u{feff}学校代码,"), "{text}");
+        assert!(
+            text.contains("\"'=HYPERLINK(\"\"x\"\")\",'@甲,镇"),
+            "{text}"
+        );
+        assert!(xlsx(&circular).expect("xlsx").starts_with(b"PK\x03\x04"));
+    }
+}
