@@ -100,6 +100,6 @@ mod tests {
         }
         // A failure on our side answers with the code "internal".
         assert!(codes.iter().any(|code| code == "internal"));
-        assert_eq!(codes.len(), 15);
+        assert_eq!(codes.len(), 16);
     }
 }
