@@ -55,20 +55,19 @@ pub(super) async fn run(
     common.database_url = url.clone();
     let context = common.context().await?;
     let progress = Progress::new("answering", "answers", 0);
-    let summary =
-        match crate::demo::build(&context, &catalog, &plan.rules.quality, &|done, total| {
-            progress.set(done, total)
-        })
-        .await
-        {
-            Ok(summary) => summary,
-            Err(error @ crate::demo::DemoError::NotEmpty(_)) => {
-                progress.finish();
-                eprintln!("error: {url}: {error}; name another with --demo-database");
-                return Ok(ExitCode::FAILURE);
-            }
-            Err(error) => return Err(error.into()),
-        };
+    let summary = match crate::demo::build(&context, &catalog, &plan, &|done, total| {
+        progress.set(done, total)
+    })
+    .await
+    {
+        Ok(summary) => summary,
+        Err(error @ crate::demo::DemoError::NotEmpty(_)) => {
+            progress.finish();
+            eprintln!("error: {url}: {error}; name another with --demo-database");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(error) => return Err(error.into()),
+    };
     progress.finish();
     context.db.clone().close().await.ok();
     println!(
@@ -88,6 +87,22 @@ pub(super) async fn run(
     println!("Sign in at {base}/console");
     println!("  e-mail:   {}", summary.admin_email);
     println!("  password: {}", summary.admin_password);
+    let supervision = &summary.supervision;
+    println!(
+        "  supervisor (visits, rectification, letters): {} / {}",
+        crate::demo::supervision::SUPERVISOR_EMAIL,
+        supervision.supervisor_password
+    );
+    println!(
+        "  school viewer of {}: {} / {}",
+        supervision.school,
+        crate::demo::supervision::SCHOOL_EMAIL,
+        supervision.school_password
+    );
+    println!(
+        "  supervision: {} visits, {} rectification items, {} 督导意见书 issued",
+        supervision.visits, supervision.items, supervision.letters
+    );
     if !args.serve {
         println!();
         println!("Serve it with: dupin demo --serve   (or: DATABASE_URL={url} dupin)");

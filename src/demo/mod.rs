@@ -11,6 +11,7 @@
 
 pub mod answers;
 pub mod county;
+pub mod supervision;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::{RngExt, SeedableRng};
@@ -22,6 +23,7 @@ use crate::answering::{FormFields, validate};
 use crate::campaigns::actions::create_campaign;
 use crate::campaigns::{CampaignStatus, NewCampaign, SchoolSelection};
 use crate::change::{Actor, Context};
+use crate::rating::Plan;
 use crate::rating::rules::QualityRules;
 use crate::school_kind::SchoolKind;
 use crate::survey::{Audience, Catalog, Survey};
@@ -53,6 +55,16 @@ pub enum DemoError {
     Campaign(#[from] crate::campaigns::CampaignError),
     #[error(transparent)]
     Account(#[from] crate::accounts::AccountError),
+    #[error(transparent)]
+    Visit(#[from] crate::visits::VisitError),
+    #[error(transparent)]
+    Rectification(#[from] crate::rectification::RectificationError),
+    #[error(transparent)]
+    Letter(#[from] crate::letters::LetterError),
+    #[error("the demo's photo could not be made: {0}")]
+    Photo(String),
+    #[error("only {0} demo schools sent their self-check; the demo's visits need three")]
+    TooFewSelfChecks(usize),
 }
 
 /// What the demo built, for the command line to print.
@@ -64,6 +76,7 @@ pub struct DemoSummary {
     pub campaigns: Vec<DemoCampaign>,
     pub admin_email: String,
     pub admin_password: String,
+    pub supervision: supervision::DemoSupervision,
 }
 
 #[derive(Debug)]
@@ -82,9 +95,10 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 pub async fn build(
     context: &Context,
     catalog: &Catalog,
-    quality: &QualityRules,
+    plan: &Plan,
     progress: Progress<'_>,
 ) -> Result<DemoSummary, DemoError> {
+    let quality = &plan.rules.quality;
     let existing = entity::school::Entity::find().count(&context.db).await?;
     if existing > 0 {
         return Err(DemoError::NotEmpty(existing));
@@ -204,6 +218,28 @@ pub async fn build(
         });
     }
 
+    // The self-check round's schools that sent theirs, in the county's order, for the visits.
+    let self_check_round = rounds
+        .iter()
+        .find(|(survey, _, _)| survey.audience == Audience::School)
+        .map(|(_, campaign, plan)| (campaign.id, plan));
+    let supervision = match self_check_round {
+        Some((round, plan_of_round)) => {
+            let answered: Vec<entity::school::Model> = plan_of_round
+                .iter()
+                .filter(|(_, _, count)| *count > 0)
+                .filter_map(|(_, link, _)| {
+                    stored_schools
+                        .iter()
+                        .find(|school| school.id == link.school_id)
+                        .cloned()
+                })
+                .collect();
+            supervision::build(context, plan, round, &answered, china_today(now)).await?
+        }
+        None => return Err(DemoError::SurveyMissing(Audience::School.label())),
+    };
+
     let password = accounts::generate_password();
     crate::accounts::actions::create_account(
         context,
@@ -225,7 +261,14 @@ pub async fn build(
         campaigns,
         admin_email: ADMIN_EMAIL.to_owned(),
         admin_password: password,
+        supervision,
     })
+}
+
+/// The day in China at `now`: visits are dated, and deadlines set, in the county's calendar.
+fn china_today(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&crate::campaigns::china_offset())
+        .date_naive()
 }
 
 /// How many answer a survey at a school: a share of its parents, pupils or teachers that is

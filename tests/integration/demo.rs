@@ -166,6 +166,87 @@ async fn the_demo_serves_and_its_admin_sees_ratings_failing_indicators_and_flags
     server.stop();
 }
 
+/// The password `dupin demo` printed on the line that starts with `label`.
+fn printed_login(run: &Run, label: &str) -> (String, String) {
+    let line = run
+        .stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label} line printed: {run:#?}"));
+    let (email, password) = line
+        .rsplit_once(':')
+        .map_or(line, |(_, rest)| rest)
+        .split_once(" / ")
+        .unwrap_or_else(|| panic!("{label} line without e-mail / password: {line}"));
+    (email.trim().to_owned(), password.trim().to_owned())
+}
+
+#[actix_web::test]
+async fn the_demo_has_visits_items_and_issued_letters_its_supervisor_and_school_can_open() {
+    let demo = demo();
+    demo.run.succeeded();
+    assert!(
+        demo.run
+            .stdout
+            .contains("supervision: 3 visits, 3 rectification items, 2 督导意见书 issued"),
+        "{}",
+        demo.run.stdout
+    );
+    assert_eq!(query_i64(&demo.url, "SELECT COUNT(*) FROM visit").await, 3);
+    assert_eq!(
+        query_i64(
+            &demo.url,
+            "SELECT COUNT(*) FROM rectification WHERE status = 'accepted'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        query_i64(&demo.url, "SELECT COUNT(DISTINCT school_id) FROM letter").await,
+        2
+    );
+    let server = demo.terminal.start_server_with_env(
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("DATABASE_URL", &demo.url)],
+    );
+    let (email, password) = printed_login(&demo.run, "supervisor (visits, rectification, letters)");
+    let mut supervisor = browser_at(&server.address);
+    assert!(
+        supervisor
+            .sign_in(&email, &password)
+            .await
+            .status
+            .is_redirection()
+    );
+    let visits = supervisor.get("/console/visits").await;
+    assert_eq!(visits.status.as_u16(), 200, "{}", visits.body);
+    for kind in ["随机走访", "座谈了解"] {
+        assert!(visits.body.contains(kind), "{kind} in the demo's visits");
+    }
+    let items = supervisor.get("/console/rectification").await;
+    assert_eq!(items.status.as_u16(), 200);
+    for status in ["已验收", "待整改"] {
+        assert!(items.body.contains(status), "{status} in the demo's items");
+    }
+    let (email, password) = printed_login(&demo.run, "school viewer of");
+    let mut school = browser_at(&server.address);
+    assert!(
+        school
+            .sign_in(&email, &password)
+            .await
+            .status
+            .is_redirection()
+    );
+    let letters = school.get("/console/my-school/letters").await;
+    assert_eq!(letters.status.as_u16(), 200);
+    assert!(
+        letters.body.contains("第 1 号") || letters.body.contains("第 2 号"),
+        "{}",
+        letters.body
+    );
+    server.stop();
+}
+
 #[test]
 fn demo_refuses_a_database_that_is_not_a_demo_and_leaves_it_alone() {
     let terminal = Terminal::new();

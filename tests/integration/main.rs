@@ -33,6 +33,7 @@ mod sign_in_limits;
 mod smtp;
 mod spss;
 mod stuffing;
+mod supervision_round;
 mod targets;
 mod versions;
 mod visits;

@@ -19,7 +19,7 @@ struct SelfCheck {
 }
 
 /// The codes of the sample county's key-village schools and of the others, from the fixture.
-fn fixture_codes() -> (Vec<String>, Vec<String>) {
+pub(crate) fn fixture_codes() -> (Vec<String>, Vec<String>) {
     let text = std::fs::read_to_string(repo_path("tests/fixtures/schools/county.csv"))
         .expect("the sample schools");
     let (mut key, mut other) = (Vec::new(), Vec::new());

@@ -47,6 +47,9 @@ pub enum Screen {
     /// A phone: exactly this viewport in CSS pixels at twice the density, touch, and the
     /// WeChat-like user agent of `helpers::PHONE_USER_AGENT`.
     Phone { width: u32, height: u32 },
+    /// A tablet held upright, as a supervisor carries in a school yard: this viewport in CSS
+    /// pixels at twice the density, touch, and an Android tablet's Chrome user agent.
+    Tablet { width: u32, height: u32 },
 }
 
 impl Screen {
@@ -58,7 +61,14 @@ impl Screen {
         width: 360,
         height: 640,
     };
+    pub const TABLET: Screen = Screen::Tablet {
+        width: 800,
+        height: 1280,
+    };
 }
+
+/// An Android tablet's Chrome, as supervisors' tablets send.
+const TABLET_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 13; M2105K81AC) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.193 Safari/537.36";
 
 /// An element of the current page, as the browser names it.
 #[derive(Clone, Debug)]
@@ -179,7 +189,9 @@ impl WebDriver {
     async fn new_session(&self, screen: Screen) -> String {
         let profile = self.profile.path().display().to_string();
         let (width, height) = match screen {
-            Screen::Desktop { width, height } | Screen::Phone { width, height } => (width, height),
+            Screen::Desktop { width, height }
+            | Screen::Phone { width, height }
+            | Screen::Tablet { width, height } => (width, height),
         };
         let mut args = vec![
             "--headless=new".to_owned(),
@@ -197,8 +209,13 @@ impl WebDriver {
             format!("--window-size={width},{height}"),
         ];
         let mut chrome_options = json!({ "binary": CHROMIUM });
-        if let Screen::Phone { width, height } = screen {
-            args.push(format!("--user-agent={PHONE_USER_AGENT}"));
+        let emulated = match screen {
+            Screen::Desktop { .. } => None,
+            Screen::Phone { width, height } => Some((width, height, PHONE_USER_AGENT)),
+            Screen::Tablet { width, height } => Some((width, height, TABLET_USER_AGENT)),
+        };
+        if let Some((width, height, user_agent)) = emulated {
+            args.push(format!("--user-agent={user_agent}"));
             // A headless window is at least 500 pixels wide; emulation gives the exact viewport.
             chrome_options["mobileEmulation"] = json!({
                 "deviceMetrics": {
@@ -208,7 +225,7 @@ impl WebDriver {
                     "mobile": true,
                     "touch": true,
                 },
-                "userAgent": PHONE_USER_AGENT,
+                "userAgent": user_agent,
             });
         }
         chrome_options["args"] = json!(args);
@@ -466,6 +483,31 @@ impl WebDriver {
         path
     }
 
+    /// Prints the current page as Chromium's print to PDF does on A4 paper, with the page's own
+    /// `@page` margins and backgrounds, and saves it as `target/screenshots/<test name>-<step>.pdf`;
+    /// returns the PDF.
+    pub async fn print_pdf(&self, step: &str) -> Vec<u8> {
+        let encoded = self
+            .command(
+                "POST",
+                "/print",
+                Some(json!({
+                    "page": { "width": 21.0, "height": 29.7 },
+                    "background": true,
+                    "shrinkToFit": false,
+                })),
+            )
+            .await;
+        let pdf = base64_decode(encoded.as_str().expect("a base64 PDF"))
+            .expect("the PDF is valid base64");
+        let folder = screenshot_dir();
+        std::fs::create_dir_all(&folder).expect("the screenshot folder");
+        let path = folder.join(format!("{}-{step}.pdf", self.test_name));
+        std::fs::write(&path, &pdf).expect("the PDF is written");
+        eprintln!("printed: {}", path.display());
+        pdf
+    }
+
     /// Ends the session and the driver.
     pub async fn quit(mut self) {
         let path = format!("/session/{}", self.session);
@@ -513,6 +555,29 @@ fn element_of(value: &Value) -> Element {
             .unwrap_or_else(|| panic!("not an element: {value}"))
             .to_owned(),
     )
+}
+
+/// How many pages a PDF has: its `/Type /Page` objects (the page tree's `/Type /Pages` nodes
+/// are not pages). Chromium writes page objects uncompressed, so they can be counted in the bytes.
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    let compact = b"/Type/Page";
+    let mut pages = 0;
+    for (index, _) in pdf.iter().enumerate() {
+        for pattern in [&needle[..], &compact[..]] {
+            if pdf[index..].starts_with(pattern) && pdf.get(index + pattern.len()) != Some(&b's') {
+                pages += 1;
+            }
+        }
+    }
+    pages
+}
+
+#[test]
+fn pdf_pages_counts_pages_and_not_the_page_tree() {
+    let pdf = b"<< /Type /Pages /Count 2 >> << /Type /Page /Parent 1 0 R >> << /Type/Page >>";
+    assert_eq!(pdf_pages(pdf), 2);
+    assert_eq!(pdf_pages(b"%PDF-1.4"), 0);
 }
 
 /// Standard base64 (with or without padding) to bytes; `None` on any other character.
