@@ -64,6 +64,10 @@ pub struct BenchArgs {
     /// submission ceiling (the same load against a server that only parses, see `ceiling.rs`).
     #[arg(long, default_value_t = 3)]
     pub ceiling: u64,
+    /// Whole runs, each on a fresh database and server; with more than one, the median of each
+    /// figure is printed at the end as a table row for README.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +154,95 @@ pub struct BenchReport {
 }
 
 pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
-    let catalog = survey::load_dir(&surveys_dir).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    let runs = args.runs.max(1);
+    let mut figures = Vec::with_capacity(runs);
+    for number in 1..=runs {
+        if runs > 1 {
+            println!("== run {number} of {runs}");
+        }
+        figures.push(run_once(&args, &surveys_dir).await?);
+        if runs > 1 {
+            println!();
+        }
+    }
+    if runs > 1 {
+        print_median(&args, &figures);
+    }
+    if let Some(run) = figures.iter().position(|figures| !figures.stored_equal) {
+        bail!(
+            "run {}: the answers stored differ from the answers acknowledged",
+            run + 1
+        );
+    }
+    Ok(())
+}
+
+/// What one run measured, for the median of several.
+#[derive(Clone, Debug)]
+struct Figures {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_ms: f64,
+    rss_mb: f64,
+    machine_rate: f64,
+    stored_equal: bool,
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[middle],
+        _ => (values[middle - 1] + values[middle]) / 2.0,
+    }
+}
+
+/// The median of every figure over the runs, and the range of the rate, as a README table row.
+fn print_median(args: &BenchArgs, figures: &[Figures]) {
+    let of = |figure: fn(&Figures) -> f64| median(figures.iter().map(figure).collect());
+    let rates: Vec<f64> = figures.iter().map(|figures| figures.rate).collect();
+    let (low, high) = rates
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(low, high), rate| {
+            (low.min(*rate), high.max(*rate))
+        });
+    let machine = of(|figures| figures.machine_rate);
+    let share = if machine > 0.0 {
+        format!("{:.0} %", 100.0 * of(|figures| figures.rate) / machine)
+    } else {
+        "—".to_owned()
+    };
+    println!("median of {} runs:", figures.len());
+    println!(
+        "| backend | concurrency | submissions/s (range) | p50 | p99 | server CPU / submission | peak RSS | machine ceiling | dupin's share | stored = acknowledged |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {:?} | {} | {:.0} ({:.0}–{:.0}) | {:.1} ms | {:.1} ms | {:.3} ms | {:.0} MB | {:.0}/s | {share} | {} |",
+        args.backend,
+        args.concurrency,
+        of(|figures| figures.rate),
+        low,
+        high,
+        of(|figures| figures.p50_ms),
+        of(|figures| figures.p99_ms),
+        of(|figures| figures.cpu_ms),
+        of(|figures| figures.rss_mb),
+        machine,
+        if figures.iter().all(|figures| figures.stored_equal) {
+            "yes, every run"
+        } else {
+            "NO"
+        }
+    );
+}
+
+/// One run: a fresh database and server, the load, the ceilings; prints its report.
+async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Result<Figures> {
+    let catalog = survey::load_dir(surveys_dir).map_err(|errors| anyhow::anyhow!("{errors}"))?;
     let entry = catalog
         .get(&args.survey)
         .with_context(|| format!("no survey \"{}\" in {}", args.survey, surveys_dir.display()))?;
@@ -194,16 +286,16 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
         .map(|link| link.token)
         .collect();
 
-    let plan_dir = plan_without_link_rate(&surveys_dir)?;
+    let plan_dir = plan_without_link_rate(surveys_dir)?;
     println!(
         "  admission: a link's rate per minute raised to {BENCH_LINK_RATE} for the run (a hundred \
          schools cannot send thousands of honest answers a second); the per-address ceiling as \
          shipped, one address per phone"
     );
     let mut server = ServerUnderTest::start(&database_url, &plan_dir, args.server_workers).await?;
-    let report = drive(&args, server.port, &tokens, &survey).await;
+    let report = drive(args, server.port, &tokens, &survey).await;
     let usage = server.usage();
-    let ceiling = ceiling(&args, &server).await;
+    let ceiling = ceiling(args, &server).await;
     let served_form = if args.ceiling > 0 {
         Some(served_form(server.port, &tokens[0]).await?)
     } else {
@@ -214,7 +306,7 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
     report.ceiling_per_second = ceiling;
     if let Some((form, cookie)) = served_form {
         report.submission_ceiling_per_second =
-            submission_ceiling(&args, form, cookie, &tokens, &survey).await?;
+            submission_ceiling(args, form, cookie, &tokens, &survey).await?;
     }
     report.server_cpu_seconds = usage.0;
     report.server_peak_rss_kib = usage.1;
@@ -243,14 +335,15 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
     if !args.keep {
         store.remove().await;
     }
-    if report.stored != report.acknowledged as i64 {
-        bail!(
-            "stored answers ({}) differ from acknowledged answers ({})",
-            report.stored,
-            report.acknowledged
-        );
-    }
-    Ok(())
+    Ok(Figures {
+        rate: report.submissions as f64 / report.seconds,
+        p50_ms: report.p50.as_secs_f64() * 1000.0,
+        p99_ms: report.p99.as_secs_f64() * 1000.0,
+        cpu_ms: report.server_cpu_seconds * 1000.0 / report.acknowledged.max(1) as f64,
+        rss_mb: report.server_peak_rss_kib as f64 / 1024.0,
+        machine_rate: report.submission_ceiling_per_second,
+        stored_equal: report.stored == report.acknowledged as i64,
+    })
 }
 
 /// The per-minute floor of a link's rate during `dupin bench`.
@@ -667,4 +760,17 @@ async fn ceiling(args: &BenchArgs, server: &ServerUnderTest) -> f64 {
         let _ = worker.await;
     }
     done.load(Ordering::Relaxed) as f64 / seconds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![5.0]), 5.0);
+        assert_eq!(median(Vec::new()), 0.0);
+    }
 }

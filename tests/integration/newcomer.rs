@@ -67,3 +67,74 @@ fn bench_results_shows_its_fill_progress_without_a_terminal() {
     assert!(run.stderr.contains("2000 of 3000 (60%)"), "{}", run.stderr);
     assert!(!run.stderr.contains(ESCAPE) && !run.stdout.contains(ESCAPE));
 }
+
+/// `dupin bench` as the README runs it, made short: two whole runs on fresh databases (on
+/// PostgreSQL too when the suite runs there), each ending with the in-run ceiling and the check
+/// that every acknowledged answer was stored; then the median row for README.
+#[test]
+fn bench_runs_twice_checks_every_acknowledged_answer_and_prints_the_median_row() {
+    let terminal = Terminal::new();
+    let postgres = std::env::var("DUPIN_TEST_POSTGRES").ok();
+    let mut args = vec![
+        "bench",
+        "--duration",
+        "1",
+        "--warmup",
+        "0",
+        "--ceiling",
+        "1",
+        "--concurrency",
+        "4",
+        "--schools",
+        "3",
+        "--runs",
+        "2",
+    ];
+    if let Some(admin) = postgres.as_deref() {
+        args.extend(["--backend", "postgres", "--postgres-admin", admin]);
+    }
+    let run = terminal.run_patiently(&args, Duration::from_secs(180));
+    run.succeeded();
+    for said in ["== run 1 of 2", "== run 2 of 2", "median of 2 runs:"] {
+        assert!(run.stdout.contains(said), "{said}: {}", run.stdout);
+    }
+    let equal = run
+        .stdout
+        .lines()
+        .filter(|line| line.trim_start().starts_with("durability:") && line.ends_with("equal"))
+        .count();
+    assert_eq!(
+        equal, 2,
+        "both runs stored what they acknowledged: {}",
+        run.stdout
+    );
+    let machine = run
+        .stdout
+        .lines()
+        .filter(|line| line.contains("submissions/s with the form from memory"))
+        .count();
+    assert_eq!(
+        machine, 2,
+        "each run measures the machine's ceiling: {}",
+        run.stdout
+    );
+    let row = run
+        .stdout
+        .lines()
+        .find(|line| {
+            line.starts_with(if postgres.is_some() {
+                "| Postgres |"
+            } else {
+                "| Sqlite |"
+            })
+        })
+        .unwrap_or_else(|| panic!("no median row: {}", run.stdout));
+    assert!(row.ends_with("| yes, every run |"), "{row}");
+    let rate: f64 = row
+        .split('|')
+        .nth(3)
+        .and_then(|cell| cell.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no rate in {row}"));
+    assert!(rate > 0.0, "{row}");
+}
