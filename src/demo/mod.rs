@@ -235,7 +235,14 @@ pub async fn build(
                         .cloned()
                 })
                 .collect();
-            supervision::build(context, plan, round, &answered, china_today(now)).await?
+            supervision::build(
+                context,
+                plan,
+                round,
+                &answered,
+                crate::rectification::today(),
+            )
+            .await?
         }
         None => return Err(DemoError::SurveyMissing(Audience::School.label())),
     };
@@ -263,12 +270,6 @@ pub async fn build(
         admin_password: password,
         supervision,
     })
-}
-
-/// The day in China at `now`: visits are dated, and deadlines set, in the county's calendar.
-fn china_today(now: DateTime<Utc>) -> chrono::NaiveDate {
-    now.with_timezone(&crate::campaigns::china_offset())
-        .date_naive()
 }
 
 /// How many answer a survey at a school: a share of its parents, pupils or teachers that is

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use entity::{finding, rectification};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entity::{finding, rectification, rectification_event};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use super::{LetterError, china_today, content, round_evidence, unmet_indicators};
@@ -84,13 +84,30 @@ pub struct ItemState {
     pub deadline: NaiveDate,
     /// Raised from a finding of severity `serious`.
     pub serious: bool,
+    /// The China day of the school's latest progress report, if it has reported.
+    pub reported_on: Option<NaiveDate>,
+}
+
+impl ItemState {
+    /// Days past the deadline the school took (surveys/METHOD.md, `accountability`): while it
+    /// still has to act, up to today; once it has reported (waiting or accepted), up to its
+    /// latest report — so a report does not erase the lateness before it, and a returned
+    /// report lets the days run on from the deadline again. Zero when on time.
+    pub fn days_late(&self, today: NaiveDate) -> i64 {
+        let until = match crate::rectification::Status::parse(&self.status) {
+            Some(status) if status.waits_for_school() => Some(today),
+            _ => self.reported_on,
+        };
+        until.map_or(0, |until| (until - self.deadline).num_days().max(0))
+    }
 }
 
 /// The rule of `[accountability]` in words, for the page and the method.
 pub fn rule_text(rules: &AccountabilityRules) -> Vec<String> {
     let mut lines = vec![format!(
-        "怠慢滞后：有整改事项（待整改或退回重改）超过整改期限 {} 天仍未完成。",
-        rules.overdue_days
+        "怠慢滞后：有整改事项超过整改期限 {days} 天仍未完成（待整改或退回重改），或超过期限 {days} 天后才报告\
+         整改（以最近一次报告之日计）。",
+        days = rules.overdue_days
     )];
     if rules.serious_overdue {
         lines.push("严重问题未整改：由“严重”问题提出的整改事项已逾期。".to_owned());
@@ -120,13 +137,25 @@ pub fn accountability_reasons(
         .iter()
         .filter(|item| content::is_overdue(&item.status, item.deadline, today))
         .collect();
-    let long = overdue
+    let (long_open, long_reported) = items
         .iter()
-        .filter(|item| (today - item.deadline).num_days() > i64::from(rules.overdue_days))
-        .count();
-    if long > 0 {
+        .filter(|item| item.days_late(today) > i64::from(rules.overdue_days))
+        .fold((0, 0), |(open, reported), item| {
+            if content::is_overdue(&item.status, item.deadline, today) {
+                (open + 1, reported)
+            } else {
+                (open, reported + 1)
+            }
+        });
+    if long_open > 0 {
         reasons.push(format!(
-            "{long} 项整改事项逾期超过 {} 天",
+            "{long_open} 项整改事项逾期超过 {} 天",
+            rules.overdue_days
+        ));
+    }
+    if long_reported > 0 {
+        reasons.push(format!(
+            "{long_reported} 项整改事项逾期超过 {} 天才报告整改",
             rules.overdue_days
         ));
     }
@@ -142,6 +171,29 @@ pub fn accountability_reasons(
         });
     }
     reasons
+}
+
+/// The China day of each item's latest progress report, by item id.
+async fn latest_reports(
+    db: &impl ConnectionTrait,
+    item_ids: Vec<i32>,
+) -> Result<BTreeMap<i32, NaiveDate>, DbErr> {
+    let mut latest = BTreeMap::new();
+    if item_ids.is_empty() {
+        return Ok(latest);
+    }
+    let offset = crate::campaigns::china_offset();
+    for event in rectification_event::Entity::find()
+        .filter(rectification_event::Column::ItemId.is_in(item_ids))
+        .filter(rectification_event::Column::Kind.eq("reported"))
+        .all(db)
+        .await?
+    {
+        let day = event.at.with_timezone(&offset).date_naive();
+        let entry = latest.entry(event.item_id).or_insert(day);
+        *entry = (*entry).max(day);
+    }
+    Ok(latest)
 }
 
 /// The circular of round `campaign_id`, today.
@@ -176,6 +228,7 @@ pub async fn circular(
             .map(|finding| finding.id)
             .collect()
     };
+    let reported_on = latest_reports(db, items.iter().map(|item| item.id).collect()).await?;
     let mut by_school: BTreeMap<i32, Vec<ItemState>> = BTreeMap::new();
     for item in items {
         by_school
@@ -183,6 +236,7 @@ pub async fn circular(
             .or_default()
             .push(ItemState {
                 serious: item.finding_id.is_some_and(|id| serious.contains(&id)),
+                reported_on: reported_on.get(&item.id).copied(),
                 status: item.status,
                 deadline: item.deadline,
             });
@@ -349,7 +403,57 @@ mod tests {
             status: status.to_owned(),
             deadline: day(deadline),
             serious,
+            reported_on: None,
         }
+    }
+
+    fn reported(status: &str, deadline: &str, on: &str) -> ItemState {
+        ItemState {
+            reported_on: Some(day(on)),
+            ..item(status, deadline, false)
+        }
+    }
+
+    #[test]
+    fn a_late_report_keeps_its_lateness_and_a_returned_one_lets_the_days_run_on() {
+        let rules = AccountabilityRules::default();
+        let today = day("2026-12-31");
+        // Reported 31 days late, the day before the circular: still named, accepted or not.
+        for status in ["reported", "accepted"] {
+            assert_eq!(
+                accountability_reasons(
+                    &rules,
+                    Some("良好"),
+                    0,
+                    &[reported(status, "2026-11-29", "2026-12-30")],
+                    today
+                ),
+                vec!["1 项整改事项逾期超过 30 天才报告整改"],
+                "{status}"
+            );
+        }
+        // Reported 30 days late is not more than 30.
+        assert!(
+            accountability_reasons(
+                &rules,
+                Some("良好"),
+                0,
+                &[reported("accepted", "2026-11-29", "2026-12-29")],
+                today
+            )
+            .is_empty()
+        );
+        // On time, then returned: the days run from the deadline to today.
+        let returned = reported("returned", "2026-11-20", "2026-11-19");
+        assert_eq!(returned.days_late(today), 41);
+        assert_eq!(
+            accountability_reasons(&rules, Some("良好"), 0, &[returned], today),
+            vec!["1 项整改事项逾期超过 30 天"]
+        );
+        assert_eq!(
+            reported("accepted", "2026-11-20", "2026-11-02").days_late(today),
+            0
+        );
     }
 
     #[test]
@@ -378,13 +482,13 @@ mod tests {
             ),
             vec!["1 项整改事项逾期超过 30 天"]
         );
-        // Reported or accepted items are with the supervisors, not overdue.
+        // Reported or accepted items are with the supervisors, not overdue (reported on time).
         assert!(
             accountability_reasons(
                 &rules,
                 None,
                 3,
-                &[item("reported", "2026-01-01", true)],
+                &[reported("reported", "2026-01-01", "2026-01-01")],
                 today
             )
             .is_empty()

@@ -62,11 +62,9 @@ pub enum LetterError {
     Db(#[from] DbErr),
 }
 
-/// Today in China time.
+/// Today in China time (the day deadlines and letters' dates are read in).
 pub fn china_today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&crate::campaigns::china_offset())
-        .date_naive()
+    crate::rectification::today()
 }
 
 /// A round's evidence: the round's campaign for its own source and the latest campaign of each

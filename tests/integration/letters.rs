@@ -555,6 +555,24 @@ async fn the_circular_names_overdue_schools_and_its_csv_and_xlsx_are_safe() {
     item(&app, late_id, round, None, "整改一", -45, "returned").await;
     item(&app, slightly_id, round, None, "整改二", -2, "open").await;
     item(&app, slightly_id, round, None, "整改三", -20, "accepted").await;
+    // A school 40 days late reports on the eve of the circular: the report does not erase it.
+    let (hasty_id, hasty_code) = school_of(&app, round, 3).await;
+    item(&app, hasty_id, round, None, "整改四", -40, "open").await;
+    let hasty_item = app
+        .count("SELECT CAST(MAX(id) AS BIGINT) FROM rectification")
+        .await as i32;
+    let head = app
+        .account("hasty@school.edu.cn", Role::School, Some(hasty_id))
+        .await;
+    dupin::rectification::report_progress(
+        &app.context(),
+        Actor::Account(&head),
+        hasty_item,
+        "已整改",
+        Vec::new(),
+    )
+    .await
+    .expect("the late report");
 
     let mut supervisor = app.signed_in(Role::Supervisor).await;
     let page = supervisor
@@ -577,6 +595,18 @@ async fn the_circular_names_overdue_schools_and_its_csv_and_xlsx_are_safe() {
     assert!(
         !accountable.contains(&slightly_code),
         "2 days overdue is not yet 怠慢滞后"
+    );
+    assert!(
+        !overdue_section.contains(&hasty_code),
+        "a reported item is not overdue today"
+    );
+    let hasty = accountable
+        .split(hasty_code.as_str())
+        .nth(1)
+        .unwrap_or_else(|| panic!("a report 40 days late is still 怠慢滞后: {accountable}"));
+    assert!(
+        hasty[..hasty.find("</tr>").unwrap_or(hasty.len())].contains("逾期超过 30 天才报告整改"),
+        "{hasty}"
     );
 
     let csv = supervisor
