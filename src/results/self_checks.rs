@@ -87,8 +87,18 @@ pub struct IndicatorCell {
     pub verified: bool,
 }
 
+/// One indicator a visit verified at a school.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verified {
+    pub value: VerifiedValue,
+    /// The report that stood when the visit was recorded differed from the verified value past
+    /// the tolerance: 核查不符 even if the school has since changed its report to match
+    /// (surveys/METHOD.md, `verified`).
+    pub differed_at_visit: bool,
+}
+
 /// Each school's verified values by indicator id, from its latest visits of the campaign.
-pub type VerifiedBySchool = HashMap<i32, BTreeMap<String, VerifiedValue>>;
+pub type VerifiedBySchool = HashMap<i32, BTreeMap<String, Verified>>;
 
 fn outcome_class(outcome: &Outcome) -> &'static str {
     match outcome {
@@ -170,12 +180,18 @@ pub fn indicator_table_verified(
                     .zip(evaluations.iter_mut())
                     .zip(verified_here.iter_mut())
                 {
-                    let Some(value) = school_verified.get(&indicator.id) else {
+                    let Some(verified) = school_verified.get(&indicator.id) else {
                         continue;
                     };
-                    if let Some(applied) = indicator.apply_verified(&profile, evaluation, *value) {
-                        if indicator.differs_from_verified(evaluation, *value, tolerance)
-                            == Some(true)
+                    if let Some(applied) =
+                        indicator.apply_verified(&profile, evaluation, verified.value)
+                    {
+                        if verified.differed_at_visit
+                            || indicator.differs_from_verified(
+                                evaluation,
+                                verified.value,
+                                tolerance,
+                            ) == Some(true)
                         {
                             row.verify_mismatch = true;
                         }

@@ -3,17 +3,17 @@
 //! school's report set beside them. Reads the visits' stored answers; recording a visit is
 //! `crate::visits`, and nothing here writes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
-use entity::{school, visit, visit_check};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{response, school, visit, visit_check};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::queries::self_check_answers;
-use super::self_checks::VerifiedBySchool;
+use super::self_checks::{Verified, VerifiedBySchool};
 use crate::rating::Plan;
-use crate::rating::indicators::{Outcome, SchoolProfile, VerifiedValue};
+use crate::rating::indicators::{Evaluation, Indicator, Outcome, SchoolProfile, VerifiedValue};
 use crate::rating::visits::ItemAnswer;
 
 /// What one stored answer of a checklist item verifies, if anything: 符合 / 不符合 for a
@@ -39,6 +39,8 @@ pub struct VerifiedAt {
     pub value: VerifiedValue,
     pub visit_id: i32,
     pub visited_on: NaiveDate,
+    /// When the visit was recorded: the school's report standing then is the one it checked.
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// Each school's verified values of the round `campaign_id` by indicator: for each indicator,
@@ -92,30 +94,132 @@ pub async fn verified_in_campaign(
                     value,
                     visit_id: visit.id,
                     visited_on: visit.visited_on,
+                    recorded_at: visit.created_at,
                 });
         }
     }
     Ok(found)
 }
 
-/// [`verified_in_campaign`] as the indicator table takes it.
+/// [`verified_in_campaign`] as the indicator table takes it, each value with whether the
+/// report standing at its visit differed from it.
 pub async fn verified_by_school(
     db: &impl ConnectionTrait,
     plan: &Plan,
     campaign_id: i32,
     school_ids: &[i32],
 ) -> Result<VerifiedBySchool, DbErr> {
-    Ok(verified_in_campaign(db, plan, campaign_id, school_ids)
-        .await?
+    let found = verified_in_campaign(db, plan, campaign_id, school_ids).await?;
+    let differed = differed_at_visit(db, plan, campaign_id, &found).await?;
+    Ok(found
         .into_iter()
         .map(|(school, values)| {
             let values = values
                 .into_iter()
-                .map(|(indicator, at)| (indicator, at.value))
+                .map(|(indicator, at)| {
+                    let differed_at_visit = differed.contains(&(school, indicator.clone()));
+                    let verified = Verified {
+                        value: at.value,
+                        differed_at_visit,
+                    };
+                    (indicator, verified)
+                })
                 .collect();
             (school, values)
         })
         .collect())
+}
+
+/// Each school's self-check answers in the round as they stood at each verifying visit: the
+/// latest included answer stored before the visit was recorded (none if it had sent none yet).
+struct ReportHistory {
+    /// By school: (stored at, answers), oldest first.
+    reports: HashMap<i32, Vec<(DateTime<Utc>, serde_json::Map<String, serde_json::Value>)>>,
+}
+
+impl ReportHistory {
+    async fn load(
+        db: &impl ConnectionTrait,
+        campaign_id: i32,
+        school_ids: Vec<i32>,
+    ) -> Result<ReportHistory, DbErr> {
+        let mut reports: HashMap<i32, Vec<_>> = HashMap::new();
+        if school_ids.is_empty() {
+            return Ok(ReportHistory { reports });
+        }
+        for stored in response::Entity::find()
+            .filter(response::Column::CampaignId.eq(campaign_id))
+            .filter(response::Column::Excluded.eq(false))
+            .filter(response::Column::SchoolId.is_in(school_ids))
+            .order_by_asc(response::Column::Id)
+            .all(db)
+            .await?
+        {
+            // An answer that does not read back (never stored by dupin) stood for nothing.
+            if let Ok(answers) = serde_json::from_str(&stored.answers) {
+                reports
+                    .entry(stored.school_id)
+                    .or_default()
+                    .push((stored.submitted_at, answers));
+            }
+        }
+        Ok(ReportHistory { reports })
+    }
+
+    /// The school's answers standing at `at`.
+    fn at(
+        &self,
+        school_id: i32,
+        at: DateTime<Utc>,
+    ) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.reports
+            .get(&school_id)?
+            .iter()
+            .rev()
+            .find(|(stored_at, _)| *stored_at <= at)
+            .map(|(_, answers)| answers)
+    }
+}
+
+/// (school, indicator) pairs whose report standing when the verifying visit was recorded
+/// differed from the verified value past the tolerance: a report changed after the visit does
+/// not clear 核查不符 (surveys/METHOD.md, `verified`).
+async fn differed_at_visit(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    campaign_id: i32,
+    found: &HashMap<i32, BTreeMap<String, VerifiedAt>>,
+) -> Result<HashSet<(i32, String)>, DbErr> {
+    let mut differed = HashSet::new();
+    if found.is_empty() {
+        return Ok(differed);
+    }
+    let school_ids: Vec<i32> = found.keys().copied().collect();
+    let history = ReportHistory::load(db, campaign_id, school_ids.clone()).await?;
+    let schools = school::Entity::find()
+        .filter(school::Column::Id.is_in(school_ids))
+        .all(db)
+        .await?;
+    for school in &schools {
+        let Some(profile) = SchoolProfile::of_school(school) else {
+            continue;
+        };
+        for (indicator_id, at) in found.get(&school.id).into_iter().flatten() {
+            let (Some(indicator), Some(answers)) = (
+                plan.indicator(indicator_id),
+                history.at(school.id, at.recorded_at),
+            ) else {
+                continue;
+            };
+            let then = indicator.evaluate(&profile, answers);
+            if indicator.differs_from_verified(&then, at.value, plan.rules.verify_tolerance)
+                == Some(true)
+            {
+                differed.insert((school.id, indicator_id.clone()));
+            }
+        }
+    }
+    Ok(differed)
 }
 
 /// A school's verified values as answers to the self-check's questions, for the targets: a
@@ -180,6 +284,25 @@ pub struct Verification {
     pub tolerance: String,
 }
 
+/// A report as the verification page shows it: `80%`, `达标（是）`, `未达标`.
+fn report_text(indicator: &Indicator, evaluation: &Evaluation, verified: VerifiedValue) -> String {
+    let detail = match (&evaluation.value, &evaluation.answer) {
+        (Some(value), _) => indicator.format_value(*value),
+        (None, Some(code)) => match code.as_str() {
+            "yes" => "是".to_owned(),
+            "no" => "否".to_owned(),
+            other => other.to_owned(),
+        },
+        (None, None) => String::new(),
+    };
+    let label = evaluation.outcome.label();
+    match (verified, detail.is_empty()) {
+        (_, true) => label.to_owned(),
+        (VerifiedValue::Judgement(_), false) => format!("{label}（{detail}）"),
+        (VerifiedValue::Number(_), false) => detail,
+    }
+}
+
 /// The school's self-check in the round `campaign_id` (its latest included answer) against
 /// every indicator a visit of the round verified.
 pub async fn school_verification(
@@ -188,10 +311,9 @@ pub async fn school_verification(
     campaign_id: i32,
     school: &school::Model,
 ) -> Result<Verification, DbErr> {
-    let verified = verified_in_campaign(db, plan, campaign_id, &[school.id])
-        .await?
-        .remove(&school.id)
-        .unwrap_or_default();
+    let found = verified_in_campaign(db, plan, campaign_id, &[school.id]).await?;
+    let history = ReportHistory::load(db, campaign_id, vec![school.id]).await?;
+    let verified = found.get(&school.id).cloned().unwrap_or_default();
     let answers = self_check_answers(db, campaign_id, &[school.id], super::DateRange::default())
         .await?
         .remove(&school.id);
@@ -206,29 +328,31 @@ pub async fn school_verification(
             (Some(answers), Some(profile)) => Some(indicator.evaluate(profile, answers)),
             _ => None,
         };
-        let differs = reported
+        let then = match (history.at(school.id, at.recorded_at), &profile) {
+            (Some(answers), Some(profile)) => Some(indicator.evaluate(profile, answers)),
+            _ => None,
+        };
+        let differs_now = reported
             .as_ref()
             .and_then(|reported| indicator.differs_from_verified(reported, at.value, tolerance));
-        let reported_text = match &reported {
-            None => "未提交".to_owned(),
-            Some(evaluation) => {
-                let detail = match (&evaluation.value, &evaluation.answer) {
-                    (Some(value), _) => indicator.format_value(*value),
-                    (None, Some(code)) => match code.as_str() {
-                        "yes" => "是".to_owned(),
-                        "no" => "否".to_owned(),
-                        other => other.to_owned(),
-                    },
-                    (None, None) => String::new(),
-                };
-                let label = evaluation.outcome.label();
-                match (at.value, detail.is_empty()) {
-                    (_, true) => label.to_owned(),
-                    (VerifiedValue::Judgement(_), false) => format!("{label}（{detail}）"),
-                    (VerifiedValue::Number(_), false) => detail,
-                }
-            }
+        let differed_then = then
+            .as_ref()
+            .and_then(|then| indicator.differs_from_verified(then, at.value, tolerance));
+        let differs = match (differs_now, differed_then) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (None, None) => None,
+            _ => Some(false),
         };
+        let mut reported_text = match &reported {
+            None => "未提交".to_owned(),
+            Some(evaluation) => report_text(indicator, evaluation, at.value),
+        };
+        if let Some(then) = &then {
+            let then_text = report_text(indicator, then, at.value);
+            if then_text != reported_text {
+                reported_text = format!("{reported_text}（核查时填报：{then_text}）");
+            }
+        }
         let outcome = match (&profile, &reported) {
             (Some(profile), Some(reported)) => indicator
                 .apply_verified(profile, reported, at.value)

@@ -486,4 +486,39 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
         .find(|panel| panel.contains(&school.code))
         .expect("the school's indicators");
     assert!(school_panel.contains("核查不符"), "{school_panel}");
+
+    // Caught, the school sends its self-check again, now saying what the visit found: the
+    // report that stood at the visit still differed, so 核查不符 stays, and the page says what
+    // was reported then.
+    let token = app.link_token(campaign, &school.code).await;
+    answer_with(
+        &app,
+        &token,
+        &catalog_survey("school"),
+        &[("toilets_standard", "no")],
+    )
+    .await;
+    let compared = supervisor
+        .get(&format!("/console/schools/{}/self-checks", school.id))
+        .await;
+    let line = compared
+        .body
+        .split("<tr>")
+        .find(|row| row.contains("学生厕所够用、达到卫生标准"))
+        .expect("the toilets line");
+    assert!(line.contains("核查时填报：达标（是）"), "{line}");
+    assert!(line.contains("核查不符"), "still flagged: {line}");
+    let results = supervisor
+        .get(&format!("/console/campaigns/{campaign}/results"))
+        .await;
+    let school_panel = results
+        .body
+        .split("<div class=\"panel school-indicators\">")
+        .skip(1)
+        .find(|panel| panel.contains(&school.code))
+        .expect("the school's indicators");
+    assert!(
+        school_panel.contains("核查不符"),
+        "a report changed after the visit does not clear the flag: {school_panel}"
+    );
 }
