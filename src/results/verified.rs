@@ -130,11 +130,14 @@ pub async fn verified_by_school(
         .collect())
 }
 
+/// One self-check answer as stored: when, and what it said.
+type StoredReport = (DateTime<Utc>, serde_json::Map<String, serde_json::Value>);
+
 /// Each school's self-check answers in the round as they stood at each verifying visit: the
 /// latest included answer stored before the visit was recorded (none if it had sent none yet).
 struct ReportHistory {
-    /// By school: (stored at, answers), oldest first.
-    reports: HashMap<i32, Vec<(DateTime<Utc>, serde_json::Map<String, serde_json::Value>)>>,
+    /// By school, oldest first.
+    reports: HashMap<i32, Vec<StoredReport>>,
 }
 
 impl ReportHistory {
