@@ -28,10 +28,12 @@ pub struct CircularRow {
     /// Unmet indicators, and their titles joined with 、.
     pub unmet_count: usize,
     pub unmet: String,
-    /// The round's rectification items of the school, and those overdue today.
+    /// The round's rectification items of the school, those overdue today, and those the
+    /// school reported only after their deadline (lateness a report does not erase).
     pub items: usize,
     pub overdue: usize,
-    /// Days the most overdue item is past its deadline; 0 when none is.
+    pub reported_late: usize,
+    /// The most days any item ran past its deadline ([`ItemState::days_late`]); 0 when none did.
     pub most_overdue_days: i64,
     pub accountable: bool,
     /// Why the school is to be held responsible, one sentence per rule that holds.
@@ -68,8 +70,12 @@ impl Circular {
             .collect()
     }
 
+    /// Schools with an item overdue today or reported only after its deadline.
     pub fn overdue_schools(&self) -> Vec<&CircularRow> {
-        self.schools.iter().filter(|row| row.overdue > 0).collect()
+        self.schools
+            .iter()
+            .filter(|row| row.overdue + row.reported_late > 0)
+            .collect()
     }
 
     pub fn accountable_schools(&self) -> Vec<&CircularRow> {
@@ -110,7 +116,9 @@ pub fn rule_text(rules: &AccountabilityRules) -> Vec<String> {
         days = rules.overdue_days
     )];
     if rules.serious_overdue {
-        lines.push("严重问题未整改：由“严重”问题提出的整改事项已逾期。".to_owned());
+        lines.push(
+            "严重问题未整改：由“严重”问题提出的整改事项已逾期（含逾期后才报告的）。".to_owned(),
+        );
     }
     lines.push(if rules.unmet_indicators > 0 {
         format!(
@@ -133,10 +141,6 @@ pub fn accountability_reasons(
     today: NaiveDate,
 ) -> Vec<String> {
     let mut reasons = Vec::new();
-    let overdue: Vec<&ItemState> = items
-        .iter()
-        .filter(|item| content::is_overdue(&item.status, item.deadline, today))
-        .collect();
     let (long_open, long_reported) = items
         .iter()
         .filter(|item| item.days_late(today) > i64::from(rules.overdue_days))
@@ -159,7 +163,11 @@ pub fn accountability_reasons(
             rules.overdue_days
         ));
     }
-    let serious = overdue.iter().filter(|item| item.serious).count();
+    // A serious item counts once it ran past its deadline, reported since or not.
+    let serious = items
+        .iter()
+        .filter(|item| item.serious && item.days_late(today) > 0)
+        .count();
     if rules.serious_overdue && serious > 0 {
         reasons.push(format!("{serious} 项严重问题的整改事项逾期"));
     }
@@ -277,10 +285,14 @@ pub async fn circular(
             )
         });
         let states = by_school.remove(&school.id).unwrap_or_default();
-        let overdue: Vec<&ItemState> = states
+        let overdue = states
             .iter()
             .filter(|item| content::is_overdue(&item.status, item.deadline, today))
-            .collect();
+            .count();
+        let late = states
+            .iter()
+            .filter(|item| item.days_late(today) > 0)
+            .count();
         let reasons =
             accountability_reasons(rules, exact_grade.as_deref(), unmet_count, &states, today);
         schools.push(CircularRow {
@@ -293,10 +305,11 @@ pub async fn circular(
             unmet_count,
             unmet,
             items: states.len(),
-            overdue: overdue.len(),
-            most_overdue_days: overdue
+            overdue,
+            reported_late: late - overdue,
+            most_overdue_days: states
                 .iter()
-                .map(|item| (today - item.deadline).num_days())
+                .map(|item| item.days_late(today))
                 .max()
                 .unwrap_or(0),
             accountable: !reasons.is_empty(),
@@ -331,7 +344,7 @@ pub async fn circular(
     })
 }
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "学校代码",
     "学校名称",
     "乡镇",
@@ -341,6 +354,7 @@ const HEADER: [&str; 12] = [
     "未达标指标",
     "整改事项数",
     "逾期事项数",
+    "逾期后才报告的事项数",
     "最长逾期天数",
     "列入责任追究",
     "理由",
@@ -358,6 +372,7 @@ fn rows(circular: &Circular) -> impl Iterator<Item = Vec<Cell>> + '_ {
             Cell::text(&row.unmet),
             Cell::Number(row.items as f64),
             Cell::Number(row.overdue as f64),
+            Cell::Number(row.reported_late as f64),
             Cell::Number(row.most_overdue_days as f64),
             Cell::text(if row.accountable { "是" } else { "否" }),
             Cell::text(row.reasons.join("；")),
@@ -526,6 +541,7 @@ mod tests {
                 unmet: String::new(),
                 items: 1,
                 overdue: 1,
+                reported_late: 0,
                 most_overdue_days: 3,
                 accountable: false,
                 reasons: Vec::new(),

@@ -596,9 +596,13 @@ async fn the_circular_names_overdue_schools_and_its_csv_and_xlsx_are_safe() {
         !accountable.contains(&slightly_code),
         "2 days overdue is not yet 怠慢滞后"
     );
+    let hasty_row = overdue_section
+        .split("<tr>")
+        .find(|row| row.contains(&hasty_code))
+        .unwrap_or_else(|| panic!("a late report stays in the overdue list: {overdue_section}"));
     assert!(
-        !overdue_section.contains(&hasty_code),
-        "a reported item is not overdue today"
+        hasty_row.contains("<td class=\"num\">0</td><td class=\"num\">1 项</td>"),
+        "not overdue today, reported late once: {hasty_row}"
     );
     let hasty = accountable
         .split(hasty_code.as_str())
@@ -667,5 +671,12 @@ print(json.dumps({"title": sheet.title, "rows": rows}, ensure_ascii=False, defau
         .expect("the late school");
     assert_eq!(late[1], "'=HYPERLINK(\"http://evil\")");
     assert_eq!(late[8], 1, "one overdue item");
-    assert_eq!(late[10], "是");
+    assert_eq!(late[9], 0, "nothing reported late");
+    assert_eq!(late[11], "是");
+    let hasty = rows
+        .iter()
+        .find(|row| row[0] == hasty_code.as_str())
+        .expect("the hasty school");
+    assert_eq!((hasty[8].clone(), hasty[9].clone()), (0.into(), 1.into()));
+    assert_eq!(hasty[10], 40, "40 days late when it reported");
 }
