@@ -39,8 +39,26 @@ pub struct VerifiedAt {
     pub value: VerifiedValue,
     pub visit_id: i32,
     pub visited_on: NaiveDate,
-    /// When the visit was recorded: the school's report standing then is the one it checked.
+    /// When the visit was recorded.
     pub recorded_at: DateTime<Utc>,
+}
+
+impl VerifiedAt {
+    /// The moments whose standing report the visit checked: the start of the visit's day
+    /// (China time) and when the visit was recorded — a report changed on the day, or between
+    /// the visit and its typing-in, does not escape the comparison.
+    pub fn checked_at(&self) -> [DateTime<Utc>; 2] {
+        let day_start = self
+            .visited_on
+            .and_hms_opt(0, 0, 0)
+            .and_then(|start| {
+                start
+                    .and_local_timezone(crate::campaigns::china_offset())
+                    .single()
+            })
+            .map_or(self.recorded_at, |start| start.with_timezone(&Utc));
+        [day_start.min(self.recorded_at), self.recorded_at]
+    }
 }
 
 /// Each school's verified values of the round `campaign_id` by indicator: for each indicator,
@@ -169,6 +187,23 @@ impl ReportHistory {
         Ok(ReportHistory { reports })
     }
 
+    /// The school's distinct answers standing at the moments a visit checked, earliest first.
+    fn standing(
+        &self,
+        school_id: i32,
+        verified: &VerifiedAt,
+    ) -> Vec<&serde_json::Map<String, serde_json::Value>> {
+        let mut standing: Vec<&serde_json::Map<String, serde_json::Value>> = Vec::new();
+        for moment in verified.checked_at() {
+            if let Some(answers) = self.at(school_id, moment)
+                && !standing.iter().any(|seen| std::ptr::eq(*seen, answers))
+            {
+                standing.push(answers);
+            }
+        }
+        standing
+    }
+
     /// The school's answers standing at `at`.
     fn at(
         &self,
@@ -208,16 +243,15 @@ async fn differed_at_visit(
             continue;
         };
         for (indicator_id, at) in found.get(&school.id).into_iter().flatten() {
-            let (Some(indicator), Some(answers)) = (
-                plan.indicator(indicator_id),
-                history.at(school.id, at.recorded_at),
-            ) else {
+            let Some(indicator) = plan.indicator(indicator_id) else {
                 continue;
             };
-            let then = indicator.evaluate(&profile, answers);
-            if indicator.differs_from_verified(&then, at.value, plan.rules.verify_tolerance)
-                == Some(true)
-            {
+            let differs = history.standing(school.id, at).into_iter().any(|answers| {
+                let then = indicator.evaluate(&profile, answers);
+                indicator.differs_from_verified(&then, at.value, plan.rules.verify_tolerance)
+                    == Some(true)
+            });
+            if differs {
                 differed.insert((school.id, indicator_id.clone()));
             }
         }
@@ -331,30 +365,37 @@ pub async fn school_verification(
             (Some(answers), Some(profile)) => Some(indicator.evaluate(profile, answers)),
             _ => None,
         };
-        let then = match (history.at(school.id, at.recorded_at), &profile) {
-            (Some(answers), Some(profile)) => Some(indicator.evaluate(profile, answers)),
-            _ => None,
+        let then: Vec<Evaluation> = match &profile {
+            Some(profile) => history
+                .standing(school.id, at)
+                .into_iter()
+                .map(|answers| indicator.evaluate(profile, answers))
+                .collect(),
+            None => Vec::new(),
         };
-        let differs_now = reported
-            .as_ref()
-            .and_then(|reported| indicator.differs_from_verified(reported, at.value, tolerance));
-        let differed_then = then
-            .as_ref()
-            .and_then(|then| indicator.differs_from_verified(then, at.value, tolerance));
-        let differs = match (differs_now, differed_then) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (None, None) => None,
-            _ => Some(false),
+        // Differs if the report now or any report standing at the visit differs; comparable
+        // if any of them is.
+        let comparisons: Vec<bool> = reported
+            .iter()
+            .chain(&then)
+            .filter_map(|report| indicator.differs_from_verified(report, at.value, tolerance))
+            .collect();
+        let differs = match comparisons.is_empty() {
+            true => None,
+            false => Some(comparisons.contains(&true)),
         };
         let mut reported_text = match &reported {
             None => "未提交".to_owned(),
             Some(evaluation) => report_text(indicator, evaluation, at.value),
         };
-        if let Some(then) = &then {
-            let then_text = report_text(indicator, then, at.value);
-            if then_text != reported_text {
-                reported_text = format!("{reported_text}（核查时填报：{then_text}）");
-            }
+        // What stood at the visit, when it was not what stands now (the latest such report).
+        if let Some(then_text) = then
+            .iter()
+            .rev()
+            .map(|then| report_text(indicator, then, at.value))
+            .find(|then_text| *then_text != reported_text)
+        {
+            reported_text = format!("{reported_text}（核查时填报：{then_text}）");
         }
         let outcome = match (&profile, &reported) {
             (Some(profile), Some(reported)) => indicator

@@ -522,3 +522,63 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
         "a report changed after the visit does not clear the flag: {school_panel}"
     );
 }
+
+#[actix_web::test]
+async fn a_self_check_changed_on_the_morning_of_the_visit_is_still_compared_with_what_stood() {
+    let app = spawn_app().await;
+    let (campaign, school) = over_reported_toilets(&app).await;
+    // The over-report was sent yesterday…
+    let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+    let stored = entity::response::Entity::find()
+        .filter(entity::response::Column::SchoolId.eq(school.id))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the self-check");
+    use sea_orm::{ActiveModelTrait, Set};
+    let mut earlier: entity::response::ActiveModel = stored.into();
+    earlier.submitted_at = Set(yesterday);
+    earlier.update(&app.db).await.expect("backdated");
+    // …and corrected this morning, after the supervisors were seen at the gate but before
+    // they typed the visit in.
+    let token = app.link_token(campaign, &school.code).await;
+    answer_with(
+        &app,
+        &token,
+        &catalog_survey("school"),
+        &[("toilets_standard", "no")],
+    )
+    .await;
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let campaign_text = campaign.to_string();
+    let date = today();
+    let page = post_visit(
+        &mut supervisor,
+        school.id,
+        &[
+            ("kind", "random_visit"),
+            ("checklist", "random_visit"),
+            ("campaign", &campaign_text),
+            ("visited_on", &date),
+            ("team", "张三"),
+            ("number_pupils_present", "40"),
+            ("item_toilets", "not_met"),
+            ("item_lunch", "met"),
+            ("item_escort_meals", "met"),
+            ("item_online_class", "met"),
+        ],
+        &[("photo_lunch_photo", &jpeg_with_gps())],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let compared = supervisor
+        .get(&format!("/console/schools/{}/self-checks", school.id))
+        .await;
+    let line = compared
+        .body
+        .split("<tr>")
+        .find(|row| row.contains("学生厕所够用、达到卫生标准"))
+        .expect("the toilets line");
+    assert!(line.contains("核查时填报：达标（是）"), "{line}");
+    assert!(line.contains("核查不符"), "{line}");
+}
