@@ -583,14 +583,22 @@ impl Indicator {
 
     /// Whether the school's report differs from the visit's verified value past `tolerance`:
     /// a judgement differs when the reported outcome is the other one; a number when it lies
-    /// further than `tolerance` × the verified number (at least 1) from it. `None` when the
-    /// report cannot be compared (not reported, not applicable, no number).
+    /// further than `tolerance` × the verified number (at least 1) from it. A report whose own
+    /// answers made the indicator not applicable (a gate question answered so as to hide it, a
+    /// denominator of 0, an answer that excludes it) differs from any verified value: the
+    /// supervisors found it applies. `None` when the report cannot be compared (not reported,
+    /// an indicator that does not cover the school, no number).
     pub fn differs_from_verified(
         &self,
         reported: &Evaluation,
         verified: VerifiedValue,
         tolerance: f64,
     ) -> Option<bool> {
+        if let Outcome::NotApplicable { reason } = &reported.outcome
+            && !matches!(reason, NotApplicable::SchoolNotCovered)
+        {
+            return Some(true);
+        }
         match verified {
             VerifiedValue::Judgement(met) => match reported.outcome {
                 Outcome::Met => Some(!met),

@@ -621,3 +621,32 @@ fn a_reported_number_differs_from_the_verified_one_past_the_tolerance_of_at_leas
     assert!(number_differs(0.0, 2.0, 0.1));
     assert!(!number_differs(7.0, 7.0, 0.0));
 }
+
+#[test]
+fn a_report_that_made_an_indicator_not_applicable_differs_from_a_visits_judgement() {
+    let plan_indicator = shipped("poor_students_funded");
+    // Reporting no poor students makes the share not applicable; the visit found it applies.
+    let zeroed = outcome(
+        "poor_students_funded",
+        school(SchoolKind::Primary),
+        json!({"poor_students": 0, "poor_students_funded": 0}),
+    );
+    assert!(matches!(zeroed.outcome, Outcome::NotApplicable { .. }));
+    for judgement in [false, true] {
+        assert_eq!(
+            plan_indicator.differs_from_verified(&zeroed, VerifiedValue::Judgement(judgement), 0.1),
+            Some(true),
+            "verified {judgement}"
+        );
+    }
+    // An honest report compares as before.
+    let honest = outcome(
+        "poor_students_funded",
+        school(SchoolKind::Primary),
+        json!({"poor_students": 10, "poor_students_funded": 10}),
+    );
+    assert_eq!(
+        plan_indicator.differs_from_verified(&honest, VerifiedValue::Judgement(true), 0.1),
+        Some(false)
+    );
+}
