@@ -29,12 +29,23 @@ pub struct BeforeAfter {
     pub note: Option<String>,
 }
 
+/// Who is looking: a supervisor sees campaigns still taking answers; a school sees figures only
+/// once both campaigns have closed, or each new answer would move n and the score under the
+/// eyes of the person the respondents (its teachers above all) are anonymous from
+/// (surveys/METHOD.md, `rectification`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    Supervisor,
+    School,
+}
+
 /// The before and after of `item`, if it names an area and a campaign and a later campaign of
 /// the same survey (not a draft) reached its school; `None` otherwise.
 pub async fn before_after(
     db: &impl ConnectionTrait,
     plan: &Plan,
     item: &rectification::Model,
+    viewer: Viewer,
 ) -> Result<Option<BeforeAfter>, ResultsError> {
     let (Some(area_slug), Some(campaign_id)) = (item.area.as_deref(), item.campaign_id) else {
         return Ok(None);
@@ -77,12 +88,6 @@ pub async fn before_after(
     let Some(later) = later else {
         return Ok(None);
     };
-    let filter = ResultsFilter {
-        school: Some(item.school_id),
-        ..ResultsFilter::default()
-    };
-    let before = campaign_results(db, plan, first.id, &filter).await;
-    let after = campaign_results(db, plan, later.id, &filter).await;
     let mut found = BeforeAfter {
         area_label: area.label().to_owned(),
         before_campaign: first.name.clone(),
@@ -93,6 +98,20 @@ pub async fn before_after(
         sentence: None,
         note: None,
     };
+    let now = chrono::Utc::now();
+    let closed = |campaign: &campaign::Model| {
+        crate::campaigns::availability(campaign, now) == crate::campaigns::Availability::Closed
+    };
+    if viewer == Viewer::School && !(closed(&first) && closed(&later)) {
+        found.note = Some("两次调查都结束后，这里显示整改前后的比较。".to_owned());
+        return Ok(Some(found));
+    }
+    let filter = ResultsFilter {
+        school: Some(item.school_id),
+        ..ResultsFilter::default()
+    };
+    let before = campaign_results(db, plan, first.id, &filter).await;
+    let after = campaign_results(db, plan, later.id, &filter).await;
     match (before, after) {
         (Ok(before), Ok(after)) => {
             let (areas, _) = compare_results(&before.results, &after.results);

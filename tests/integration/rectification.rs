@@ -698,6 +698,23 @@ async fn an_area_item_shows_its_area_before_and_after_once_a_second_campaign_exi
     assert!(after.body.contains("整改后：第二轮家长测评"));
     // The group test's sentence, from the results' own comparison.
     assert!(after.body.contains("前后比较："), "{}", after.body);
+
+    // The school's own viewer sees no figures while a campaign still takes answers (each new
+    // answer would move them under its eyes), and the same comparison once both have closed.
+    let (mut viewer, _) = school_viewer(&app, school).await;
+    let open = viewer.get(&path).await;
+    assert_eq!(open.status, StatusCode::OK, "{}", open.body);
+    assert!(open.body.contains("两次调查都结束后"), "{}", open.body);
+    assert!(!open.body.contains("前后比较："), "{}", open.body);
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE campaign SET status = 'closed' WHERE id IN ({first}, {second})"
+        ))
+        .await
+        .expect("close both");
+    let closed = viewer.get(&path).await;
+    assert!(closed.body.contains("前后比较："), "{}", closed.body);
+    assert!(!closed.body.contains("两次调查都结束后"));
 }
 
 #[actix_web::test]

@@ -625,7 +625,12 @@ async fn item_view(
 ) -> Result<ItemView, ConsoleError> {
     let row = items::row_of(&state.db, item, items::today()).await?;
     let history = items::history(&state.db, item.id).await?;
-    let before_after = items::before_after(&state.db, &state.plan, item)
+    let viewer = if staff.is_supervisor() {
+        items::before_after::Viewer::Supervisor
+    } else {
+        items::before_after::Viewer::School
+    };
+    let before_after = items::before_after(&state.db, &state.plan, item, viewer)
         .await
         .map_err(ConsoleError::internal)?;
     let status = Status::parse(&item.status);
