@@ -28,6 +28,8 @@ pub struct CircularRow {
     /// Unmet indicators, and their titles joined with 、.
     pub unmet_count: usize,
     pub unmet: String,
+    /// The school's self-check in the round: 已提交, 未提交, 核查不符, or — when not asked.
+    pub self_check: &'static str,
     /// The round's rectification items of the school, those overdue today, and those the
     /// school reported only after their deadline (lateness a report does not erase).
     pub items: usize,
@@ -83,6 +85,41 @@ impl Circular {
     }
 }
 
+/// The school's self-check in the round, as the rule reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelfCheckState {
+    /// The round's self-check campaign did not ask the school (or the round has none).
+    NotAsked,
+    /// Not sent, and the self-check campaign still takes answers: not yet a reason.
+    Pending,
+    /// Not sent by the time the self-check campaign closed.
+    Missing,
+    Submitted,
+    /// Submitted, and a visit found it differs from what it verified.
+    Mismatch,
+}
+
+impl SelfCheckState {
+    pub fn label(self) -> &'static str {
+        match self {
+            SelfCheckState::NotAsked => "—",
+            SelfCheckState::Pending => "尚未提交",
+            SelfCheckState::Missing => "未提交",
+            SelfCheckState::Submitted => "已提交",
+            SelfCheckState::Mismatch => "核查不符",
+        }
+    }
+}
+
+/// What the rule reads of one school besides its items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing<'a> {
+    /// Its grade when it is rated and not provisional.
+    pub grade: Option<&'a str>,
+    pub not_met: usize,
+    pub self_check: SelfCheckState,
+}
+
 /// An item as the rule reads it.
 #[derive(Clone, Debug)]
 pub struct ItemState {
@@ -128,18 +165,27 @@ pub fn rule_text(rules: &AccountabilityRules) -> Vec<String> {
     } else {
         format!("成效不明显：本轮综合评估为“{}”。", rules.grade)
     });
+    if rules.missing_self_check {
+        lines.push("敷衍塞责：本轮学校自评表活动覆盖该校，活动结束时该校仍未提交。".to_owned());
+    }
+    if rules.verify_mismatch {
+        lines.push("敷衍塞责：到校核查发现学校自评与核查结果不符（核查不符）。".to_owned());
+    }
     lines
 }
 
-/// Why a school is to be held responsible (empty when it is not): `grade` is its grade when it
-/// is rated and not provisional.
+/// Why a school is to be held responsible (empty when it is not).
 pub fn accountability_reasons(
     rules: &AccountabilityRules,
-    grade: Option<&str>,
-    not_met: usize,
+    standing: Standing<'_>,
     items: &[ItemState],
     today: NaiveDate,
 ) -> Vec<String> {
+    let Standing {
+        grade,
+        not_met,
+        self_check,
+    } = standing;
     let mut reasons = Vec::new();
     let (long_open, long_reported) = items
         .iter()
@@ -177,6 +223,12 @@ pub fn accountability_reasons(
         } else {
             format!("综合评估为“{}”", rules.grade)
         });
+    }
+    if rules.missing_self_check && self_check == SelfCheckState::Missing {
+        reasons.push("未提交本轮学校自评表".to_owned());
+    }
+    if rules.verify_mismatch && self_check == SelfCheckState::Mismatch {
+        reasons.push("学校自评经到校核查不符".to_owned());
     }
     reasons
 }
@@ -270,20 +322,32 @@ pub async fn circular(
             }
             None => ("—".to_owned(), "暂无可评定的内容".to_owned(), None),
         };
+        let self_check_closed = evidence.self_check().is_some_and(|found| {
+            crate::campaigns::availability(&found.campaign, chrono::Utc::now())
+                == crate::campaigns::Availability::Closed
+        });
         let indicators = evidence
             .self_check()
             .and_then(|found| unmet_indicators(found, school.id));
-        let (unmet_count, unmet) = indicators.map_or((0, String::new()), |indicators| {
-            (
-                indicators.unmet.len(),
-                indicators
-                    .unmet
-                    .iter()
-                    .map(|unmet| unmet.title.as_str())
-                    .collect::<Vec<_>>()
-                    .join("、"),
-            )
-        });
+        let (unmet_count, unmet, self_check) =
+            indicators.map_or((0, String::new(), SelfCheckState::NotAsked), |indicators| {
+                let state = match (indicators.submitted, indicators.verify_mismatch) {
+                    (false, _) if self_check_closed => SelfCheckState::Missing,
+                    (false, _) => SelfCheckState::Pending,
+                    (true, true) => SelfCheckState::Mismatch,
+                    (true, false) => SelfCheckState::Submitted,
+                };
+                (
+                    indicators.unmet.len(),
+                    indicators
+                        .unmet
+                        .iter()
+                        .map(|unmet| unmet.title.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    state,
+                )
+            });
         let states = by_school.remove(&school.id).unwrap_or_default();
         let overdue = states
             .iter()
@@ -293,8 +357,12 @@ pub async fn circular(
             .iter()
             .filter(|item| item.days_late(today) > 0)
             .count();
-        let reasons =
-            accountability_reasons(rules, exact_grade.as_deref(), unmet_count, &states, today);
+        let standing = Standing {
+            grade: exact_grade.as_deref(),
+            not_met: unmet_count,
+            self_check,
+        };
+        let reasons = accountability_reasons(rules, standing, &states, today);
         schools.push(CircularRow {
             school_id: school.id,
             code: school.code.clone(),
@@ -304,6 +372,7 @@ pub async fn circular(
             grade,
             unmet_count,
             unmet,
+            self_check: self_check.label(),
             items: states.len(),
             overdue,
             reported_late: late - overdue,
@@ -344,7 +413,7 @@ pub async fn circular(
     })
 }
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "学校代码",
     "学校名称",
     "乡镇",
@@ -358,6 +427,7 @@ const HEADER: [&str; 13] = [
     "最长逾期天数",
     "列入责任追究",
     "理由",
+    "学校自评",
 ];
 
 fn rows(circular: &Circular) -> impl Iterator<Item = Vec<Cell>> + '_ {
@@ -376,6 +446,7 @@ fn rows(circular: &Circular) -> impl Iterator<Item = Vec<Cell>> + '_ {
             Cell::Number(row.most_overdue_days as f64),
             Cell::text(if row.accountable { "是" } else { "否" }),
             Cell::text(row.reasons.join("；")),
+            Cell::text(row.self_check),
         ]
     })
 }
@@ -409,6 +480,15 @@ pub fn xlsx(circular: &Circular) -> Result<Vec<u8>, ExportError> {
 mod tests {
     use super::*;
 
+    /// The rules without the two self-check reasons.
+    fn lenient() -> AccountabilityRules {
+        AccountabilityRules {
+            missing_self_check: false,
+            verify_mismatch: false,
+            ..AccountabilityRules::default()
+        }
+    }
+
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a day")
     }
@@ -420,6 +500,43 @@ mod tests {
             serious,
             reported_on: None,
         }
+    }
+
+    fn standing(grade: Option<&'static str>, not_met: usize) -> Standing<'static> {
+        Standing {
+            grade,
+            not_met,
+            self_check: SelfCheckState::Submitted,
+        }
+    }
+
+    #[test]
+    fn a_school_that_sent_no_self_check_or_was_caught_over_reporting_is_named() {
+        let rules = AccountabilityRules::default();
+        let today = day("2026-12-31");
+        let with = |self_check| Standing {
+            self_check,
+            ..standing(None, 0)
+        };
+        assert_eq!(
+            accountability_reasons(&rules, with(SelfCheckState::Missing), &[], today),
+            vec!["未提交本轮学校自评表"]
+        );
+        assert_eq!(
+            accountability_reasons(&rules, with(SelfCheckState::Mismatch), &[], today),
+            vec!["学校自评经到校核查不符"]
+        );
+        assert!(
+            accountability_reasons(&rules, with(SelfCheckState::NotAsked), &[], today).is_empty()
+        );
+        let lenient = lenient();
+        assert!(
+            accountability_reasons(&lenient, with(SelfCheckState::Missing), &[], today).is_empty()
+        );
+        assert!(
+            accountability_reasons(&lenient, with(SelfCheckState::Mismatch), &[], today).is_empty()
+        );
+        assert_eq!(rule_text(&rules).len(), 5);
     }
 
     fn reported(status: &str, deadline: &str, on: &str) -> ItemState {
@@ -438,8 +555,7 @@ mod tests {
             assert_eq!(
                 accountability_reasons(
                     &rules,
-                    Some("良好"),
-                    0,
+                    standing(Some("良好"), 0),
                     &[reported(status, "2026-11-29", "2026-12-30")],
                     today
                 ),
@@ -451,8 +567,7 @@ mod tests {
         assert!(
             accountability_reasons(
                 &rules,
-                Some("良好"),
-                0,
+                standing(Some("良好"), 0),
                 &[reported("accepted", "2026-11-29", "2026-12-29")],
                 today
             )
@@ -462,7 +577,7 @@ mod tests {
         let returned = reported("returned", "2026-11-20", "2026-11-19");
         assert_eq!(returned.days_late(today), 41);
         assert_eq!(
-            accountability_reasons(&rules, Some("良好"), 0, &[returned], today),
+            accountability_reasons(&rules, standing(Some("良好"), 0), &[returned], today),
             vec!["1 项整改事项逾期超过 30 天"]
         );
         assert_eq!(
@@ -480,8 +595,7 @@ mod tests {
         assert!(
             accountability_reasons(
                 &rules,
-                Some("良好"),
-                0,
+                standing(Some("良好"), 0),
                 &[item("open", "2026-12-01", false)],
                 today
             )
@@ -490,8 +604,7 @@ mod tests {
         assert_eq!(
             accountability_reasons(
                 &rules,
-                Some("良好"),
-                0,
+                standing(Some("良好"), 0),
                 &[item("returned", "2026-11-30", false)],
                 today
             ),
@@ -501,23 +614,27 @@ mod tests {
         assert!(
             accountability_reasons(
                 &rules,
-                None,
-                3,
+                standing(None, 3),
                 &[reported("reported", "2026-01-01", "2026-01-01")],
                 today
             )
             .is_empty()
         );
         assert_eq!(
-            accountability_reasons(&rules, None, 0, &[item("open", "2026-12-30", true)], today),
+            accountability_reasons(
+                &rules,
+                standing(None, 0),
+                &[item("open", "2026-12-30", true)],
+                today
+            ),
             vec!["1 项严重问题的整改事项逾期"]
         );
         assert_eq!(
-            accountability_reasons(&rules, Some("不合格"), 2, &[], today),
+            accountability_reasons(&rules, standing(Some("不合格"), 2), &[], today),
             vec!["综合评估为“不合格”，未达标指标 2 项"]
         );
-        assert!(accountability_reasons(&rules, Some("不合格"), 0, &[], today).is_empty());
-        assert_eq!(rule_text(&rules).len(), 3);
+        assert!(accountability_reasons(&rules, standing(Some("不合格"), 0), &[], today).is_empty());
+        assert_eq!(rule_text(&lenient()).len(), 3);
     }
 
     #[test]
@@ -539,6 +656,7 @@ mod tests {
                 grade: "良好".to_owned(),
                 unmet_count: 0,
                 unmet: String::new(),
+                self_check: "已提交",
                 items: 1,
                 overdue: 1,
                 reported_late: 0,

@@ -78,6 +78,10 @@ pub struct LetterIndicators {
     pub unmet: Vec<UnmetIndicator>,
     /// `达标 8 项，未达标 2 项，未填报 0 项。`, or why there is nothing.
     pub summary: String,
+    /// A visit found the self-check differs from what it verified: 核查不符 (surveys/METHOD.md,
+    /// `verified`). Letters issued before this was kept read as `false`.
+    #[serde(default)]
+    pub verify_mismatch: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

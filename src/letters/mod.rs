@@ -145,8 +145,13 @@ pub fn unmet_indicators(found: &CampaignResults, school_id: i32) -> Option<Lette
         })
         .collect();
     let summary = if row.submitted {
+        let mismatch = if row.verify_mismatch {
+            "到校核查发现学校自评与核查结果不符（核查不符），评定已用核查值。"
+        } else {
+            ""
+        };
         format!(
-            "达标 {} 项，未达标 {} 项，未填报 {} 项。",
+            "达标 {} 项，未达标 {} 项，未填报 {} 项。{mismatch}",
             row.met, row.not_met, row.not_reported
         )
     } else {
@@ -160,6 +165,7 @@ pub fn unmet_indicators(found: &CampaignResults, school_id: i32) -> Option<Lette
         not_reported: row.not_reported,
         unmet,
         summary,
+        verify_mismatch: row.verify_mismatch,
     })
 }
 
@@ -172,6 +178,7 @@ fn no_indicators() -> LetterIndicators {
         not_reported: 0,
         unmet: Vec::new(),
         summary: "本轮没有可用的学校自评表活动。".to_owned(),
+        verify_mismatch: false,
     }
 }
 

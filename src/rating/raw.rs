@@ -140,6 +140,8 @@ pub(super) struct RawAccountability {
     pub serious_overdue: Option<bool>,
     pub grade: Option<String>,
     pub unmet_indicators: Option<i64>,
+    pub missing_self_check: Option<bool>,
+    pub verify_mismatch: Option<bool>,
 }
 
 /// `[quality]`: when an answer is flagged for a supervisor to look at. Every key is optional.

@@ -126,6 +126,10 @@ pub struct AccountabilityRules {
     pub grade: String,
     /// … and at least this many of its indicators are unmet.
     pub unmet_indicators: u32,
+    /// 敷衍塞责: the round's self-check campaign asked the school and it sent none.
+    pub missing_self_check: bool,
+    /// 敷衍塞责: a visit found the school's self-check differs from what it verified (核查不符).
+    pub verify_mismatch: bool,
 }
 
 impl Default for AccountabilityRules {
@@ -135,6 +139,8 @@ impl Default for AccountabilityRules {
             serious_overdue: true,
             grade: "不合格".to_owned(),
             unmet_indicators: 1,
+            missing_self_check: true,
+            verify_mismatch: true,
         }
     }
 }

@@ -769,6 +769,12 @@ fn check_accountability(
     if let Some(serious) = raw.serious_overdue {
         rules.serious_overdue = serious;
     }
+    if let Some(missing) = raw.missing_self_check {
+        rules.missing_self_check = missing;
+    }
+    if let Some(mismatch) = raw.verify_mismatch {
+        rules.verify_mismatch = mismatch;
+    }
     if let Some(grade) = &raw.grade {
         if bands.iter().any(|band| band.grade == *grade) || bands.is_empty() {
             rules.grade.clone_from(grade);
@@ -1222,6 +1228,8 @@ mod accountability_tests {
                 grade: Some("差".to_owned()),
                 unmet_indicators: Some(-2),
                 serious_overdue: None,
+                missing_self_check: None,
+                verify_mismatch: None,
             }),
             &bands(),
             &mut report,

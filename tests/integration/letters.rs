@@ -612,6 +612,38 @@ async fn the_circular_names_overdue_schools_and_its_csv_and_xlsx_are_safe() {
         hasty[..hasty.find("</tr>").unwrap_or(hasty.len())].contains("逾期超过 30 天才报告整改"),
         "{hasty}"
     );
+    // Nobody sent the round's self-check: while it still takes answers that is no reason…
+    assert!(
+        !accountable.contains("未提交本轮学校自评表"),
+        "{accountable}"
+    );
+    assert!(page.body.contains("<td>尚未提交</td>"));
+    // …once it has closed, every school that sent none is named for it.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE campaign SET status = 'closed' WHERE id = {round}"
+        ))
+        .await
+        .expect("close the round");
+    let closed = supervisor
+        .get(&format!("/console/campaigns/{round}/circular"))
+        .await;
+    let named = closed
+        .body
+        .split("四、严格责任追究")
+        .nth(1)
+        .expect("section");
+    let on_time = named
+        .split("<tr>")
+        .find(|row| row.contains(&on_time_code))
+        .unwrap_or_else(|| panic!("a school without a self-check is named: {named}"));
+    assert!(on_time.contains("未提交本轮学校自评表"), "{on_time}");
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE campaign SET status = 'open' WHERE id = {round}"
+        ))
+        .await
+        .expect("reopen the round");
 
     let csv = supervisor
         .download(&format!("/console/campaigns/{round}/circular.csv"))

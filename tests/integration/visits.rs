@@ -486,6 +486,28 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
         .find(|panel| panel.contains(&school.code))
         .expect("the school's indicators");
     assert!(school_panel.contains("核查不符"), "{school_panel}");
+    // The school's letter says so, and the circular names it.
+    let letter = supervisor
+        .get(&format!(
+            "/console/campaigns/{campaign}/letters/{}",
+            school.code
+        ))
+        .await;
+    assert_eq!(letter.status, StatusCode::OK, "{}", letter.body);
+    assert!(letter.body.contains("核查不符"), "{}", letter.body);
+    let circular = supervisor
+        .get(&format!("/console/campaigns/{campaign}/circular"))
+        .await;
+    let named = circular
+        .body
+        .split("四、严格责任追究")
+        .nth(1)
+        .expect("the responsibility section");
+    let row = named
+        .split("<tr>")
+        .find(|row| row.contains(&school.code))
+        .unwrap_or_else(|| panic!("the school caught over-reporting is named: {named}"));
+    assert!(row.contains("学校自评经到校核查不符"), "{row}");
 
     // Caught, the school sends its self-check again, now saying what the visit found: the
     // report that stood at the visit still differed, so 核查不符 stays, and the page says what
