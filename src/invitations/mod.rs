@@ -201,23 +201,17 @@ pub struct InviteSummary {
     pub already_invited: usize,
     /// Schools of the campaign with nobody on their roster.
     pub schools_without_roster: usize,
-    /// Teachers a school added after the campaign opened, not invited until a supervisor
-    /// approves them.
+    /// Teachers a school added itself, not invited until a supervisor approves them.
     pub awaiting_approval: usize,
 }
 
-/// When a campaign started taking answers (or was made, if it opened at once).
-fn campaign_start(campaign: &campaign::Model) -> DateTime<Utc> {
-    campaign.opens_at.unwrap_or(campaign.created_at)
-}
-
-/// Whether `teacher` waits for a supervisor's approval before `campaign` invites them: the school
-/// added them itself, after the campaign started, and nobody approved them yet. (A school could
-/// otherwise add addresses of its own choosing and answer through their personal links.)
-pub fn awaits_approval(teacher: &teacher::Model, campaign: &campaign::Model) -> bool {
-    teacher.added_by_school
-        && teacher.approved_at.is_none()
-        && teacher.created_at > campaign_start(campaign)
+/// Whether `teacher` waits for a supervisor's approval before a campaign invites them: the
+/// school added them itself and nobody approved them yet — before the campaign was made as much
+/// as after, or a school could seed its roster with addresses of its own choosing ahead of the
+/// round and answer through their personal links. Teachers a supervisor or admin imported, and
+/// teachers approved once, are invited at once.
+pub fn awaits_approval(teacher: &teacher::Model) -> bool {
+    teacher.added_by_school && teacher.approved_at.is_none()
 }
 
 /// Invites every roster teacher of the campaign's schools who has no invitation to it yet: in
@@ -264,7 +258,7 @@ pub async fn invite_all(
             summary.already_invited += 1;
             continue;
         }
-        if awaits_approval(teacher, campaign) {
+        if awaits_approval(teacher) {
             summary.awaiting_approval += 1;
             continue;
         }
@@ -306,8 +300,8 @@ pub async fn invite_all(
     Ok(summary)
 }
 
-/// Teachers of the campaign's schools that a school added after it started and nobody approved
-/// yet, with their school: what the invitations page asks a supervisor to look at.
+/// Teachers of the campaign's schools that a school added itself and nobody approved yet, with
+/// their school: what the invitations page asks a supervisor to look at.
 pub async fn awaiting_approval(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
@@ -320,7 +314,6 @@ pub async fn awaiting_approval(
             .filter(teacher::Column::SchoolId.is_in(batch.iter().copied()))
             .filter(teacher::Column::AddedBySchool.eq(true))
             .filter(teacher::Column::ApprovedAt.is_null())
-            .filter(teacher::Column::CreatedAt.gt(campaign_start(campaign)))
             .all(db)
             .await?
         {
@@ -333,7 +326,7 @@ pub async fn awaiting_approval(
     Ok(waiting)
 }
 
-/// A supervisor approves teachers a school added after `campaign` started (all of them waiting,
+/// A supervisor approves teachers a school added to `campaign`'s schools (all of them waiting,
 /// or the one given); the next 邀请教师 invites them. Audit event `teachers_approve`, naming each
 /// teacher's school. Returns how many were approved.
 pub async fn approve_teachers(

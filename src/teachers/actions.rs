@@ -5,8 +5,8 @@
 //! and show the outcome.
 //!
 //! A school's own account (a school viewer) may list at most the school's 专任教师数, and the
-//! teachers it adds are marked as added by the school (see `invitations`: added after a campaign
-//! opened, they are invited only once a supervisor approves). The cap holds under concurrency:
+//! teachers it adds are marked as added by the school (see `invitations`: whenever it added them,
+//! they are invited only once a supervisor has approved them). The cap holds under concurrency:
 //! a roster change first locks the school's row, so two uploads of one school take turns.
 
 use entity::{school, teacher};

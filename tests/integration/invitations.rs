@@ -889,7 +889,7 @@ async fn invitations_teachers_a_school_adds_after_the_campaign_started_wait_for_
         .await;
     assert!(page.body.contains("已邀请 4 位教师"), "{}", page.body);
     assert!(
-        page.body.contains("1 位是学校在调查开始后自行添加的"),
+        page.body.contains("1 位是学校自行添加、尚未经督导批准的"),
         "{}",
         page.body
     );
@@ -920,5 +920,45 @@ async fn invitations_teachers_a_school_adds_after_the_campaign_started_wait_for_
         app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'teachers_approve'")
             .await,
         1
+    );
+}
+
+#[actix_web::test]
+async fn invitations_teachers_a_school_added_before_the_round_also_wait_for_approval() {
+    let app = spawn_app().await;
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    rosters_for_two_schools(&app, &mut supervisor).await;
+    let own = schools(&app).await[0].clone();
+    // The school seeds its roster with an address of its own choosing before the round exists.
+    let mut viewer = app.signed_in(Role::School).await;
+    let own_path = format!("/console/schools/{}/teachers", own.id);
+    let added = viewer
+        .submit(
+            &own_path,
+            &format!("{own_path}/add"),
+            &[("name", "早加的"), ("email", "seeded@qq.com")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let campaign = app.create_campaign("teachers", None, None).await;
+
+    let page_path = format!("/console/campaigns/{campaign}/invitations");
+    let sent = supervisor
+        .submit(&page_path, &format!("{page_path}/send"), &[])
+        .await;
+    let page = supervisor
+        .get(sent.location.as_deref().expect("back"))
+        .await;
+    assert!(page.body.contains("已邀请 4 位教师"), "{}", page.body);
+    assert!(page.body.contains("seeded@qq.com"), "{}", page.body);
+    let invited_seeded = app
+        .count(
+            "SELECT COUNT(*) FROM invitation i JOIN teacher t ON t.id = i.teacher_id \
+             WHERE t.email = 'seeded@qq.com'",
+        )
+        .await;
+    assert_eq!(
+        invited_seeded, 0,
+        "no personal link before a supervisor approves"
     );
 }

@@ -87,7 +87,7 @@ impl PageParams {
             }
             if let Some(waiting) = self.waiting.filter(|n| *n > 0) {
                 text.push_str(&format!(
-                    "{waiting} 位是学校在调查开始后自行添加的，待您核对批准后才会邀请（见下方“待批准”）。"
+                    "{waiting} 位是学校自行添加、尚未经督导批准的，待您核对批准后才会邀请（见下方“待批准”）。"
                 ));
             }
             return Some(text);
