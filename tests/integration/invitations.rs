@@ -862,6 +862,20 @@ async fn invitations_a_school_lists_no_more_teachers_than_its_full_time_teachers
     assert_eq!(teachers_of(&app, own.id).await.len(), 6);
 }
 
+/// The school's own account (the first school's viewer) adds one teacher to `own`'s roster.
+async fn school_adds_teacher(app: &TestApp, own: &school::Model, name: &str, email: &str) {
+    let mut viewer = app.signed_in(Role::School).await;
+    let own_path = format!("/console/schools/{}/teachers", own.id);
+    let added = viewer
+        .submit(
+            &own_path,
+            &format!("{own_path}/add"),
+            &[("name", name), ("email", email)],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+}
+
 #[actix_web::test]
 async fn invitations_teachers_a_school_adds_after_the_campaign_started_wait_for_approval() {
     let app = spawn_app().await;
@@ -869,16 +883,7 @@ async fn invitations_teachers_a_school_adds_after_the_campaign_started_wait_for_
     rosters_for_two_schools(&app, &mut supervisor).await;
     let campaign = app.create_campaign("teachers", None, None).await;
     let own = schools(&app).await[0].clone();
-    let mut viewer = app.signed_in(Role::School).await;
-    let own_path = format!("/console/schools/{}/teachers", own.id);
-    let added = viewer
-        .submit(
-            &own_path,
-            &format!("{own_path}/add"),
-            &[("name", "新来的"), ("email", "newcomer@qq.com")],
-        )
-        .await;
-    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    school_adds_teacher(&app, &own, "新来的", "newcomer@qq.com").await;
 
     let page_path = format!("/console/campaigns/{campaign}/invitations");
     let sent = supervisor
@@ -930,16 +935,7 @@ async fn invitations_teachers_a_school_added_before_the_round_also_wait_for_appr
     rosters_for_two_schools(&app, &mut supervisor).await;
     let own = schools(&app).await[0].clone();
     // The school seeds its roster with an address of its own choosing before the round exists.
-    let mut viewer = app.signed_in(Role::School).await;
-    let own_path = format!("/console/schools/{}/teachers", own.id);
-    let added = viewer
-        .submit(
-            &own_path,
-            &format!("{own_path}/add"),
-            &[("name", "早加的"), ("email", "seeded@qq.com")],
-        )
-        .await;
-    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    school_adds_teacher(&app, &own, "早加的", "seeded@qq.com").await;
     let campaign = app.create_campaign("teachers", None, None).await;
 
     let page_path = format!("/console/campaigns/{campaign}/invitations");

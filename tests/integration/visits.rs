@@ -116,6 +116,51 @@ async fn over_reported_toilets(app: &TestApp) -> (i32, entity::school::Model) {
     (campaign, school)
 }
 
+/// A random visit of today to `school_id` in round `campaign` that finds the toilets short and
+/// everything else in order.
+async fn toilets_found_short(supervisor: &mut Browser, campaign: i32, school_id: i32) {
+    let campaign_text = campaign.to_string();
+    let date = today();
+    let page = post_visit(
+        supervisor,
+        school_id,
+        &[
+            ("kind", "random_visit"),
+            ("checklist", "random_visit"),
+            ("campaign", &campaign_text),
+            ("visited_on", &date),
+            ("team", "张三"),
+            ("number_pupils_present", "40"),
+            ("item_toilets", "not_met"),
+            ("item_lunch", "met"),
+            ("item_escort_meals", "met"),
+            ("item_online_class", "met"),
+        ],
+        &[("photo_lunch_photo", &jpeg_with_gps())],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+}
+
+/// The school sends its self-check again, now saying its toilets are short.
+async fn says_toilets_short(app: &TestApp, campaign: i32, school: &entity::school::Model) {
+    let token = app.link_token(campaign, &school.code).await;
+    answer_with(
+        app,
+        &token,
+        &catalog_survey("school"),
+        &[("toilets_standard", "no")],
+    )
+    .await;
+}
+
+/// The toilets indicator's line of a school's self-checks page.
+fn toilets_line(body: &str) -> &str {
+    body.split("<tr>")
+        .find(|row| row.contains("学生厕所够用、达到卫生标准"))
+        .expect("the toilets line")
+}
+
 #[actix_web::test]
 async fn a_supervisor_records_a_random_visit_with_a_photo_whose_gps_is_gone() {
     let app = spawn_app().await;
@@ -425,37 +470,13 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
     assert_eq!(status, StatusCode::OK, "{before}");
     assert_eq!(indicator_outcome(&before).0, "met", "as reported");
 
-    let date = today();
-    let campaign_text = campaign.to_string();
-    let page = post_visit(
-        &mut supervisor,
-        school.id,
-        &[
-            ("kind", "random_visit"),
-            ("checklist", "random_visit"),
-            ("campaign", &campaign_text),
-            ("visited_on", &date),
-            ("team", "张三"),
-            ("number_pupils_present", "40"),
-            ("item_toilets", "not_met"),
-            ("item_lunch", "met"),
-            ("item_escort_meals", "met"),
-            ("item_online_class", "met"),
-        ],
-        &[("photo_lunch_photo", &jpeg_with_gps())],
-    )
-    .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    toilets_found_short(&mut supervisor, campaign, school.id).await;
 
     let compared = supervisor
         .get(&format!("/console/schools/{}/self-checks", school.id))
         .await;
     assert_eq!(compared.status, StatusCode::OK, "{}", compared.body);
-    let line = compared
-        .body
-        .split("<tr>")
-        .find(|row| row.contains("学生厕所够用、达到卫生标准"))
-        .expect("the toilets line");
+    let line = toilets_line(&compared.body);
     assert!(line.contains("达标（是）"), "reported: {line}");
     assert!(line.contains("不符合"), "verified: {line}");
     assert!(line.contains("核查不符"), "flagged: {line}");
@@ -512,22 +533,11 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
     // Caught, the school sends its self-check again, now saying what the visit found: the
     // report that stood at the visit still differed, so 核查不符 stays, and the page says what
     // was reported then.
-    let token = app.link_token(campaign, &school.code).await;
-    answer_with(
-        &app,
-        &token,
-        &catalog_survey("school"),
-        &[("toilets_standard", "no")],
-    )
-    .await;
+    says_toilets_short(&app, campaign, &school).await;
     let compared = supervisor
         .get(&format!("/console/schools/{}/self-checks", school.id))
         .await;
-    let line = compared
-        .body
-        .split("<tr>")
-        .find(|row| row.contains("学生厕所够用、达到卫生标准"))
-        .expect("the toilets line");
+    let line = toilets_line(&compared.body);
     assert!(line.contains("核查时填报：达标（是）"), "{line}");
     assert!(line.contains("核查不符"), "still flagged: {line}");
     let results = supervisor
@@ -563,44 +573,13 @@ async fn a_self_check_changed_on_the_morning_of_the_visit_is_still_compared_with
     earlier.update(&app.db).await.expect("backdated");
     // …and corrected this morning, after the supervisors were seen at the gate but before
     // they typed the visit in.
-    let token = app.link_token(campaign, &school.code).await;
-    answer_with(
-        &app,
-        &token,
-        &catalog_survey("school"),
-        &[("toilets_standard", "no")],
-    )
-    .await;
+    says_toilets_short(&app, campaign, &school).await;
     let mut supervisor = app.signed_in(Role::Supervisor).await;
-    let campaign_text = campaign.to_string();
-    let date = today();
-    let page = post_visit(
-        &mut supervisor,
-        school.id,
-        &[
-            ("kind", "random_visit"),
-            ("checklist", "random_visit"),
-            ("campaign", &campaign_text),
-            ("visited_on", &date),
-            ("team", "张三"),
-            ("number_pupils_present", "40"),
-            ("item_toilets", "not_met"),
-            ("item_lunch", "met"),
-            ("item_escort_meals", "met"),
-            ("item_online_class", "met"),
-        ],
-        &[("photo_lunch_photo", &jpeg_with_gps())],
-    )
-    .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    toilets_found_short(&mut supervisor, campaign, school.id).await;
     let compared = supervisor
         .get(&format!("/console/schools/{}/self-checks", school.id))
         .await;
-    let line = compared
-        .body
-        .split("<tr>")
-        .find(|row| row.contains("学生厕所够用、达到卫生标准"))
-        .expect("the toilets line");
+    let line = toilets_line(&compared.body);
     assert!(line.contains("核查时填报：达标（是）"), "{line}");
     assert!(line.contains("核查不符"), "{line}");
 }
