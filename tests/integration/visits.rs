@@ -105,14 +105,7 @@ async fn over_reported_toilets(app: &TestApp) -> (i32, entity::school::Model) {
         .await
         .expect("schools")
         .remove(0);
-    let token = app.link_token(campaign, &school.code).await;
-    answer_with(
-        app,
-        &token,
-        &catalog_survey("school"),
-        &[("toilets_standard", "yes")],
-    )
-    .await;
+    says_toilets(app, campaign, &school, "yes").await;
     (campaign, school)
 }
 
@@ -142,14 +135,15 @@ async fn toilets_found_short(supervisor: &mut Browser, campaign: i32, school_id:
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
 
-/// The school sends its self-check again, now saying its toilets are short.
-async fn says_toilets_short(app: &TestApp, campaign: i32, school: &entity::school::Model) {
+/// The school sends its self-check, saying `answer` (yes / no) to whether its toilets meet the
+/// standard.
+async fn says_toilets(app: &TestApp, campaign: i32, school: &entity::school::Model, answer: &str) {
     let token = app.link_token(campaign, &school.code).await;
     answer_with(
         app,
         &token,
         &catalog_survey("school"),
-        &[("toilets_standard", "no")],
+        &[("toilets_standard", answer)],
     )
     .await;
 }
@@ -533,7 +527,7 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
     // Caught, the school sends its self-check again, now saying what the visit found: the
     // report that stood at the visit still differed, so 核查不符 stays, and the page says what
     // was reported then.
-    says_toilets_short(&app, campaign, &school).await;
+    says_toilets(&app, campaign, &school, "no").await;
     let compared = supervisor
         .get(&format!("/console/schools/{}/self-checks", school.id))
         .await;
@@ -573,7 +567,7 @@ async fn a_self_check_changed_on_the_morning_of_the_visit_is_still_compared_with
     earlier.update(&app.db).await.expect("backdated");
     // …and corrected this morning, after the supervisors were seen at the gate but before
     // they typed the visit in.
-    says_toilets_short(&app, campaign, &school).await;
+    says_toilets(&app, campaign, &school, "no").await;
     let mut supervisor = app.signed_in(Role::Supervisor).await;
     toilets_found_short(&mut supervisor, campaign, school.id).await;
     let compared = supervisor
