@@ -2,8 +2,7 @@
 //! enabling and resetting accounts, reading and filtering the log; what other roles and forged
 //! forms get; and `dupin admin create` for scripts.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use awc::http::StatusCode;
 use dupin::accounts::Role;
@@ -755,7 +754,12 @@ struct AdminRun {
 
 /// Runs `dupin admin create ARGS` on the app's database, with `stdin` piped in and
 /// `DUPIN_ADMIN_PASSWORD` set only when `env_password` is given.
-fn admin_create(app: &TestApp, args: &[&str], stdin: &str, env_password: Option<&str>) -> AdminRun {
+async fn admin_create(
+    app: &TestApp,
+    args: &[&str],
+    stdin: &str,
+    env_password: Option<&str>,
+) -> AdminRun {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dupin"));
     for variable in [
         "DATABASE_URL",
@@ -773,21 +777,11 @@ fn admin_create(app: &TestApp, args: &[&str], stdin: &str, env_password: Option<
         .args(["admin", "create"])
         .args(args)
         .env("DATABASE_URL", &app.database_url)
-        .env("DUPIN_SURVEYS", repo_path("surveys"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("DUPIN_SURVEYS", repo_path("surveys"));
     if let Some(password) = env_password {
         command.env("DUPIN_ADMIN_PASSWORD", password);
     }
-    let mut child = command.spawn().expect("dupin starts");
-    // A command that does not read its input may have exited already: a broken pipe is fine.
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes());
-    let output = child.wait_with_output().expect("dupin finishes");
+    let output = crate::helpers::output_with_input(command, stdin.to_owned()).await;
     AdminRun {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -803,7 +797,8 @@ async fn dupin_admin_create_reads_the_password_from_standard_input_and_the_accou
         &["Chief@County.edu.cn", "--name", "王主任"],
         "a long password from a pipe\n",
         None,
-    );
+    )
+    .await;
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("chief@county.edu.cn"), "{}", run.stdout);
     assert!(
@@ -843,7 +838,8 @@ async fn dupin_admin_create_takes_the_password_from_the_environment_and_a_role()
         &["li@county.edu.cn", "--role", "supervisor"],
         "this line is not read\n",
         Some("a password from the environment"),
-    );
+    )
+    .await;
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let account = dupin::accounts::find_by_email(&app.db, "li@county.edu.cn")
         .await
@@ -862,7 +858,7 @@ async fn dupin_admin_create_takes_the_password_from_the_environment_and_a_role()
 #[actix_web::test]
 async fn dupin_admin_create_refuses_a_bad_email_a_short_password_and_a_taken_email() {
     let app = spawn_app().await;
-    let bad = admin_create(&app, &["not-an-email"], "a long enough password\n", None);
+    let bad = admin_create(&app, &["not-an-email"], "a long enough password\n", None).await;
     assert_eq!(bad.code, Some(1), "{}", bad.stderr);
     assert!(
         bad.stderr.contains("not a valid e-mail address"),
@@ -870,7 +866,7 @@ async fn dupin_admin_create_refuses_a_bad_email_a_short_password_and_a_taken_ema
         bad.stderr
     );
 
-    let short = admin_create(&app, &["li@county.edu.cn"], "short\n", None);
+    let short = admin_create(&app, &["li@county.edu.cn"], "short\n", None).await;
     assert_eq!(short.code, Some(1), "{}", short.stderr);
     assert!(
         short.stderr.contains("at least 10 characters"),
@@ -878,7 +874,7 @@ async fn dupin_admin_create_refuses_a_bad_email_a_short_password_and_a_taken_ema
         short.stderr
     );
 
-    let empty = admin_create(&app, &["li@county.edu.cn"], "", None);
+    let empty = admin_create(&app, &["li@county.edu.cn"], "", None).await;
     assert_eq!(empty.code, Some(1), "{}", empty.stderr);
     assert!(empty.stderr.contains("at least 10 characters"));
 
@@ -887,13 +883,14 @@ async fn dupin_admin_create_refuses_a_bad_email_a_short_password_and_a_taken_ema
         &["li@county.edu.cn"],
         "a long enough password\n",
         None,
-    );
+    )
+    .await;
     assert_eq!(created.code, Some(0), "{}", created.stderr);
-    let taken = admin_create(&app, &["LI@county.edu.cn"], "another long password\n", None);
+    let taken = admin_create(&app, &["LI@county.edu.cn"], "another long password\n", None).await;
     assert_eq!(taken.code, Some(1), "{}", taken.stderr);
     assert!(taken.stderr.contains("already exists"), "{}", taken.stderr);
 
-    let role = admin_create(&app, &["x@county.edu.cn", "--role", "school"], "", None);
+    let role = admin_create(&app, &["x@county.edu.cn", "--role", "school"], "", None).await;
     assert_ne!(role.code, Some(0));
     assert!(role.stderr.contains("school"), "{}", role.stderr);
 

@@ -128,16 +128,16 @@ fn expected_header(survey: &Survey) -> Vec<String> {
 }
 
 /// Runs `dupin export` against the test's database and returns its exit code and stdout.
-fn cli_export(app: &TestApp, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
-    let output = Command::new(DUPIN)
+async fn cli_export(app: &TestApp, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
+    let mut command = Command::new(DUPIN);
+    command
         .arg("export")
         .args(args)
         .env("DATABASE_URL", &app.database_url)
         .env("DUPIN_SURVEYS", &app.surveys_dir)
         .env_remove("DUPIN_LOG_FORMAT")
-        .stdin(Stdio::null())
-        .output()
-        .expect("dupin runs");
+        .stdin(Stdio::null());
+    let output = crate::helpers::output_of(command).await;
     (
         output.status.code(),
         output.stdout,
@@ -349,7 +349,7 @@ async fn the_command_line_writes_the_same_csv_as_the_console() {
             .await
             .parts();
         assert_eq!(status, StatusCode::OK);
-        let (code, stdout, stderr) = cli_export(&app, &args);
+        let (code, stdout, stderr) = cli_export(&app, &args).await;
         assert_eq!(code, Some(0), "{stderr}");
         assert!(stdout.starts_with("\u{feff}".as_bytes()));
         assert_eq!(
@@ -359,11 +359,11 @@ async fn the_command_line_writes_the_same_csv_as_the_console() {
         );
     }
 
-    let (code, stdout, stderr) = cli_export(&app, &["--campaign", &id, "--format", "xlsx"]);
+    let (code, stdout, stderr) = cli_export(&app, &["--campaign", &id, "--format", "xlsx"]).await;
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.starts_with(b"PK\x03\x04"), "a ZIP file");
 
-    let (code, _, stderr) = cli_export(&app, &["--campaign", "999"]);
+    let (code, _, stderr) = cli_export(&app, &["--campaign", "999"]).await;
     assert_eq!(code, Some(1));
     assert!(stderr.contains("no campaign 999"), "{stderr}");
 }
@@ -474,7 +474,7 @@ async fn a_campaign_larger_than_a_page_exports_every_answer_once_in_order() {
     assert_eq!(copy[5], "", "no duration");
     assert_eq!(copy[6..], rows[1][6..], "the same answers as the original");
 
-    let (code, stdout, stderr) = cli_export(&app, &["--campaign", &campaign.to_string()]);
+    let (code, stdout, stderr) = cli_export(&app, &["--campaign", &campaign.to_string()]).await;
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout == console, "the command line writes the same CSV");
 }
@@ -560,7 +560,8 @@ async fn the_statistics_export_gives_every_figure_of_the_results_for_the_county_
     let (code, stdout, stderr) = cli_export(
         &app,
         &["--campaign", &campaign.to_string(), "--what", "summaries"],
-    );
+    )
+    .await;
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&stdout), page.body);
 

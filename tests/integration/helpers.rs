@@ -892,3 +892,38 @@ impl Browser {
         .await
     }
 }
+
+/// Runs `command` to its end off the test's runtime thread and returns its output. The server a
+/// test spawned lives on that thread: waiting for a child process on it would stall whatever the
+/// server had begun (a reminder sweep holding SQLite's write lock, say) while the child waits for
+/// that lock — "database is locked" after ten seconds.
+pub async fn output_of(mut command: std::process::Command) -> std::process::Output {
+    actix_web::rt::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the command's thread")
+        .expect("the command runs")
+}
+
+/// [`output_of`] with `input` written to the command's standard input.
+pub async fn output_with_input(
+    mut command: std::process::Command,
+    input: String,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        // A command that does not read its input may have exited already: a broken pipe is fine.
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        child.wait_with_output()
+    })
+    .await
+    .expect("the command's thread")
+    .expect("the command runs")
+}

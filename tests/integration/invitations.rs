@@ -652,18 +652,19 @@ async fn invitations_teachers_import_on_the_command_line_is_all_or_nothing() {
     let run = |text: String| {
         let file = dir.path().join("教师.csv");
         std::fs::write(&file, encoding_rs::GBK.encode(&text).0).expect("write");
-        std::process::Command::new(env!("CARGO_BIN_EXE_dupin"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dupin"));
+        command
             .args(["teachers", "import"])
             .arg(&file)
-            .env("DATABASE_URL", &app.database_url)
-            .output()
-            .expect("dupin runs")
+            .env("DATABASE_URL", &app.database_url);
+        crate::helpers::output_of(command)
     };
 
     let bad = run(format!(
         "学校代码,姓名,邮箱\n{},张老师,zhang@qq.com\n{},李老师,li@\n",
         all[0].code, all[1].code
-    ));
+    ))
+    .await;
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("第 3 行"), "{stderr}");
@@ -672,7 +673,8 @@ async fn invitations_teachers_import_on_the_command_line_is_all_or_nothing() {
     let good = run(format!(
         "学校代码,姓名,邮箱\n{},张老师,zhang@qq.com\n{},李老师,li@163.com\n",
         all[0].code, all[1].code
-    ));
+    ))
+    .await;
     let stdout = String::from_utf8_lossy(&good.stdout);
     assert!(
         good.status.success(),
