@@ -36,7 +36,18 @@ struct Window {
 
 #[derive(Default)]
 pub struct AddressWindows {
-    windows: Mutex<HashMap<(IpAddr, i32), Window>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Default)]
+struct Windows {
+    by_pair: HashMap<(IpAddr, i32), Window>,
+    /// The size at which past windows are next swept out: [`PAIRS_REMEMBERED`], or twice what
+    /// the last sweep kept. Sweeping at every answer once that many addresses were in their
+    /// window made each answer scan them all (a county's morning of phones on their own
+    /// addresses); doubling keeps the sweeps' cost per answer constant and forgets nothing
+    /// earlier than before: a window is dropped only once it is over.
+    sweep_at: usize,
 }
 
 impl AddressWindows {
@@ -54,10 +65,12 @@ impl AddressWindows {
             return AddressVerdict::Admitted;
         };
         let length = Duration::from_secs(u64::from(minutes) * 60);
-        if windows.len() >= PAIRS_REMEMBERED {
-            windows.retain(|_, window| window.since.elapsed() <= length);
+        let Windows { by_pair, sweep_at } = &mut *windows;
+        if by_pair.len() >= (*sweep_at).max(PAIRS_REMEMBERED) {
+            by_pair.retain(|_, window| window.since.elapsed() <= length);
+            *sweep_at = by_pair.len().saturating_mul(2);
         }
-        let window = windows.entry((address, link_id)).or_insert(Window {
+        let window = by_pair.entry((address, link_id)).or_insert(Window {
             since: Instant::now(),
             keys: Vec::new(),
             passed: false,
