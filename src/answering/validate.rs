@@ -215,8 +215,7 @@ fn single_value<'a>(
 }
 
 fn check_code(question: &Question, code: &str, errors: &mut FormErrors) -> Option<String> {
-    let codes = question.kind.codes().unwrap_or_default();
-    if codes.iter().any(|known| known == code) {
+    if question.kind.has_code(code) {
         Some(code.to_owned())
     } else {
         errors.forged(&question.id, "所选的选项不在本题中，请重新选择。");
