@@ -134,4 +134,28 @@ mod tests {
             AddressVerdict::Admitted
         );
     }
+
+    #[test]
+    fn windows_still_open_are_kept_however_many_addresses_pass_the_sweep() {
+        let windows = AddressWindows::default();
+        let first: IpAddr = [10, 0, 0, 1].into();
+        for n in 0..3 {
+            windows.admit(first, 7, &format!("k{n}"), 3, 10);
+        }
+        for n in 0..(PAIRS_REMEMBERED as u32 + 10) {
+            windows.admit(IpAddr::from(n.to_be_bytes()), 8, "other", 3, 10);
+        }
+        let sweep_at = windows.windows.lock().expect("not poisoned").sweep_at;
+        assert!(
+            sweep_at > PAIRS_REMEMBERED,
+            "swept once, next at {sweep_at}"
+        );
+        assert_eq!(
+            windows.admit(first, 7, "k3", 3, 10),
+            AddressVerdict::Held {
+                earlier: vec!["k0".to_owned(), "k1".to_owned(), "k2".to_owned()]
+            },
+            "the first address's window survived the sweep"
+        );
+    }
 }
