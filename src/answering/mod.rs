@@ -17,10 +17,7 @@ pub use validate::{Answer, FormErrors, FormFields, ValidResponse, validate};
 /// from one campaign to another in the database, and nothing names the person.
 pub fn browser_key(campaign_id: i32, browser_cookie: &str) -> String {
     let hash = Sha256::digest(format!("dupin-browser:{campaign_id}:{browser_cookie}").as_bytes());
-    hash.iter()
-        .take(16)
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::secrets::hex(&hash[..16])
 }
 
 /// Whether this browser already answered this campaign.

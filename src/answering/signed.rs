@@ -7,14 +7,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::secrets::{is_random_key, keyed_hash, random_key};
+use crate::secrets::{hex, is_random_key, keyed_hash, random_key};
 
 /// The hex of the first 16 bytes of the keyed hash of `text`: enough to be unforgeable.
 fn signature(key: &[u8], text: &str) -> String {
-    keyed_hash(key, text)[..16]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&keyed_hash(key, text)[..16])
 }
 
 /// A new browser cookie: `{random key}.{issued, seconds}.{signature}`.

@@ -4,7 +4,7 @@
 //! Field names are the question ids (`meals`), a matrix row is `question.row` (`meals.food`), and
 //! the form's own hidden fields start with `_`. Pure: no I/O.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -159,27 +159,32 @@ pub fn validate(survey: &Survey, fields: &FormFields) -> Result<ValidResponse, F
 }
 
 fn check_field_names(survey: &Survey, fields: &FormFields, errors: &mut FormErrors) {
-    let mut known: HashSet<String> = HashSet::new();
-    for question in survey.questions() {
-        match &question.kind {
-            QuestionKind::Matrix { rows, .. } => {
-                known.extend(rows.iter().map(|row| format!("{}.{}", question.id, row.id)));
-            }
-            _ => {
-                known.insert(question.id.clone());
-            }
-        }
-    }
-    let mut seen_hidden = HashSet::new();
+    let mut seen_hidden = [false; 2];
     for name in fields.names() {
-        if name == KEY_FIELD || name == SERVED_AT_FIELD {
-            if !seen_hidden.insert(name) {
+        let hidden = [KEY_FIELD, SERVED_AT_FIELD]
+            .iter()
+            .position(|field| *field == name);
+        if let Some(which) = hidden {
+            if std::mem::replace(&mut seen_hidden[which], true) {
                 errors.malformed = true;
             }
-        } else if !known.contains(name) {
+        } else if !is_question_field(survey, name) {
             errors.malformed = true;
         }
     }
+}
+
+/// Whether `name` is a field of `survey`'s form: a question's id, or `question.row` for a row
+/// of a matrix. Looked up in the survey itself rather than in a set of names built for every
+/// submission: a form has a few dozen fields and a survey a few dozen questions.
+fn is_question_field(survey: &Survey, name: &str) -> bool {
+    survey.questions().any(|question| match &question.kind {
+        QuestionKind::Matrix { rows, .. } => name
+            .strip_prefix(question.id.as_str())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|row_id| rows.iter().any(|row| row.id == row_id)),
+        _ => question.id == name,
+    })
 }
 
 fn missing_message(kind: &QuestionKind) -> &'static str {
@@ -210,8 +215,7 @@ fn single_value<'a>(
 }
 
 fn check_code(question: &Question, code: &str, errors: &mut FormErrors) -> Option<String> {
-    let codes = question.kind.codes().unwrap_or_default();
-    if codes.iter().any(|known| known == code) {
+    if question.kind.has_code(code) {
         Some(code.to_owned())
     } else {
         errors.forged(&question.id, "所选的选项不在本题中，请重新选择。");

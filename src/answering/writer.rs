@@ -1,7 +1,15 @@
 //! The group-commit writer: every accepted response goes through one task that commits whatever
 //! is queued in a single transaction — one multi-row INSERT for the responses, one upsert for
-//! the tallies, one for the respondents' score sums (`answering::scoring`), one update per
-//! link — and only then acknowledges each submitter.
+//! the links' admission counts, one for the tallies, one for the respondents' score sums
+//! (`answering::scoring`), one update of the links' answer counts — and only then acknowledges
+//! each submitter.
+//!
+//! The statements whose rows vary most (admission counts, tallies, score sums, link counts)
+//! take all their rows as one JSON array parameter (`json_each` on SQLite,
+//! `jsonb_array_elements` on PostgreSQL): the same SQL text whatever the batch, so it stays in
+//! each connection's statement cache (`db::STATEMENT_CACHE`) instead of being prepared anew for
+//! every number of rows, and a batch costs a handful of statements — each one a round trip to
+//! the SQLite connection's thread — instead of two per link.
 //!
 //! It never waits on a timer: a batch is whatever queued while the previous commit ran, so a
 //! quiet server commits each answer at once and a busy one commits hundreds per fsync.
@@ -10,19 +18,16 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Value};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::scoring::{ScoreSums, score_rows};
 use crate::survey::Area;
 
-/// Rows per INSERT statement: SQLite allows 32,766 bound values; a response takes 10.
-const RESPONSES_PER_STATEMENT: usize = 500;
-const TALLIES_PER_STATEMENT: usize = 1000;
-/// Score-sum rows per upsert: 7 values each.
-const SCORE_SUMS_PER_STATEMENT: usize = 1000;
+/// Keys per `IN (…)` list when looking up keys and browsers that were not inserted.
+const KEYS_PER_STATEMENT: usize = 500;
 /// Responses per transaction: large enough to amortise the fsync, small enough to answer fast.
 const RESPONSES_PER_BATCH: usize = 2000;
 /// Submissions waiting for the writer before new submitters wait for room.
@@ -167,9 +172,7 @@ pub async fn commit(
         .iter()
         .map(|submission| Stored::of(submission, held.get(submission.idempotency_key.as_str())))
         .collect();
-    for chunk in stored.chunks(RESPONSES_PER_STATEMENT) {
-        inserted.extend(insert_responses(&txn, chunk).await?);
-    }
+    inserted.extend(insert_responses(&txn, &stored).await?);
     let left_out: HashSet<&str> = stored
         .iter()
         .filter(|row| row.excluded)
@@ -255,22 +258,10 @@ pub async fn commit(
     }
 
     let tallies: Vec<_> = tallies.into_iter().collect();
-    for chunk in tallies.chunks(TALLIES_PER_STATEMENT) {
-        upsert_tallies(&txn, chunk).await?;
-    }
+    upsert_tallies(&txn, &tallies).await?;
     let score_sums: Vec<_> = score_sums.into_iter().collect();
     add_score_sums(&txn, &score_sums).await?;
-    for (link_id, count) in per_link {
-        let update = Query::update()
-            .table(Alias::new("campaign_link"))
-            .value(
-                Alias::new("response_count"),
-                Expr::col(Alias::new("response_count")).add(count),
-            )
-            .and_where(ExprTrait::eq(Expr::col(Alias::new("id")), link_id))
-            .to_owned();
-        txn.execute(&update).await?;
-    }
+    add_link_counts(&txn, &per_link).await?;
     txn.commit().await?;
     Ok(outcomes)
 }
@@ -357,39 +348,53 @@ async fn admit(
                 .push(submission);
         }
     }
+    // One statement for every link's count, in link order; a link with answers of two minutes in
+    // the batch (at the turn of a minute) has its later minute counted by a second statement,
+    // since one upsert may not touch a row twice on PostgreSQL.
+    let mut rounds: Vec<Vec<(i32, i64, i64)>> = Vec::new();
+    let mut previous_link = None;
+    let mut round = 0;
+    for ((link_id, minute), group) in &groups {
+        round = if previous_link == Some(*link_id) {
+            round + 1
+        } else {
+            0
+        };
+        previous_link = Some(*link_id);
+        if rounds.len() <= round {
+            rounds.push(Vec::new());
+        }
+        let added = i64::try_from(group.len()).unwrap_or(i64::MAX);
+        rounds[round].push((*link_id, *minute, added));
+    }
+    let mut counts: HashMap<(i32, i64), i64> = HashMap::new();
+    for rows in rounds {
+        let statement = rows_statement(
+            txn.get_database_backend(),
+            &rows,
+            "INSERT INTO admission (link_id, minute, count) SELECT {0}, {1}, {2} FROM {rows} \
+             ON CONFLICT (link_id) DO UPDATE SET minute = excluded.minute, \
+             count = CASE WHEN admission.minute = excluded.minute \
+             THEN admission.count + excluded.count ELSE excluded.count END \
+             RETURNING link_id, minute, count",
+            &["int4", "int8", "int8"],
+        )?;
+        for row in txn.query_all_raw(statement).await? {
+            counts.insert(
+                (row.try_get("", "link_id")?, row.try_get("", "minute")?),
+                row.try_get("", "count")?,
+            );
+        }
+    }
     let mut held = HashMap::new();
     for ((link_id, minute), group) in groups {
         let Some(admission) = group[0].admission else {
             continue;
         };
-        let added = i64::try_from(group.len()).unwrap_or(i64::MAX);
-        let upsert = Query::insert()
-            .into_table(Alias::new("admission"))
-            .columns([
-                Alias::new("link_id"),
-                Alias::new("minute"),
-                Alias::new("count"),
-            ])
-            .values([link_id.into(), minute.into(), added.into()])
-            .map_err(|error| DbErr::Custom(error.to_string()))?
-            .on_conflict(
-                OnConflict::column(Alias::new("link_id"))
-                    .value(Alias::new("minute"), Expr::cust("excluded.minute"))
-                    .value(
-                        Alias::new("count"),
-                        Expr::cust(
-                            "CASE WHEN admission.minute = excluded.minute \
-                             THEN admission.count + excluded.count ELSE excluded.count END",
-                        ),
-                    )
-                    .to_owned(),
-            )
-            .returning_col(Alias::new("count"))
-            .to_owned();
-        let Some(row) = txn.query_one(&upsert).await? else {
+        let Some(&count) = counts.get(&(link_id, minute)) else {
             continue;
         };
-        let count: i64 = row.try_get("", "count")?;
+        let added = i64::try_from(group.len()).unwrap_or(i64::MAX);
         let over = count - admission.per_minute;
         if over <= 0 {
             continue;
@@ -409,45 +414,114 @@ async fn admit(
     Ok(held)
 }
 
+/// A statement that takes its rows as one JSON array parameter, so that its text is the same
+/// whatever the number of rows. `sql` names the rows' source `{rows}` and the columns of a row
+/// `{0}`, `{1}`, …, of the PostgreSQL types `types`; on PostgreSQL the rows come in the
+/// array's order, so row locks are taken in the order the caller sorted them.
+fn rows_statement<T: serde::Serialize>(
+    backend: DatabaseBackend,
+    rows: &[T],
+    sql: &str,
+    types: &[&str],
+) -> Result<Statement, DbErr> {
+    let json = serde_json::to_string(rows).map_err(|error| DbErr::Custom(error.to_string()))?;
+    let postgres = backend == DatabaseBackend::Postgres;
+    let mut text = sql.replace(
+        "{rows}",
+        if postgres {
+            "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS input(item, place)"
+        } else {
+            // `WHERE true` lets SQLite tell the upsert's ON CONFLICT from a join's ON.
+            "json_each(?) AS input WHERE true"
+        },
+    );
+    if postgres && text.starts_with("INSERT") {
+        // Keep the array's order explicitly before the upsert takes its locks.
+        text = text.replacen(" ON CONFLICT", " ORDER BY input.place ON CONFLICT", 1);
+    }
+    for (index, column_type) in types.iter().enumerate() {
+        let column = if postgres {
+            format!("(input.item->>{index})::{column_type}")
+        } else {
+            format!("json_extract(input.value, '$[{index}]')")
+        };
+        text = text.replace(&format!("{{{index}}}"), &column);
+    }
+    Ok(Statement::from_sql_and_values(
+        backend,
+        text,
+        [Value::from(json)],
+    ))
+}
+
 async fn insert_responses(
     txn: &impl ConnectionTrait,
-    chunk: &[Stored<'_>],
+    stored: &[Stored<'_>],
 ) -> Result<Vec<String>, DbErr> {
-    let mut insert = Query::insert();
-    insert.into_table(Alias::new("response")).columns([
-        Alias::new("campaign_id"),
-        Alias::new("school_id"),
-        Alias::new("survey_version_id"),
-        Alias::new("idempotency_key"),
-        Alias::new("browser_key"),
-        Alias::new("answers"),
-        Alias::new("submitted_at"),
-        Alias::new("duration_ms"),
-        Alias::new("excluded"),
-        Alias::new("flags"),
-    ]);
-    for stored in chunk {
-        let submission = stored.submission;
-        insert
-            .values([
-                submission.campaign_id.into(),
-                submission.school_id.into(),
-                submission.survey_version_id.into(),
-                submission.idempotency_key.clone().into(),
-                Value::from(submission.browser_key.clone()).into(),
-                submission.answers_json.clone().into(),
-                submission.submitted_at.into(),
-                Value::from(submission.duration_ms).into(),
-                stored.excluded.into(),
-                Value::from(stored.flags.clone()).into(),
-            ])
-            .map_err(|error| DbErr::Custom(error.to_string()))?;
+    if stored.is_empty() {
+        return Ok(Vec::new());
     }
-    insert
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .returning_col(Alias::new("idempotency_key"));
-    let rows = txn.query_all(&insert).await?;
-    rows.iter()
+    let backend = txn.get_database_backend();
+    // The time as the driver would have bound it: SQLite keeps the text (sqlx's own RFC 3339
+    // form, so that stored times compare as before); PostgreSQL keeps microseconds.
+    let precision = if backend == DatabaseBackend::Postgres {
+        SecondsFormat::Micros
+    } else {
+        SecondsFormat::AutoSi
+    };
+    type Row<'a> = (
+        i32,
+        i32,
+        i32,
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+        String,
+        Option<i64>,
+        bool,
+        Option<&'a str>,
+    );
+    let rows: Vec<Row<'_>> = stored
+        .iter()
+        .map(|stored| {
+            let submission = stored.submission;
+            (
+                submission.campaign_id,
+                submission.school_id,
+                submission.survey_version_id,
+                submission.idempotency_key.as_str(),
+                submission.browser_key.as_deref(),
+                submission.answers_json.as_str(),
+                submission.submitted_at.to_rfc3339_opts(precision, false),
+                submission.duration_ms,
+                stored.excluded,
+                stored.flags.as_deref(),
+            )
+        })
+        .collect();
+    let statement = rows_statement(
+        backend,
+        &rows,
+        "INSERT INTO response (campaign_id, school_id, survey_version_id, idempotency_key, \
+         browser_key, answers, submitted_at, duration_ms, excluded, flags) \
+         SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9} FROM {rows} \
+         ON CONFLICT DO NOTHING RETURNING idempotency_key",
+        &[
+            "int4",
+            "int4",
+            "int4",
+            "text",
+            "text",
+            "text",
+            "timestamptz",
+            "int8",
+            "bool",
+            "text",
+        ],
+    )?;
+    txn.query_all_raw(statement)
+        .await?
+        .iter()
         .map(|row| row.try_get::<String>("", "idempotency_key"))
         .collect()
 }
@@ -457,7 +531,7 @@ async fn existing_keys(
     keys: &[&str],
 ) -> Result<HashSet<String>, DbErr> {
     let mut found = HashSet::new();
-    for chunk in keys.chunks(RESPONSES_PER_STATEMENT) {
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
         let select = Query::select()
             .column(Alias::new("idempotency_key"))
             .from(Alias::new("response"))
@@ -474,57 +548,40 @@ async fn existing_keys(
 pub type ScoreSumKey = (i32, i32, String);
 
 /// Adds sums to the running score sums, a row per key, creating rows that do not exist yet;
-/// negative sums take an answer back out (a supervisor's exclusion). Keys in order, in
-/// statements of [`SCORE_SUMS_PER_STATEMENT`] rows, so that concurrent writers lock rows in
-/// the same order.
+/// negative sums take an answer back out (a supervisor's exclusion). One statement, keys in
+/// order, so that concurrent writers lock rows in the same order.
 pub async fn add_score_sums(
     txn: &impl ConnectionTrait,
     rows: &[(ScoreSumKey, ScoreSums)],
 ) -> Result<(), DbErr> {
-    for chunk in rows.chunks(SCORE_SUMS_PER_STATEMENT) {
-        let mut insert = Query::insert();
-        insert.into_table(Alias::new("score_sum")).columns([
-            Alias::new("campaign_id"),
-            Alias::new("school_id"),
-            Alias::new("score_key"),
-            Alias::new("n"),
-            Alias::new("sum_x"),
-            Alias::new("sum_y"),
-            Alias::new("sum_xy"),
-        ]);
-        for ((campaign_id, school_id, key), sums) in chunk {
-            insert
-                .values([
-                    (*campaign_id).into(),
-                    (*school_id).into(),
-                    key.as_str().into(),
-                    sums.n.into(),
-                    sums.sum_x.into(),
-                    sums.sum_y.into(),
-                    sums.sum_xy.into(),
-                ])
-                .map_err(|error| DbErr::Custom(error.to_string()))?;
-        }
-        let added = |column: &str| {
-            Expr::col((Alias::new("score_sum"), Alias::new(column)))
-                .add(Expr::col((Alias::new("excluded"), Alias::new(column))))
-        };
-        insert.on_conflict(
-            OnConflict::columns([
-                Alias::new("campaign_id"),
-                Alias::new("school_id"),
-                Alias::new("score_key"),
-            ])
-            .values([
-                (Alias::new("n"), added("n")),
-                (Alias::new("sum_x"), added("sum_x")),
-                (Alias::new("sum_y"), added("sum_y")),
-                (Alias::new("sum_xy"), added("sum_xy")),
-            ])
-            .to_owned(),
-        );
-        txn.execute(&insert).await?;
+    if rows.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<(i32, i32, &str, i64, f64, f64, f64)> = rows
+        .iter()
+        .map(|((campaign_id, school_id, key), sums)| {
+            (
+                *campaign_id,
+                *school_id,
+                key.as_str(),
+                sums.n,
+                sums.sum_x,
+                sums.sum_y,
+                sums.sum_xy,
+            )
+        })
+        .collect();
+    let statement = rows_statement(
+        txn.get_database_backend(),
+        &rows,
+        "INSERT INTO score_sum (campaign_id, school_id, score_key, n, sum_x, sum_y, sum_xy) \
+         SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6} FROM {rows} \
+         ON CONFLICT (campaign_id, school_id, score_key) DO UPDATE SET \
+         n = score_sum.n + excluded.n, sum_x = score_sum.sum_x + excluded.sum_x, \
+         sum_y = score_sum.sum_y + excluded.sum_y, sum_xy = score_sum.sum_xy + excluded.sum_xy",
+        &["int4", "int4", "text", "int8", "float8", "float8", "float8"],
+    )?;
+    txn.execute_raw(statement).await?;
     Ok(())
 }
 
@@ -537,7 +594,7 @@ async fn existing_browsers(
     browsers: &[&str],
 ) -> Result<HashSet<(i32, String)>, DbErr> {
     let mut found = HashSet::new();
-    for chunk in browsers.chunks(RESPONSES_PER_STATEMENT) {
+    for chunk in browsers.chunks(KEYS_PER_STATEMENT) {
         let select = Query::select()
             .columns([Alias::new("campaign_id"), Alias::new("browser_key")])
             .from(Alias::new("response"))
@@ -553,40 +610,62 @@ async fn existing_browsers(
     Ok(found)
 }
 
-async fn upsert_tallies(txn: &impl ConnectionTrait, chunk: &[TallyDelta<'_>]) -> Result<(), DbErr> {
-    let mut insert = Query::insert();
-    insert.into_table(Alias::new("tally")).columns([
-        Alias::new("campaign_id"),
-        Alias::new("school_id"),
-        Alias::new("question_key"),
-        Alias::new("option_key"),
-        Alias::new("count"),
-    ]);
-    for ((campaign_id, school_id, question, option), count) in chunk {
-        insert
-            .values([
-                (*campaign_id).into(),
-                (*school_id).into(),
-                (*question).into(),
-                (*option).into(),
-                (*count).into(),
-            ])
-            .map_err(|error| DbErr::Custom(error.to_string()))?;
+async fn upsert_tallies(txn: &impl ConnectionTrait, rows: &[TallyDelta<'_>]) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    insert.on_conflict(
-        OnConflict::columns([
-            Alias::new("campaign_id"),
-            Alias::new("school_id"),
-            Alias::new("question_key"),
-            Alias::new("option_key"),
-        ])
-        .value(
-            Alias::new("count"),
-            Expr::col((Alias::new("tally"), Alias::new("count")))
-                .add(Expr::col((Alias::new("excluded"), Alias::new("count")))),
-        )
-        .to_owned(),
-    );
-    txn.execute(&insert).await?;
+    let rows: Vec<(i32, i32, &str, &str, i64)> = rows
+        .iter()
+        .map(|((campaign_id, school_id, question, option), count)| {
+            (*campaign_id, *school_id, *question, *option, *count)
+        })
+        .collect();
+    let statement = rows_statement(
+        txn.get_database_backend(),
+        &rows,
+        "INSERT INTO tally (campaign_id, school_id, question_key, option_key, count) \
+         SELECT {0}, {1}, {2}, {3}, {4} FROM {rows} \
+         ON CONFLICT (campaign_id, school_id, question_key, option_key) \
+         DO UPDATE SET count = tally.count + excluded.count",
+        &["int4", "int4", "text", "text", "int8"],
+    )?;
+    txn.execute_raw(statement).await?;
+    Ok(())
+}
+
+/// Adds each link's new answers to its count, in one statement. On PostgreSQL the links' rows
+/// are first locked in id order, as every writer locks them, so that two processes' batches
+/// never wait on each other in a circle.
+async fn add_link_counts(
+    txn: &impl ConnectionTrait,
+    per_link: &BTreeMap<i32, i64>,
+) -> Result<(), DbErr> {
+    if per_link.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(i32, i64)> = per_link
+        .iter()
+        .map(|(link, count)| (*link, *count))
+        .collect();
+    let backend = txn.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        let lock = rows_statement(
+            backend,
+            &rows,
+            "SELECT id FROM campaign_link WHERE id IN (SELECT {0} FROM {rows}) \
+             ORDER BY id FOR UPDATE",
+            &["int4"],
+        )?;
+        txn.query_all_raw(lock).await?;
+    }
+    let update = rows_statement(
+        backend,
+        &rows,
+        "UPDATE campaign_link SET response_count = campaign_link.response_count + counts.added \
+         FROM (SELECT {0} AS id, {1} AS added FROM {rows}) AS counts \
+         WHERE campaign_link.id = counts.id",
+        &["int4", "int8"],
+    )?;
+    txn.execute_raw(update).await?;
     Ok(())
 }

@@ -36,7 +36,18 @@ struct Window {
 
 #[derive(Default)]
 pub struct AddressWindows {
-    windows: Mutex<HashMap<(IpAddr, i32), Window>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Default)]
+struct Windows {
+    by_pair: HashMap<(IpAddr, i32), Window>,
+    /// The size at which past windows are next swept out: [`PAIRS_REMEMBERED`], or twice what
+    /// the last sweep kept. Sweeping at every answer once that many addresses were in their
+    /// window made each answer scan them all (a county's morning of phones on their own
+    /// addresses); doubling keeps the sweeps' cost per answer constant and forgets nothing
+    /// earlier than before: a window is dropped only once it is over.
+    sweep_at: usize,
 }
 
 impl AddressWindows {
@@ -54,10 +65,12 @@ impl AddressWindows {
             return AddressVerdict::Admitted;
         };
         let length = Duration::from_secs(u64::from(minutes) * 60);
-        if windows.len() >= PAIRS_REMEMBERED {
-            windows.retain(|_, window| window.since.elapsed() <= length);
+        let Windows { by_pair, sweep_at } = &mut *windows;
+        if by_pair.len() >= (*sweep_at).max(PAIRS_REMEMBERED) {
+            by_pair.retain(|_, window| window.since.elapsed() <= length);
+            *sweep_at = by_pair.len().saturating_mul(2);
         }
-        let window = windows.entry((address, link_id)).or_insert(Window {
+        let window = by_pair.entry((address, link_id)).or_insert(Window {
             since: Instant::now(),
             keys: Vec::new(),
             passed: false,
@@ -119,6 +132,30 @@ mod tests {
         assert_eq!(
             windows.admit([10, 0, 0, 2].into(), 7, "k6", 3, 10),
             AddressVerdict::Admitted
+        );
+    }
+
+    #[test]
+    fn windows_still_open_are_kept_however_many_addresses_pass_the_sweep() {
+        let windows = AddressWindows::default();
+        let first: IpAddr = [10, 0, 0, 1].into();
+        for n in 0..3 {
+            windows.admit(first, 7, &format!("k{n}"), 3, 10);
+        }
+        for n in 0..(PAIRS_REMEMBERED as u32 + 10) {
+            windows.admit(IpAddr::from(n.to_be_bytes()), 8, "other", 3, 10);
+        }
+        let sweep_at = windows.windows.lock().expect("not poisoned").sweep_at;
+        assert!(
+            sweep_at > PAIRS_REMEMBERED,
+            "swept once, next at {sweep_at}"
+        );
+        assert_eq!(
+            windows.admit(first, 7, "k3", 3, 10),
+            AddressVerdict::Held {
+                earlier: vec!["k0".to_owned(), "k1".to_owned(), "k2".to_owned()]
+            },
+            "the first address's window survived the sweep"
         );
     }
 }

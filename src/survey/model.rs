@@ -246,6 +246,26 @@ impl QuestionKind {
             | QuestionKind::LongText { .. } => None,
         }
     }
+
+    /// Whether `code` is one of [`QuestionKind::codes`], without making the list: every
+    /// submitted answer is checked this way.
+    pub fn has_code(&self, code: &str) -> bool {
+        match self {
+            QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
+                options.iter().any(|option| option.code == code)
+            }
+            QuestionKind::Scale { scale } => scale.points.iter().any(|point| point.code == code),
+            QuestionKind::YesNo { .. } => matches!(code, "yes" | "no"),
+            QuestionKind::Rating { .. } => matches!(
+                code,
+                "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "10"
+            ),
+            QuestionKind::Matrix { .. }
+            | QuestionKind::Number { .. }
+            | QuestionKind::Text { .. }
+            | QuestionKind::LongText { .. } => false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -225,12 +225,12 @@ pub async fn show_form(
     }
     let cookie = browser_cookie(&state, &request);
     if let Some(cookie) = &cookie
-        && answering::has_answered(
-            &state.db,
-            context.campaign.id,
-            &answering::browser_key(context.campaign.id, cookie),
-        )
-        .await?
+        && state
+            .has_answered(
+                context.campaign.id,
+                &answering::browser_key(context.campaign.id, cookie),
+            )
+            .await?
     {
         return message(&state, StatusCode::OK, "您已经填写过了", ALREADY_ANSWERED);
     }
@@ -429,9 +429,15 @@ pub async fn submit_form(
             held_left_out,
         }),
     };
+    let browser_key = submission.browser_key.clone();
     let outcome = state.writer.submit(submission).await;
     if let Ok(Outcome::Stored | Outcome::Held { .. }) = &outcome {
         hold_what_came_before(&state, &context, &outcome, address_verdict, now).await;
+    }
+    if let (Ok(Outcome::Stored | Outcome::Held { .. } | Outcome::AlreadyAnswered), Some(browser)) =
+        (&outcome, &browser_key)
+    {
+        state.answered(browser);
     }
     match outcome {
         Ok(Outcome::Stored | Outcome::AlreadyStored | Outcome::Held { .. }) => {

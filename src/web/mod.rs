@@ -72,6 +72,12 @@ struct Caches {
     links: TtlCache<String, Arc<LinkContext>>,
     /// Each link's blank form, cut and gzipped for splicing (see `spliced`), by link id.
     spliced_forms: TtlCache<i32, Arc<spliced::SplicedPage>>,
+    /// Browser keys (campaign and cookie, `answering::browser_key`) known to have an answer:
+    /// the phone that opens its link again after answering is told so without a query. Only
+    /// what is known is kept, never what is not (another process may have stored it since);
+    /// answers are never deleted, so an entry never goes stale. The refusal itself is the
+    /// database's unique index on (campaign, browser key).
+    answered_browsers: TtlCache<String, ()>,
 }
 
 impl Default for Caches {
@@ -81,6 +87,7 @@ impl Default for Caches {
             blank_forms: TtlCache::forever(LINK_CACHE_SIZE),
             links: TtlCache::new(LINK_CACHE_SECONDS, LINK_CACHE_SIZE),
             spliced_forms: TtlCache::new(FORM_CACHE_SECONDS, LINK_CACHE_SIZE),
+            answered_browsers: TtlCache::forever(ANSWERED_BROWSERS_REMEMBERED),
         }
     }
 }
@@ -113,6 +120,8 @@ const FORM_CACHE_SECONDS: Duration = Duration::from_secs(60);
 const LINK_CACHE_SECONDS: Duration = Duration::from_secs(5);
 /// Past this many cached links the cache starts afresh, so memory stays flat.
 const LINK_CACHE_SIZE: usize = 20_000;
+/// Past this many remembered answered browsers (≈ 100 bytes each) that cache starts afresh.
+const ANSWERED_BROWSERS_REMEMBERED: usize = 50_000;
 
 impl AppState {
     pub fn new(
@@ -192,6 +201,30 @@ impl AppState {
         let mut context = LinkContext::clone(&school_link);
         context.link.token = token.to_owned();
         Ok(Some((Arc::new(context), found.answered)))
+    }
+
+    /// Whether the browser `browser_key` already answered `campaign_id`: from memory when this
+    /// process has seen its answer, else from the database (and remembered when it has).
+    pub async fn has_answered(
+        &self,
+        campaign_id: i32,
+        browser_key: &str,
+    ) -> Result<bool, PageError> {
+        if self.caches.answered_browsers.get(browser_key).is_some() {
+            return Ok(true);
+        }
+        let answered = crate::answering::has_answered(&self.db, campaign_id, browser_key).await?;
+        if answered {
+            self.answered(browser_key);
+        }
+        Ok(answered)
+    }
+
+    /// Remembers that the browser `browser_key` has an answer (stored, or refused as its second).
+    pub fn answered(&self, browser_key: &str) {
+        self.caches
+            .answered_browsers
+            .insert(browser_key.to_owned(), ());
     }
 
     /// A link's blank form, prepared for splicing on first use and reused for a minute.

@@ -252,3 +252,39 @@ fn numbers_typed_with_a_chinese_keyboard_are_understood() {
     let errors = validate(&survey(), &form(&pairs)).expect_err("invalid");
     assert_eq!(errors.by_question["children"], "请填写一个整数，例如 12。");
 }
+
+#[test]
+fn a_code_is_known_exactly_when_it_is_in_the_questions_list_of_codes() {
+    let kinds = [
+        QuestionKind::Scale { scale: scale() },
+        QuestionKind::YesNo {
+            yes_score: None,
+            no_score: None,
+        },
+        QuestionKind::Rating {
+            min_label: None,
+            max_label: None,
+        },
+        QuestionKind::Single {
+            options: vec![ChoiceOption {
+                code: "a".into(),
+                label: "甲".into(),
+                score: None,
+            }],
+        },
+        QuestionKind::LongText { max_length: 10 },
+    ];
+    let tries = [
+        "", "0", "00", "07", "+5", "5", "10", "11", "yes", "no", "Yes", "a", "b", " a",
+    ];
+    for kind in &kinds {
+        let codes = kind.codes().unwrap_or_default();
+        for code in tries {
+            assert_eq!(
+                kind.has_code(code),
+                codes.iter().any(|known| known == code),
+                "{code:?} for {kind:?}"
+            );
+        }
+    }
+}
