@@ -864,6 +864,22 @@ async fn invitations_a_school_lists_no_more_teachers_than_its_full_time_teachers
     assert_eq!(teachers_of(&app, own.id).await.len(), 6);
 }
 
+/// A supervisor presses 邀请教师 on the campaign's invitations page; the page's path and the
+/// page it comes back to.
+async fn invite_all_from_the_page(
+    supervisor: &mut crate::helpers::Browser,
+    campaign: i32,
+) -> (String, crate::helpers::Page) {
+    let page_path = format!("/console/campaigns/{campaign}/invitations");
+    let sent = supervisor
+        .submit(&page_path, &format!("{page_path}/send"), &[])
+        .await;
+    let page = supervisor
+        .get(sent.location.as_deref().expect("back"))
+        .await;
+    (page_path, page)
+}
+
 /// The school's own account (the first school's viewer) adds one teacher to `own`'s roster.
 async fn school_adds_teacher(app: &TestApp, own: &school::Model, name: &str, email: &str) {
     let mut viewer = app.signed_in(Role::School).await;
@@ -887,13 +903,7 @@ async fn invitations_teachers_a_school_adds_after_the_campaign_started_wait_for_
     let own = schools(&app).await[0].clone();
     school_adds_teacher(&app, &own, "新来的", "newcomer@qq.com").await;
 
-    let page_path = format!("/console/campaigns/{campaign}/invitations");
-    let sent = supervisor
-        .submit(&page_path, &format!("{page_path}/send"), &[])
-        .await;
-    let page = supervisor
-        .get(sent.location.as_deref().expect("back"))
-        .await;
+    let (page_path, page) = invite_all_from_the_page(&mut supervisor, campaign).await;
     assert!(page.body.contains("已邀请 4 位教师"), "{}", page.body);
     assert!(
         page.body.contains("1 位是学校自行添加、尚未经督导批准的"),
@@ -940,13 +950,7 @@ async fn invitations_teachers_a_school_added_before_the_round_also_wait_for_appr
     school_adds_teacher(&app, &own, "早加的", "seeded@qq.com").await;
     let campaign = app.create_campaign("teachers", None, None).await;
 
-    let page_path = format!("/console/campaigns/{campaign}/invitations");
-    let sent = supervisor
-        .submit(&page_path, &format!("{page_path}/send"), &[])
-        .await;
-    let page = supervisor
-        .get(sent.location.as_deref().expect("back"))
-        .await;
+    let (_, page) = invite_all_from_the_page(&mut supervisor, campaign).await;
     assert!(page.body.contains("已邀请 4 位教师"), "{}", page.body);
     assert!(page.body.contains("seeded@qq.com"), "{}", page.body);
     let invited_seeded = app

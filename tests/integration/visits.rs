@@ -148,6 +148,14 @@ async fn says_toilets(app: &TestApp, campaign: i32, school: &entity::school::Mod
     .await;
 }
 
+/// The school's panel of a self-check campaign's results page.
+fn indicators_panel<'a>(body: &'a str, code: &str) -> &'a str {
+    body.split("<div class=\"panel school-indicators\">")
+        .skip(1)
+        .find(|panel| panel.contains(code))
+        .expect("the school's indicators")
+}
+
 /// The toilets indicator's line of a school's self-checks page.
 fn toilets_line(body: &str) -> &str {
     body.split("<tr>")
@@ -494,12 +502,7 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
         .await;
     assert_eq!(results.status, StatusCode::OK);
     assert!(results.body.contains("核查值"));
-    let school_panel = results
-        .body
-        .split("<div class=\"panel school-indicators\">")
-        .skip(1)
-        .find(|panel| panel.contains(&school.code))
-        .expect("the school's indicators");
+    let school_panel = indicators_panel(&results.body, &school.code);
     assert!(school_panel.contains("核查不符"), "{school_panel}");
     // The school's letter says so, and the circular names it.
     let letter = supervisor
@@ -537,12 +540,7 @@ async fn an_over_reported_self_check_is_flagged_and_rated_on_the_verified_value(
     let results = supervisor
         .get(&format!("/console/campaigns/{campaign}/results"))
         .await;
-    let school_panel = results
-        .body
-        .split("<div class=\"panel school-indicators\">")
-        .skip(1)
-        .find(|panel| panel.contains(&school.code))
-        .expect("the school's indicators");
+    let school_panel = indicators_panel(&results.body, &school.code);
     assert!(
         school_panel.contains("核查不符"),
         "a report changed after the visit does not clear the flag: {school_panel}"
