@@ -26,7 +26,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::change::{Actor, Change, Context};
-use crate::mail::{InlineImage, MailKind, MailTemplates, Outgoing, outbox};
+use crate::mail::{InlineImage, MailKind, MailTemplates, outbox};
 use crate::rating::visits::VisitKind;
 use crate::rating::{Plan, Source};
 use crate::results::overall::{CombinedTable, rate_combined, source_of};
@@ -837,21 +837,14 @@ pub async fn mail(
     let templates = MailTemplates::embedded()?;
     let (composed, images) = compose(templates, &issued.content, &url, sender_name)?;
     let mut change = Change::begin(context, actor).await?;
-    for address in &addresses {
-        outbox::enqueue(
-            change.txn(),
-            &Outgoing {
-                kind: MailKind::Report,
-                to: address.clone(),
-                subject: composed.subject.clone(),
-                text: composed.text.clone(),
-                html: composed.html.clone(),
-                images: images.clone(),
-                invitation_id: None,
-            },
-        )
-        .await?;
-    }
+    outbox::enqueue_each(
+        change.txn(),
+        MailKind::Report,
+        &addresses,
+        &composed,
+        &images,
+    )
+    .await?;
     change
         .audit_school(
             "letter_mail",

@@ -30,6 +30,32 @@ fn later(from: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
     from + chrono::Duration::seconds(Ord::min(seconds, 365 * 24 * 3600))
 }
 
+/// Queues one message of `composed` (with `images` inline) to each of `addresses`, in `db`'s
+/// transaction: a letter, a report or a reminder sent to several people.
+pub async fn enqueue_each(
+    db: &impl ConnectionTrait,
+    kind: super::MailKind,
+    addresses: &[String],
+    composed: &super::Composed,
+    images: &[InlineImage],
+) -> Result<usize, DbErr> {
+    let mut queued = 0;
+    for address in addresses {
+        let message = Outgoing {
+            kind,
+            to: address.clone(),
+            subject: composed.subject.clone(),
+            text: composed.text.clone(),
+            html: composed.html.clone(),
+            images: images.to_vec(),
+            invitation_id: None,
+        };
+        enqueue(db, &message).await?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
 /// Writes `message` to the outbox, due at once. Call it with the transaction of the action that
 /// causes the message, so that both happen or neither does; then poke the sender
 /// (`AppState::mailer.poke()`) after the commit.

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::{RectificationError, Status, actions::MAX_TEXT_CHARS};
 use crate::accounts::Role;
 use crate::change::{Actor, Change, Context};
-use crate::mail::{MailKind, MailTemplates, Outgoing, outbox};
+use crate::mail::{MailKind, MailTemplates, outbox};
 
 /// The reminder before the deadline goes out this many days before it (or on the first sweep
 /// after an item is created closer to its deadline than that).
@@ -154,21 +154,15 @@ async fn remind_one(
         link: format!("{base_url}/console/rectification/{}", item.id),
     };
     let composed = templates.compose("rectification_reminder", &mail)?;
-    for viewer in &viewers {
-        outbox::enqueue(
-            &**change,
-            &Outgoing {
-                kind: MailKind::Rectification,
-                to: viewer.email.clone(),
-                subject: composed.subject.clone(),
-                text: composed.text.clone(),
-                html: composed.html.clone(),
-                images: Vec::new(),
-                invitation_id: None,
-            },
-        )
-        .await?;
-    }
+    let addresses: Vec<String> = viewers.iter().map(|viewer| viewer.email.clone()).collect();
+    outbox::enqueue_each(
+        &**change,
+        MailKind::Rectification,
+        &addresses,
+        &composed,
+        &[],
+    )
+    .await?;
     let (kind, words) = match which {
         Which::Before => ("reminded_before", "到期前提醒"),
         Which::Overdue => ("reminded_overdue", "逾期提醒"),

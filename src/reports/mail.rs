@@ -8,7 +8,7 @@ use entity::school;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::Serialize;
 
-use crate::mail::{InlineImage, MailKind, MailTemplates, Outgoing, outbox};
+use crate::mail::{InlineImage, MailKind, MailTemplates, outbox};
 
 /// At most this many addresses per report mail.
 pub const MAX_ADDRESSES: usize = 50;
@@ -146,21 +146,14 @@ pub async fn enqueue(
     let templates = MailTemplates::embedded()?;
     let (composed, images) = compose(templates, &content, &url, &request.sender_name)?;
     let mut change = crate::change::Change::begin(context, actor).await?;
-    for address in request.addresses {
-        outbox::enqueue(
-            change.txn(),
-            &Outgoing {
-                kind: MailKind::Report,
-                to: address.clone(),
-                subject: composed.subject.clone(),
-                text: composed.text.clone(),
-                html: composed.html.clone(),
-                images: images.clone(),
-                invitation_id: None,
-            },
-        )
-        .await?;
-    }
+    outbox::enqueue_each(
+        change.txn(),
+        MailKind::Report,
+        request.addresses,
+        &composed,
+        &images,
+    )
+    .await?;
     change
         .audit(
             "mail_report",
