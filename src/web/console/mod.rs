@@ -60,7 +60,6 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// Where a console form goes after it did its work.
 /// One option of a `<select>` on a console page.
 #[derive(serde::Serialize)]
 pub struct Choice {
@@ -69,6 +68,27 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// The school a console page is about, as its heading shows it.
+#[derive(serde::Serialize)]
+pub struct SchoolHead {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub township: String,
+}
+
+impl SchoolHead {
+    pub fn of(school: &entity::school::Model) -> SchoolHead {
+        SchoolHead {
+            id: school.id,
+            code: school.code.clone(),
+            name: school.name.clone(),
+            township: school.township.clone(),
+        }
+    }
+}
+
+/// Where a console form goes after it did its work.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_owned()))

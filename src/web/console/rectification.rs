@@ -13,7 +13,7 @@ use entity::{rectification as item_entity, school};
 use serde::{Deserialize, Serialize};
 
 use super::guards::{CsrfForm, SchoolViewer, Staff, Supervisor};
-use super::{Choice, ConsoleError, see_other};
+use super::{Choice, ConsoleError, SchoolHead, see_other};
 use crate::change::Actor;
 use crate::rectification::{
     self as items, EditItem, ItemRow, ListFilter, NewItem, RectificationError, Source, Status,
@@ -310,25 +310,6 @@ struct NewView {
     pass_line: f64,
     today: String,
     error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct SchoolHead {
-    id: i32,
-    code: String,
-    name: String,
-    township: String,
-}
-
-impl SchoolHead {
-    fn of(school: &school::Model) -> SchoolHead {
-        SchoolHead {
-            id: school.id,
-            code: school.code.clone(),
-            name: school.name.clone(),
-            township: school.township.clone(),
-        }
-    }
 }
 
 fn area_choices(selected: &str) -> Vec<Choice> {
@@ -843,24 +824,7 @@ async fn accept(
     path: web::Path<String>,
     form: CsrfForm<JudgeForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let item = visible(&state, &supervisor, &path).await?;
-    match items::accept(
-        &state.context,
-        Actor::Account(&supervisor.account),
-        item.id,
-        &form.note,
-    )
-    .await
-    {
-        Ok(saved) => Ok(done(saved.id, "accept")),
-        Err(error) => {
-            let typed = Typed {
-                note: form.note.clone(),
-                ..Typed::default()
-            };
-            refused(&state, &supervisor, &item, "accept", typed, error).await
-        }
-    }
+    judge(&state, &supervisor, &path, Judgement::Accept, &form.note).await
 }
 
 async fn return_item(
@@ -869,22 +833,51 @@ async fn return_item(
     path: web::Path<String>,
     form: CsrfForm<JudgeForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let item = visible(&state, &supervisor, &path).await?;
-    match items::return_item(
-        &state.context,
-        Actor::Account(&supervisor.account),
-        item.id,
-        &form.reason,
-    )
-    .await
-    {
-        Ok(saved) => Ok(done(saved.id, "return")),
+    judge(&state, &supervisor, &path, Judgement::Return, &form.reason).await
+}
+
+/// What a supervisor decides on a reported item.
+#[derive(Clone, Copy)]
+enum Judgement {
+    Accept,
+    Return,
+}
+
+/// Accepts the item with a note, or returns it with a reason; a refusal shows the item's page
+/// again with what was typed.
+async fn judge(
+    state: &AppState,
+    supervisor: &Supervisor,
+    path: &web::Path<String>,
+    judgement: Judgement,
+    words: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    let item = visible(state, supervisor, path).await?;
+    let actor = Actor::Account(&supervisor.account);
+    let (decided, what) = match judgement {
+        Judgement::Accept => (
+            items::accept(&state.context, actor, item.id, words).await,
+            "accept",
+        ),
+        Judgement::Return => (
+            items::return_item(&state.context, actor, item.id, words).await,
+            "return",
+        ),
+    };
+    match decided {
+        Ok(saved) => Ok(done(saved.id, what)),
         Err(error) => {
-            let typed = Typed {
-                reason: form.reason.clone(),
-                ..Typed::default()
+            let typed = match judgement {
+                Judgement::Accept => Typed {
+                    note: words.to_owned(),
+                    ..Typed::default()
+                },
+                Judgement::Return => Typed {
+                    reason: words.to_owned(),
+                    ..Typed::default()
+                },
             };
-            refused(&state, &supervisor, &item, "return", typed, error).await
+            refused(state, supervisor, &item, what, typed, error).await
         }
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::guards::{CsrfForm, SchoolViewer, Staff, Supervisor};
 use super::upload::{MAX_UPLOAD_BYTES, read_upload};
-use super::{ConsoleError, download_disposition, see_other};
+use super::{ConsoleError, SchoolHead, download_disposition, see_other};
 use crate::change::Actor;
 use crate::schools;
 use crate::teachers::actions::{self as roster_actions, typed_teacher};
@@ -37,25 +37,6 @@ pub fn routes(routes: &mut Routes) {
 
 // ---------------------------------------------------------------------------------------------
 // One school's roster
-
-#[derive(Serialize)]
-struct SchoolHead {
-    id: i32,
-    code: String,
-    name: String,
-    township: String,
-}
-
-impl SchoolHead {
-    fn of(school: &school::Model) -> SchoolHead {
-        SchoolHead {
-            id: school.id,
-            code: school.code.clone(),
-            name: school.name.clone(),
-            township: school.township.clone(),
-        }
-    }
-}
 
 #[derive(Serialize, Default)]
 struct AddValues {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::guards::{Staff, Supervisor};
 use super::upload::read_form;
-use super::{Choice, ConsoleError, see_other};
+use super::{Choice, ConsoleError, SchoolHead, see_other};
 use crate::change::Actor;
 use crate::photos;
 use crate::rating::visits::{Checklist, ItemAnswer, VisitKind};
@@ -58,25 +58,6 @@ async fn school_or_404(state: &AppState, id: i32) -> Result<school::Model, Conso
         .one(&state.db)
         .await?
         .ok_or_else(ConsoleError::not_found)
-}
-
-#[derive(Serialize)]
-struct SchoolHead {
-    id: i32,
-    code: String,
-    name: String,
-    township: String,
-}
-
-impl SchoolHead {
-    fn of(school: &school::Model) -> SchoolHead {
-        SchoolHead {
-            id: school.id,
-            code: school.code.clone(),
-            name: school.name.clone(),
-            township: school.township.clone(),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
