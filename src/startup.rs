@@ -116,7 +116,7 @@ impl Application {
         let setup_token = accounts::new_setup_token(&db)
             .await
             .map_err(db::DbSetupError::Connect)?;
-        let writer = Writer::start(db.clone());
+        let writer = Writer::start(db::connect_writer(&settings.database_url, &db).await?);
         let mail_templates = crate::mail::MailTemplates::load().map_err(Box::new)?;
         let mailer = crate::mail::Mailer::new(settings.mail.clone());
         mailer.start(db.clone()).map_err(StartError::Mail)?;

@@ -5,11 +5,14 @@
 //! each submitter.
 //!
 //! The statements whose rows vary most (admission counts, tallies, score sums, link counts)
-//! take all their rows as one JSON array parameter (`json_each` on SQLite,
+//! take all their rows as one JSON array parameter (`jsonb_each` on SQLite,
 //! `jsonb_array_elements` on PostgreSQL): the same SQL text whatever the batch, so it stays in
 //! each connection's statement cache (`db::STATEMENT_CACHE`) instead of being prepared anew for
-//! every number of rows, and a batch costs a handful of statements — each one a round trip to
-//! the SQLite connection's thread — instead of two per link.
+//! every number of rows. Each request to an SQLite connection is a round trip to its thread,
+//! which under load waits its turn for a core: the three counts go together
+//! (`execute_together`), and the writer task holds a connection of its own (`held`), on which
+//! a batch is three requests — the transaction's beginning riding with the first, its commit
+//! with the last.
 //!
 //! It never waits on a timer: a batch is whatever queued while the previous commit ran, so a
 //! quiet server commits each answer at once and a busy one commits hundreds per fsync.
@@ -24,6 +27,8 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, State
 use tokio::sync::{mpsc, oneshot};
 
 use super::scoring::{ScoreSums, score_rows};
+
+mod held;
 use crate::survey::Area;
 
 /// Keys per `IN (…)` list when looking up keys and browsers that were not inserted.
@@ -124,11 +129,15 @@ impl Writer {
 }
 
 async fn run(db: DatabaseConnection, mut receiver: mpsc::Receiver<(Submission, Reply)>) {
+    let mut held = held::HeldConnection::of(&db);
     let mut batch = Vec::with_capacity(RESPONSES_PER_BATCH);
     while receiver.recv_many(&mut batch, RESPONSES_PER_BATCH).await > 0 {
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
         let started = std::time::Instant::now();
-        let committed = commit(&db, &submissions).await;
+        let committed = match &mut held {
+            Some(connection) => connection.commit(&submissions).await,
+            None => commit(&db, &submissions).await,
+        };
         tracing::debug!(
             responses = submissions.len(),
             micros = started.elapsed().as_micros() as u64,
@@ -157,22 +166,36 @@ pub async fn commit(
     submissions: &[Submission],
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
+    let (outcomes, counts) = store(&txn, submissions).await?;
+    execute_together(&txn, counts).await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// Stores a batch's responses in the transaction of `txn` and says what became of each
+/// submission, in order; returns with them the statements that add the stored answers to the
+/// tallies, score sums and link counts, which need nothing from one another (the caller runs
+/// them, together, before it commits).
+async fn store(
+    txn: &impl ConnectionTrait,
+    submissions: &[Submission],
+) -> Result<(Vec<Outcome>, Vec<Statement>), DbErr> {
     let mut inserted: HashSet<String> = HashSet::new();
     // Every transaction takes its row locks in the same order — responses by key, tallies by
     // their key, links by id — so that two processes' batches on PostgreSQL never deadlock.
     let mut in_key_order: Vec<&Submission> = submissions.iter().collect();
     in_key_order.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
     // Personal invitation links answer once; their rows are locked first, by token.
-    let used_invitations = claim_invitations(&txn, &in_key_order).await?;
+    let used_invitations = claim_invitations(txn, &in_key_order).await?;
     in_key_order
         .retain(|submission| !used_invitations.contains(submission.idempotency_key.as_str()));
     // Each link's count of this minute, by link id (one row each, locked in id order).
-    let held = admit(&txn, &in_key_order).await?;
+    let held = admit(txn, &in_key_order).await?;
     let stored: Vec<Stored> = in_key_order
         .iter()
         .map(|submission| Stored::of(submission, held.get(submission.idempotency_key.as_str())))
         .collect();
-    inserted.extend(insert_responses(&txn, &stored).await?);
+    inserted.extend(insert_responses(txn, &stored).await?);
     let left_out: HashSet<&str> = stored
         .iter()
         .filter(|row| row.excluded)
@@ -185,7 +208,7 @@ pub async fn commit(
         .map(|submission| submission.idempotency_key.as_str())
         .filter(|key| !inserted.contains(*key))
         .collect();
-    let stored_before = existing_keys(&txn, &not_inserted).await?;
+    let stored_before = existing_keys(txn, &not_inserted).await?;
     // What is left was refused for its browser — unless something else went wrong, which must
     // fail loudly rather than pass for "already answered".
     let refused_browsers: Vec<&str> = submissions
@@ -196,7 +219,7 @@ pub async fn commit(
         })
         .filter_map(|submission| submission.browser_key.as_deref())
         .collect();
-    let answered_browsers = existing_browsers(&txn, &refused_browsers).await?;
+    let answered_browsers = existing_browsers(txn, &refused_browsers).await?;
 
     let mut counted: HashSet<&str> = HashSet::new();
     let mut tallies: BTreeMap<(i32, i32, &str, &str), i64> = BTreeMap::new();
@@ -258,12 +281,16 @@ pub async fn commit(
     }
 
     let tallies: Vec<_> = tallies.into_iter().collect();
-    upsert_tallies(&txn, &tallies).await?;
     let score_sums: Vec<_> = score_sums.into_iter().collect();
-    add_score_sums(&txn, &score_sums).await?;
-    add_link_counts(&txn, &per_link).await?;
-    txn.commit().await?;
-    Ok(outcomes)
+    let backend = txn.get_database_backend();
+    let counts = [
+        tallies_statement(backend, &tallies)?,
+        score_sums_statement(backend, &score_sums)?,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(link_counts_statements(backend, &per_link)?);
+    Ok((outcomes, counts.collect()))
 }
 
 /// Marks each submission's invitation answered, in token order, and returns the keys of those
@@ -414,6 +441,11 @@ async fn admit(
     Ok(held)
 }
 
+/// The rows' source on SQLite: the JSON parameter read as JSONB, so that each row's columns
+/// are taken from it without turning the row back into text and parsing it again.
+/// (`WHERE true` lets SQLite tell the upsert's ON CONFLICT from a join's ON.)
+const SQLITE_ROWS: &str = "jsonb_each(?) AS input WHERE true";
+
 /// A statement that takes its rows as one JSON array parameter, so that its text is the same
 /// whatever the number of rows. `sql` names the rows' source `{rows}` and the columns of a row
 /// `{0}`, `{1}`, …, of the PostgreSQL types `types`; on PostgreSQL the rows come in the
@@ -431,8 +463,7 @@ fn rows_statement<T: serde::Serialize>(
         if postgres {
             "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS input(item, place)"
         } else {
-            // `WHERE true` lets SQLite tell the upsert's ON CONFLICT from a join's ON.
-            "json_each(?) AS input WHERE true"
+            SQLITE_ROWS
         },
     );
     if postgres && text.starts_with("INSERT") {
@@ -554,8 +585,18 @@ pub async fn add_score_sums(
     txn: &impl ConnectionTrait,
     rows: &[(ScoreSumKey, ScoreSums)],
 ) -> Result<(), DbErr> {
+    if let Some(statement) = score_sums_statement(txn.get_database_backend(), rows)? {
+        txn.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+fn score_sums_statement(
+    backend: DatabaseBackend,
+    rows: &[(ScoreSumKey, ScoreSums)],
+) -> Result<Option<Statement>, DbErr> {
     if rows.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let rows: Vec<(i32, i32, &str, i64, f64, f64, f64)> = rows
         .iter()
@@ -571,8 +612,8 @@ pub async fn add_score_sums(
             )
         })
         .collect();
-    let statement = rows_statement(
-        txn.get_database_backend(),
+    rows_statement(
+        backend,
         &rows,
         "INSERT INTO score_sum (campaign_id, school_id, score_key, n, sum_x, sum_y, sum_xy) \
          SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6} FROM {rows} \
@@ -580,9 +621,49 @@ pub async fn add_score_sums(
          n = score_sum.n + excluded.n, sum_x = score_sum.sum_x + excluded.sum_x, \
          sum_y = score_sum.sum_y + excluded.sum_y, sum_xy = score_sum.sum_xy + excluded.sum_xy",
         &["int4", "int4", "text", "int8", "float8", "float8", "float8"],
-    )?;
-    txn.execute_raw(statement).await?;
+    )
+    .map(Some)
+}
+
+/// Runs statements that need nothing from one another: on SQLite as one request to the
+/// connection's thread ([`joined`]), on PostgreSQL, which takes one statement per request, one
+/// after the other.
+async fn execute_together(
+    txn: &impl ConnectionTrait,
+    statements: Vec<Statement>,
+) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DatabaseBackend::Sqlite {
+        for statement in statements {
+            txn.execute_raw(statement).await?;
+        }
+        return Ok(());
+    }
+    if let Some(together) = joined(statements)? {
+        txn.execute_raw(together).await?;
+    }
     Ok(())
+}
+
+/// SQLite statements of one JSON rows parameter each ([`rows_statement`]) as one: separated by
+/// `;`, the n-th taking parameter `?n`. `None` for none.
+fn joined(statements: Vec<Statement>) -> Result<Option<Statement>, DbErr> {
+    let mut sql = String::new();
+    let mut values = Vec::with_capacity(statements.len());
+    for statement in statements {
+        let parameters = statement.values.map(|values| values.0).unwrap_or_default();
+        if parameters.len() != 1 || !statement.sql.contains(SQLITE_ROWS) {
+            return Err(DbErr::Custom(format!(
+                "only statements of one JSON rows parameter are joined, not {:?}",
+                statement.sql
+            )));
+        }
+        values.extend(parameters);
+        let numbered = SQLITE_ROWS.replace('?', &format!("?{}", values.len()));
+        sql.push_str(&statement.sql.replace(SQLITE_ROWS, &numbered));
+        sql.push_str(";\n");
+    }
+    Ok((!values.is_empty())
+        .then(|| Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values)))
 }
 
 /// (campaign, school, question key, option code) → how many answers to add.
@@ -610,9 +691,12 @@ async fn existing_browsers(
     Ok(found)
 }
 
-async fn upsert_tallies(txn: &impl ConnectionTrait, rows: &[TallyDelta<'_>]) -> Result<(), DbErr> {
+fn tallies_statement(
+    backend: DatabaseBackend,
+    rows: &[TallyDelta<'_>],
+) -> Result<Option<Statement>, DbErr> {
     if rows.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let rows: Vec<(i32, i32, &str, &str, i64)> = rows
         .iter()
@@ -620,52 +704,49 @@ async fn upsert_tallies(txn: &impl ConnectionTrait, rows: &[TallyDelta<'_>]) -> 
             (*campaign_id, *school_id, *question, *option, *count)
         })
         .collect();
-    let statement = rows_statement(
-        txn.get_database_backend(),
+    rows_statement(
+        backend,
         &rows,
         "INSERT INTO tally (campaign_id, school_id, question_key, option_key, count) \
          SELECT {0}, {1}, {2}, {3}, {4} FROM {rows} \
          ON CONFLICT (campaign_id, school_id, question_key, option_key) \
          DO UPDATE SET count = tally.count + excluded.count",
         &["int4", "int4", "text", "text", "int8"],
-    )?;
-    txn.execute_raw(statement).await?;
-    Ok(())
+    )
+    .map(Some)
 }
 
-/// Adds each link's new answers to its count, in one statement. On PostgreSQL the links' rows
+/// The statements that add each link's new answers to its count. On PostgreSQL the links' rows
 /// are first locked in id order, as every writer locks them, so that two processes' batches
 /// never wait on each other in a circle.
-async fn add_link_counts(
-    txn: &impl ConnectionTrait,
+fn link_counts_statements(
+    backend: DatabaseBackend,
     per_link: &BTreeMap<i32, i64>,
-) -> Result<(), DbErr> {
+) -> Result<Vec<Statement>, DbErr> {
     if per_link.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let rows: Vec<(i32, i64)> = per_link
         .iter()
         .map(|(link, count)| (*link, *count))
         .collect();
-    let backend = txn.get_database_backend();
+    let mut statements = Vec::with_capacity(2);
     if backend == DatabaseBackend::Postgres {
-        let lock = rows_statement(
+        statements.push(rows_statement(
             backend,
             &rows,
             "SELECT id FROM campaign_link WHERE id IN (SELECT {0} FROM {rows}) \
              ORDER BY id FOR UPDATE",
             &["int4"],
-        )?;
-        txn.query_all_raw(lock).await?;
+        )?);
     }
-    let update = rows_statement(
+    statements.push(rows_statement(
         backend,
         &rows,
         "UPDATE campaign_link SET response_count = campaign_link.response_count + counts.added \
          FROM (SELECT {0} AS id, {1} AS added FROM {rows}) AS counts \
          WHERE campaign_link.id = counts.id",
         &["int4", "int8"],
-    )?;
-    txn.execute_raw(update).await?;
-    Ok(())
+    )?);
+    Ok(statements)
 }
