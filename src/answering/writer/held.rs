@@ -16,7 +16,7 @@ use sea_orm::sqlx::sqlite::{Sqlite, SqliteArguments, SqlitePool};
 use sea_orm::sqlx::{self, AssertSqlSafe, Executor};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult, QueryResult,
-    Statement, Value,
+    Statement, Value, Values,
 };
 use tokio::sync::Mutex;
 
@@ -125,13 +125,13 @@ impl Batch {
         Ok(())
     }
 
+    /// `sql` with `values` bound, for the held connection.
     fn query(
-        &self,
         sql: String,
-        statement: Statement,
+        values: Option<Values>,
     ) -> Result<sqlx::query::Query<'static, Sqlite, SqliteArguments>, DbErr> {
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in statement.values.map(|values| values.0).unwrap_or_default() {
+        for value in values.map(|values| values.0).unwrap_or_default() {
             query = match value {
                 Value::String(text) => query.bind(text),
                 Value::Int(number) => query.bind(number),
@@ -161,7 +161,7 @@ impl ConnectionTrait for Batch {
 
     async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
         self.begin_alone().await?;
-        let query = self.query(statement.sql.clone(), statement)?;
+        let query = Self::query(statement.sql, statement.values)?;
         let mut connection = self.connection.lock().await;
         let done = (&mut **connection)
             .execute(query)
@@ -181,7 +181,7 @@ impl ConnectionTrait for Batch {
     }
 
     async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let query = self.query(self.in_transaction(&statement.sql), statement)?;
+        let query = Self::query(self.in_transaction(&statement.sql), statement.values)?;
         let mut connection = self.connection.lock().await;
         let row = (&mut **connection)
             .fetch_optional(query)
@@ -191,7 +191,7 @@ impl ConnectionTrait for Batch {
     }
 
     async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let query = self.query(self.in_transaction(&statement.sql), statement)?;
+        let query = Self::query(self.in_transaction(&statement.sql), statement.values)?;
         let mut connection = self.connection.lock().await;
         let rows = (&mut **connection)
             .fetch_all(query)
