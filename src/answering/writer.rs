@@ -361,7 +361,10 @@ const HELD: &str = "held";
 /// Counts each link's answers of this minute, one statement per link and minute in link order,
 /// and says which submissions are past their link's rate: those are held, and the first of them
 /// with which the link passed the rate is marked `true` (a surge began). A retried form counts
-/// again; a count that starts a new minute starts afresh.
+/// again; a count that starts a new minute starts afresh, and an answer of an earlier minute
+/// than the link's count (stamped before another process's batch of the next minute committed)
+/// counts in the link's current minute: the count never goes back, so a late batch cannot
+/// restart it.
 async fn admit(
     txn: &impl ConnectionTrait,
     submissions: &[&Submission],
@@ -400,17 +403,21 @@ async fn admit(
             txn.get_database_backend(),
             &rows,
             "INSERT INTO admission (link_id, minute, count) SELECT {0}, {1}, {2} FROM {rows} \
-             ON CONFLICT (link_id) DO UPDATE SET minute = excluded.minute, \
-             count = CASE WHEN admission.minute = excluded.minute \
-             THEN admission.count + excluded.count ELSE excluded.count END \
-             RETURNING link_id, minute, count",
+             ON CONFLICT (link_id) DO UPDATE SET \
+             minute = CASE WHEN excluded.minute > admission.minute \
+             THEN excluded.minute ELSE admission.minute END, \
+             count = CASE WHEN excluded.minute > admission.minute \
+             THEN excluded.count ELSE admission.count + excluded.count END \
+             RETURNING link_id, count",
             &["int4", "int8", "int8"],
         )?;
+        // A round has one row per link; its count is that of the minute the round counted in.
+        let minutes: HashMap<i32, i64> = rows.iter().map(|row| (row.0, row.1)).collect();
         for row in txn.query_all_raw(statement).await? {
-            counts.insert(
-                (row.try_get("", "link_id")?, row.try_get("", "minute")?),
-                row.try_get("", "count")?,
-            );
+            let link_id: i32 = row.try_get("", "link_id")?;
+            if let Some(minute) = minutes.get(&link_id) {
+                counts.insert((link_id, *minute), row.try_get("", "count")?);
+            }
         }
     }
     let mut held = HashMap::new();
@@ -430,7 +437,9 @@ async fn admit(
         let first_held = group
             .len()
             .saturating_sub(usize::try_from(over).unwrap_or(usize::MAX));
-        let passed_now = count - added < admission.per_minute;
+        // The answer that passed the rate is the link's (r + 1)-th of the minute: in this
+        // group when the count before it was at most r.
+        let passed_now = count - added <= admission.per_minute;
         for (place, submission) in group.iter().enumerate().skip(first_held) {
             held.insert(
                 submission.idempotency_key.clone(),

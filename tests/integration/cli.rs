@@ -301,6 +301,7 @@ impl Terminal {
             child,
             address: format!("http://127.0.0.1:{port}"),
             first_line,
+            stderr,
         }
     }
 }
@@ -310,9 +311,19 @@ pub(crate) struct Server {
     child: KillOnDrop,
     pub(crate) address: String,
     first_line: String,
+    stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
+    /// What the server has written to its standard error so far (its log), for a failing
+    /// test's message.
+    pub(crate) fn log(&self) -> String {
+        self.stderr
+            .lock()
+            .map(|text| text.clone())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn stop(self) {
         drop(self.child);
     }

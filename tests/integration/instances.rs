@@ -546,7 +546,9 @@ async fn a_surge_split_across_two_processes_is_held_by_their_shared_count() {
         )
         .await,
         70,
-        "every answer of the surging minute is held"
+        "every answer of the surging minute is held; the processes' logs:\n{}\n{}",
+        site.a.log(),
+        site.b.log()
     );
     assert_eq!(
         number(

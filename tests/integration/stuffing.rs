@@ -519,6 +519,40 @@ async fn stuffing_a_class_group_of_40_phones_is_counted_in_full_and_flagged_nowh
 }
 
 #[actix_web::test]
+async fn stuffing_a_surge_one_answer_at_a_time_holds_the_first_fifty_too() {
+    // The same surge sent one answer after another: every answer is a batch of its own, and
+    // the 51st — the first past the rate, right after a batch that ended at it — must still
+    // begin the surge and hold the 50 before it.
+    let app = app_behind_a_proxy().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let survey = catalog_survey("parents");
+    let token = app.link_token(campaign, SMALL_SCHOOL).await;
+    let school = school_id(&app, SMALL_SCHOOL).await;
+    let mut phones = Vec::new();
+    for parent in 0..52_u32 {
+        let mut phone = phone_from(&app, &format!("172.17.0.{}", parent + 1));
+        let fields = open_form(&mut phone, &token, all_top(&survey)).await;
+        phones.push((phone, fields));
+    }
+    if chrono::Utc::now().timestamp().rem_euclid(60) > 40 {
+        next_minute().await;
+    }
+    for (mut phone, fields) in phones {
+        assert_eq!(
+            submit(&mut phone, &token, &fields).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let held = app
+        .count(&format!(
+            "SELECT count(*) FROM response WHERE school_id = {school} AND flags LIKE '%held%'"
+        ))
+        .await;
+    assert_eq!(held, 52, "all of the minute's answers held");
+    assert_eq!(counted_at(&app, campaign, school).await, 0);
+}
+
+#[actix_web::test]
 async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() {
     let app = app_behind_a_proxy().await;
     let campaign = app.create_campaign("parents", None, None).await;

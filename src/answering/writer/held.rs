@@ -336,4 +336,76 @@ mod tests {
             1
         );
     }
+
+    /// A submission of `good`'s link under a rate of `per_minute`, as the `n`-th phone.
+    fn phone(good: &Submission, n: u32, per_minute: i64) -> Submission {
+        Submission {
+            idempotency_key: format!("{n:032}"),
+            browser_key: Some(format!("{n:031}b")),
+            admission: Some(Admission {
+                per_minute,
+                held_left_out: true,
+            }),
+            ..good.clone()
+        }
+    }
+
+    /// The link's (r + 1)-th answer of a minute begins the surge (its submitter then holds the
+    /// minute's earlier answers) even when the answers before it came in batches that ended
+    /// exactly at the rate; the ones after it are held without beginning another.
+    #[tokio::test]
+    async fn the_answer_past_the_rate_begins_the_surge_after_a_batch_that_ended_at_it() {
+        let (_folder, _db, writer_db, good) = one_link().await;
+        let writer = Writer::start(writer_db);
+        let mut outcomes = Vec::new();
+        for n in 0..4 {
+            outcomes.push(writer.submit(phone(&good, n, 2)).await.ok());
+        }
+        assert_eq!(
+            outcomes,
+            [
+                Some(Outcome::Stored),
+                Some(Outcome::Stored),
+                Some(Outcome::Held { surge: true }),
+                Some(Outcome::Held { surge: false }),
+            ]
+        );
+    }
+
+    /// An answer stamped in an earlier minute than the link's count — another process's batch
+    /// of the next minute committed first — counts in the current minute: it cannot set the
+    /// count back and let the rest of the current minute through.
+    #[tokio::test]
+    async fn a_late_answer_of_the_previous_minute_does_not_restart_the_count() {
+        let (_folder, db, writer_db, good) = one_link().await;
+        let writer = Writer::start(writer_db);
+        let minute = chrono::Utc::now();
+        let earlier = minute - chrono::Duration::seconds(60);
+        let now = writer
+            .submit(Submission {
+                submitted_at: minute,
+                ..phone(&good, 0, 1)
+            })
+            .await;
+        let late = writer
+            .submit(Submission {
+                submitted_at: earlier,
+                ..phone(&good, 1, 1)
+            })
+            .await;
+        let after = writer
+            .submit(Submission {
+                submitted_at: minute,
+                ..phone(&good, 2, 1)
+            })
+            .await;
+        assert_eq!(now.ok(), Some(Outcome::Stored));
+        assert_eq!(late.ok(), Some(Outcome::Held { surge: true }));
+        assert_eq!(after.ok(), Some(Outcome::Held { surge: false }));
+        assert_eq!(
+            count(&db, "SELECT minute FROM admission").await,
+            minute.timestamp() / 60
+        );
+        assert_eq!(count(&db, "SELECT count FROM admission").await, 3);
+    }
 }
