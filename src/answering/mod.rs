@@ -10,7 +10,7 @@ pub mod writer;
 
 use sha2::{Digest, Sha256};
 
-pub use validate::{Answer, FormErrors, FormFields, ValidResponse, validate};
+pub use validate::{Answer, FormErrors, FormFields, TallyKeys, ValidResponse, validate};
 
 /// What is stored to tell one browser's second answer to a campaign from a first one: a hash of
 /// the campaign and the browser's random cookie, so that the same browser cannot be followed

@@ -64,22 +64,67 @@ impl ValidResponse {
     }
 
     /// The (question key, option code) pairs this response adds to the running tallies.
-    pub fn tally_keys(&self) -> Vec<(String, String)> {
-        let mut keys = Vec::new();
+    pub fn tally_keys(&self) -> TallyKeys {
+        let mut keys = TallyKeys::with_capacity(self.answers.len());
         for (question, answer) in &self.answers {
             match answer {
-                Answer::Choice(code) => keys.push((question.clone(), code.clone())),
+                Answer::Choice(code) => keys.push(&[question], code),
                 Answer::Choices(codes) => {
-                    keys.extend(codes.iter().map(|code| (question.clone(), code.clone())));
+                    for code in codes {
+                        keys.push(&[question], code);
+                    }
                 }
-                Answer::Rows(rows) => keys.extend(
-                    rows.iter()
-                        .map(|(row, code)| (format!("{question}.{row}"), code.clone())),
-                ),
+                Answer::Rows(rows) => {
+                    for (row, code) in rows {
+                        keys.push(&[question, ".", row], code);
+                    }
+                }
                 Answer::Integer(_) | Answer::Decimal(_) | Answer::Text(_) => {}
             }
         }
         keys
+    }
+}
+
+/// A response's tally keys, (question key, option code) pairs, kept in one string. A response
+/// has a few dozen; they are made on an HTTP worker and freed by the answer writer, and two
+/// allocations for each cost more than carrying them there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TallyKeys {
+    text: String,
+    /// Where each pair's question key, then its option code, ends in `text`.
+    ends: Vec<(usize, usize)>,
+}
+
+impl TallyKeys {
+    fn with_capacity(pairs: usize) -> TallyKeys {
+        TallyKeys {
+            text: String::with_capacity(pairs * 12),
+            ends: Vec::with_capacity(pairs),
+        }
+    }
+
+    /// Adds the pair of the question key made of `question`'s parts and `option`.
+    pub fn push(&mut self, question: &[&str], option: &str) {
+        for part in question {
+            self.text.push_str(part);
+        }
+        let question_end = self.text.len();
+        self.text.push_str(option);
+        self.ends.push((question_end, self.text.len()));
+    }
+
+    /// The pairs, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(question_end, option_end)| {
+            let pair = (
+                &self.text[start..question_end],
+                &self.text[question_end..option_end],
+            );
+            start = option_end;
+            pair
+        })
     }
 }
 

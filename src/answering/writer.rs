@@ -27,6 +27,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, State
 use tokio::sync::{mpsc, oneshot};
 
 use super::scoring::{ScoreSums, score_rows};
+use super::validate::TallyKeys;
 
 mod held;
 use crate::survey::Area;
@@ -49,7 +50,7 @@ pub struct Submission {
     pub idempotency_key: String,
     pub browser_key: Option<String>,
     pub answers_json: String,
-    pub tally_keys: Vec<(String, String)>,
+    pub tally_keys: TallyKeys,
     /// The respondent's area scores ([`super::scoring::area_scores`]), added to the running
     /// score sums with the answer.
     pub scores: Vec<(Area, f64)>,
@@ -244,13 +245,13 @@ async fn store(
                 continue;
             }
             {
-                for (question, option) in &submission.tally_keys {
+                for (question, option) in submission.tally_keys.iter() {
                     *tallies
                         .entry((
                             submission.campaign_id,
                             submission.school_id,
-                            question.as_str(),
-                            option.as_str(),
+                            question,
+                            option,
                         ))
                         .or_default() += 1;
                 }
@@ -483,7 +484,7 @@ fn rows_statement<T: serde::Serialize>(
         let column = if postgres {
             format!("(input.item->>{index})::{column_type}")
         } else {
-            format!("json_extract(input.value, '$[{index}]')")
+            format!("(input.value ->> {index})")
         };
         text = text.replace(&format!("{{{index}}}"), &column);
     }

@@ -284,12 +284,18 @@ async fn flip_all(
         let survey = &*survey;
         let (campaign_id, school_id) = (answer.campaign_id, answer.school_id);
         let stored = stored_response(survey, &answer.answers);
-        let mut keys = stored.tally_keys();
-        keys.sort();
+        let keys = stored.tally_keys();
+        let mut keys: Vec<(&str, &str)> = keys.iter().collect();
+        keys.sort_unstable();
         keys.dedup();
         for (question, option) in keys {
             *tallies
-                .entry((campaign_id, school_id, question, option))
+                .entry((
+                    campaign_id,
+                    school_id,
+                    question.to_owned(),
+                    option.to_owned(),
+                ))
                 .or_default() += 1;
         }
         // The respondent's score sums move with the tallies, by the function the writer used.

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::{SchoolCounts, SchoolSums, add_count, add_score_row};
 use crate::answering::scoring::{self, ScoreSums};
-use crate::answering::{Answer, ValidResponse};
+use crate::answering::{Answer, TallyKeys, ValidResponse};
 use crate::campaigns;
 use crate::survey::{QuestionKind, Survey};
 
@@ -73,7 +73,7 @@ pub fn stored_response(survey: &Survey, json: &str) -> ValidResponse {
 }
 
 /// The tally keys of a stored answer: exactly those it added to the tallies when it was stored.
-pub fn stored_tally_keys(survey: &Survey, json: &str) -> Vec<(String, String)> {
+pub fn stored_tally_keys(survey: &Survey, json: &str) -> TallyKeys {
     stored_response(survey, json).tally_keys()
 }
 
@@ -125,10 +125,10 @@ impl ScanCounts {
     /// Counts one stored answer of `school_id`.
     pub fn add(&mut self, school_id: i32, survey: &Survey, json: &str) {
         let response = stored_response(survey, json);
-        for (question, option) in response.tally_keys() {
+        for (question, option) in response.tally_keys().iter() {
             *self
                 .counts
-                .entry((school_id, question, option))
+                .entry((school_id, question.to_owned(), option.to_owned()))
                 .or_default() += 1;
         }
         for (key, sums) in scoring::score_rows(&scoring::area_scores(survey, &response)) {
@@ -455,8 +455,10 @@ mod tests {
             for variant in 0..7 {
                 let school = (variant % 3) as i32 + 1;
                 let response = validated(survey, variant);
-                for (question, option) in response.tally_keys() {
-                    *tallies.entry((school, question, option)).or_default() += 1;
+                for (question, option) in response.tally_keys().iter() {
+                    *tallies
+                        .entry((school, question.to_owned(), option.to_owned()))
+                        .or_default() += 1;
                 }
                 for (key, row) in scoring::score_rows(&scoring::area_scores(survey, &response)) {
                     sums.entry((school, key)).or_default().add(&row, 1);

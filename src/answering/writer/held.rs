@@ -205,6 +205,7 @@ impl ConnectionTrait for Batch {
 mod tests {
     use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
+    use crate::answering::validate::TallyKeys;
     use crate::answering::writer::{Admission, Outcome, Submission, WriteError, Writer};
     use crate::campaigns::actions::create_campaign;
     use crate::campaigns::{self, CampaignStatus, NewCampaign, SchoolSelection};
@@ -272,7 +273,11 @@ mod tests {
             idempotency_key: "a".repeat(32),
             browser_key: Some("b".repeat(32)),
             answers_json: "{}".to_owned(),
-            tally_keys: vec![("q1".to_owned(), "1".to_owned())],
+            tally_keys: {
+                let mut keys = TallyKeys::default();
+                keys.push(&["q1"], "1");
+                keys
+            },
             submitted_at: chrono::Utc::now(),
             admission: Some(Admission {
                 per_minute: 1000,
