@@ -9,6 +9,19 @@ pub fn random_key() -> String {
     hex(&bytes)
 }
 
+/// The idempotency key of a form served at `now`: 32 hex characters like [`random_key`], the
+/// first 12 the time in milliseconds and the other 20 (80 bits) random. Keys of forms served later
+/// sort later, so the answers' unique index on them takes each new key near its end instead of on
+/// a random page of its B-tree: one page fewer written per stored answer. The time tells nothing
+/// the answer's stored time and duration do not, and 80 random bits are not guessed.
+pub fn form_key(now: chrono::DateTime<chrono::Utc>) -> String {
+    let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    bytes[6..].copy_from_slice(&rand::random::<[u8; 10]>());
+    hex(&bytes)
+}
+
 /// `bytes` as lower-case hex, in one allocation (keys, cookies and signatures are made on every
 /// form served and submitted).
 pub fn hex(bytes: &[u8]) -> String {
@@ -64,5 +77,18 @@ mod tests {
         assert_ne!(key, random_key());
         assert!(!is_random_key("not a key"));
         assert!(!is_random_key(&"g".repeat(32)));
+    }
+
+    #[test]
+    fn form_keys_are_keys_that_sort_by_the_time_they_were_served() {
+        let served = chrono::DateTime::from_timestamp_millis(1_764_400_000_000).expect("a time");
+        let first = form_key(served);
+        let same_time = form_key(served);
+        let later = form_key(served + chrono::Duration::milliseconds(1));
+        assert!(is_random_key(&first), "{first}");
+        assert_eq!(&first[..12], format!("{:012x}", 1_764_400_000_000_u64));
+        assert_ne!(first, same_time, "the random part differs");
+        assert_eq!(first[..12], same_time[..12]);
+        assert!(first < later && same_time < later);
     }
 }

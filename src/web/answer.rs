@@ -73,7 +73,7 @@ fn personal_form(
     if used {
         return message(state, StatusCode::OK, "此链接已经使用过", INVITATION_USED);
     }
-    let key = secrets::random_key();
+    let key = secrets::form_key(Utc::now());
     let served_at = served_time(state, context, &key);
     let body = render_form(state, context, survey, None, key, served_at)?;
     let mut response = HttpResponse::Ok();
@@ -245,7 +245,7 @@ pub async fn show_form(
             spliced::TIME_MARK.to_owned(),
         )
     })?;
-    let key = secrets::random_key();
+    let key = secrets::form_key(Utc::now());
     let served_at = served_time(&state, &context, &key);
     let mut response = HttpResponse::Ok();
     if cookie.is_none() {

@@ -518,77 +518,85 @@ async fn stuffing_a_class_group_of_40_phones_is_counted_in_full_and_flagged_nowh
     assert!(page.body.contains("未计入统计的答卷：无"), "{}", page.body);
 }
 
-#[actix_web::test]
-async fn stuffing_a_surge_one_answer_at_a_time_holds_the_first_fifty_too() {
-    // The same surge sent one answer after another: every answer is a batch of its own, and
-    // the 51st — the first past the rate, right after a batch that ended at it — must still
-    // begin the surge and hold the 50 before it.
-    let app = app_behind_a_proxy().await;
+/// A campaign whose small school's link (50 answers a minute) is about to take a surge: `parents`
+/// forms opened on it, each from an address of its own, and the clock at most 40 s into a minute
+/// so that they can all be sent inside it.
+struct Surge {
+    campaign: i32,
+    school: i64,
+    token: String,
+    phones: Vec<(Phone, Vec<(String, String)>)>,
+}
+
+async fn small_school_surge(app: &TestApp, parents: u32, second_octet: u32) -> Surge {
     let campaign = app.create_campaign("parents", None, None).await;
     let survey = catalog_survey("parents");
     let token = app.link_token(campaign, SMALL_SCHOOL).await;
-    let school = school_id(&app, SMALL_SCHOOL).await;
+    let school = school_id(app, SMALL_SCHOOL).await;
     let mut phones = Vec::new();
-    for parent in 0..52_u32 {
-        let mut phone = phone_from(&app, &format!("172.17.0.{}", parent + 1));
+    for parent in 0..parents {
+        let address = format!("172.{second_octet}.{}.{}", parent / 200, parent % 200 + 1);
+        let mut phone = phone_from(app, &address);
         let fields = open_form(&mut phone, &token, all_top(&survey)).await;
         phones.push((phone, fields));
     }
+    // Opening the forms may take long on a busy machine, so the minute is chosen only now.
     if chrono::Utc::now().timestamp().rem_euclid(60) > 40 {
         next_minute().await;
     }
-    for (mut phone, fields) in phones {
+    Surge {
+        campaign,
+        school,
+        token,
+        phones,
+    }
+}
+
+async fn held_at(app: &TestApp, school: i64) -> i64 {
+    app.count(&format!(
+        "SELECT count(*) FROM response WHERE school_id = {school} AND flags LIKE '%held%'"
+    ))
+    .await
+}
+
+#[actix_web::test]
+async fn stuffing_a_surge_one_answer_at_a_time_holds_the_first_fifty_too() {
+    // Sent one answer after another, every answer is a batch of its own: the 51st — the first
+    // past the rate, right after a batch that ended at it — must still begin the surge and hold
+    // the 50 before it.
+    let app = app_behind_a_proxy().await;
+    let surge = small_school_surge(&app, 52, 17).await;
+    for (mut phone, fields) in surge.phones {
         assert_eq!(
-            submit(&mut phone, &token, &fields).await.status,
+            submit(&mut phone, &surge.token, &fields).await.status,
             StatusCode::SEE_OTHER
         );
     }
-    let held = app
-        .count(&format!(
-            "SELECT count(*) FROM response WHERE school_id = {school} AND flags LIKE '%held%'"
-        ))
-        .await;
-    assert_eq!(held, 52, "all of the minute's answers held");
-    assert_eq!(counted_at(&app, campaign, school).await, 0);
+    assert_eq!(
+        held_at(&app, surge.school).await,
+        52,
+        "all of the minute's answers held"
+    );
+    assert_eq!(counted_at(&app, surge.campaign, surge.school).await, 0);
 }
 
 #[actix_web::test]
 async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() {
+    // 80 answers from 80 addresses, sent together well inside one minute: more than the 50 a
+    // minute a school of 145 pupils may take.
     let app = app_behind_a_proxy().await;
-    let campaign = app.create_campaign("parents", None, None).await;
-    let survey = catalog_survey("parents");
-    let token = app.link_token(campaign, SMALL_SCHOOL).await;
-    let school = school_id(&app, SMALL_SCHOOL).await;
-
-    // 80 answers from 80 addresses, well inside one minute: more than the 50 a minute a school
-    // of 145 pupils may take.
-    let mut phones = Vec::new();
-    for parent in 0..80_u32 {
-        let mut phone = phone_from(&app, &format!("172.16.{}.{}", parent / 200, parent + 1));
-        let fields = open_form(&mut phone, &token, all_top(&survey)).await;
-        phones.push((phone, fields));
-    }
-    // Sent within one minute: opening 80 forms may take long on a busy machine, so the
-    // minute is chosen only now.
-    if chrono::Utc::now().timestamp().rem_euclid(60) > 40 {
-        next_minute().await;
-    }
-    send_together(&token, phones).await;
+    let surge = small_school_surge(&app, 80, 16).await;
+    let (campaign, school) = (surge.campaign, surge.school);
+    send_together(&surge.token, surge.phones).await;
     let stored = app
         .count(&format!(
             "SELECT count(*) FROM response WHERE school_id = {school}"
         ))
         .await;
-    let held = app
-        .count(&format!(
-            "SELECT count(*) FROM response WHERE school_id = {school} AND flags LIKE '%held%'"
-        ))
-        .await;
-    let counted = counted_at(&app, campaign, school).await;
     assert_eq!(stored, 80);
     // The minute's answers are all held, the first 50 too (they came with the surge).
-    assert_eq!(held, 80, "held");
-    assert_eq!(counted, 0);
+    assert_eq!(held_at(&app, school).await, 80, "held");
+    assert_eq!(counted_at(&app, campaign, school).await, 0);
     // Two minutes' tallies agree with the link's count: nothing counted twice or lost.
     let tallied = app
         .count(&format!(
