@@ -31,6 +31,10 @@ pub enum DbSetupError {
         .0.join(", ")
     )]
     NewerDatabase(Vec<String>),
+    #[error(
+        "an SQLite database in memory (\"{0}\") is a new one on every connection; give a file, as sqlite://dupin.sqlite3"
+    )]
+    InMemory(String),
 }
 
 /// Prepared statements kept per SQLite connection (see `connect`).
@@ -38,7 +42,7 @@ const STATEMENT_CACHE: usize = 24;
 
 /// Connects and migrates.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
-    let options = pool_options(url, Pool::Shared)?;
+    let options = pool_options(url)?;
     let db = Database::connect(options)
         .await
         .map_err(DbSetupError::Connect)?;
@@ -47,44 +51,19 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
     Ok(db)
 }
 
-/// The answer writer's database (`answering::writer`), once [`connect`] has migrated it as
-/// `shared`. On SQLite a pool of one connection of its own, which the writer holds for as long
-/// as it runs: a connection's page cache lasts only while no other connection commits, and when
-/// the writer's batches took turns on the shared pool's eight connections, each began by
-/// re-reading the pages the last batch had written through another one. On PostgreSQL, the shared
-/// pool, whose connections the writer's batches take one at a time.
-pub async fn connect_writer(
-    url: &str,
-    shared: &DatabaseConnection,
-) -> Result<DatabaseConnection, DbSetupError> {
-    if shared.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
-        return Ok(shared.clone());
-    }
-    Database::connect(pool_options(url, Pool::Writer)?)
-        .await
-        .map_err(DbSetupError::Connect)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Pool {
-    Shared,
-    Writer,
-}
-
-fn pool_options(url: &str, pool: Pool) -> Result<ConnectOptions, DbSetupError> {
+fn pool_options(url: &str) -> Result<ConnectOptions, DbSetupError> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10));
-    let shared_connections = if url.starts_with("sqlite:") {
+    let connections = if url.starts_with("sqlite:") {
         create_sqlite_folder(url)?;
         // One writer at a time is SQLite's rule; readers run beside it thanks to WAL. FULL makes
         // every acknowledged answer durable; group commit (see `answering::writer`) keeps it cheap.
         options.map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
-            // Each connection keeps its prepared statements, and the writer's multi-row
-            // INSERTs and upserts differ by their number of rows: at 100 (sqlx's default)
-            // eight connections kept ≈ 100 MB of them under `dupin bench`. A few dozen keep
-            // every page's statements without hoarding the writer's.
+            // Each connection keeps its prepared statements: at 100 (sqlx's default) eight
+            // connections kept ≈ 100 MB of them under `dupin bench` when the writer's multi-row
+            // statements differed by their number of rows. A few dozen keep every page's.
             opts.statement_cache_capacity(STATEMENT_CACHE)
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -102,15 +81,7 @@ fn pool_options(url: &str, pool: Pool) -> Result<ConnectOptions, DbSetupError> {
     } else {
         return Err(DbSetupError::UnsupportedUrl(url.to_owned()));
     };
-    match pool {
-        Pool::Shared => options
-            .max_connections(shared_connections)
-            .min_connections(1),
-        Pool::Writer => options
-            .max_connections(1)
-            .min_connections(1)
-            .test_before_acquire(false),
-    };
+    options.max_connections(connections).min_connections(1);
     Ok(options)
 }
 

@@ -23,7 +23,7 @@ use actix_web::{App, HttpMessage, HttpServer, web};
 use futures_util::Stream;
 
 use crate::accounts;
-use crate::answering::writer::Writer;
+use crate::answering::writer::{Writer, WriterDatabase};
 use crate::db;
 use crate::survey::{self, Catalog};
 use crate::web::error::{Failure, PageError};
@@ -70,6 +70,8 @@ pub enum StartError {
     Templates(#[from] Box<handlebars::TemplateError>),
     #[error("mail settings: {0}")]
     Mail(String),
+    #[error("cannot start the answer writer: {0}")]
+    Writer(std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -116,7 +118,8 @@ impl Application {
         let setup_token = accounts::new_setup_token(&db)
             .await
             .map_err(db::DbSetupError::Connect)?;
-        let writer = Writer::start(db::connect_writer(&settings.database_url, &db).await?);
+        let writer = Writer::start(WriterDatabase::open(&settings.database_url, &db).await?)
+            .map_err(StartError::Writer)?;
         let mail_templates = crate::mail::MailTemplates::load().map_err(Box::new)?;
         let mailer = crate::mail::Mailer::new(settings.mail.clone());
         mailer.start(db.clone()).map_err(StartError::Mail)?;

@@ -9,7 +9,10 @@ use entity::{campaign_link, invitation, invitation_link, teacher};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
 use crate::secrets::sha256_hex;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Statement,
+};
 
 /// `invitation.status` of a used invitation (`invitations::Status::Answered`).
 pub const ANSWERED: &str = "answered";
@@ -72,15 +75,14 @@ pub async fn find_personal_link(
     }))
 }
 
-/// Marks the invitation of (any of its links') `token` answered, in the answer writer's transaction. `false` when it
-/// already was (or there is none): the link was used, and the answer must not be stored.
-/// Nothing else is written: not when, not which answer.
-pub async fn mark_answered(db: &impl ConnectionTrait, token: &str) -> Result<bool, DbErr> {
-    let updated = invitation::Entity::update_many()
+/// The statement that marks the invitation of (any of its links') `token` answered, run in the
+/// answer writer's transaction. It changes no row when the invitation already was answered (or
+/// there is none): the link was used, and the answer must not be stored. Nothing else is
+/// written: not when, not which answer.
+pub fn mark_answered(backend: DatabaseBackend, token: &str) -> Statement {
+    invitation::Entity::update_many()
         .col_expr(invitation::Column::Status, Expr::value(ANSWERED))
         .filter(invitation::Column::Id.in_subquery(of_token(token)))
         .filter(invitation::Column::Status.ne(ANSWERED))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected > 0)
+        .build(backend)
 }

@@ -5,14 +5,10 @@
 //! each submitter.
 //!
 //! The statements whose rows vary most (admission counts, tallies, score sums, link counts)
-//! take all their rows as one JSON array parameter (`jsonb_each` on SQLite,
-//! `jsonb_array_elements` on PostgreSQL): the same SQL text whatever the batch, so it stays in
-//! each connection's statement cache (`db::STATEMENT_CACHE`) instead of being prepared anew for
-//! every number of rows. Each request to an SQLite connection is a round trip to its thread,
-//! which under load waits its turn for a core: the three counts go together
-//! (`execute_together`), and the writer task holds a connection of its own (`held`), on which
-//! a batch is three requests — the transaction's beginning riding with the first, its commit
-//! with the last.
+//! are built once with all their rows (`batch::Rows`): on PostgreSQL they go as one JSON array
+//! parameter, the same SQL text whatever the batch; on SQLite the writer has a connection and a
+//! thread of its own (`direct`), which steps each statement once per row with nothing handed to
+//! another thread between the batch's `BEGIN IMMEDIATE` and its `COMMIT`.
 //!
 //! It never waits on a timer: a batch is whatever queued while the previous commit ran, so a
 //! quiet server commits each answer at once and a busy one commits hundreds per fsync.
@@ -23,14 +19,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
 use super::scoring::{ScoreSums, score_rows};
 use super::validate::TallyKeys;
-
-mod held;
 use crate::survey::Area;
+
+mod batch;
+mod direct;
+use batch::{BatchDb, Pooled, Rows};
+pub use direct::Direct;
 
 /// Keys per `IN (…)` list when looking up keys and browsers that were not inserted.
 const KEYS_PER_STATEMENT: usize = 500;
@@ -103,6 +102,41 @@ pub enum WriteError {
 }
 
 type Reply = oneshot::Sender<Result<Outcome, WriteError>>;
+type Queue = mpsc::Receiver<(Submission, Reply)>;
+
+/// Where the writer stores answers.
+pub enum WriterDatabase {
+    /// SQLite: the writer's own connection, used on a thread of its own.
+    Sqlite(Direct),
+    /// PostgreSQL: the shared pool, a connection per batch.
+    Shared(DatabaseConnection),
+}
+
+impl WriterDatabase {
+    /// The writer's database at `url`, once `db::connect` has migrated it as `shared`. On SQLite
+    /// a connection of its own, which the writer's thread holds for as long as it runs: its page
+    /// cache lasts while no other connection commits, and its statements run on its thread
+    /// instead of being handed to sqlx's. On PostgreSQL, the shared pool, whose connections the
+    /// writer's batches take one at a time.
+    pub async fn open(
+        url: &str,
+        shared: &DatabaseConnection,
+    ) -> Result<WriterDatabase, crate::db::DbSetupError> {
+        use crate::db::DbSetupError;
+        if shared.get_database_backend() != DatabaseBackend::Sqlite {
+            return Ok(WriterDatabase::Shared(shared.clone()));
+        }
+        let file =
+            crate::db::sqlite_file(url).ok_or_else(|| DbSetupError::InMemory(url.to_owned()))?;
+        let opened = tokio::task::spawn_blocking(move || Direct::open(&file))
+            .await
+            .map_err(|error| error.to_string())
+            .and_then(|opened| opened.map_err(|error| error.to_string()));
+        opened
+            .map(WriterDatabase::Sqlite)
+            .map_err(|error| DbSetupError::Connect(DbErr::Custom(error)))
+    }
+}
 
 /// The handle submitters use; cheap to clone.
 #[derive(Clone)]
@@ -111,11 +145,24 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on the current Tokio runtime.
-    pub fn start(db: DatabaseConnection) -> Writer {
+    /// Starts the writer: on SQLite on a thread of its own, on PostgreSQL as a task on the
+    /// current Tokio runtime.
+    pub fn start(database: WriterDatabase) -> std::io::Result<Writer> {
         let (queue, receiver) = mpsc::channel(QUEUE_LENGTH);
-        tokio::spawn(run(db, receiver));
-        Writer { queue }
+        match database {
+            WriterDatabase::Sqlite(direct) => {
+                // Its batches block this thread on SQLite, never a runtime's worker; the
+                // runtime only waits for submissions.
+                let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+                std::thread::Builder::new()
+                    .name("dupin-writer".to_owned())
+                    .spawn(move || runtime.block_on(run(direct, receiver)))?;
+            }
+            WriterDatabase::Shared(db) => {
+                tokio::spawn(run(db, receiver));
+            }
+        }
+        Ok(Writer { queue })
     }
 
     /// Queues `submission` and waits until it is committed (or refused).
@@ -129,16 +176,29 @@ impl Writer {
     }
 }
 
-async fn run(db: DatabaseConnection, mut receiver: mpsc::Receiver<(Submission, Reply)>) {
-    let mut held = held::HeldConnection::of(&db);
+/// How the writer commits a batch on its database.
+trait Committer {
+    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr>;
+}
+
+impl Committer for Direct {
+    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
+        self.commit(submissions).await
+    }
+}
+
+impl Committer for DatabaseConnection {
+    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
+        commit(self, submissions).await
+    }
+}
+
+async fn run(mut database: impl Committer, mut receiver: Queue) {
     let mut batch = Vec::with_capacity(RESPONSES_PER_BATCH);
     while receiver.recv_many(&mut batch, RESPONSES_PER_BATCH).await > 0 {
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
         let started = std::time::Instant::now();
-        let committed = match &mut held {
-            Some(connection) => connection.commit(&submissions).await,
-            None => commit(&db, &submissions).await,
-        };
+        let committed = database.commit_batch(&submissions).await;
         tracing::debug!(
             responses = submissions.len(),
             micros = started.elapsed().as_micros() as u64,
@@ -167,20 +227,14 @@ pub async fn commit(
     submissions: &[Submission],
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
-    let (outcomes, counts) = store(&txn, submissions).await?;
-    execute_together(&txn, counts).await?;
+    let outcomes = store(&Pooled(&txn), submissions).await?;
     txn.commit().await?;
     Ok(outcomes)
 }
 
-/// Stores a batch's responses in the transaction of `txn` and says what became of each
-/// submission, in order; returns with them the statements that add the stored answers to the
-/// tallies, score sums and link counts, which need nothing from one another (the caller runs
-/// them, together, before it commits).
-async fn store(
-    txn: &impl ConnectionTrait,
-    submissions: &[Submission],
-) -> Result<(Vec<Outcome>, Vec<Statement>), DbErr> {
+/// Stores a batch's responses in the transaction of `txn`, adds the stored answers to the
+/// tallies, score sums and link counts, and says what became of each submission, in order.
+async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
     let mut inserted: HashSet<String> = HashSet::new();
     // Every transaction takes its row locks in the same order — responses by key, tallies by
     // their key, links by id — so that two processes' batches on PostgreSQL never deadlock.
@@ -223,7 +277,7 @@ async fn store(
     let answered_browsers = existing_browsers(txn, &refused_browsers).await?;
 
     let mut counted: HashSet<&str> = HashSet::new();
-    let mut tallies: BTreeMap<(i32, i32, &str, &str), i64> = BTreeMap::new();
+    let mut tallies: BTreeMap<TallyKey<'_>, i64> = BTreeMap::new();
     let mut score_sums: BTreeMap<ScoreSumKey, ScoreSums> = BTreeMap::new();
     let mut per_link: BTreeMap<i32, i64> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(submissions.len());
@@ -281,24 +335,19 @@ async fn store(
         }
     }
 
-    let tallies: Vec<_> = tallies.into_iter().collect();
-    let score_sums: Vec<_> = score_sums.into_iter().collect();
-    let backend = txn.get_database_backend();
-    let counts = [
-        tallies_statement(backend, &tallies)?,
-        score_sums_statement(backend, &score_sums)?,
-    ]
-    .into_iter()
-    .flatten()
-    .chain(link_counts_statements(backend, &per_link)?);
-    Ok((outcomes, counts.collect()))
+    txn.apply_rows(&tally_rows(&tallies)).await?;
+    txn.apply_rows(&score_sum_rows(&score_sums)).await?;
+    for rows in link_count_rows(txn.backend(), &per_link) {
+        txn.apply_rows(&rows).await?;
+    }
+    Ok(outcomes)
 }
 
 /// Marks each submission's invitation answered, in token order, and returns the keys of those
 /// whose invitation was already used by another form. A retried form (its key already stored)
 /// and a second copy of one form in this batch are the same answer, not a second use.
 async fn claim_invitations<'a>(
-    txn: &impl ConnectionTrait,
+    txn: &impl BatchDb,
     submissions: &[&'a Submission],
 ) -> Result<HashSet<&'a str>, DbErr> {
     let mut with_token: Vec<(&str, &str)> = submissions
@@ -318,9 +367,10 @@ async fn claim_invitations<'a>(
             }
             continue;
         }
-        if super::personal_links::mark_answered(txn, token).await?
-            || !existing_keys(txn, &[key]).await?.is_empty()
-        {
+        let marked = txn
+            .execute(super::personal_links::mark_answered(txn.backend(), token))
+            .await?;
+        if marked > 0 || !existing_keys(txn, &[key]).await?.is_empty() {
             claimed.insert(token, key);
         } else {
             refused.insert(key);
@@ -367,7 +417,7 @@ const HELD: &str = "held";
 /// counts in the link's current minute: the count never goes back, so a late batch cannot
 /// restart it.
 async fn admit(
-    txn: &impl ConnectionTrait,
+    txn: &impl BatchDb,
     submissions: &[&Submission],
 ) -> Result<HashMap<String, bool>, DbErr> {
     let mut groups: BTreeMap<(i32, i64), Vec<&Submission>> = BTreeMap::new();
@@ -382,7 +432,8 @@ async fn admit(
     // One statement for every link's count, in link order; a link with answers of two minutes in
     // the batch (at the turn of a minute) has its later minute counted by a second statement,
     // since one upsert may not touch a row twice on PostgreSQL.
-    let mut rounds: Vec<Vec<(i32, i64, i64)>> = Vec::new();
+    let mut rounds: Vec<Rows<'_>> = Vec::new();
+    let mut minutes: Vec<HashMap<i32, i64>> = Vec::new();
     let mut previous_link = None;
     let mut round = 0;
     for ((link_id, minute), group) in &groups {
@@ -393,31 +444,28 @@ async fn admit(
         };
         previous_link = Some(*link_id);
         if rounds.len() <= round {
-            rounds.push(Vec::new());
+            minutes.push(HashMap::new());
+            rounds.push(Rows::new(
+                "INSERT INTO admission (link_id, minute, count) SELECT {0}, {1}, {2} FROM {rows} \
+                 ON CONFLICT (link_id) DO UPDATE SET \
+                 minute = CASE WHEN excluded.minute > admission.minute \
+                 THEN excluded.minute ELSE admission.minute END, \
+                 count = CASE WHEN excluded.minute > admission.minute \
+                 THEN excluded.count ELSE admission.count + excluded.count END \
+                 RETURNING link_id, count",
+                &["int4", "int8", "int8"],
+            ));
         }
         let added = i64::try_from(group.len()).unwrap_or(i64::MAX);
-        rounds[round].push((*link_id, *minute, added));
+        rounds[round].push([(*link_id).into(), (*minute).into(), added.into()]);
+        minutes[round].insert(*link_id, *minute);
     }
     let mut counts: HashMap<(i32, i64), i64> = HashMap::new();
-    for rows in rounds {
-        let statement = rows_statement(
-            txn.get_database_backend(),
-            &rows,
-            "INSERT INTO admission (link_id, minute, count) SELECT {0}, {1}, {2} FROM {rows} \
-             ON CONFLICT (link_id) DO UPDATE SET \
-             minute = CASE WHEN excluded.minute > admission.minute \
-             THEN excluded.minute ELSE admission.minute END, \
-             count = CASE WHEN excluded.minute > admission.minute \
-             THEN excluded.count ELSE admission.count + excluded.count END \
-             RETURNING link_id, count",
-            &["int4", "int8", "int8"],
-        )?;
+    for (rows, minutes) in rounds.iter().zip(&minutes) {
         // A round has one row per link; its count is that of the minute the round counted in.
-        let minutes: HashMap<i32, i64> = rows.iter().map(|row| (row.0, row.1)).collect();
-        for row in txn.query_all_raw(statement).await? {
-            let link_id: i32 = row.try_get("", "link_id")?;
+        for (link_id, count) in txn.fetch_rows::<(i32, i64)>(rows).await? {
             if let Some(minute) = minutes.get(&link_id) {
-                counts.insert((link_id, *minute), row.try_get("", "count")?);
+                counts.insert((link_id, *minute), count);
             }
         }
     }
@@ -451,98 +499,24 @@ async fn admit(
     Ok(held)
 }
 
-/// The rows' source on SQLite: the JSON parameter read as JSONB, so that each row's columns
-/// are taken from it without turning the row back into text and parsing it again.
-/// (`WHERE true` lets SQLite tell the upsert's ON CONFLICT from a join's ON.)
-const SQLITE_ROWS: &str = "jsonb_each(?) AS input WHERE true";
-
-/// A statement that takes its rows as one JSON array parameter, so that its text is the same
-/// whatever the number of rows. `sql` names the rows' source `{rows}` and the columns of a row
-/// `{0}`, `{1}`, …, of the PostgreSQL types `types`; on PostgreSQL the rows come in the
-/// array's order, so row locks are taken in the order the caller sorted them.
-fn rows_statement<T: serde::Serialize>(
-    backend: DatabaseBackend,
-    rows: &[T],
-    sql: &str,
-    types: &[&str],
-) -> Result<Statement, DbErr> {
-    let json = serde_json::to_string(rows).map_err(|error| DbErr::Custom(error.to_string()))?;
-    let postgres = backend == DatabaseBackend::Postgres;
-    let mut text = sql.replace(
-        "{rows}",
-        if postgres {
-            "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS input(item, place)"
-        } else {
-            SQLITE_ROWS
-        },
-    );
-    if postgres && text.starts_with("INSERT") {
-        // Keep the array's order explicitly before the upsert takes its locks.
-        text = text.replacen(" ON CONFLICT", " ORDER BY input.place ON CONFLICT", 1);
-    }
-    for (index, column_type) in types.iter().enumerate() {
-        let column = if postgres {
-            format!("(input.item->>{index})::{column_type}")
-        } else {
-            format!("(input.value ->> {index})")
-        };
-        text = text.replace(&format!("{{{index}}}"), &column);
-    }
-    Ok(Statement::from_sql_and_values(
-        backend,
-        text,
-        [Value::from(json)],
-    ))
-}
-
-async fn insert_responses(
-    txn: &impl ConnectionTrait,
-    stored: &[Stored<'_>],
-) -> Result<Vec<String>, DbErr> {
-    if stored.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = txn.get_database_backend();
+async fn insert_responses(txn: &impl BatchDb, stored: &[Stored<'_>]) -> Result<Vec<String>, DbErr> {
     // The time as the driver would have bound it: SQLite keeps the text (sqlx's own RFC 3339
     // form, so that stored times compare as before); PostgreSQL keeps microseconds.
-    let precision = if backend == DatabaseBackend::Postgres {
+    let precision = if txn.backend() == DatabaseBackend::Postgres {
         SecondsFormat::Micros
     } else {
         SecondsFormat::AutoSi
     };
-    type Row<'a> = (
-        i32,
-        i32,
-        i32,
-        &'a str,
-        Option<&'a str>,
-        &'a str,
-        String,
-        Option<i64>,
-        bool,
-        Option<&'a str>,
-    );
-    let rows: Vec<Row<'_>> = stored
+    let times: Vec<String> = stored
         .iter()
         .map(|stored| {
-            let submission = stored.submission;
-            (
-                submission.campaign_id,
-                submission.school_id,
-                submission.survey_version_id,
-                submission.idempotency_key.as_str(),
-                submission.browser_key.as_deref(),
-                submission.answers_json.as_str(),
-                submission.submitted_at.to_rfc3339_opts(precision, false),
-                submission.duration_ms,
-                stored.excluded,
-                stored.flags.as_deref(),
-            )
+            stored
+                .submission
+                .submitted_at
+                .to_rfc3339_opts(precision, false)
         })
         .collect();
-    let statement = rows_statement(
-        backend,
-        &rows,
+    let mut rows = Rows::new(
         "INSERT INTO response (campaign_id, school_id, survey_version_id, idempotency_key, \
          browser_key, answers, submitted_at, duration_ms, excluded, flags) \
          SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9} FROM {rows} \
@@ -559,18 +533,26 @@ async fn insert_responses(
             "bool",
             "text",
         ],
-    )?;
-    txn.query_all_raw(statement)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<String>("", "idempotency_key"))
-        .collect()
+    );
+    for (stored, time) in stored.iter().zip(&times) {
+        let submission = stored.submission;
+        rows.push([
+            submission.campaign_id.into(),
+            submission.school_id.into(),
+            submission.survey_version_id.into(),
+            submission.idempotency_key.as_str().into(),
+            submission.browser_key.as_deref().into(),
+            submission.answers_json.as_str().into(),
+            time.as_str().into(),
+            submission.duration_ms.into(),
+            stored.excluded.into(),
+            stored.flags.as_deref().into(),
+        ]);
+    }
+    txn.fetch_rows(&rows).await
 }
 
-async fn existing_keys(
-    txn: &impl ConnectionTrait,
-    keys: &[&str],
-) -> Result<HashSet<String>, DbErr> {
+async fn existing_keys(txn: &impl BatchDb, keys: &[&str]) -> Result<HashSet<String>, DbErr> {
     let mut found = HashSet::new();
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
         let select = Query::select()
@@ -578,9 +560,7 @@ async fn existing_keys(
             .from(Alias::new("response"))
             .and_where(Expr::col(Alias::new("idempotency_key")).is_in(chunk.iter().copied()))
             .to_owned();
-        for row in txn.query_all(&select).await? {
-            found.insert(row.try_get::<String>("", "idempotency_key")?);
-        }
+        found.extend(txn.fetch::<String>(txn.backend().build(&select)).await?);
     }
     Ok(found)
 }
@@ -595,93 +575,41 @@ pub async fn add_score_sums(
     txn: &impl ConnectionTrait,
     rows: &[(ScoreSumKey, ScoreSums)],
 ) -> Result<(), DbErr> {
-    if let Some(statement) = score_sums_statement(txn.get_database_backend(), rows)? {
-        txn.execute_raw(statement).await?;
-    }
-    Ok(())
+    let sums = rows.iter().map(|(key, sums)| (key, sums));
+    Pooled(txn).apply_rows(&score_sum_rows(sums)).await
 }
 
-fn score_sums_statement(
-    backend: DatabaseBackend,
-    rows: &[(ScoreSumKey, ScoreSums)],
-) -> Result<Option<Statement>, DbErr> {
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let rows: Vec<(i32, i32, &str, i64, f64, f64, f64)> = rows
-        .iter()
-        .map(|((campaign_id, school_id, key), sums)| {
-            (
-                *campaign_id,
-                *school_id,
-                key.as_str(),
-                sums.n,
-                sums.sum_x,
-                sums.sum_y,
-                sums.sum_xy,
-            )
-        })
-        .collect();
-    rows_statement(
-        backend,
-        &rows,
+fn score_sum_rows<'a>(
+    sums: impl IntoIterator<Item = (&'a ScoreSumKey, &'a ScoreSums)>,
+) -> Rows<'a> {
+    let mut rows = Rows::new(
         "INSERT INTO score_sum (campaign_id, school_id, score_key, n, sum_x, sum_y, sum_xy) \
          SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6} FROM {rows} \
          ON CONFLICT (campaign_id, school_id, score_key) DO UPDATE SET \
          n = score_sum.n + excluded.n, sum_x = score_sum.sum_x + excluded.sum_x, \
          sum_y = score_sum.sum_y + excluded.sum_y, sum_xy = score_sum.sum_xy + excluded.sum_xy",
         &["int4", "int4", "text", "int8", "float8", "float8", "float8"],
-    )
-    .map(Some)
-}
-
-/// Runs statements that need nothing from one another: on SQLite as one request to the
-/// connection's thread ([`joined`]), on PostgreSQL, which takes one statement per request, one
-/// after the other.
-async fn execute_together(
-    txn: &impl ConnectionTrait,
-    statements: Vec<Statement>,
-) -> Result<(), DbErr> {
-    if txn.get_database_backend() != DatabaseBackend::Sqlite {
-        for statement in statements {
-            txn.execute_raw(statement).await?;
-        }
-        return Ok(());
+    );
+    for ((campaign_id, school_id, key), sums) in sums {
+        rows.push([
+            (*campaign_id).into(),
+            (*school_id).into(),
+            key.as_str().into(),
+            sums.n.into(),
+            sums.sum_x.into(),
+            sums.sum_y.into(),
+            sums.sum_xy.into(),
+        ]);
     }
-    if let Some(together) = joined(statements)? {
-        txn.execute_raw(together).await?;
-    }
-    Ok(())
-}
-
-/// SQLite statements of one JSON rows parameter each ([`rows_statement`]) as one: separated by
-/// `;`, the n-th taking parameter `?n`. `None` for none.
-fn joined(statements: Vec<Statement>) -> Result<Option<Statement>, DbErr> {
-    let mut sql = String::new();
-    let mut values = Vec::with_capacity(statements.len());
-    for statement in statements {
-        let parameters = statement.values.map(|values| values.0).unwrap_or_default();
-        if parameters.len() != 1 || !statement.sql.contains(SQLITE_ROWS) {
-            return Err(DbErr::Custom(format!(
-                "only statements of one JSON rows parameter are joined, not {:?}",
-                statement.sql
-            )));
-        }
-        values.extend(parameters);
-        let numbered = SQLITE_ROWS.replace('?', &format!("?{}", values.len()));
-        sql.push_str(&statement.sql.replace(SQLITE_ROWS, &numbered));
-        sql.push_str(";\n");
-    }
-    Ok((!values.is_empty())
-        .then(|| Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values)))
+    rows
 }
 
 /// (campaign, school, question key, option code) → how many answers to add.
-type TallyDelta<'a> = ((i32, i32, &'a str, &'a str), i64);
+type TallyKey<'a> = (i32, i32, &'a str, &'a str);
 
 /// The (campaign, browser key) pairs among `browsers` that already have an answer.
 async fn existing_browsers(
-    txn: &impl ConnectionTrait,
+    txn: &impl BatchDb,
     browsers: &[&str],
 ) -> Result<HashSet<(i32, String)>, DbErr> {
     let mut found = HashSet::new();
@@ -691,72 +619,56 @@ async fn existing_browsers(
             .from(Alias::new("response"))
             .and_where(Expr::col(Alias::new("browser_key")).is_in(chunk.iter().copied()))
             .to_owned();
-        for row in txn.query_all(&select).await? {
-            found.insert((
-                row.try_get::<i32>("", "campaign_id")?,
-                row.try_get::<String>("", "browser_key")?,
-            ));
-        }
+        found.extend(
+            txn.fetch::<(i32, String)>(txn.backend().build(&select))
+                .await?,
+        );
     }
     Ok(found)
 }
 
-fn tallies_statement(
-    backend: DatabaseBackend,
-    rows: &[TallyDelta<'_>],
-) -> Result<Option<Statement>, DbErr> {
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let rows: Vec<(i32, i32, &str, &str, i64)> = rows
-        .iter()
-        .map(|((campaign_id, school_id, question, option), count)| {
-            (*campaign_id, *school_id, *question, *option, *count)
-        })
-        .collect();
-    rows_statement(
-        backend,
-        &rows,
+fn tally_rows<'a>(tallies: &'a BTreeMap<TallyKey<'a>, i64>) -> Rows<'a> {
+    let mut rows = Rows::new(
         "INSERT INTO tally (campaign_id, school_id, question_key, option_key, count) \
          SELECT {0}, {1}, {2}, {3}, {4} FROM {rows} \
          ON CONFLICT (campaign_id, school_id, question_key, option_key) \
          DO UPDATE SET count = tally.count + excluded.count",
         &["int4", "int4", "text", "text", "int8"],
-    )
-    .map(Some)
+    );
+    for ((campaign_id, school_id, question, option), count) in tallies {
+        rows.push([
+            (*campaign_id).into(),
+            (*school_id).into(),
+            (*question).into(),
+            (*option).into(),
+            (*count).into(),
+        ]);
+    }
+    rows
 }
 
 /// The statements that add each link's new answers to its count. On PostgreSQL the links' rows
 /// are first locked in id order, as every writer locks them, so that two processes' batches
 /// never wait on each other in a circle.
-fn link_counts_statements(
-    backend: DatabaseBackend,
-    per_link: &BTreeMap<i32, i64>,
-) -> Result<Vec<Statement>, DbErr> {
-    if per_link.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<(i32, i64)> = per_link
-        .iter()
-        .map(|(link, count)| (*link, *count))
-        .collect();
-    let mut statements = Vec::with_capacity(2);
-    if backend == DatabaseBackend::Postgres {
-        statements.push(rows_statement(
-            backend,
-            &rows,
-            "SELECT id FROM campaign_link WHERE id IN (SELECT {0} FROM {rows}) \
-             ORDER BY id FOR UPDATE",
-            &["int4"],
-        )?);
-    }
-    statements.push(rows_statement(
-        backend,
-        &rows,
+fn link_count_rows(backend: DatabaseBackend, per_link: &BTreeMap<i32, i64>) -> Vec<Rows<'static>> {
+    let mut lock = Rows::new(
+        "SELECT id FROM campaign_link WHERE id IN (SELECT {0} FROM {rows}) \
+         ORDER BY id FOR UPDATE",
+        &["int4"],
+    );
+    let mut add = Rows::new(
         "UPDATE campaign_link SET response_count = campaign_link.response_count + counts.added \
          FROM (SELECT {0} AS id, {1} AS added FROM {rows}) AS counts \
          WHERE campaign_link.id = counts.id",
         &["int4", "int8"],
-    )?);
-    Ok(statements)
+    );
+    for (link, count) in per_link {
+        lock.push([(*link).into()]);
+        add.push([(*link).into(), (*count).into()]);
+    }
+    if backend == DatabaseBackend::Postgres {
+        vec![lock, add]
+    } else {
+        vec![add]
+    }
 }

@@ -1,203 +1,193 @@
-//! On SQLite, the answer writer's own connection, held for as long as the writer runs, and a
-//! batch's transaction begun and committed inside its first and last requests.
+//! On SQLite, the answer writer's own connection and thread. Its batches run there from the
+//! transaction's `BEGIN IMMEDIATE` to its `COMMIT`, each statement prepared once and stepped for
+//! each of its rows, with nothing handed to another thread in between.
 //!
-//! Every request to an SQLite connection is a round trip to that connection's thread, which under
-//! load waits its turn for a core, and a pooled connection makes two more: the pool pings it
-//! when it is given back, and the next batch waits for that before it can take it again. Held,
-//! with `BEGIN IMMEDIATE` sent in front of the batch's first query and `COMMIT` after its last
-//! statement, a batch of answers costs three requests (admission, responses, the counts) where
-//! it cost seven. The statements and what is decided between them are the ones `super::store` runs on
-//! PostgreSQL in a sea-orm transaction; only how they reach the database differs.
+//! Through sqlx, each statement was a round trip to the connection's own thread, and under load
+//! each hand-off waited for a core, twice: a batch spent more of its time waiting to be run than
+//! running, and since batches are serial, that wait bounded how many answers a second the
+//! server could store. The statements and what is decided between them are the ones
+//! `super::store` runs on PostgreSQL; only how they reach the database differs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::sqlite::{Sqlite, SqliteArguments, SqlitePool};
-use sea_orm::sqlx::{self, AssertSqlSafe, Executor};
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, ExecResult, QueryResult,
-    Statement, Value, Values,
-};
-use tokio::sync::Mutex;
+use rusqlite::{Connection, OpenFlags, params_from_iter};
+use sea_orm::{DatabaseBackend, DbErr, Statement, Value};
 
+use super::batch::{BatchDb, Fetched, Rows};
 use super::{Outcome, Submission};
 
-/// Sent in front of a batch's first query (or alone): the write lock at once, as `db::begin_write`.
-const BEGIN: &str = "BEGIN IMMEDIATE;\n";
+/// How long a batch waits for another connection's write (a console action, the mail outbox)
+/// before it fails: as the shared pool's `busy_timeout`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prepared statements kept: the writer's dozen, and the look-ups of retried keys.
+const STATEMENT_CACHE: usize = 32;
 
-pub(super) struct HeldConnection {
-    pool: SqlitePool,
-    connection: Option<PoolConnection<Sqlite>>,
+/// The writer's connection to the SQLite file of `file`.
+pub struct Direct {
+    file: PathBuf,
+    connection: Connection,
 }
 
-impl HeldConnection {
-    /// The writer's connection on SQLite; `None` on PostgreSQL, whose batches take a pooled
-    /// connection in a transaction (`super::commit`).
-    pub(super) fn of(db: &DatabaseConnection) -> Option<HeldConnection> {
-        (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| HeldConnection {
-            pool: db.get_sqlite_connection_pool().clone(),
-            connection: None,
+impl Direct {
+    /// Opens the writer's connection to a database that `db::connect` has created and migrated.
+    pub fn open(file: &Path) -> rusqlite::Result<Direct> {
+        Ok(Direct {
+            file: file.to_path_buf(),
+            connection: connect(file)?,
         })
     }
 
     /// Stores a batch in one transaction, as `super::commit` does, and says what became of each
     /// submission. After a failure the transaction is rolled back; a connection that cannot
-    /// even roll back is let go, and the next batch takes a fresh one.
+    /// even roll back is opened again for the next batch.
     pub(super) async fn commit(
         &mut self,
         submissions: &[Submission],
     ) -> Result<Vec<Outcome>, DbErr> {
-        let connection = match self.connection.take() {
-            Some(connection) => connection,
-            None => self.pool.acquire().await.map_err(database_error)?,
+        self.connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(database_error)?;
+        let stored = super::store(&*self, submissions).await;
+        let result = match stored {
+            Ok(outcomes) => self
+                .connection
+                .execute_batch("COMMIT")
+                .map(|()| outcomes)
+                .map_err(database_error),
+            Err(error) => Err(error),
         };
-        let batch = Batch {
-            connection: Mutex::new(connection),
-            begun: AtomicBool::new(false),
-        };
-        let result = async {
-            let (outcomes, counts) = super::store(&batch, submissions).await?;
-            batch.finish(counts).await?;
-            Ok(outcomes)
-        }
-        .await;
-        let usable =
-            result.is_ok() || !batch.begun() || batch.execute_unprepared("ROLLBACK").await.is_ok();
-        if usable {
-            self.connection = Some(batch.connection.into_inner());
+        if result.is_err()
+            && !self.connection.is_autocommit()
+            && let Err(error) = self.connection.execute_batch("ROLLBACK")
+        {
+            tracing::error!(%error, "the answer writer's connection cannot roll back; opening it again");
+            self.connection = connect(&self.file).map_err(database_error)?;
         }
         result
     }
 }
 
-/// One batch on the held connection: the statements `super::store` runs, the first of them
-/// beginning the transaction.
-struct Batch {
-    connection: Mutex<PoolConnection<Sqlite>>,
-    begun: AtomicBool,
+/// The connection, with the settings `db::pool_options` gives the shared pool's.
+fn connect(file: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL is the file's own setting, made when `db::connect` created it; FULL makes every
+    // acknowledged answer durable; statement journals (an upsert keeps one, to undo just that
+    // statement) stay in memory rather than in temporary files.
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
 }
 
-impl Batch {
-    fn begun(&self) -> bool {
-        self.begun.load(Ordering::Relaxed)
-    }
+fn database_error(error: rusqlite::Error) -> DbErr {
+    DbErr::Custom(format!("storing answers: {error}"))
+}
 
-    /// A query's `sql`, with the transaction's beginning in front of it if nothing was sent
-    /// before. (Only a query's: SQLite counts the rows a statement changed for the connection,
-    /// not for the statement, so a `BEGIN` sent with a statement whose count is read would
-    /// report the count of the statement before it — the last batch's.)
-    fn in_transaction(&self, sql: &str) -> String {
-        if self.begun.swap(true, Ordering::Relaxed) {
-            sql.to_owned()
-        } else {
-            format!("{BEGIN}{sql}")
+/// A sea-orm value as SQLite takes it: only the kinds the writer's look-ups bind.
+fn bound(value: &Value) -> Result<rusqlite::types::Value, DbErr> {
+    use rusqlite::types::Value as Sqlite;
+    Ok(match value {
+        Value::String(Some(text)) => Sqlite::Text(text.clone()),
+        Value::Int(Some(number)) => Sqlite::Integer(i64::from(*number)),
+        Value::BigInt(Some(number)) => Sqlite::Integer(*number),
+        Value::Double(Some(number)) => Sqlite::Real(*number),
+        Value::Bool(Some(flag)) => Sqlite::Integer(i64::from(*flag)),
+        Value::String(None)
+        | Value::Int(None)
+        | Value::BigInt(None)
+        | Value::Double(None)
+        | Value::Bool(None) => Sqlite::Null,
+        other => {
+            return Err(DbErr::Custom(format!(
+                "the answer writer binds no value like {other:?}"
+            )));
         }
+    })
+}
+
+impl Direct {
+    fn bound_values(statement: &Statement) -> Result<Vec<rusqlite::types::Value>, DbErr> {
+        statement
+            .values
+            .iter()
+            .flat_map(|values| values.0.iter())
+            .map(bound)
+            .collect()
+    }
+}
+
+impl BatchDb for Direct {
+    fn backend(&self) -> DatabaseBackend {
+        DatabaseBackend::Sqlite
     }
 
-    /// Begins the transaction on its own, if nothing was sent before: for statements whose
-    /// count of changed rows is read.
-    async fn begin_alone(&self) -> Result<(), DbErr> {
-        if !self.begun.swap(true, Ordering::Relaxed) {
-            let mut connection = self.connection.lock().await;
-            (&mut **connection)
-                .execute(BEGIN)
-                .await
+    async fn fetch_rows<T: Fetched>(&self, rows: &Rows<'_>) -> Result<Vec<T>, DbErr> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut statement = self
+            .connection
+            .prepare_cached(&rows.one_row_sql())
+            .map_err(database_error)?;
+        let mut fetched = Vec::new();
+        for row in rows.each() {
+            let mut returned = statement
+                .query(params_from_iter(row))
+                .map_err(database_error)?;
+            while let Some(found) = returned.next().map_err(database_error)? {
+                fetched.push(T::direct(found).map_err(database_error)?);
+            }
+        }
+        Ok(fetched)
+    }
+
+    async fn apply_rows(&self, rows: &Rows<'_>) -> Result<(), DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut statement = self
+            .connection
+            .prepare_cached(&rows.one_row_sql())
+            .map_err(database_error)?;
+        for row in rows.each() {
+            statement
+                .execute(params_from_iter(row))
                 .map_err(database_error)?;
         }
         Ok(())
     }
 
-    /// The count statements and the commit, in one request.
-    async fn finish(&self, counts: Vec<Statement>) -> Result<(), DbErr> {
-        if !self.begun() {
-            // Nothing was sent: nothing to commit.
-            return Ok(());
+    async fn fetch<T: Fetched>(&self, statement: Statement) -> Result<Vec<T>, DbErr> {
+        let values = Self::bound_values(&statement)?;
+        let mut prepared = self
+            .connection
+            .prepare_cached(&statement.sql)
+            .map_err(database_error)?;
+        let mut returned = prepared
+            .query(params_from_iter(values))
+            .map_err(database_error)?;
+        let mut fetched = Vec::new();
+        while let Some(found) = returned.next().map_err(database_error)? {
+            fetched.push(T::direct(found).map_err(database_error)?);
         }
-        match super::joined(counts)? {
-            Some(mut together) => {
-                together.sql.push_str("COMMIT;");
-                self.execute_raw(together).await?;
-            }
-            None => {
-                self.execute_unprepared("COMMIT").await?;
-            }
-        }
-        Ok(())
+        Ok(fetched)
     }
 
-    /// `sql` with `values` bound, for the held connection.
-    fn query(
-        sql: String,
-        values: Option<Values>,
-    ) -> Result<sqlx::query::Query<'static, Sqlite, SqliteArguments>, DbErr> {
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in values.map(|values| values.0).unwrap_or_default() {
-            query = match value {
-                Value::String(text) => query.bind(text),
-                Value::Int(number) => query.bind(number),
-                Value::BigInt(number) => query.bind(number),
-                Value::Double(number) => query.bind(number),
-                Value::Bool(flag) => query.bind(flag),
-                other => {
-                    return Err(DbErr::Custom(format!(
-                        "the answer writer binds no value like {other:?}"
-                    )));
-                }
-            };
-        }
-        Ok(query)
-    }
-}
-
-fn database_error(error: sqlx::Error) -> DbErr {
-    DbErr::Custom(format!("storing answers: {error}"))
-}
-
-#[async_trait::async_trait]
-impl ConnectionTrait for Batch {
-    fn get_database_backend(&self) -> DatabaseBackend {
-        DatabaseBackend::Sqlite
-    }
-
-    async fn execute_raw(&self, statement: Statement) -> Result<ExecResult, DbErr> {
-        self.begin_alone().await?;
-        let query = Self::query(statement.sql, statement.values)?;
-        let mut connection = self.connection.lock().await;
-        let done = (&mut **connection)
-            .execute(query)
-            .await
+    async fn execute(&self, statement: Statement) -> Result<u64, DbErr> {
+        let values = Self::bound_values(&statement)?;
+        let changed = self
+            .connection
+            .prepare_cached(&statement.sql)
+            .and_then(|mut prepared| prepared.execute(params_from_iter(values)))
             .map_err(database_error)?;
-        Ok(done.into())
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.begin_alone().await?;
-        let mut connection = self.connection.lock().await;
-        let done = (&mut **connection)
-            .execute(AssertSqlSafe(sql.to_owned()))
-            .await
-            .map_err(database_error)?;
-        Ok(done.into())
-    }
-
-    async fn query_one_raw(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let query = Self::query(self.in_transaction(&statement.sql), statement.values)?;
-        let mut connection = self.connection.lock().await;
-        let row = (&mut **connection)
-            .fetch_optional(query)
-            .await
-            .map_err(database_error)?;
-        Ok(row.map(QueryResult::from))
-    }
-
-    async fn query_all_raw(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let query = Self::query(self.in_transaction(&statement.sql), statement.values)?;
-        let mut connection = self.connection.lock().await;
-        let rows = (&mut **connection)
-            .fetch_all(query)
-            .await
-            .map_err(database_error)?;
-        Ok(rows.into_iter().map(QueryResult::from).collect())
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
 }
 
@@ -206,7 +196,9 @@ mod tests {
     use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
     use crate::answering::validate::TallyKeys;
-    use crate::answering::writer::{Admission, Outcome, Submission, WriteError, Writer};
+    use crate::answering::writer::{
+        Admission, Outcome, Submission, WriteError, Writer, WriterDatabase,
+    };
     use crate::campaigns::actions::create_campaign;
     use crate::campaigns::{self, CampaignStatus, NewCampaign, SchoolSelection};
     use crate::change::{Actor, Context};
@@ -214,18 +206,16 @@ mod tests {
 
     /// A fresh SQLite database with one school's link in an open campaign of the shipped
     /// parents' survey, and the writer's own connection to it.
-    async fn one_link() -> (
-        tempfile::TempDir,
-        DatabaseConnection,
-        DatabaseConnection,
-        Submission,
-    ) {
+    async fn one_link() -> (tempfile::TempDir, DatabaseConnection, Writer, Submission) {
         let folder = tempfile::tempdir().expect("a temporary folder");
         let url = format!("sqlite://{}/dupin.sqlite3", folder.path().display());
         let db = crate::db::connect(&url).await.expect("the database opens");
-        let writer_db = crate::db::connect_writer(&url, &db)
-            .await
-            .expect("the writer's");
+        let writer = Writer::start(
+            WriterDatabase::open(&url, &db)
+                .await
+                .expect("the writer's connection opens"),
+        )
+        .expect("the writer starts");
         let context = Context::new(db.clone(), "");
         let catalog = crate::survey::load_dir(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"),
@@ -285,7 +275,7 @@ mod tests {
             }),
             ..Submission::default()
         };
-        (folder, db, writer_db, submission)
+        (folder, db, writer, submission)
     }
 
     async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
@@ -305,8 +295,7 @@ mod tests {
     /// next batch, and knows a retry of it.
     #[tokio::test]
     async fn a_failed_batch_leaves_nothing_and_the_next_one_is_stored_once() {
-        let (_folder, db, writer_db, good) = one_link().await;
-        let writer = Writer::start(writer_db);
+        let (_folder, db, writer, good) = one_link().await;
         let failing = Submission {
             // No such campaign: the response's row breaks a foreign key, after the link's
             // admission count was added in the same transaction.
@@ -360,8 +349,7 @@ mod tests {
     /// exactly at the rate; the ones after it are held without beginning another.
     #[tokio::test]
     async fn the_answer_past_the_rate_begins_the_surge_after_a_batch_that_ended_at_it() {
-        let (_folder, _db, writer_db, good) = one_link().await;
-        let writer = Writer::start(writer_db);
+        let (_folder, _db, writer, good) = one_link().await;
         let mut outcomes = Vec::new();
         for n in 0..4 {
             outcomes.push(writer.submit(phone(&good, n, 2)).await.ok());
@@ -382,8 +370,7 @@ mod tests {
     /// count back and let the rest of the current minute through.
     #[tokio::test]
     async fn a_late_answer_of_the_previous_minute_does_not_restart_the_count() {
-        let (_folder, db, writer_db, good) = one_link().await;
-        let writer = Writer::start(writer_db);
+        let (_folder, db, writer, good) = one_link().await;
         let minute = chrono::Utc::now();
         let earlier = minute - chrono::Duration::seconds(60);
         let now = writer
