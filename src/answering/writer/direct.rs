@@ -278,6 +278,37 @@ mod tests {
         (folder, db, writer, submission)
     }
 
+    /// The writer's own connection keeps the shared pool's promises: WAL, every commit synced
+    /// to disk before the answer is acknowledged, foreign keys checked.
+    #[tokio::test]
+    async fn the_writers_connection_syncs_every_commit_and_checks_foreign_keys() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let file = folder.path().join("dupin.sqlite3");
+        crate::db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .expect("the database is created");
+        let direct = super::Direct::open(&file).expect("the writer's connection opens");
+        let pragma = |name: &str| -> String {
+            direct
+                .connection
+                .query_row(&format!("PRAGMA {name}"), [], |row| {
+                    row.get::<_, rusqlite::types::Value>(0)
+                })
+                .map(|value| match value {
+                    rusqlite::types::Value::Integer(number) => number.to_string(),
+                    rusqlite::types::Value::Text(text) => text,
+                    other => format!("{other:?}"),
+                })
+                .expect("the pragma is read")
+        };
+        assert_eq!(pragma("journal_mode"), "wal");
+        // 2 is FULL: the WAL is synced at every commit.
+        assert_eq!(pragma("synchronous"), "2");
+        assert_eq!(pragma("foreign_keys"), "1");
+        // 2 is MEMORY: statement journals are not temporary files.
+        assert_eq!(pragma("temp_store"), "2");
+    }
+
     async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
         db.query_one_raw(Statement::from_string(
             db.get_database_backend(),
