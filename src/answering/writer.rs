@@ -176,15 +176,10 @@ impl Writer {
     }
 }
 
-/// How the writer commits a batch on its database.
+/// How the writer commits a batch on its database: `direct::Direct` on SQLite, [`commit`] on
+/// PostgreSQL.
 trait Committer {
     async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr>;
-}
-
-impl Committer for Direct {
-    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
-        self.commit(submissions).await
-    }
 }
 
 impl Committer for DatabaseConnection {

@@ -37,14 +37,13 @@ impl Direct {
             connection: connect(file)?,
         })
     }
+}
 
+impl super::Committer for Direct {
     /// Stores a batch in one transaction, as `super::commit` does, and says what became of each
     /// submission. After a failure the transaction is rolled back; a connection that cannot
     /// even roll back is opened again for the next batch.
-    pub(super) async fn commit(
-        &mut self,
-        submissions: &[Submission],
-    ) -> Result<Vec<Outcome>, DbErr> {
+    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
         self.connection
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(database_error)?;
