@@ -2,10 +2,12 @@
 //! campaign, starts `dupin serve` as a child process, drives simulated phones over loopback HTTP
 //! (open the form, answer it, submit), and reports complete submissions per second, latency,
 //! the server's CPU per submission and peak memory — and checks that every acknowledged answer
-//! is stored, and nothing more.
+//! is stored, and nothing more, and that the running counts equal a recount of those answers
+//! (`counts`).
 
 mod ceiling;
 mod client;
+mod counts;
 pub mod results;
 
 use crate::campaigns::actions::create_campaign;
@@ -174,6 +176,12 @@ pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
             run + 1
         );
     }
+    if let Some(run) = figures.iter().position(|figures| !figures.counts_agree) {
+        bail!(
+            "run {}: the running counts differ from a recount of the stored answers",
+            run + 1
+        );
+    }
     Ok(())
 }
 
@@ -187,6 +195,7 @@ struct Figures {
     rss_mb: f64,
     machine_rate: f64,
     stored_equal: bool,
+    counts_agree: bool,
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
@@ -328,8 +337,21 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
         .map(|row| row.try_get_by_index::<i64>(0))
         .transpose()?
         .unwrap_or(0);
+    let counts = counts::check(&db, campaign.id).await?;
     print_report(&report);
     println!("  held:       {held} answers past a rate (0 expected)");
+    println!(
+        "  counts:     tallies and score sums of {} schools {}",
+        counts.schools,
+        if counts.agree() {
+            "equal a recount of the stored answers".to_owned()
+        } else {
+            format!(
+                "DIFFER from a recount of the stored answers (tallies of schools {:?}, score sums of {:?})",
+                counts.tallies_differ, counts.sums_differ
+            )
+        }
+    );
     db.close().await.ok();
     let _ = std::fs::remove_dir_all(&plan_dir);
     if !args.keep {
@@ -343,6 +365,7 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
         rss_mb: report.server_peak_rss_kib as f64 / 1024.0,
         machine_rate: report.submission_ceiling_per_second,
         stored_equal: report.stored == report.acknowledged as i64,
+        counts_agree: counts.agree(),
     })
 }
 

@@ -197,7 +197,7 @@ async fn remeasure(
 /// Stores `count` random valid answers spread over the links, `FILL_BATCH` per transaction,
 /// with `writer::commit`: the rows, tallies and link counts are exactly what real submissions
 /// leave. Returns how many were stored.
-async fn fill(
+pub(super) async fn fill(
     db: &DatabaseConnection,
     survey: &Survey,
     campaign: &entity::campaign::Model,

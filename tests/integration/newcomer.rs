@@ -69,8 +69,9 @@ fn bench_results_shows_its_fill_progress_without_a_terminal() {
 }
 
 /// `dupin bench` as the README runs it, made short: two whole runs on fresh databases (on
-/// PostgreSQL too when the suite runs there), each ending with the in-run ceiling and the check
-/// that every acknowledged answer was stored; then the median row for README.
+/// PostgreSQL too when the suite runs there), each ending with the in-run ceiling, the check
+/// that every acknowledged answer was stored and the recount of the running counts; then the
+/// median row for README.
 #[test]
 fn bench_runs_twice_checks_every_acknowledged_answer_and_prints_the_median_row() {
     let terminal = Terminal::new();
@@ -106,6 +107,19 @@ fn bench_runs_twice_checks_every_acknowledged_answer_and_prints_the_median_row()
     assert_eq!(
         equal, 2,
         "both runs stored what they acknowledged: {}",
+        run.stdout
+    );
+    let recounted = run
+        .stdout
+        .lines()
+        .filter(|line| {
+            line.trim_start().starts_with("counts:")
+                && line.ends_with("of 3 schools equal a recount of the stored answers")
+        })
+        .count();
+    assert_eq!(
+        recounted, 2,
+        "both runs' tallies and score sums equal a recount of their answers: {}",
         run.stdout
     );
     let machine = run
