@@ -102,12 +102,7 @@ fn same_sums(recounted: &AreaSums, running: &AreaSums) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
-
-    use crate::campaigns::actions::create_campaign;
-    use crate::campaigns::{CampaignStatus, NewCampaign, SchoolSelection};
-    use crate::change::{Actor, Context};
-    use crate::schools::actions::import_schools;
+    use sea_orm::{ConnectionTrait, Statement};
 
     /// Answers stored through the writer agree with their recount; a tally or a score sum moved
     /// by one is caught, and named by its school.
@@ -116,42 +111,15 @@ mod tests {
         let folder = tempfile::tempdir().expect("a temporary folder");
         let url = format!("sqlite://{}/dupin.sqlite3", folder.path().display());
         let db = crate::db::connect(&url).await.expect("the database opens");
-        let context = Context::new(db.clone(), "");
         let catalog = crate::survey::load_dir(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"),
         )
         .expect("the shipped surveys load");
         let entry = catalog.get("parents").expect("the parents' survey");
-        let survey = entry.survey.clone();
-        import_schools(
-            &context,
-            Actor::CommandLine,
-            "test",
-            &crate::bench::synthetic_schools(3),
-            &|_| {},
-        )
-        .await
-        .expect("the schools are imported");
-        let (campaign, _) = create_campaign(
-            &context,
-            Actor::CommandLine,
-            NewCampaign {
-                name: "counts".to_owned(),
-                survey: entry,
-                opens_at: None,
-                closes_at: None,
-                schools: SchoolSelection::All,
-                status: CampaignStatus::Open,
-                expected_override: None,
-            },
-        )
-        .await
-        .expect("the campaign is created");
-        let links = entity::campaign_link::Entity::find()
-            .filter(entity::campaign_link::Column::CampaignId.eq(campaign.id))
-            .all(&db)
+        let (campaign, links) = crate::bench::synthetic_campaign(&db, entry, 3, "counts")
             .await
-            .expect("its links");
+            .expect("the campaign is opened");
+        let survey = entry.survey.clone();
         crate::bench::results::fill(&db, &survey, &campaign, &links, 120)
             .await
             .expect("answers are stored");

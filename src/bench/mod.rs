@@ -20,14 +20,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use entity::{campaign, campaign_link};
 use rand::RngExt;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    Statement,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::campaigns::{self, NewCampaign, SchoolSelection};
 use crate::schools::{NewSchool, SchoolKind};
-use crate::survey::{self, QuestionKind, Survey};
+use crate::survey::{self, CatalogEntry, QuestionKind, Survey};
 use client::Connection;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -272,28 +276,8 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
     println!("  database: {database_url} ({:?})", args.backend);
 
     let db = crate::db::connect(&database_url).await?;
-    let context = change::Context::new(db.clone(), "");
-    let schools = synthetic_schools(args.schools);
-    import_schools(&context, Actor::CommandLine, "bench", &schools, &|_| {}).await?;
-    let (campaign, _) = create_campaign(
-        &context,
-        Actor::CommandLine,
-        NewCampaign {
-            name: "bench".to_owned(),
-            survey: entry,
-            opens_at: None,
-            closes_at: None,
-            schools: SchoolSelection::All,
-            status: campaigns::CampaignStatus::Open,
-            expected_override: None,
-        },
-    )
-    .await?;
-    let tokens: Vec<String> = campaigns::links(&db, campaign.id)
-        .await?
-        .into_iter()
-        .map(|link| link.token)
-        .collect();
+    let (campaign, links) = synthetic_campaign(&db, entry, args.schools, "bench").await?;
+    let tokens: Vec<String> = links.into_iter().map(|link| link.token).collect();
 
     let plan_dir = plan_without_link_rate(surveys_dir)?;
     println!(
@@ -455,6 +439,46 @@ fn print_report(report: &BenchReport) {
             "DIFFERENT"
         }
     );
+}
+
+/// Imports `schools` synthetic schools and opens a campaign `name` of `entry`'s survey over all
+/// of them: what `dupin bench`, `dupin bench-results` and the writer's tests start from. Returns
+/// the campaign and its links, in the order they were made.
+pub async fn synthetic_campaign(
+    db: &DatabaseConnection,
+    entry: &CatalogEntry,
+    schools: usize,
+    name: &str,
+) -> anyhow::Result<(campaign::Model, Vec<campaign_link::Model>)> {
+    let context = change::Context::new(db.clone(), "");
+    import_schools(
+        &context,
+        Actor::CommandLine,
+        "bench",
+        &synthetic_schools(schools),
+        &|_| {},
+    )
+    .await?;
+    let (campaign, _) = create_campaign(
+        &context,
+        Actor::CommandLine,
+        NewCampaign {
+            name: name.to_owned(),
+            survey: entry,
+            opens_at: None,
+            closes_at: None,
+            schools: SchoolSelection::All,
+            status: campaigns::CampaignStatus::Open,
+            expected_override: None,
+        },
+    )
+    .await?;
+    let links = campaign_link::Entity::find()
+        .filter(campaign_link::Column::CampaignId.eq(campaign.id))
+        .order_by_asc(campaign_link::Column::Id)
+        .all(db)
+        .await?;
+    Ok((campaign, links))
 }
 
 /// Schools with plausible codes, names and sizes.

@@ -5,9 +5,6 @@
 //! chart and the rating), the county report, and the CSV export of every answer — sampling the
 //! server's memory while the export streams, to show it stays flat.
 
-use crate::campaigns::actions::create_campaign;
-use crate::change::{self, Actor};
-use crate::schools::actions::import_schools;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,11 +18,10 @@ use sea_orm::{
 };
 
 use super::client::Connection;
-use super::{Backend, ServerUnderTest, Store, random_answers, synthetic_schools};
+use super::{Backend, ServerUnderTest, Store, random_answers, synthetic_campaign};
 use crate::accounts::{self, NewAccount, Role};
 use crate::answering::validate::{FormFields, validate};
 use crate::answering::writer::{self, Submission};
-use crate::campaigns::{self, NewCampaign, SchoolSelection};
 use crate::survey::{self, Survey};
 
 /// Answers stored per transaction while filling: the writer's own batch size.
@@ -83,27 +79,7 @@ pub async fn run(args: ResultsBenchArgs, surveys_dir: PathBuf) -> anyhow::Result
     println!("  database: {database_url} ({:?})", args.backend);
 
     let db = crate::db::connect(&database_url).await?;
-    let context = change::Context::new(db.clone(), "");
-    let schools = synthetic_schools(args.schools);
-    import_schools(&context, Actor::CommandLine, "bench", &schools, &|_| {}).await?;
-    let (campaign, _) = create_campaign(
-        &context,
-        Actor::CommandLine,
-        NewCampaign {
-            name: BENCH_CAMPAIGN.to_owned(),
-            survey: entry,
-            opens_at: None,
-            closes_at: None,
-            schools: SchoolSelection::All,
-            status: campaigns::CampaignStatus::Open,
-            expected_override: None,
-        },
-    )
-    .await?;
-    let links = entity::campaign_link::Entity::find()
-        .filter(entity::campaign_link::Column::CampaignId.eq(campaign.id))
-        .all(&db)
-        .await?;
+    let (campaign, links) = synthetic_campaign(&db, entry, args.schools, BENCH_CAMPAIGN).await?;
     let password = accounts::generate_password();
     accounts::create(
         &db,

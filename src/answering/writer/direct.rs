@@ -198,10 +198,6 @@ mod tests {
     use crate::answering::writer::{
         Admission, Outcome, Submission, WriteError, Writer, WriterDatabase,
     };
-    use crate::campaigns::actions::create_campaign;
-    use crate::campaigns::{self, CampaignStatus, NewCampaign, SchoolSelection};
-    use crate::change::{Actor, Context};
-    use crate::schools::actions::import_schools;
 
     /// A fresh SQLite database with one school's link in an open campaign of the shipped
     /// parents' survey, and the writer's own connection to it.
@@ -215,49 +211,18 @@ mod tests {
                 .expect("the writer's connection opens"),
         )
         .expect("the writer starts");
-        let context = Context::new(db.clone(), "");
         let catalog = crate::survey::load_dir(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"),
         )
         .expect("the shipped surveys load");
         let entry = catalog.get("parents").expect("the parents' survey");
-        import_schools(
-            &context,
-            Actor::CommandLine,
-            "test",
-            &crate::bench::synthetic_schools(1),
-            &|_| {},
-        )
-        .await
-        .expect("the school is imported");
-        let (campaign, _) = create_campaign(
-            &context,
-            Actor::CommandLine,
-            NewCampaign {
-                name: "held".to_owned(),
-                survey: entry,
-                opens_at: None,
-                closes_at: None,
-                schools: SchoolSelection::All,
-                status: CampaignStatus::Open,
-                expected_override: None,
-            },
-        )
-        .await
-        .expect("the campaign is created");
-        let token = campaigns::links(&db, campaign.id)
+        let (campaign, links) = crate::bench::synthetic_campaign(&db, entry, 1, "held")
             .await
-            .expect("its links")
-            .remove(0)
-            .token;
-        let link = campaigns::find_link(&db, &token)
-            .await
-            .expect("the link is read")
-            .expect("the link is there");
+            .expect("the campaign is opened");
         let submission = Submission {
             campaign_id: campaign.id,
-            school_id: link.school.id,
-            link_id: link.link.id,
+            school_id: links[0].school_id,
+            link_id: links[0].id,
             survey_version_id: campaign.survey_version_id,
             idempotency_key: "a".repeat(32),
             browser_key: Some("b".repeat(32)),
