@@ -94,7 +94,11 @@ impl Application {
         // Indicators and rating rules refer to the surveys' questions: checked once those are.
         let plan = Arc::new(crate::rating::load_plan(&settings.surveys_dir, &catalog)?);
         let db = db::connect(&settings.database_url).await?;
-        // A database migrated with answers already in it gets its score sums before serving.
+        // Answers a stopped process left pending go into the counts, and a database migrated
+        // with answers already in it gets its score sums, before serving.
+        crate::answering::pending::settle(&db, None)
+            .await
+            .map_err(db::DbSetupError::Migrate)?;
         crate::results::scan::backfill_score_sums(&db)
             .await
             .map_err(db::DbSetupError::Migrate)?;

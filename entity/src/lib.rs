@@ -18,6 +18,7 @@ pub mod photo;
 pub mod rectification;
 pub mod rectification_event;
 pub mod response;
+pub mod response_pending;
 pub mod school;
 pub mod score_sum;
 pub mod setting;

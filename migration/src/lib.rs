@@ -11,6 +11,7 @@ mod m20261130_000005_tally_clustered;
 mod m20261203_000006_integrity;
 pub mod m20261204_000007_score_sum;
 mod m20261205_000008_supervision;
+mod m20261206_000009_response_pending;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_integrity::Migration),
             Box::new(m20261204_000007_score_sum::Migration),
             Box::new(m20261205_000008_supervision::Migration),
+            Box::new(m20261206_000009_response_pending::Migration),
         ]
     }
 }

@@ -2,14 +2,17 @@
 //! and durably by the group-commit `writer`, with the running tallies and the respondents'
 //! score sums (`scoring`) kept in the same transaction. Knows nothing of HTTP.
 
+pub mod pending;
 pub mod personal_links;
 pub mod scoring;
 pub mod signed;
+mod stored;
 pub mod validate;
 pub mod writer;
 
 use sha2::{Digest, Sha256};
 
+pub use stored::stored_response;
 pub use validate::{Answer, FormErrors, FormFields, TallyKeys, ValidResponse, validate};
 
 /// What is stored to tell one browser's second answer to a campaign from a first one: a hash of

@@ -1,8 +1,16 @@
 //! The group-commit writer: every accepted response goes through one task that commits whatever
 //! is queued in a single transaction — one multi-row INSERT for the responses, one upsert for
-//! the links' admission counts, one for the tallies, one for the respondents' score sums
-//! (`answering::scoring`), one update of the links' answer counts — and only then acknowledges
-//! each submitter.
+//! the links' admission counts, one update of the links' answer counts — and only then
+//! acknowledges each submitter.
+//!
+//! The answers' tallies and score sums (`answering::scoring`) are not added one answer at a time:
+//! each stored answer leaves a row in `response_pending`, and the writer keeps what it adds to
+//! the counts in memory, by school. A school's answers go in together — one upsert per option
+//! and score for all of them — once it has [`SCHOOL_ANSWERS`] of them or the oldest has waited
+//! [`PENDING_AGE`], in the transaction of a later batch, which claims them by deleting their
+//! pending rows; after [`QUIET`] without answers, all of them go in. Whoever reads the counts
+//! first adds those still pending from the stored answers (`super::pending`), so the figures
+//! never miss an acknowledged answer, and one claimed is never added twice.
 //!
 //! The statements whose rows vary most (admission counts, tallies, score sums, link counts)
 //! are built once with all their rows (`batch::Rows`): on PostgreSQL they go as one JSON array
@@ -10,12 +18,13 @@
 //! thread of its own (`direct`), which steps each statement once per row with nothing handed to
 //! another thread between the batch's `BEGIN IMMEDIATE` and its `COMMIT`.
 //!
-//! It never waits on a timer: a batch is whatever queued while the previous commit ran, so a
-//! quiet server commits each answer at once and a busy one commits hundreds per fsync.
+//! It never waits on a timer to commit: a batch is whatever queued while the previous commit
+//! ran, so a quiet server commits each answer at once and a busy one commits hundreds per fsync.
 //! Duplicates are settled by the database's unique constraints (idempotency key; campaign and
 //! browser), so several dupin processes on one PostgreSQL stay correct.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -37,6 +46,14 @@ const KEYS_PER_STATEMENT: usize = 500;
 const RESPONSES_PER_BATCH: usize = 2000;
 /// Submissions waiting for the writer before new submitters wait for room.
 const QUEUE_LENGTH: usize = 20_000;
+/// A school's pending answers go into the counts together once it has this many…
+const SCHOOL_ANSWERS: usize = 32;
+/// …or once the oldest of them has waited this long.
+const PENDING_AGE: Duration = Duration::from_secs(1);
+/// Pending answers a batch adds at most (whole schools: it may go a school over).
+const FLUSH_ANSWERS: usize = 512;
+/// How long the writer waits for more answers before it adds all pending ones.
+const QUIET: Duration = Duration::from_millis(50);
 
 /// A response ready to store. (`Default` lets tools such as the benchmark fill only what they
 /// know; every field added later must have a sensible default.)
@@ -153,7 +170,9 @@ impl Writer {
             WriterDatabase::Sqlite(direct) => {
                 // Its batches block this thread on SQLite, never a runtime's worker; the
                 // runtime only waits for submissions.
-                let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()?;
                 std::thread::Builder::new()
                     .name("dupin-writer".to_owned())
                     .spawn(move || runtime.block_on(run(direct, receiver)))?;
@@ -176,36 +195,68 @@ impl Writer {
     }
 }
 
-/// How the writer commits a batch on its database: `direct::Direct` on SQLite, [`commit`] on
-/// PostgreSQL.
+/// How the writer commits a batch on its database: `direct::Direct` on SQLite, [`commit_deferred`]
+/// on PostgreSQL. A batch stores `submissions`, leaving their counts pending, and adds to the
+/// counts those of the earlier answers `flush` that it can still claim.
 trait Committer {
-    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr>;
+    async fn commit_batch(
+        &mut self,
+        submissions: &[Submission],
+        flush: &[Pending],
+    ) -> Result<Batch, DbErr>;
 }
 
 impl Committer for DatabaseConnection {
-    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
-        commit(self, submissions).await
+    async fn commit_batch(
+        &mut self,
+        submissions: &[Submission],
+        flush: &[Pending],
+    ) -> Result<Batch, DbErr> {
+        commit_deferred(self, submissions, flush).await
     }
 }
 
 async fn run(mut database: impl Committer, mut receiver: Queue) {
     let mut batch = Vec::with_capacity(RESPONSES_PER_BATCH);
-    while receiver.recv_many(&mut batch, RESPONSES_PER_BATCH).await > 0 {
+    let mut pending = PendingCounts::default();
+    loop {
+        let received = if pending.is_empty() {
+            receiver.recv_many(&mut batch, RESPONSES_PER_BATCH).await
+        } else {
+            let next = receiver.recv_many(&mut batch, RESPONSES_PER_BATCH);
+            match tokio::time::timeout(QUIET, next).await {
+                Ok(received) => received,
+                Err(_) => {
+                    // Nothing came for a while: every pending answer goes into the counts now.
+                    flush(&mut database, pending.take_all()).await;
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
+            // Stopping: what is still pending goes in now (or is settled at the next start).
+            flush(&mut database, pending.take_all()).await;
+            return;
+        }
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
         let started = std::time::Instant::now();
-        let committed = database.commit_batch(&submissions).await;
+        let flushing = pending.take_ready(started);
+        let committed = database.commit_batch(&submissions, &flushing).await;
         tracing::debug!(
             responses = submissions.len(),
+            flushed = flushing.len(),
             micros = started.elapsed().as_micros() as u64,
             "batch committed"
         );
         match committed {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            Ok(committed) => {
+                for (reply, outcome) in replies.into_iter().zip(committed.outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
+                pending.add(submissions, &committed.left_pending, started);
             }
             Err(error) => {
+                // The answers `flushing` stay pending in the database, for the next reader.
                 tracing::error!(error = %error, responses = submissions.len(), "storing answers failed");
                 let error = WriteError::Database(error.to_string());
                 for reply in replies {
@@ -216,21 +267,153 @@ async fn run(mut database: impl Committer, mut receiver: Queue) {
     }
 }
 
-/// Stores a batch in one transaction and says what became of each submission, in order.
+/// Adds pending answers to the counts in a transaction of their own.
+async fn flush(database: &mut impl Committer, answers: Vec<Pending>) {
+    if answers.is_empty() {
+        return;
+    }
+    if let Err(error) = database.commit_batch(&[], &answers).await {
+        // They stay pending in the database, for the next reader or the next start.
+        tracing::warn!(%error, answers = answers.len(), "adding pending answers to the counts failed");
+    }
+}
+
+/// Stores a batch in one transaction, adding its answers to the counts in the same transaction,
+/// and says what became of each submission, in order. For tools and tests that store answers
+/// without the writer.
 pub async fn commit(
     db: &DatabaseConnection,
     submissions: &[Submission],
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
-    let outcomes = store(&Pooled(&txn), submissions).await?;
+    let batch = store(&Pooled(&txn), submissions, Counting::Now).await?;
     txn.commit().await?;
-    Ok(outcomes)
+    Ok(batch.outcomes)
 }
 
-/// Stores a batch's responses in the transaction of `txn`, adds the stored answers to the
-/// tallies, score sums and link counts, and says what became of each submission, in order.
-async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
-    let mut inserted: HashSet<String> = HashSet::new();
+/// Stores a batch in one transaction as the writer does: its answers left pending, the earlier
+/// pending answers `flush` added to the counts.
+pub(super) async fn commit_deferred(
+    db: &DatabaseConnection,
+    submissions: &[Submission],
+    flush: &[Pending],
+) -> Result<Batch, DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let batch = store(&Pooled(&txn), submissions, Counting::Deferred(flush)).await?;
+    txn.commit().await?;
+    Ok(batch)
+}
+
+/// What a batch does with the counts of the answers it stores.
+#[derive(Clone, Copy)]
+enum Counting<'p> {
+    /// Adds them in its own transaction.
+    Now,
+    /// Leaves them pending, and adds those of the earlier answers given that it claims.
+    Deferred(&'p [Pending]),
+}
+
+/// What a committed batch did: an outcome per submission, in order, and the submissions whose
+/// answers it left pending (their place in the batch, and the stored answer's id).
+pub(super) struct Batch {
+    outcomes: Vec<Outcome>,
+    left_pending: Vec<(usize, i64)>,
+}
+
+/// An answer stored with its counts left pending, and what it adds to them.
+pub(super) struct Pending {
+    response_id: i64,
+    campaign_id: i32,
+    school_id: i32,
+    tally_keys: TallyKeys,
+    scores: Vec<(Area, f64)>,
+}
+
+/// The writer's pending answers, by school: a school's answers go into the counts together
+/// once it has [`SCHOOL_ANSWERS`] of them or its oldest has waited [`PENDING_AGE`].
+#[derive(Default)]
+struct PendingCounts {
+    schools: HashMap<(i32, i32), SchoolPending>,
+}
+
+struct SchoolPending {
+    since: Instant,
+    answers: Vec<Pending>,
+}
+
+impl PendingCounts {
+    fn is_empty(&self) -> bool {
+        self.schools.is_empty()
+    }
+
+    /// Keeps the answers the batch of `submissions` left pending.
+    fn add(&mut self, submissions: Vec<Submission>, left: &[(usize, i64)], now: Instant) {
+        let mut ids = vec![None; submissions.len()];
+        for (place, id) in left {
+            ids[*place] = Some(*id);
+        }
+        for (submission, id) in submissions.into_iter().zip(ids) {
+            let Some(response_id) = id else {
+                continue;
+            };
+            let school = self
+                .schools
+                .entry((submission.campaign_id, submission.school_id))
+                .or_insert_with(|| SchoolPending {
+                    since: now,
+                    answers: Vec::new(),
+                });
+            school.answers.push(Pending {
+                response_id,
+                campaign_id: submission.campaign_id,
+                school_id: submission.school_id,
+                tally_keys: submission.tally_keys,
+                scores: submission.scores,
+            });
+        }
+    }
+
+    /// The answers of the schools that are ready, oldest first, whole schools up to about
+    /// [`FLUSH_ANSWERS`] answers.
+    fn take_ready(&mut self, now: Instant) -> Vec<Pending> {
+        let mut ready: Vec<((i32, i32), Instant)> = self
+            .schools
+            .iter()
+            .filter(|(_, school)| {
+                school.answers.len() >= SCHOOL_ANSWERS || now - school.since >= PENDING_AGE
+            })
+            .map(|(key, school)| (*key, school.since))
+            .collect();
+        ready.sort_by_key(|(key, since)| (*since, *key));
+        let mut taken = Vec::new();
+        for (key, _) in ready {
+            if taken.len() >= FLUSH_ANSWERS {
+                break;
+            }
+            if let Some(school) = self.schools.remove(&key) {
+                taken.extend(school.answers);
+            }
+        }
+        taken
+    }
+
+    fn take_all(&mut self) -> Vec<Pending> {
+        self.schools
+            .drain()
+            .flat_map(|(_, school)| school.answers)
+            .collect()
+    }
+}
+
+/// Stores a batch's responses in the transaction of `txn`, adds the stored answers to the link
+/// counts and, as `counting` says, to the tallies and score sums or to the pending answers, and
+/// says what became of each submission, in order.
+async fn store(
+    txn: &impl BatchDb,
+    submissions: &[Submission],
+    counting: Counting<'_>,
+) -> Result<Batch, DbErr> {
+    let mut inserted: HashMap<String, i64> = HashMap::new();
     // Every transaction takes its row locks in the same order — responses by key, tallies by
     // their key, links by id — so that two processes' batches on PostgreSQL never deadlock.
     let mut in_key_order: Vec<&Submission> = submissions.iter().collect();
@@ -245,7 +428,12 @@ async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Out
         .iter()
         .map(|submission| Stored::of(submission, held.get(submission.idempotency_key.as_str())))
         .collect();
-    inserted.extend(insert_responses(txn, &stored).await?);
+    inserted.extend(
+        insert_responses(txn, &stored)
+            .await?
+            .into_iter()
+            .map(|(id, key)| (key, id)),
+    );
     let left_out: HashSet<&str> = stored
         .iter()
         .filter(|row| row.excluded)
@@ -256,7 +444,7 @@ async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Out
     let not_inserted: Vec<&str> = submissions
         .iter()
         .map(|submission| submission.idempotency_key.as_str())
-        .filter(|key| !inserted.contains(*key))
+        .filter(|key| !inserted.contains_key(*key))
         .collect();
     let stored_before = existing_keys(txn, &not_inserted).await?;
     // What is left was refused for its browser — unless something else went wrong, which must
@@ -265,7 +453,7 @@ async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Out
         .iter()
         .filter(|submission| {
             let key = submission.idempotency_key.as_str();
-            !inserted.contains(key) && !stored_before.contains(key)
+            !inserted.contains_key(key) && !stored_before.contains(key)
         })
         .filter_map(|submission| submission.browser_key.as_deref())
         .collect();
@@ -276,9 +464,14 @@ async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Out
     let mut score_sums: BTreeMap<ScoreSumKey, ScoreSums> = BTreeMap::new();
     let mut per_link: BTreeMap<i32, i64> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(submissions.len());
-    for submission in submissions {
+    let mut left_pending = Vec::new();
+    let mut pending_rows = Rows::new(
+        "INSERT INTO response_pending (response_id, campaign_id) SELECT {0}, {1} FROM {rows}",
+        &["int8", "int4"],
+    );
+    for (place, submission) in submissions.iter().enumerate() {
         let key = submission.idempotency_key.as_str();
-        if inserted.contains(key) {
+        if let Some(&response_id) = inserted.get(key) {
             // Two copies of one form in the same batch insert one row: count it once.
             if !counted.insert(key) {
                 outcomes.push(Outcome::AlreadyStored);
@@ -293,26 +486,21 @@ async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Out
                 outcomes.push(outcome);
                 continue;
             }
-            {
-                for (question, option) in submission.tally_keys.iter() {
-                    *tallies
-                        .entry((
-                            submission.campaign_id,
-                            submission.school_id,
-                            question,
-                            option,
-                        ))
-                        .or_default() += 1;
+            match counting {
+                Counting::Now => add_counts(
+                    &mut tallies,
+                    &mut score_sums,
+                    (submission.campaign_id, submission.school_id),
+                    &submission.tally_keys,
+                    &submission.scores,
+                ),
+                Counting::Deferred(_) => {
+                    pending_rows.push([response_id.into(), submission.campaign_id.into()]);
+                    left_pending.push((place, response_id));
                 }
-                for (key, sums) in score_rows(&submission.scores) {
-                    score_sums
-                        .entry((submission.campaign_id, submission.school_id, key))
-                        .or_default()
-                        .add(&sums, 1);
-                }
-                *per_link.entry(submission.link_id).or_default() += 1;
-                outcomes.push(outcome);
             }
+            *per_link.entry(submission.link_id).or_default() += 1;
+            outcomes.push(outcome);
         } else if stored_before.contains(key) {
             outcomes.push(Outcome::AlreadyStored);
         } else if submission.browser_key.as_ref().is_some_and(|browser| {
@@ -330,12 +518,83 @@ async fn store(txn: &impl BatchDb, submissions: &[Submission]) -> Result<Vec<Out
         }
     }
 
-    txn.apply_rows(&tally_rows(&tallies)).await?;
+    txn.apply_rows(&pending_rows).await?;
+    if let Counting::Deferred(flush) = counting {
+        for claimed in claim_pending(txn, flush).await? {
+            add_counts(
+                &mut tallies,
+                &mut score_sums,
+                (claimed.campaign_id, claimed.school_id),
+                &claimed.tally_keys,
+                &claimed.scores,
+            );
+        }
+    }
+    txn.apply_rows(&tally_rows(
+        tallies.iter().map(|(key, count)| (*key, *count)),
+    ))
+    .await?;
     txn.apply_rows(&score_sum_rows(&score_sums)).await?;
     for rows in link_count_rows(txn.backend(), &per_link) {
         txn.apply_rows(&rows).await?;
     }
-    Ok(outcomes)
+    Ok(Batch {
+        outcomes,
+        left_pending,
+    })
+}
+
+/// Adds what one answer of `school` (campaign and school) counts to a batch's tallies and score
+/// sums.
+fn add_counts<'a>(
+    tallies: &mut BTreeMap<TallyKey<'a>, i64>,
+    score_sums: &mut BTreeMap<ScoreSumKey, ScoreSums>,
+    (campaign_id, school_id): (i32, i32),
+    tally_keys: &'a TallyKeys,
+    scores: &[(Area, f64)],
+) {
+    for (question, option) in tally_keys.iter() {
+        *tallies
+            .entry((campaign_id, school_id, question, option))
+            .or_default() += 1;
+    }
+    for (key, sums) in score_rows(scores) {
+        score_sums
+            .entry((campaign_id, school_id, key))
+            .or_default()
+            .add(&sums, 1);
+    }
+}
+
+/// Claims the pending answers among `flush` that are still pending — another process, or a
+/// reader, may have added some already — by deleting their rows, and returns those it claimed.
+/// On PostgreSQL the rows are locked in id order first, as `super::pending::settle_in` locks
+/// them, so that a batch and a reader never wait on each other in a circle.
+async fn claim_pending<'p>(
+    txn: &impl BatchDb,
+    flush: &'p [Pending],
+) -> Result<Vec<&'p Pending>, DbErr> {
+    let mut ids: Vec<i64> = flush.iter().map(|answer| answer.response_id).collect();
+    ids.sort_unstable();
+    let mut claim = Rows::new(
+        if txn.backend() == DatabaseBackend::Postgres {
+            "DELETE FROM response_pending WHERE response_id IN (SELECT response_id FROM \
+             response_pending WHERE response_id IN (SELECT {0} FROM {rows}) \
+             ORDER BY response_id FOR UPDATE) RETURNING response_id"
+        } else {
+            "DELETE FROM response_pending WHERE response_id IN (SELECT {0} FROM {rows}) \
+             RETURNING response_id"
+        },
+        &["int8"],
+    );
+    for id in &ids {
+        claim.push([(*id).into()]);
+    }
+    let claimed: HashSet<i64> = txn.fetch_rows::<i64>(&claim).await?.into_iter().collect();
+    Ok(flush
+        .iter()
+        .filter(|answer| claimed.contains(&answer.response_id))
+        .collect())
 }
 
 /// Marks each submission's invitation answered, in token order, and returns the keys of those
@@ -494,7 +753,11 @@ async fn admit(
     Ok(held)
 }
 
-async fn insert_responses(txn: &impl BatchDb, stored: &[Stored<'_>]) -> Result<Vec<String>, DbErr> {
+/// Inserts the responses that are new, and returns the id and key of each.
+async fn insert_responses(
+    txn: &impl BatchDb,
+    stored: &[Stored<'_>],
+) -> Result<Vec<(i64, String)>, DbErr> {
     // The time as the driver would have bound it: SQLite keeps the text (sqlx's own RFC 3339
     // form, so that stored times compare as before); PostgreSQL keeps microseconds.
     let precision = if txn.backend() == DatabaseBackend::Postgres {
@@ -515,7 +778,7 @@ async fn insert_responses(txn: &impl BatchDb, stored: &[Stored<'_>]) -> Result<V
         "INSERT INTO response (campaign_id, school_id, survey_version_id, idempotency_key, \
          browser_key, answers, submitted_at, duration_ms, excluded, flags) \
          SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9} FROM {rows} \
-         ON CONFLICT DO NOTHING RETURNING idempotency_key",
+         ON CONFLICT DO NOTHING RETURNING id, idempotency_key",
         &[
             "int4",
             "int4",
@@ -622,7 +885,26 @@ async fn existing_browsers(
     Ok(found)
 }
 
-fn tally_rows<'a>(tallies: &'a BTreeMap<TallyKey<'a>, i64>) -> Rows<'a> {
+/// Adds counts to the running tallies, a row per key, creating rows that do not exist yet. One
+/// statement, keys in order, as the writer's own.
+pub async fn add_tallies(
+    txn: &impl ConnectionTrait,
+    tallies: &BTreeMap<(i32, i32, String, String), i64>,
+) -> Result<(), DbErr> {
+    let rows = tally_rows(
+        tallies
+            .iter()
+            .map(|((campaign, school, question, option), count)| {
+                (
+                    (*campaign, *school, question.as_str(), option.as_str()),
+                    *count,
+                )
+            }),
+    );
+    Pooled(txn).apply_rows(&rows).await
+}
+
+fn tally_rows<'a>(tallies: impl IntoIterator<Item = (TallyKey<'a>, i64)>) -> Rows<'a> {
     let mut rows = Rows::new(
         "INSERT INTO tally (campaign_id, school_id, question_key, option_key, count) \
          SELECT {0}, {1}, {2}, {3}, {4} FROM {rows} \
@@ -632,11 +914,11 @@ fn tally_rows<'a>(tallies: &'a BTreeMap<TallyKey<'a>, i64>) -> Rows<'a> {
     );
     for ((campaign_id, school_id, question, option), count) in tallies {
         rows.push([
-            (*campaign_id).into(),
-            (*school_id).into(),
-            (*question).into(),
-            (*option).into(),
-            (*count).into(),
+            campaign_id.into(),
+            school_id.into(),
+            question.into(),
+            option.into(),
+            count.into(),
         ]);
     }
     rows
@@ -665,5 +947,211 @@ fn link_count_rows(backend: DatabaseBackend, per_link: &BTreeMap<i32, i64>) -> V
         vec![lock, add]
     } else {
         vec![add]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+    use super::{Pending, PendingCounts, Submission, Writer, WriterDatabase, commit_deferred};
+
+    /// A fresh SQLite database with an open campaign of the shipped parents' survey over
+    /// `schools` schools, and `count` random answers to it, not yet stored.
+    async fn campaign_and_answers(
+        schools: usize,
+        count: usize,
+    ) -> (
+        tempfile::TempDir,
+        String,
+        DatabaseConnection,
+        i32,
+        Vec<Submission>,
+    ) {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}/dupin.sqlite3", folder.path().display());
+        let db = crate::db::connect(&url).await.expect("the database opens");
+        let catalog = crate::survey::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"),
+        )
+        .expect("the shipped surveys load");
+        let entry = catalog.get("parents").expect("the parents' survey");
+        let (campaign, links) = crate::bench::synthetic_campaign(&db, entry, schools, "pending")
+            .await
+            .expect("the campaign is opened");
+        let mut rng = rand::rng();
+        let mut answers = Vec::new();
+        while answers.len() < count {
+            let link = &links[answers.len() % links.len()];
+            answers.extend(crate::bench::random_submission(
+                &entry.survey,
+                &campaign,
+                link,
+                &mut rng,
+            ));
+        }
+        (folder, url, db, campaign.id, answers)
+    }
+
+    async fn pending_rows(db: &DatabaseConnection) -> i64 {
+        db.query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM response_pending",
+        ))
+        .await
+        .expect("the count runs")
+        .expect("a row")
+        .try_get_by_index(0)
+        .expect("a number")
+    }
+
+    /// The writer's pending answers of a batch, as the writer keeps them.
+    fn kept(submissions: &[Submission], left: &[(usize, i64)]) -> Vec<Pending> {
+        let mut pending = PendingCounts::default();
+        pending.add(submissions.to_vec(), left, std::time::Instant::now());
+        pending.take_all()
+    }
+
+    /// A school's answers wait until it has enough of them to share rows, or until the oldest
+    /// has waited a second; a batch takes whole schools, oldest first, up to its share.
+    #[test]
+    fn a_school_is_added_once_it_has_enough_answers_or_has_waited() {
+        let start = std::time::Instant::now();
+        let answer = |school_id: i32, n: usize| Submission {
+            campaign_id: 1,
+            school_id,
+            idempotency_key: format!("{school_id}-{n}"),
+            ..Submission::default()
+        };
+        let mut pending = PendingCounts::default();
+        // School 1: one short of enough; school 2: enough; school 3: one answer.
+        let first: Vec<Submission> = (0..super::SCHOOL_ANSWERS - 1)
+            .map(|n| answer(1, n))
+            .chain((0..super::SCHOOL_ANSWERS).map(|n| answer(2, n)))
+            .chain([answer(3, 0)])
+            .collect();
+        let left: Vec<(usize, i64)> = (0..first.len()).map(|n| (n, n as i64 + 1)).collect();
+        pending.add(first, &left, start);
+        let taken = pending.take_ready(start);
+        assert_eq!(taken.len(), super::SCHOOL_ANSWERS);
+        assert!(taken.iter().all(|answer| answer.school_id == 2));
+        // Nothing more is ready until a second has passed; then every school is.
+        assert!(pending.take_ready(start).is_empty());
+        let later = start + super::PENDING_AGE;
+        let taken = pending.take_ready(later);
+        assert_eq!(taken.len(), super::SCHOOL_ANSWERS);
+        assert!(pending.is_empty());
+        // A batch takes whole schools up to its share: 40 schools of 32, oldest first.
+        let many: Vec<Submission> = (0..40)
+            .flat_map(|school| (0..super::SCHOOL_ANSWERS).map(move |n| answer(100 + school, n)))
+            .collect();
+        let left: Vec<(usize, i64)> = (0..many.len()).map(|n| (n, n as i64 + 1000)).collect();
+        pending.add(many, &left, later);
+        let taken = pending.take_ready(later);
+        assert_eq!(taken.len(), super::FLUSH_ANSWERS);
+        assert_eq!(
+            pending.take_all().len(),
+            40 * super::SCHOOL_ANSWERS - super::FLUSH_ANSWERS
+        );
+    }
+
+    /// An answer whose counts the writer left pending is in the figures the moment it is
+    /// acknowledged: the first read adds it. And the writer's later claim of it, finding it
+    /// added, adds nothing: it is counted once.
+    #[tokio::test]
+    async fn a_pending_answer_is_in_the_first_read_and_counted_once() {
+        let (_folder, _url, db, campaign_id, answers) = campaign_and_answers(3, 60).await;
+        let (first, second) = answers.split_at(30);
+        let stored = commit_deferred(&db, first, &[])
+            .await
+            .expect("the batch is stored");
+        assert_eq!(stored.left_pending.len(), 30);
+        assert_eq!(pending_rows(&db).await, 30);
+
+        // A reader settles the campaign: the counts equal a recount of the stored answers.
+        let read = crate::bench::counts::check(&db, campaign_id)
+            .await
+            .expect("the check runs");
+        assert!(read.agree(), "{read:?}");
+        assert_eq!(pending_rows(&db).await, 0);
+
+        // The writer's next batch tries to add the first 30 again, and stores 30 more pending.
+        let flush = kept(first, &stored.left_pending);
+        let next = commit_deferred(&db, second, &flush)
+            .await
+            .expect("the batch is stored");
+        assert_eq!(next.left_pending.len(), 30);
+        assert_eq!(pending_rows(&db).await, 30);
+        // Its 30 are added by the batch after, which claims them.
+        let flush = kept(second, &next.left_pending);
+        commit_deferred(&db, &[], &flush)
+            .await
+            .expect("the flush is stored");
+        assert_eq!(pending_rows(&db).await, 0);
+        let read = crate::bench::counts::check(&db, campaign_id)
+            .await
+            .expect("the check runs");
+        assert!(read.agree(), "{read:?}");
+        let responses: i64 = crate::results::tally_counts(&db, campaign_id, None)
+            .await
+            .expect("the counts are read")
+            .values()
+            .flat_map(|questions| questions.get("stage"))
+            .flat_map(|options| options.values())
+            .sum::<u64>() as i64;
+        assert_eq!(responses, 60, "each answer names its child's stage once");
+    }
+
+    /// Under a stream of answers from many submitters, with a reader settling the campaign as
+    /// they come, every answer reaches the counts exactly once; once the answers stop, the
+    /// writer adds what it still holds without any reader.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_stream_into_the_counts_once_while_readers_settle() {
+        let (_folder, url, db, campaign_id, answers) = campaign_and_answers(5, 400).await;
+        let writer = Writer::start(
+            WriterDatabase::open(&url, &db)
+                .await
+                .expect("the writer's connection opens"),
+        )
+        .expect("the writer starts");
+        let mut submitters = Vec::new();
+        for chunk in answers.chunks(25) {
+            let (writer, chunk) = (writer.clone(), chunk.to_vec());
+            submitters.push(tokio::spawn(async move {
+                for answer in chunk {
+                    writer.submit(answer).await.expect("the answer is stored");
+                }
+            }));
+        }
+        let reader = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut settled = 0;
+                for _ in 0..40 {
+                    settled += crate::answering::pending::settle(&db, Some(campaign_id))
+                        .await
+                        .expect("the reader settles");
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                settled
+            })
+        };
+        for submitter in submitters {
+            submitter.await.expect("the submitter finishes");
+        }
+        reader.await.expect("the reader finishes");
+
+        // Quiet now: the writer adds all it holds on its own.
+        let mut waited = 0;
+        while pending_rows(&db).await > 0 {
+            assert!(waited < 100, "the writer never added its pending answers");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            waited += 1;
+        }
+        let read = crate::bench::counts::check(&db, campaign_id)
+            .await
+            .expect("the check runs");
+        assert_eq!(read.schools, 5);
+        assert!(read.agree(), "{read:?}");
     }
 }

@@ -5,7 +5,7 @@
 //! writer's arithmetic at a scale no test reaches — and any later change to how the counts are
 //! kept, such as writing them after the answers.
 
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 
 use crate::rating::moments::{AreaSums, Sums};
 use crate::results::scan::{DateRange, scan_counts};
@@ -20,6 +20,9 @@ pub struct CountsCheck {
     pub tallies_differ: Vec<i32>,
     /// Schools whose score sums differ from the recount.
     pub sums_differ: Vec<i32>,
+    /// Answers whose counts were still pending when the check began, which its first read
+    /// added (`answering::pending::settle`).
+    pub pending: u64,
 }
 
 impl CountsCheck {
@@ -29,7 +32,11 @@ impl CountsCheck {
 }
 
 /// Compares the running counts of `campaign_id` with a recount of its included answers.
-pub async fn check(db: &impl ConnectionTrait, campaign_id: i32) -> Result<CountsCheck, DbErr> {
+pub async fn check(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    campaign_id: i32,
+) -> Result<CountsCheck, DbErr> {
+    let pending = crate::answering::pending::settle(db, Some(campaign_id)).await?;
     let recount = scan_counts(db, campaign_id, None, DateRange::default()).await?;
     let (counted, counted_sums) = (recount.by_school(), recount.sums_by_school());
     let tallies = tally_counts(db, campaign_id, None).await?;
@@ -42,6 +49,7 @@ pub async fn check(db: &impl ConnectionTrait, campaign_id: i32) -> Result<Counts
     let none = AreaSums::default();
     Ok(CountsCheck {
         schools: schools.len(),
+        pending,
         tallies_differ: schools
             .iter()
             .copied()

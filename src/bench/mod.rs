@@ -7,7 +7,7 @@
 
 mod ceiling;
 mod client;
-mod counts;
+pub(crate) mod counts;
 pub mod results;
 
 use crate::campaigns::actions::create_campaign;
@@ -29,6 +29,8 @@ use sea_orm::{
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::answering::validate::{FormFields, validate};
+use crate::answering::writer::Submission;
 use crate::campaigns::{self, NewCampaign, SchoolSelection};
 use crate::schools::{NewSchool, SchoolKind};
 use crate::survey::{self, CatalogEntry, QuestionKind, Survey};
@@ -336,6 +338,10 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
             )
         }
     );
+    println!(
+        "  pending:    {} answers' counts were still pending after the run, added by the check",
+        counts.pending
+    );
     db.close().await.ok();
     let _ = std::fs::remove_dir_all(&plan_dir);
     if !args.keep {
@@ -501,6 +507,32 @@ pub fn synthetic_schools(count: usize) -> Vec<NewSchool> {
             teachers: 12 + (n as i32 * 7) % 60,
         })
         .collect()
+}
+
+/// A random complete answer to `survey` through `link`, submitted now, as the answer writer
+/// takes it; `None` when the random answers happen to fail validation.
+pub fn random_submission(
+    survey: &Survey,
+    campaign: &campaign::Model,
+    link: &campaign_link::Model,
+    rng: &mut impl rand::Rng,
+) -> Option<Submission> {
+    let fields = FormFields::new(random_answers(survey, rng));
+    let valid = validate(survey, &fields).ok()?;
+    Some(Submission {
+        campaign_id: campaign.id,
+        school_id: link.school_id,
+        link_id: link.id,
+        survey_version_id: campaign.survey_version_id,
+        idempotency_key: crate::secrets::random_key(),
+        browser_key: Some(crate::secrets::random_key()),
+        answers_json: valid.to_json(),
+        tally_keys: valid.tally_keys(),
+        scores: crate::answering::scoring::area_scores(survey, &valid),
+        duration_ms: Some(rng.random_range(60_000..900_000)),
+        submitted_at: chrono::Utc::now(),
+        ..Default::default()
+    })
 }
 
 /// A random complete and valid answer to `survey`, as form fields.

@@ -18,9 +18,8 @@ use sea_orm::{
 };
 
 use super::client::Connection;
-use super::{Backend, ServerUnderTest, Store, random_answers, synthetic_campaign};
+use super::{Backend, ServerUnderTest, Store, random_submission, synthetic_campaign};
 use crate::accounts::{self, NewAccount, Role};
-use crate::answering::validate::{FormFields, validate};
 use crate::answering::writer::{self, Submission};
 use crate::survey::{self, Survey};
 
@@ -193,8 +192,7 @@ pub(super) async fn fill(
         let mut batch = Vec::with_capacity(size);
         while batch.len() < size {
             let link = &links[rng.random_range(0..links.len())];
-            let fields = FormFields::new(random_answers(survey, &mut rng));
-            let Ok(valid) = validate(survey, &fields) else {
+            let Some(submission) = random_submission(survey, campaign, link, &mut rng) else {
                 invalid += 1;
                 if invalid > 1_000 && invalid > stored {
                     bail!("the random answers keep failing validation");
@@ -204,18 +202,8 @@ pub(super) async fn fill(
             // Spread over the last four weeks, so that date filters have something to cut.
             let age = Duration::from_secs(rng.random_range(0..28 * 24 * 3600));
             batch.push(Submission {
-                campaign_id: campaign.id,
-                school_id: link.school_id,
-                link_id: link.id,
-                survey_version_id: campaign.survey_version_id,
-                idempotency_key: crate::secrets::random_key(),
-                browser_key: Some(crate::secrets::random_key()),
-                answers_json: valid.to_json(),
-                tally_keys: valid.tally_keys(),
-                scores: crate::answering::scoring::area_scores(survey, &valid),
-                duration_ms: Some(rng.random_range(60_000..900_000)),
                 submitted_at: now - age,
-                ..Default::default()
+                ..submission
             });
         }
         writer::commit(db, &batch).await?;

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use entity::{school, tally};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::answers::{QuestionColumn, campaign_and_survey, question_columns};
 use super::{Cell, ExportError};
@@ -39,10 +39,11 @@ pub struct AggregateExport {
 
 impl AggregateExport {
     pub async fn open(
-        db: &impl ConnectionTrait,
+        db: &(impl ConnectionTrait + TransactionTrait),
         campaign_id: i32,
     ) -> Result<AggregateExport, ExportError> {
         let (campaign, survey) = campaign_and_survey(db, campaign_id).await?;
+        crate::answering::pending::settle(db, Some(campaign_id)).await?;
         let mut schools: Vec<school::Model> = campaigns::links_with_schools(db, campaign_id)
             .await
             .map_err(|error| match error {

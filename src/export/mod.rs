@@ -21,7 +21,7 @@ pub use sheet::{Chunks, CsvSheet, Sheet, XlsxSheet};
 pub use spss::SpssExport;
 pub use summaries::SummaryExport;
 
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 
 /// One cell of an export: numbers stay numbers, so a spreadsheet can add them up.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +136,7 @@ const PAGES_AHEAD: usize = 2;
 
 impl Export {
     pub async fn open(
-        db: &impl ConnectionTrait,
+        db: &(impl ConnectionTrait + TransactionTrait),
         plan: &crate::rating::Plan,
         campaign_id: i32,
         what: What,

@@ -10,7 +10,7 @@
 //! A teachers' school with fewer than 5 answers has no rows of its own (its answers count in no
 //! figure).
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::{Cell, ExportError};
 use crate::rating::Plan;
@@ -58,7 +58,7 @@ fn results_error(campaign_id: i32, error: ResultsError) -> ExportError {
 
 impl SummaryExport {
     pub async fn open(
-        db: &impl ConnectionTrait,
+        db: &(impl ConnectionTrait + TransactionTrait),
         plan: &Plan,
         campaign_id: i32,
     ) -> Result<SummaryExport, ExportError> {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use entity::{finding, rectification, rectification_event};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Serialize;
 
 use super::{LetterError, china_today, content, round_evidence, unmet_indicators};
@@ -258,7 +258,7 @@ async fn latest_reports(
 
 /// The circular of round `campaign_id`, today.
 pub async fn circular(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     campaign_id: i32,
 ) -> Result<Circular, LetterError> {

@@ -21,7 +21,7 @@ use chrono::{NaiveDate, Utc};
 use entity::{account, campaign, finding, letter, rectification, school, visit};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, SqlErr,
+    Set, SqlErr, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -92,7 +92,7 @@ impl RoundEvidence {
 
 /// The evidence of round `campaign_id`.
 pub async fn round_evidence(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     campaign_id: i32,
 ) -> Result<RoundEvidence, LetterError> {
@@ -379,7 +379,7 @@ fn rating(evidence: &RoundEvidence, school_id: i32) -> LetterRating {
 
 /// The letter `school` would get for round `campaign_id` now, without a number: read-only.
 pub async fn draft(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     school_id: i32,
     campaign_id: i32,

@@ -32,7 +32,7 @@ pub const PHOTO_BATCH_ROWS: u64 = 8;
 const MIGRATIONS_TABLE: &str = "seaql_migrations";
 
 /// Every table of dupin, parents before the rows that point at them.
-pub fn tables() -> [&'static str; 24] {
+pub fn tables() -> [&'static str; 25] {
     [
         entity::school::Entity.table_name(),
         entity::survey_version::Entity.table_name(),
@@ -40,6 +40,7 @@ pub fn tables() -> [&'static str; 24] {
         entity::campaign_link::Entity.table_name(),
         entity::admission::Entity.table_name(),
         entity::response::Entity.table_name(),
+        entity::response_pending::Entity.table_name(),
         entity::tally::Entity.table_name(),
         entity::score_sum::Entity.table_name(),
         entity::account::Entity.table_name(),
@@ -166,6 +167,7 @@ pub async fn migrate_data(
         copy.table(entity::campaign_link::Entity).await?,
         copy.table(entity::admission::Entity).await?,
         copy.table(entity::response::Entity).await?,
+        copy.table(entity::response_pending::Entity).await?,
         copy.table(entity::tally::Entity).await?,
         copy.table(entity::score_sum::Entity).await?,
         copy.table(entity::account::Entity).await?,
@@ -421,6 +423,7 @@ mod tests {
                 "campaign_link",
                 "admission",
                 "response",
+                "response_pending",
                 "tally",
                 "score_sum",
                 "account",

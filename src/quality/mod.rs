@@ -15,7 +15,7 @@
 pub mod admission;
 pub mod signals;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::response;
@@ -27,13 +27,13 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::answering::scoring::{ScoreSums, area_scores, score_rows};
+use crate::answering::stored_response;
 use crate::answering::writer::add_score_sums;
 use crate::answering::{Answer, ValidResponse};
 use crate::campaigns;
 use crate::change::{Actor, Change, Context};
 pub use crate::rating::flags::{Flag, join, parse_flags};
 use crate::rating::rules::QualityRules;
-use crate::results::scan::stored_response;
 use crate::survey::{QuestionKind, Scale, Survey};
 
 /// How many questions an answer answered, each matrix statement counting as one.
@@ -250,6 +250,12 @@ async fn flip_all(
     exclude: bool,
     surveys: &mut HashMap<i32, Survey>,
 ) -> Result<u64, QualityError> {
+    // An answer still pending is not in the counts yet: its campaign's pending answers go in
+    // first, so that what is taken out below is there to take.
+    let campaigns: BTreeSet<i32> = answers.iter().map(|answer| answer.campaign_id).collect();
+    for campaign_id in campaigns {
+        crate::answering::pending::settle_in(txn, Some(campaign_id)).await?;
+    }
     let by_id: HashMap<i64, &response::Model> =
         answers.iter().map(|answer| (answer.id, answer)).collect();
     let mut flipped: Vec<&response::Model> = Vec::new();

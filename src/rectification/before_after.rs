@@ -5,7 +5,7 @@
 //! `compare`). Read-only.
 
 use entity::{campaign, campaign_link, rectification, survey_version};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Serialize;
 
 use crate::rating::Plan;
@@ -42,7 +42,7 @@ pub enum Viewer {
 /// The before and after of `item`, if it names an area and a campaign and a later campaign of
 /// the same survey (not a draft) reached its school; `None` otherwise.
 pub async fn before_after(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     item: &rectification::Model,
     viewer: Viewer,

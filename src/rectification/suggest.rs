@@ -12,7 +12,9 @@
 use std::collections::HashSet;
 
 use entity::{campaign_link, finding, rectification, school, visit};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 use serde::Serialize;
 
 use super::Source;
@@ -109,7 +111,7 @@ async fn campaigns_for(
 
 /// What dupin suggests for `school` (from `campaign`, or the latest campaign of each audience).
 pub async fn suggest(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     school: &school::Model,
     campaign: Option<i32>,

@@ -10,7 +10,9 @@ use std::collections::{HashMap, HashSet};
 
 use entity::{campaign, campaign_link, school, survey_version, tally};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 
 use super::figures::{
     self, area_values, distribution_charts, heat_rows, hidden_note, radar_axes, radar_series,
@@ -26,7 +28,7 @@ use crate::survey::{Area, Audience, Survey};
 
 /// Every chart of a campaign's results page, in the page's order.
 pub async fn campaign_charts(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     found: &CampaignResults,
     filter: &ResultsFilter,
@@ -150,7 +152,7 @@ struct TrendCampaign {
 /// The survey's non-draft campaigns in date order (opening, else creation), the current one
 /// among them, as a chart of the overall index; `None` with fewer than two.
 async fn trend_chart(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     found: &CampaignResults,
     filter: &ResultsFilter,
@@ -258,6 +260,7 @@ async fn trend_chart(
         let Some(school_ids) = counted.get(&campaign.id) else {
             continue;
         };
+        // (Settles the campaign's pending answers, for the tallies below too.)
         let by_school = crate::results::score_sums(db, campaign.id, Some(school_ids)).await?;
         let total = sums.entry(campaign.id).or_default();
         for school_sums in by_school.values() {

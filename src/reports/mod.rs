@@ -12,7 +12,7 @@ pub mod method;
 use std::collections::BTreeMap;
 
 use entity::school;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, TransactionTrait};
 use serde::Serialize;
 
 use crate::charts::{self, Chart, HeatCell, HeatRow, RankedItem};
@@ -53,7 +53,7 @@ pub enum ReportError {
 
 /// The report of `scope`, from the overall assessment.
 pub async fn build(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     scope: ReportScope,
 ) -> Result<Report, ReportError> {
@@ -119,7 +119,7 @@ fn rate_text(answers: u64, expected: u64) -> String {
 
 /// The latest campaign of each source with its results, and the combined table.
 async fn gather(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
 ) -> Result<(Vec<SourceCampaign>, results::overall::CombinedTable), ReportError> {
     let (assessment, found) = results::assessment_with_results(db, plan).await?;
@@ -261,7 +261,10 @@ fn questionnaire_answers(row: &CombinedRow) -> u64 {
 }
 
 /// The county report.
-pub async fn county(db: &impl ConnectionTrait, plan: &Plan) -> Result<CountyReport, ReportError> {
+pub async fn county(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    plan: &Plan,
+) -> Result<CountyReport, ReportError> {
     let (campaigns, table) = gather(db, plan).await?;
     let weighting = plan.rules.county_weighting;
     let rating = county_text(&table.county);
@@ -506,7 +509,7 @@ impl SchoolReport {
 
 /// The report of school `id`.
 pub async fn school(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     id: i32,
 ) -> Result<SchoolReport, ReportError> {

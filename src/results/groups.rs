@@ -241,7 +241,7 @@ pub struct GroupComparison {
 /// teachers' survey with fewer than 5 answers is refused ([`ResultsError::TooFewTeachers`]),
 /// as a school filter would be.
 pub async fn compare_groups(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &(impl sea_orm::ConnectionTrait + sea_orm::TransactionTrait),
     plan: &Plan,
     campaign_id: i32,
     by: &GroupBy,

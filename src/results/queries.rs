@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use entity::{campaign, response, school};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Statement, TransactionTrait,
 };
 
 use super::overall::{
@@ -73,10 +74,11 @@ const FIELD_SEPARATOR: char = '\u{1f}';
 /// per row; PostgreSQL packs `question␟option␟count` per row into one list (`string_agg`),
 /// since lining up several of its lists would need a sort per list.
 pub async fn tally_counts(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     campaign_id: i32,
     school_ids: Option<&[i32]>,
 ) -> Result<SchoolCounts, DbErr> {
+    crate::answering::pending::settle(db, Some(campaign_id)).await?;
     let backend = db.get_database_backend();
     let packed = match backend {
         DbBackend::Postgres => {
@@ -136,10 +138,11 @@ pub async fn tally_counts(
 /// The respondents' score sums of a campaign per school (`score_sum`), of the schools
 /// `school_ids` only when given: one packed row per school, like [`tally_counts`].
 pub async fn score_sums(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     campaign_id: i32,
     school_ids: Option<&[i32]>,
 ) -> Result<SchoolSums, DbErr> {
+    crate::answering::pending::settle(db, Some(campaign_id)).await?;
     let backend = db.get_database_backend();
     // Sums are written as text that reads back into the same f64: PostgreSQL (12 and later)
     // writes the shortest exact form, SQLite is asked for 17 significant digits.
@@ -354,7 +357,7 @@ pub struct CampaignResults {
 
 /// The results of a campaign over the schools `filter` lets through.
 pub async fn campaign_results(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     campaign_id: i32,
     filter: &ResultsFilter,
@@ -561,7 +564,7 @@ pub struct Assessment {
 /// The overall rating (综合评估) of every school from the latest campaign (by creation, drafts
 /// left out) of each audience: parents, teachers, students and the school self-check.
 pub async fn assessment(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
 ) -> Result<Assessment, ResultsError> {
     Ok(assessment_with_results(db, plan).await?.0)
@@ -570,7 +573,7 @@ pub async fn assessment(
 /// [`assessment`], with the results of each campaign it used (in the order of its
 /// `campaigns`), for pages that show both and should not work them out twice.
 pub async fn assessment_with_results(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
 ) -> Result<(Assessment, Vec<CampaignResults>), ResultsError> {
     let mut latest: BTreeMap<Source, campaigns::CampaignSummary> = BTreeMap::new();

@@ -16,61 +16,12 @@ use serde_json::Value;
 
 use super::{SchoolCounts, SchoolSums, add_count, add_score_row};
 use crate::answering::scoring::{self, ScoreSums};
-use crate::answering::{Answer, TallyKeys, ValidResponse};
+use crate::answering::{TallyKeys, stored_response};
 use crate::campaigns;
-use crate::survey::{QuestionKind, Survey};
+use crate::survey::Survey;
 
 /// Answers read per query, as the exports read them.
 pub const SCAN_PAGE: u64 = 2000;
-
-/// A stored answer (the JSON the writer stored) read back against its survey: the same
-/// [`ValidResponse`] it was stored from. Questions the survey does not have, and values of the
-/// wrong shape, are left out rather than guessed at.
-pub fn stored_response(survey: &Survey, json: &str) -> ValidResponse {
-    let stored: serde_json::Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
-    let mut answers = BTreeMap::new();
-    for question in survey.questions() {
-        let Some(value) = stored.get(&question.id) else {
-            continue;
-        };
-        let answer = match (&question.kind, value) {
-            (
-                QuestionKind::Single { .. }
-                | QuestionKind::Scale { .. }
-                | QuestionKind::YesNo { .. }
-                | QuestionKind::Rating { .. },
-                Value::String(code),
-            ) => Some(Answer::Choice(code.clone())),
-            (QuestionKind::Multiple { .. }, Value::Array(codes)) => Some(Answer::Choices(
-                codes
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect(),
-            )),
-            (QuestionKind::Matrix { .. }, Value::Object(rows)) => Some(Answer::Rows(
-                rows.iter()
-                    .filter_map(|(row, code)| Some((row.clone(), code.as_str()?.to_owned())))
-                    .collect(),
-            )),
-            (QuestionKind::Number { decimal: true, .. }, Value::Number(number)) => {
-                number.as_f64().map(Answer::Decimal)
-            }
-            (QuestionKind::Number { decimal: false, .. }, Value::Number(number)) => number
-                .as_i64()
-                .or_else(|| number.as_f64().map(|value| value as i64))
-                .map(Answer::Integer),
-            (QuestionKind::Text { .. } | QuestionKind::LongText { .. }, Value::String(text)) => {
-                Some(Answer::Text(text.clone()))
-            }
-            _ => None,
-        };
-        if let Some(answer) = answer {
-            answers.insert(question.id.clone(), answer);
-        }
-    }
-    ValidResponse { answers }
-}
 
 /// The tally keys of a stored answer: exactly those it added to the tallies when it was stored.
 pub fn stored_tally_keys(survey: &Survey, json: &str) -> TallyKeys {
@@ -372,9 +323,9 @@ pub async fn texts_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answering::{FormFields, validate};
+    use crate::answering::{FormFields, ValidResponse, validate};
     use crate::results::{TallyCount, counts_by_school};
-    use crate::survey::Catalog;
+    use crate::survey::{Catalog, QuestionKind};
 
     fn shipped_catalog() -> Catalog {
         crate::survey::load_dir(std::path::Path::new(concat!(

@@ -80,6 +80,7 @@ async fn a_complete_answer_is_stored_once_with_its_campaign_school_and_version()
     assert_eq!(links.iter().map(|link| link.response_count).sum::<i64>(), 1);
     assert_eq!(links[0].response_count, 1);
     // The tallies count the same answer: one per scale question the parent saw.
+    app.settle().await;
     assert_eq!(
         app.count(
             "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM tally WHERE question_key = 'overall_satisfaction'"
@@ -383,6 +384,7 @@ async fn many_phones_answering_at_once_are_all_stored_and_counted() {
         .map(|link| link.response_count)
         .sum();
     assert_eq!(counted, phones as i64);
+    app.settle().await;
     assert_eq!(
         app.count(
             "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM tally WHERE question_key = 'overall_satisfaction'"

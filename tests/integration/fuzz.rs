@@ -1194,6 +1194,7 @@ async fn thousands_of_malformed_submissions_get_4xx_and_only_the_valid_ones_are_
         .await,
         rows
     );
+    app.settle().await;
     assert_eq!(
         number(
             &app,

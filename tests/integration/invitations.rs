@@ -396,6 +396,7 @@ async fn invitations_go_to_the_outbox_and_each_link_answers_once() {
         .map(|l| l.response_count)
         .sum();
     assert_eq!(counted, 1);
+    app.settle().await;
     let tallied = app
         .count(&format!(
             "SELECT COUNT(*) FROM tally WHERE campaign_id = {campaign} AND count > 0"

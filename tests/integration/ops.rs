@@ -43,6 +43,10 @@ async fn table_counts(db: &DatabaseConnection) -> Vec<(&'static str, i64)> {
 /// Fails unless every link's running count equals its stored answers, and the tally of a
 /// question every parent answers equals them too: nothing half-written.
 async fn assert_tallies_match_rows(db: &DatabaseConnection, label: &str) {
+    // The answers still pending go in first, as dupin adds them when it starts on the file.
+    dupin::answering::pending::settle(db, None)
+        .await
+        .expect("the pending answers are added");
     let responses = number(db, "SELECT COUNT(*) FROM response").await;
     assert_eq!(
         number(
@@ -409,7 +413,9 @@ async fn a_county_that_has_been_answering() -> (Terminal, Before) {
     a_roster_an_invitation_its_mail_and_an_api_token(&db).await;
     let counts = table_counts(&db).await;
     for (table, rows) in &counts {
-        if *table != "tally" {
+        // Tallies and pending answers may rightly be empty: the counts of a campaign nobody
+        // has read yet are still pending, and read ones are no longer.
+        if !["tally", "response_pending"].contains(table) {
             assert!(*rows > 0, "{table} is empty: the move would prove little");
         }
     }
@@ -512,6 +518,9 @@ async fn move_and_check(terminal: &Terminal, before: &Before, target_url: &str) 
         before.max_response_id + 1,
         "the new answer's id continues after the copied ones"
     );
+    dupin::answering::pending::settle(&target, None)
+        .await
+        .expect("the pending answers are added");
     assert_eq!(
         number(
             &target,

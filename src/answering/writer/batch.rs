@@ -44,6 +44,15 @@ impl Fetched for String {
     }
 }
 
+impl Fetched for i64 {
+    fn pooled(row: &QueryResult) -> Result<Self, DbErr> {
+        row.try_get_by_index(0)
+    }
+    fn direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        row.get(0)
+    }
+}
+
 impl<A, B> Fetched for (A, B)
 where
     A: TryGetable + rusqlite::types::FromSql,

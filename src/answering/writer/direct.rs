@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use sea_orm::{DatabaseBackend, DbErr, Statement, Value};
 
 use super::batch::{BatchDb, Fetched, Rows};
-use super::{Outcome, Submission};
+use super::{Batch, Pending, Submission};
 
 /// How long a batch waits for another connection's write (a console action, the mail outbox)
 /// before it fails: as the shared pool's `busy_timeout`.
@@ -43,11 +43,15 @@ impl super::Committer for Direct {
     /// Stores a batch in one transaction, as `super::commit` does, and says what became of each
     /// submission. After a failure the transaction is rolled back; a connection that cannot
     /// even roll back is opened again for the next batch.
-    async fn commit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<Outcome>, DbErr> {
+    async fn commit_batch(
+        &mut self,
+        submissions: &[Submission],
+        flush: &[Pending],
+    ) -> Result<Batch, DbErr> {
         self.connection
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(database_error)?;
-        let stored = super::store(&*self, submissions).await;
+        let stored = super::store(&*self, submissions, super::Counting::Deferred(flush)).await;
         let result = match stored {
             Ok(outcomes) => self
                 .connection
@@ -319,6 +323,13 @@ mod tests {
             Some(Outcome::AlreadyStored)
         );
         assert_eq!(count(&db, "SELECT COUNT(*) FROM response").await, 1);
+        // Its counts are added once the writer has been quiet a moment.
+        let mut waited = 0;
+        while count(&db, "SELECT COUNT(*) FROM response_pending").await > 0 {
+            assert!(waited < 100, "the writer never added its pending answer");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            waited += 1;
+        }
         assert_eq!(count(&db, "SELECT SUM(count) FROM tally").await, 1);
         assert_eq!(
             count(&db, "SELECT SUM(response_count) FROM campaign_link").await,

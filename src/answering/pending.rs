@@ -1,0 +1,138 @@
+//! Answers stored but not yet in the running counts. The answer writer stores each answer at
+//! once, with a row in `response_pending`, and adds a school's answers to the tallies and score
+//! sums together in a later batch (`super::writer`): a row per option and score for many
+//! answers instead of one for each answer. An answer is claimed by deleting its pending row, in
+//! the transaction that adds it, so that whoever claims it — the writer, another dupin process,
+//! a reader — adds it exactly once.
+//!
+//! Whatever reads the counts first settles the campaign's answers still pending ([`settle`]):
+//! they are read back from the stored JSON and counted through the functions the writer uses,
+//! so that the figures include every acknowledged answer whenever they are read.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
+use entity::{response, response_pending};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Statement, TransactionSession, TransactionTrait,
+};
+
+use super::scoring::{ScoreSums, area_scores, score_rows};
+use super::stored_response;
+use super::writer::{ScoreSumKey, add_score_sums, add_tallies};
+use crate::campaigns;
+use crate::survey::Survey;
+
+/// Answers read back per query.
+const ANSWERS_PER_QUERY: usize = 500;
+
+/// Adds the answers of `campaign_id` (of every campaign when `None`) still pending to the
+/// running counts, in a write transaction of its own when there are any, and says how many it
+/// added. Cheap when none are pending: one indexed look-up.
+pub async fn settle<C>(db: &C, campaign_id: Option<i32>) -> Result<u64, DbErr>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let mut any = response_pending::Entity::find()
+        .select_only()
+        .column(response_pending::Column::ResponseId);
+    if let Some(campaign_id) = campaign_id {
+        any = any.filter(response_pending::Column::CampaignId.eq(campaign_id));
+    }
+    if any.limit(1).into_tuple::<i64>().one(db).await?.is_none() {
+        return Ok(0);
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let settled = settle_in(&txn, campaign_id).await?;
+    txn.commit().await?;
+    if settled > 0 {
+        tracing::debug!(settled, campaign_id, "pending answers added to the counts");
+    }
+    Ok(settled)
+}
+
+/// As [`settle`], in the caller's write transaction: claims the pending answers (on PostgreSQL
+/// locking their rows in id order, as the writer does) and adds those not excluded.
+pub async fn settle_in(txn: &impl ConnectionTrait, campaign_id: Option<i32>) -> Result<u64, DbErr> {
+    let backend = txn.get_database_backend();
+    // Only an integer is written into the statement.
+    let of_campaign = campaign_id
+        .map(|id| format!(" WHERE campaign_id = {id}"))
+        .unwrap_or_default();
+    let claim = if backend == DatabaseBackend::Postgres {
+        format!(
+            "DELETE FROM response_pending WHERE response_id IN (SELECT response_id FROM \
+             response_pending{of_campaign} ORDER BY response_id FOR UPDATE) RETURNING response_id"
+        )
+    } else {
+        format!("DELETE FROM response_pending{of_campaign} RETURNING response_id")
+    };
+    let mut claimed: Vec<i64> = txn
+        .query_all_raw(Statement::from_string(backend, claim))
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index(0))
+        .collect::<Result<_, _>>()?;
+    claimed.sort_unstable();
+    let mut counts = Counts::default();
+    let mut surveys: HashMap<i32, Option<Survey>> = HashMap::new();
+    for ids in claimed.chunks(ANSWERS_PER_QUERY) {
+        let answers: Vec<(i32, i32, i32, String)> = response::Entity::find()
+            .select_only()
+            .columns([
+                response::Column::CampaignId,
+                response::Column::SchoolId,
+                response::Column::SurveyVersionId,
+                response::Column::Answers,
+            ])
+            .filter(response::Column::Id.is_in(ids.iter().copied()))
+            .filter(response::Column::Excluded.eq(false))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (campaign_id, school_id, version, json) in answers {
+            let survey = match surveys.entry(version) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(campaigns::load_version(txn, version).await?),
+            };
+            if let Some(survey) = survey {
+                counts.add(campaign_id, school_id, survey, &json);
+            }
+        }
+    }
+    add_tallies(txn, &counts.tallies).await?;
+    let sums: Vec<(ScoreSumKey, ScoreSums)> = counts.sums.into_iter().collect();
+    add_score_sums(txn, &sums).await?;
+    Ok(claimed.len() as u64)
+}
+
+/// What a set of stored answers adds to the tallies and score sums.
+#[derive(Default)]
+struct Counts {
+    tallies: BTreeMap<(i32, i32, String, String), i64>,
+    sums: BTreeMap<ScoreSumKey, ScoreSums>,
+}
+
+impl Counts {
+    fn add(&mut self, campaign_id: i32, school_id: i32, survey: &Survey, json: &str) {
+        let stored = stored_response(survey, json);
+        for (question, option) in stored.tally_keys().iter() {
+            *self
+                .tallies
+                .entry((
+                    campaign_id,
+                    school_id,
+                    question.to_owned(),
+                    option.to_owned(),
+                ))
+                .or_default() += 1;
+        }
+        for (key, row) in score_rows(&area_scores(survey, &stored)) {
+            self.sums
+                .entry((campaign_id, school_id, key))
+                .or_default()
+                .add(&row, 1);
+        }
+    }
+}
