@@ -38,9 +38,22 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE \"response_pending\"")
+        let db = manager.get_connection();
+        // Answers still pending would be lost from the counts: dupin adds them when it starts.
+        let waiting = db
+            .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT 1 FROM \"response_pending\" LIMIT 1",
+            ))
+            .await?;
+        if waiting.is_some() {
+            return Err(DbErr::Migration(
+                "answers are still waiting to be counted (response_pending): start dupin once, \
+                 which counts them, then undo this migration"
+                    .to_owned(),
+            ));
+        }
+        db.execute_unprepared("DROP TABLE \"response_pending\"")
             .await?;
         Ok(())
     }

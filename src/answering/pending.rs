@@ -10,7 +10,7 @@
 //! so that the figures include every acknowledged answer whenever they are read.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use entity::{response, response_pending};
 use sea_orm::{
@@ -105,6 +105,39 @@ pub async fn settle_in(txn: &impl ConnectionTrait, campaign_id: Option<i32>) -> 
     let sums: Vec<(ScoreSumKey, ScoreSums)> = counts.sums.into_iter().collect();
     add_score_sums(txn, &sums).await?;
     Ok(claimed.len() as u64)
+}
+
+/// Takes the pending rows of the answers `ids` that still have one, and returns their ids: for
+/// an exclusion, whose answers still pending were never counted. On PostgreSQL the rows are
+/// locked in id order, as every claim locks them.
+pub async fn claim(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashSet<i64>, DbErr> {
+    let backend = txn.get_database_backend();
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    let mut claimed = HashSet::new();
+    for chunk in ids.chunks(ANSWERS_PER_QUERY) {
+        // Only integers are written into the statement.
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let list = list.join(",");
+        let sql = if backend == DatabaseBackend::Postgres {
+            format!(
+                "DELETE FROM response_pending WHERE response_id IN (SELECT response_id FROM \
+                 response_pending WHERE response_id IN ({list}) ORDER BY response_id FOR UPDATE) \
+                 RETURNING response_id"
+            )
+        } else {
+            format!(
+                "DELETE FROM response_pending WHERE response_id IN ({list}) RETURNING response_id"
+            )
+        };
+        for row in txn
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await?
+        {
+            claimed.insert(row.try_get_by_index(0)?);
+        }
+    }
+    Ok(claimed)
 }
 
 /// What a set of stored answers adds to the tallies and score sums.

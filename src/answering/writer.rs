@@ -178,7 +178,7 @@ impl Writer {
                     .spawn(move || runtime.block_on(run(direct, receiver)))?;
             }
             WriterDatabase::Shared(db) => {
-                tokio::spawn(run(db, receiver));
+                tokio::spawn(run(Shared::start(db), receiver));
             }
         }
         Ok(Writer { queue })
@@ -195,24 +195,64 @@ impl Writer {
     }
 }
 
-/// How the writer commits a batch on its database: `direct::Direct` on SQLite, [`commit_deferred`]
-/// on PostgreSQL. A batch stores `submissions`, leaving their counts pending, and adds to the
-/// counts those of the earlier answers `flush` that it can still claim.
+/// How the writer commits a batch on its database: `direct::Direct` on SQLite, [`Shared`] on
+/// PostgreSQL. A batch stores `submissions`, leaving their counts pending, and adds to the
+/// counts those of the earlier answers `flush` that can still be claimed.
 trait Committer {
     async fn commit_batch(
         &mut self,
         submissions: &[Submission],
-        flush: &[Pending],
+        flush: Vec<Pending>,
     ) -> Result<Batch, DbErr>;
 }
 
-impl Committer for DatabaseConnection {
+/// PostgreSQL: each batch on a connection of the shared pool, and the pending answers added by
+/// a task of its own, on another connection, beside the batches rather than in them. The two
+/// never touch the same rows (a batch inserts new answers and their pending rows and counts its
+/// links; the adder claims older pending rows and writes tallies and score sums), so a batch
+/// never waits for the counts; several flushes queued meanwhile are added as one.
+struct Shared {
+    db: DatabaseConnection,
+    flushes: mpsc::Sender<Vec<Pending>>,
+}
+
+/// Flushes waiting for the PostgreSQL writer's adder before the writer waits for it.
+const FLUSHES_QUEUED: usize = 64;
+
+impl Shared {
+    fn start(db: DatabaseConnection) -> Shared {
+        let (flushes, mut queued) = mpsc::channel::<Vec<Pending>>(FLUSHES_QUEUED);
+        let adder = db.clone();
+        tokio::spawn(async move {
+            let mut taken = Vec::new();
+            while queued.recv_many(&mut taken, FLUSHES_QUEUED).await > 0 {
+                let answers: Vec<Pending> = taken.drain(..).flatten().collect();
+                if let Err(error) = commit_deferred(&adder, &[], &answers).await {
+                    // They stay pending in the database, for the next reader or the next start.
+                    tracing::warn!(%error, answers = answers.len(), "adding pending answers to the counts failed");
+                }
+            }
+        });
+        Shared { db, flushes }
+    }
+}
+
+impl Committer for Shared {
     async fn commit_batch(
         &mut self,
         submissions: &[Submission],
-        flush: &[Pending],
+        flush: Vec<Pending>,
     ) -> Result<Batch, DbErr> {
-        commit_deferred(self, submissions, flush).await
+        if !flush.is_empty() && self.flushes.send(flush).await.is_err() {
+            tracing::warn!("the writer's adder has stopped; pending answers wait for a reader");
+        }
+        if submissions.is_empty() {
+            return Ok(Batch {
+                outcomes: Vec::new(),
+                left_pending: Vec::new(),
+            });
+        }
+        commit_deferred(&self.db, submissions, &[]).await
     }
 }
 
@@ -240,11 +280,13 @@ async fn run(mut database: impl Committer, mut receiver: Queue) {
         }
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
         let started = std::time::Instant::now();
-        let flushing = pending.take_ready(started);
-        let committed = database.commit_batch(&submissions, &flushing).await;
+        // At least as many as it stores, so that the pending answers cannot pile up.
+        let flushing = pending.take_ready(started, submissions.len());
+        let flushed = flushing.len();
+        let committed = database.commit_batch(&submissions, flushing).await;
         tracing::debug!(
             responses = submissions.len(),
-            flushed = flushing.len(),
+            flushed,
             micros = started.elapsed().as_micros() as u64,
             "batch committed"
         );
@@ -256,7 +298,7 @@ async fn run(mut database: impl Committer, mut receiver: Queue) {
                 pending.add(submissions, &committed.left_pending, started);
             }
             Err(error) => {
-                // The answers `flushing` stay pending in the database, for the next reader.
+                // The answers it was to add stay pending in the database, for the next reader.
                 tracing::error!(error = %error, responses = submissions.len(), "storing answers failed");
                 let error = WriteError::Database(error.to_string());
                 for reply in replies {
@@ -272,9 +314,10 @@ async fn flush(database: &mut impl Committer, answers: Vec<Pending>) {
     if answers.is_empty() {
         return;
     }
-    if let Err(error) = database.commit_batch(&[], &answers).await {
+    let count = answers.len();
+    if let Err(error) = database.commit_batch(&[], answers).await {
         // They stay pending in the database, for the next reader or the next start.
-        tracing::warn!(%error, answers = answers.len(), "adding pending answers to the counts failed");
+        tracing::warn!(%error, answers = count, "adding pending answers to the counts failed");
     }
 }
 
@@ -374,8 +417,9 @@ impl PendingCounts {
     }
 
     /// The answers of the schools that are ready, oldest first, whole schools up to about
-    /// [`FLUSH_ANSWERS`] answers.
-    fn take_ready(&mut self, now: Instant) -> Vec<Pending> {
+    /// [`FLUSH_ANSWERS`] answers, or twice `stored` when that is more.
+    fn take_ready(&mut self, now: Instant, stored: usize) -> Vec<Pending> {
+        let budget = FLUSH_ANSWERS.max(2 * stored);
         let mut ready: Vec<((i32, i32), Instant)> = self
             .schools
             .iter()
@@ -387,7 +431,7 @@ impl PendingCounts {
         ready.sort_by_key(|(key, since)| (*since, *key));
         let mut taken = Vec::new();
         for (key, _) in ready {
-            if taken.len() >= FLUSH_ANSWERS {
+            if taken.len() >= budget {
                 break;
             }
             if let Some(school) = self.schools.remove(&key) {
@@ -428,8 +472,11 @@ async fn store(
         .iter()
         .map(|submission| Stored::of(submission, held.get(submission.idempotency_key.as_str())))
         .collect();
+    // On PostgreSQL the pending rows go in with the responses, in the same statement.
+    let pending_with_responses =
+        matches!(counting, Counting::Deferred(_)) && txn.backend() == DatabaseBackend::Postgres;
     inserted.extend(
-        insert_responses(txn, &stored)
+        insert_responses(txn, &stored, pending_with_responses)
             .await?
             .into_iter()
             .map(|(id, key)| (key, id)),
@@ -495,7 +542,9 @@ async fn store(
                     &submission.scores,
                 ),
                 Counting::Deferred(_) => {
-                    pending_rows.push([response_id.into(), submission.campaign_id.into()]);
+                    if !pending_with_responses {
+                        pending_rows.push([response_id.into(), submission.campaign_id.into()]);
+                    }
                     left_pending.push((place, response_id));
                 }
             }
@@ -753,10 +802,22 @@ async fn admit(
     Ok(held)
 }
 
-/// Inserts the responses that are new, and returns the id and key of each.
+/// The statement that inserts responses, its rows' source left as `{rows}`.
+macro_rules! insert_response {
+    () => {
+        "INSERT INTO response (campaign_id, school_id, survey_version_id, idempotency_key, \
+         browser_key, answers, submitted_at, duration_ms, excluded, flags) \
+         SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9} FROM {rows}"
+    };
+}
+
+/// Inserts the responses that are new, and returns the id and key of each. With
+/// `with_pending` (PostgreSQL only), each new response that counts also gets its pending row,
+/// in the same statement.
 async fn insert_responses(
     txn: &impl BatchDb,
     stored: &[Stored<'_>],
+    with_pending: bool,
 ) -> Result<Vec<(i64, String)>, DbErr> {
     // The time as the driver would have bound it: SQLite keeps the text (sqlx's own RFC 3339
     // form, so that stored times compare as before); PostgreSQL keeps microseconds.
@@ -774,11 +835,25 @@ async fn insert_responses(
                 .to_rfc3339_opts(precision, false)
         })
         .collect();
+    let sql = if with_pending {
+        // (Rows in the array's order, as `Rows` orders a plain INSERT's.)
+        concat!(
+            "WITH inserted AS (",
+            insert_response!(),
+            " ORDER BY input.place ON CONFLICT DO NOTHING \
+             RETURNING id, idempotency_key, campaign_id, excluded), \
+             pending AS (INSERT INTO response_pending (response_id, campaign_id) \
+             SELECT id, campaign_id FROM inserted WHERE NOT excluded) \
+             SELECT id, idempotency_key FROM inserted"
+        )
+    } else {
+        concat!(
+            insert_response!(),
+            " ON CONFLICT DO NOTHING RETURNING id, idempotency_key"
+        )
+    };
     let mut rows = Rows::new(
-        "INSERT INTO response (campaign_id, school_id, survey_version_id, idempotency_key, \
-         browser_key, answers, submitted_at, duration_ms, excluded, flags) \
-         SELECT {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9} FROM {rows} \
-         ON CONFLICT DO NOTHING RETURNING id, idempotency_key",
+        sql,
         &[
             "int4",
             "int4",
@@ -1032,13 +1107,13 @@ mod tests {
             .collect();
         let left: Vec<(usize, i64)> = (0..first.len()).map(|n| (n, n as i64 + 1)).collect();
         pending.add(first, &left, start);
-        let taken = pending.take_ready(start);
+        let taken = pending.take_ready(start, 0);
         assert_eq!(taken.len(), super::SCHOOL_ANSWERS);
         assert!(taken.iter().all(|answer| answer.school_id == 2));
         // Nothing more is ready until a second has passed; then every school is.
-        assert!(pending.take_ready(start).is_empty());
+        assert!(pending.take_ready(start, 0).is_empty());
         let later = start + super::PENDING_AGE;
-        let taken = pending.take_ready(later);
+        let taken = pending.take_ready(later, 0);
         assert_eq!(taken.len(), super::SCHOOL_ANSWERS);
         assert!(pending.is_empty());
         // A batch takes whole schools up to its share: 40 schools of 32, oldest first.
@@ -1047,7 +1122,7 @@ mod tests {
             .collect();
         let left: Vec<(usize, i64)> = (0..many.len()).map(|n| (n, n as i64 + 1000)).collect();
         pending.add(many, &left, later);
-        let taken = pending.take_ready(later);
+        let taken = pending.take_ready(later, 0);
         assert_eq!(taken.len(), super::FLUSH_ANSWERS);
         assert_eq!(
             pending.take_all().len(),
@@ -1100,6 +1175,45 @@ mod tests {
             .flat_map(|options| options.values())
             .sum::<u64>() as i64;
         assert_eq!(responses, 60, "each answer names its child's stage once");
+    }
+
+    /// An answer a supervisor excludes while its counts are still pending was never counted:
+    /// nothing is taken out for it, and the writer's later claim no longer finds it. Restored,
+    /// it counts again, once.
+    #[tokio::test]
+    async fn an_answer_excluded_while_pending_is_counted_nowhere_until_restored() {
+        let (_folder, _url, db, campaign_id, answers) = campaign_and_answers(2, 10).await;
+        let stored = commit_deferred(&db, &answers, &[])
+            .await
+            .expect("the batch is stored");
+        let (_, first_id) = stored.left_pending[0];
+        let context = crate::change::Context::new(db.clone(), "http://localhost");
+        let exclude = |exclude: bool| {
+            crate::quality::set_excluded(
+                &context,
+                crate::change::Actor::CommandLine,
+                campaign_id,
+                first_id,
+                exclude,
+            )
+        };
+        assert!(exclude(true).await.expect("the answer is excluded"));
+        assert_eq!(pending_rows(&db).await, 9, "its pending row is taken");
+        // The writer's batch after tries all ten: nine are still its to add.
+        let flush = kept(&answers, &stored.left_pending);
+        commit_deferred(&db, &[], &flush)
+            .await
+            .expect("the flush is stored");
+        assert_eq!(pending_rows(&db).await, 0);
+        let read = crate::bench::counts::check(&db, campaign_id)
+            .await
+            .expect("the check runs");
+        assert!(read.agree(), "{read:?}");
+        assert!(exclude(false).await.expect("the answer is restored"));
+        let read = crate::bench::counts::check(&db, campaign_id)
+            .await
+            .expect("the check runs");
+        assert!(read.agree(), "{read:?}");
     }
 
     /// Under a stream of answers from many submitters, with a reader settling the campaign as

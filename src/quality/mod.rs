@@ -15,7 +15,7 @@
 pub mod admission;
 pub mod signals;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::response;
@@ -250,12 +250,6 @@ async fn flip_all(
     exclude: bool,
     surveys: &mut HashMap<i32, Survey>,
 ) -> Result<u64, QualityError> {
-    // An answer still pending is not in the counts yet: its campaign's pending answers go in
-    // first, so that what is taken out below is there to take.
-    let campaigns: BTreeSet<i32> = answers.iter().map(|answer| answer.campaign_id).collect();
-    for campaign_id in campaigns {
-        crate::answering::pending::settle_in(txn, Some(campaign_id)).await?;
-    }
     let by_id: HashMap<i64, &response::Model> =
         answers.iter().map(|answer| (answer.id, answer)).collect();
     let mut flipped: Vec<&response::Model> = Vec::new();
@@ -274,6 +268,16 @@ async fn flip_all(
             }
         }
     }
+    // An answer excluded while its counts were still pending was never in the tallies and
+    // score sums: its pending row is taken (so that nobody adds it later) and nothing is taken
+    // out for it. Only its link's count, kept with the answer, moves. (A restored answer has no
+    // pending row: excluded answers never keep one.)
+    let never_counted: HashSet<i64> = if exclude {
+        let ids: Vec<i64> = flipped.iter().map(|answer| answer.id).collect();
+        crate::answering::pending::claim(txn, &ids).await?
+    } else {
+        HashSet::new()
+    };
     let sign = delta_sign(exclude);
     let mut tallies: BTreeMap<(i32, i32, String, String), i64> = BTreeMap::new();
     let mut sums: BTreeMap<(i32, i32, String), ScoreSums> = BTreeMap::new();
@@ -289,6 +293,10 @@ async fn flip_all(
         };
         let survey = &*survey;
         let (campaign_id, school_id) = (answer.campaign_id, answer.school_id);
+        *links.entry((campaign_id, school_id)).or_default() += sign;
+        if never_counted.contains(&answer.id) {
+            continue;
+        }
         let stored = stored_response(survey, &answer.answers);
         let keys = stored.tally_keys();
         let mut keys: Vec<(&str, &str)> = keys.iter().collect();
@@ -310,7 +318,6 @@ async fn flip_all(
                 .or_default()
                 .add(&row, sign);
         }
-        *links.entry((campaign_id, school_id)).or_default() += sign;
     }
     for ((campaign_id, school_id, question, option), count) in &tallies {
         if exclude {

@@ -226,6 +226,8 @@ pub async fn backfill_score_sums(db: &sea_orm::DatabaseConnection) -> Result<boo
         txn.rollback().await?;
         return Ok(false);
     }
+    // Answers still pending are added to the tallies first: the rebuild below counts them.
+    crate::answering::pending::settle_in(&txn, None).await?;
     entity::score_sum::Entity::delete_many().exec(&txn).await?;
     let mut surveys: HashMap<i32, Option<Survey>> = HashMap::new();
     let mut sums: BTreeMap<crate::answering::writer::ScoreSumKey, ScoreSums> = BTreeMap::new();

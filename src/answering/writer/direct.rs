@@ -46,12 +46,12 @@ impl super::Committer for Direct {
     async fn commit_batch(
         &mut self,
         submissions: &[Submission],
-        flush: &[Pending],
+        flush: Vec<Pending>,
     ) -> Result<Batch, DbErr> {
         self.connection
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(database_error)?;
-        let stored = super::store(&*self, submissions, super::Counting::Deferred(flush)).await;
+        let stored = super::store(&*self, submissions, super::Counting::Deferred(&flush)).await;
         let result = match stored {
             Ok(outcomes) => self
                 .connection
