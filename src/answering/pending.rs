@@ -97,13 +97,11 @@ pub async fn settle_in(txn: &impl ConnectionTrait, campaign_id: Option<i32>) -> 
                 Entry::Vacant(slot) => slot.insert(campaigns::load_version(txn, version).await?),
             };
             if let Some(survey) = survey {
-                counts.add(campaign_id, school_id, survey, &json);
+                counts.add(campaign_id, school_id, survey, &json, 1);
             }
         }
     }
-    add_tallies(txn, &counts.tallies).await?;
-    let sums: Vec<(ScoreSumKey, ScoreSums)> = counts.sums.into_iter().collect();
-    add_score_sums(txn, &sums).await?;
+    counts.apply(txn).await?;
     Ok(claimed.len() as u64)
 }
 
@@ -140,15 +138,27 @@ pub async fn claim(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashSet<i6
     Ok(claimed)
 }
 
-/// What a set of stored answers adds to the tallies and score sums.
+/// What a set of stored answers adds to (or, with a negative sign, takes out of) the tallies
+/// and score sums: each answer read back from its JSON and counted through the functions the
+/// writer used when it stored it. For the pending answers a reader adds, and for a supervisor's
+/// exclusion or restoration (`quality`).
 #[derive(Default)]
-struct Counts {
+pub struct Counts {
     tallies: BTreeMap<(i32, i32, String, String), i64>,
     sums: BTreeMap<ScoreSumKey, ScoreSums>,
 }
 
 impl Counts {
-    fn add(&mut self, campaign_id: i32, school_id: i32, survey: &Survey, json: &str) {
+    /// Adds the answer stored as `json` to `survey` of a school (campaign and school) `sign`
+    /// times: 1 to count it, −1 to take it out.
+    pub fn add(
+        &mut self,
+        campaign_id: i32,
+        school_id: i32,
+        survey: &Survey,
+        json: &str,
+        sign: i64,
+    ) {
         let stored = stored_response(survey, json);
         for (question, option) in stored.tally_keys().iter() {
             *self
@@ -159,13 +169,21 @@ impl Counts {
                     question.to_owned(),
                     option.to_owned(),
                 ))
-                .or_default() += 1;
+                .or_default() += sign;
         }
         for (key, row) in score_rows(&area_scores(survey, &stored)) {
             self.sums
                 .entry((campaign_id, school_id, key))
                 .or_default()
-                .add(&row, 1);
+                .add(&row, sign);
         }
+    }
+
+    /// Writes them in `txn`: one upsert for the tallies and one for the score sums, keys in
+    /// order, as the writer's.
+    pub async fn apply(self, txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        add_tallies(txn, &self.tallies).await?;
+        let sums: Vec<(ScoreSumKey, ScoreSums)> = self.sums.into_iter().collect();
+        add_score_sums(txn, &sums).await
     }
 }

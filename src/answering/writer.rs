@@ -85,6 +85,31 @@ pub struct Submission {
     pub invitation_token: Option<String>,
 }
 
+impl Submission {
+    /// A made-up answer (the demonstration county, the benchmark): `valid`, an answer to
+    /// `survey`, through `link` of `campaign`, with random keys, submitted now.
+    pub fn generated(
+        campaign: &entity::campaign::Model,
+        link: &entity::campaign_link::Model,
+        survey: &crate::survey::Survey,
+        valid: &super::ValidResponse,
+    ) -> Submission {
+        Submission {
+            campaign_id: campaign.id,
+            school_id: link.school_id,
+            link_id: link.id,
+            survey_version_id: campaign.survey_version_id,
+            idempotency_key: crate::secrets::random_key(),
+            browser_key: Some(crate::secrets::random_key()),
+            answers_json: valid.to_json(),
+            tally_keys: valid.tally_keys(),
+            scores: super::scoring::area_scores(survey, valid),
+            submitted_at: Utc::now(),
+            ..Submission::default()
+        }
+    }
+}
+
 /// How many answers a link may take in one minute (`QualityRules::answers_per_minute`), and
 /// whether an answer past it — `held` — is left out of the figures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1030,42 +1055,23 @@ mod tests {
     use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
     use super::{Pending, PendingCounts, Submission, Writer, WriterDatabase, commit_deferred};
+    use crate::bench::TestCampaign;
 
     /// A fresh SQLite database with an open campaign of the shipped parents' survey over
     /// `schools` schools, and `count` random answers to it, not yet stored.
-    async fn campaign_and_answers(
-        schools: usize,
-        count: usize,
-    ) -> (
-        tempfile::TempDir,
-        String,
-        DatabaseConnection,
-        i32,
-        Vec<Submission>,
-    ) {
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let url = format!("sqlite://{}/dupin.sqlite3", folder.path().display());
-        let db = crate::db::connect(&url).await.expect("the database opens");
-        let catalog = crate::survey::load_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"),
-        )
-        .expect("the shipped surveys load");
-        let entry = catalog.get("parents").expect("the parents' survey");
-        let (campaign, links) = crate::bench::synthetic_campaign(&db, entry, schools, "pending")
+    async fn campaign_and_answers(schools: usize, count: usize) -> (TestCampaign, Vec<Submission>) {
+        let test = TestCampaign::open(schools, "pending").await;
+        let answers = test.answers(count);
+        (test, answers)
+    }
+
+    /// Fails unless the campaign's counts, read as every page reads them, equal a recount of its
+    /// stored answers.
+    async fn assert_counted(db: &DatabaseConnection, campaign_id: i32) {
+        let read = crate::bench::counts::check(db, campaign_id)
             .await
-            .expect("the campaign is opened");
-        let mut rng = rand::rng();
-        let mut answers = Vec::new();
-        while answers.len() < count {
-            let link = &links[answers.len() % links.len()];
-            answers.extend(crate::bench::random_submission(
-                &entry.survey,
-                &campaign,
-                link,
-                &mut rng,
-            ));
-        }
-        (folder, url, db, campaign.id, answers)
+            .expect("the check runs");
+        assert!(read.agree(), "{read:?}");
     }
 
     async fn pending_rows(db: &DatabaseConnection) -> i64 {
@@ -1135,7 +1141,8 @@ mod tests {
     /// added, adds nothing: it is counted once.
     #[tokio::test]
     async fn a_pending_answer_is_in_the_first_read_and_counted_once() {
-        let (_folder, _url, db, campaign_id, answers) = campaign_and_answers(3, 60).await;
+        let (test, answers) = campaign_and_answers(3, 60).await;
+        let (db, campaign_id) = (test.db.clone(), test.campaign.id);
         let (first, second) = answers.split_at(30);
         let stored = commit_deferred(&db, first, &[])
             .await
@@ -1144,10 +1151,7 @@ mod tests {
         assert_eq!(pending_rows(&db).await, 30);
 
         // A reader settles the campaign: the counts equal a recount of the stored answers.
-        let read = crate::bench::counts::check(&db, campaign_id)
-            .await
-            .expect("the check runs");
-        assert!(read.agree(), "{read:?}");
+        assert_counted(&db, campaign_id).await;
         assert_eq!(pending_rows(&db).await, 0);
 
         // The writer's next batch tries to add the first 30 again, and stores 30 more pending.
@@ -1163,10 +1167,7 @@ mod tests {
             .await
             .expect("the flush is stored");
         assert_eq!(pending_rows(&db).await, 0);
-        let read = crate::bench::counts::check(&db, campaign_id)
-            .await
-            .expect("the check runs");
-        assert!(read.agree(), "{read:?}");
+        assert_counted(&db, campaign_id).await;
         let responses: i64 = crate::results::tally_counts(&db, campaign_id, None)
             .await
             .expect("the counts are read")
@@ -1182,7 +1183,8 @@ mod tests {
     /// it counts again, once.
     #[tokio::test]
     async fn an_answer_excluded_while_pending_is_counted_nowhere_until_restored() {
-        let (_folder, _url, db, campaign_id, answers) = campaign_and_answers(2, 10).await;
+        let (test, answers) = campaign_and_answers(2, 10).await;
+        let (db, campaign_id) = (test.db.clone(), test.campaign.id);
         let stored = commit_deferred(&db, &answers, &[])
             .await
             .expect("the batch is stored");
@@ -1205,15 +1207,9 @@ mod tests {
             .await
             .expect("the flush is stored");
         assert_eq!(pending_rows(&db).await, 0);
-        let read = crate::bench::counts::check(&db, campaign_id)
-            .await
-            .expect("the check runs");
-        assert!(read.agree(), "{read:?}");
+        assert_counted(&db, campaign_id).await;
         assert!(exclude(false).await.expect("the answer is restored"));
-        let read = crate::bench::counts::check(&db, campaign_id)
-            .await
-            .expect("the check runs");
-        assert!(read.agree(), "{read:?}");
+        assert_counted(&db, campaign_id).await;
     }
 
     /// Under a stream of answers from many submitters, with a reader settling the campaign as
@@ -1221,7 +1217,8 @@ mod tests {
     /// writer adds what it still holds without any reader.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn answers_stream_into_the_counts_once_while_readers_settle() {
-        let (_folder, url, db, campaign_id, answers) = campaign_and_answers(5, 400).await;
+        let (test, answers) = campaign_and_answers(5, 400).await;
+        let (db, campaign_id, url) = (test.db.clone(), test.campaign.id, test.url.clone());
         let writer = Writer::start(
             WriterDatabase::open(&url, &db)
                 .await

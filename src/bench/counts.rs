@@ -116,19 +116,9 @@ mod tests {
     /// by one is caught, and named by its school.
     #[tokio::test]
     async fn counts_moved_after_the_answers_are_caught_school_by_school() {
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let url = format!("sqlite://{}/dupin.sqlite3", folder.path().display());
-        let db = crate::db::connect(&url).await.expect("the database opens");
-        let catalog = crate::survey::load_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"),
-        )
-        .expect("the shipped surveys load");
-        let entry = catalog.get("parents").expect("the parents' survey");
-        let (campaign, links) = crate::bench::synthetic_campaign(&db, entry, 3, "counts")
-            .await
-            .expect("the campaign is opened");
-        let survey = entry.survey.clone();
-        crate::bench::results::fill(&db, &survey, &campaign, &links, 120)
+        let test = crate::bench::TestCampaign::open(3, "counts").await;
+        let (db, campaign, links) = (test.db.clone(), &test.campaign, &test.links);
+        crate::bench::results::fill(&db, &test.survey, campaign, links, 120)
             .await
             .expect("answers are stored");
 

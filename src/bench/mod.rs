@@ -520,18 +520,8 @@ pub fn random_submission(
     let fields = FormFields::new(random_answers(survey, rng));
     let valid = validate(survey, &fields).ok()?;
     Some(Submission {
-        campaign_id: campaign.id,
-        school_id: link.school_id,
-        link_id: link.id,
-        survey_version_id: campaign.survey_version_id,
-        idempotency_key: crate::secrets::random_key(),
-        browser_key: Some(crate::secrets::random_key()),
-        answers_json: valid.to_json(),
-        tally_keys: valid.tally_keys(),
-        scores: crate::answering::scoring::area_scores(survey, &valid),
         duration_ms: Some(rng.random_range(60_000..900_000)),
-        submitted_at: chrono::Utc::now(),
-        ..Default::default()
+        ..Submission::generated(campaign, link, survey, &valid)
     })
 }
 
@@ -839,6 +829,58 @@ async fn ceiling(args: &BenchArgs, server: &ServerUnderTest) -> f64 {
         let _ = worker.await;
     }
     done.load(Ordering::Relaxed) as f64 / seconds
+}
+
+/// For tests: a fresh SQLite database in a temporary folder with an open campaign of the
+/// shipped parents' survey over `schools` schools (`synthetic_campaign`).
+#[cfg(test)]
+pub(crate) struct TestCampaign {
+    pub folder: tempfile::TempDir,
+    pub url: String,
+    pub db: sea_orm::DatabaseConnection,
+    pub survey: Survey,
+    pub campaign: campaign::Model,
+    pub links: Vec<campaign_link::Model>,
+}
+
+#[cfg(test)]
+impl TestCampaign {
+    pub async fn open(schools: usize, name: &str) -> TestCampaign {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}/dupin.sqlite3", folder.path().display());
+        let db = crate::db::connect(&url).await.expect("the database opens");
+        let catalog =
+            survey::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"))
+                .expect("the shipped surveys load");
+        let entry = catalog.get("parents").expect("the parents' survey");
+        let (campaign, links) = synthetic_campaign(&db, entry, schools, name)
+            .await
+            .expect("the campaign is opened");
+        TestCampaign {
+            folder,
+            url,
+            db,
+            survey: entry.survey.clone(),
+            campaign,
+            links,
+        }
+    }
+
+    /// `count` random answers, the links taken in turn, not yet stored.
+    pub fn answers(&self, count: usize) -> Vec<Submission> {
+        let mut rng = rand::rng();
+        let mut answers = Vec::new();
+        while answers.len() < count {
+            let link = &self.links[answers.len() % self.links.len()];
+            answers.extend(random_submission(
+                &self.survey,
+                &self.campaign,
+                link,
+                &mut rng,
+            ));
+        }
+        answers
+    }
 }
 
 #[cfg(test)]

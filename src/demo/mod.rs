@@ -350,21 +350,11 @@ fn answer(
     let duration_ms = Some((seconds * 1000.0) as i64);
     let flags = crate::quality::flags_of(survey, &valid, duration_ms, None, quality);
     Some(Submission {
-        campaign_id: campaign.id,
-        school_id: link.school_id,
-        link_id: link.id,
-        survey_version_id: campaign.survey_version_id,
-        idempotency_key: crate::secrets::random_key(),
-        browser_key: Some(crate::secrets::random_key()),
-        answers_json: valid.to_json(),
-        tally_keys: valid.tally_keys(),
-        scores: crate::answering::scoring::area_scores(survey, &valid),
         duration_ms,
         submitted_at: arrival(survey.audience, opens, now, rng),
         left_out: quality.leaves_out(&flags),
         flags: crate::quality::join(&flags),
-        admission: None,
-        invitation_token: None,
+        ..Submission::generated(campaign, link, survey, &valid)
     })
 }
 

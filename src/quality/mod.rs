@@ -19,16 +19,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::response;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
-use crate::answering::scoring::{ScoreSums, area_scores, score_rows};
-use crate::answering::stored_response;
-use crate::answering::writer::add_score_sums;
+use crate::answering::pending::Counts;
 use crate::answering::{Answer, ValidResponse};
 use crate::campaigns;
 use crate::change::{Actor, Change, Context};
@@ -279,8 +277,7 @@ async fn flip_all(
         HashSet::new()
     };
     let sign = delta_sign(exclude);
-    let mut tallies: BTreeMap<(i32, i32, String, String), i64> = BTreeMap::new();
-    let mut sums: BTreeMap<(i32, i32, String), ScoreSums> = BTreeMap::new();
+    let mut counts = Counts::default();
     let mut links: BTreeMap<(i32, i32), i64> = BTreeMap::new();
     for answer in &flipped {
         let survey = match surveys.entry(answer.survey_version_id) {
@@ -297,79 +294,11 @@ async fn flip_all(
         if never_counted.contains(&answer.id) {
             continue;
         }
-        let stored = stored_response(survey, &answer.answers);
-        let keys = stored.tally_keys();
-        let mut keys: Vec<(&str, &str)> = keys.iter().collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for (question, option) in keys {
-            *tallies
-                .entry((
-                    campaign_id,
-                    school_id,
-                    question.to_owned(),
-                    option.to_owned(),
-                ))
-                .or_default() += 1;
-        }
-        // The respondent's score sums move with the tallies, by the function the writer used.
-        for (key, row) in score_rows(&area_scores(survey, &stored)) {
-            sums.entry((campaign_id, school_id, key))
-                .or_default()
-                .add(&row, sign);
-        }
+        // Taken out of (or put back into) the tallies and score sums by the functions the
+        // writer used to add them.
+        counts.add(campaign_id, school_id, survey, &answer.answers, sign);
     }
-    for ((campaign_id, school_id, question, option), count) in &tallies {
-        if exclude {
-            let update = Query::update()
-                .table(Alias::new("tally"))
-                .value(
-                    Alias::new("count"),
-                    Expr::col(Alias::new("count")).sub(*count),
-                )
-                .and_where(Expr::col(Alias::new("campaign_id")).eq(*campaign_id))
-                .and_where(Expr::col(Alias::new("school_id")).eq(*school_id))
-                .and_where(Expr::col(Alias::new("question_key")).eq(question.as_str()))
-                .and_where(Expr::col(Alias::new("option_key")).eq(option.as_str()))
-                .to_owned();
-            txn.execute(&update).await?;
-        } else {
-            let mut insert = Query::insert();
-            insert
-                .into_table(Alias::new("tally"))
-                .columns([
-                    Alias::new("campaign_id"),
-                    Alias::new("school_id"),
-                    Alias::new("question_key"),
-                    Alias::new("option_key"),
-                    Alias::new("count"),
-                ])
-                .values([
-                    (*campaign_id).into(),
-                    (*school_id).into(),
-                    question.as_str().into(),
-                    option.as_str().into(),
-                    (*count).into(),
-                ])
-                .map_err(|error| DbErr::Custom(error.to_string()))?
-                .on_conflict(
-                    OnConflict::columns([
-                        Alias::new("campaign_id"),
-                        Alias::new("school_id"),
-                        Alias::new("question_key"),
-                        Alias::new("option_key"),
-                    ])
-                    .value(
-                        Alias::new("count"),
-                        Expr::col((Alias::new("tally"), Alias::new("count"))).add(*count),
-                    )
-                    .to_owned(),
-                );
-            txn.execute(&insert).await?;
-        }
-    }
-    let sums: Vec<_> = sums.into_iter().collect();
-    add_score_sums(txn, &sums).await?;
+    counts.apply(txn).await?;
     for ((campaign_id, school_id), delta) in links {
         let link = Query::update()
             .table(Alias::new("campaign_link"))

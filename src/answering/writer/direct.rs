@@ -206,23 +206,14 @@ mod tests {
     /// A fresh SQLite database with one school's link in an open campaign of the shipped
     /// parents' survey, and the writer's own connection to it.
     async fn one_link() -> (tempfile::TempDir, DatabaseConnection, Writer, Submission) {
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let url = format!("sqlite://{}/dupin.sqlite3", folder.path().display());
-        let db = crate::db::connect(&url).await.expect("the database opens");
+        let test = crate::bench::TestCampaign::open(1, "held").await;
         let writer = Writer::start(
-            WriterDatabase::open(&url, &db)
+            WriterDatabase::open(&test.url, &test.db)
                 .await
                 .expect("the writer's connection opens"),
         )
         .expect("the writer starts");
-        let catalog = crate::survey::load_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("surveys"),
-        )
-        .expect("the shipped surveys load");
-        let entry = catalog.get("parents").expect("the parents' survey");
-        let (campaign, links) = crate::bench::synthetic_campaign(&db, entry, 1, "held")
-            .await
-            .expect("the campaign is opened");
+        let (campaign, links) = (&test.campaign, &test.links);
         let submission = Submission {
             campaign_id: campaign.id,
             school_id: links[0].school_id,
@@ -243,7 +234,7 @@ mod tests {
             }),
             ..Submission::default()
         };
-        (folder, db, writer, submission)
+        (test.folder, test.db, writer, submission)
     }
 
     /// The writer's own connection keeps the shared pool's promises: WAL, every commit synced
