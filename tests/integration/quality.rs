@@ -681,3 +681,107 @@ async fn quality_many_answers_from_browsers_that_refuse_the_cookie_are_flagged_a
         page.body
     );
 }
+
+/// A supervisor excludes and restores answers while phones keep answering, so that some are
+/// excluded while their counts are still pending and others after the writer added them: every
+/// phone is thanked, every exclusion is done, and in the end each school's tallies equal its
+/// included answers and its link's count all its answers — on PostgreSQL too, where the
+/// exclusion, the writer's batches and its adder run on separate connections at once.
+#[actix_web::test]
+async fn quality_excluding_answers_while_phones_answer_neither_loses_nor_doubles_a_count() {
+    let app = spawn_app().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let links = app.links(campaign).await;
+    let survey = catalog_survey("parents");
+    for n in 0..10 {
+        answer_with(&app, &links[n % links.len()].token, &survey, &[]).await;
+    }
+
+    let phones = futures_util::future::join_all((0..60).map(|n| {
+        let token = links[n % links.len()].token.clone();
+        let survey = survey.clone();
+        let mut phone = app.phone();
+        async move { phone.answer(&token, &survey).await.status }
+    }));
+    let mut browser = app.signed_in(Role::Supervisor).await;
+    let supervisor = async {
+        let mut excluded = Vec::new();
+        for round in 0..12 {
+            // The newest answer stored so far: often one whose counts are still pending.
+            let newest = stored(&app, campaign).await.last().expect("answers").id;
+            if excluded.contains(&newest) {
+                continue;
+            }
+            let done = exclude(&mut browser, campaign, newest, "exclude").await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+            excluded.push(newest);
+            if round % 3 == 2 {
+                let restored = excluded.remove(0);
+                let done = exclude(&mut browser, campaign, restored, "restore").await;
+                assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+            }
+        }
+        excluded.len() as i64
+    };
+    let (statuses, still_excluded) = futures_util::future::join(phones, supervisor).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == StatusCode::SEE_OTHER),
+        "{statuses:?}"
+    );
+    assert!(still_excluded > 0);
+
+    app.settle().await;
+    let included = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM response WHERE campaign_id = {campaign} AND excluded = false"
+        ))
+        .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM response WHERE campaign_id = {campaign}"
+        ))
+        .await,
+        70
+    );
+    assert!(included <= 70 - still_excluded, "{included}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM tally \
+             WHERE campaign_id = {campaign} AND question_key = 'overall_satisfaction'"
+        ))
+        .await,
+        included
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM campaign_link l WHERE l.campaign_id = {campaign} AND \
+             l.response_count <> (SELECT COUNT(*) FROM response r WHERE r.campaign_id = \
+             l.campaign_id AND r.school_id = l.school_id AND r.excluded = false)"
+        ))
+        .await,
+        0,
+        "a link's count differs from its included answers"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM (SELECT school_id FROM tally WHERE campaign_id = {campaign} \
+             AND question_key = 'overall_satisfaction' GROUP BY school_id \
+             HAVING SUM(count) <> (SELECT COUNT(*) FROM response r WHERE r.campaign_id = \
+             {campaign} AND r.school_id = tally.school_id AND r.excluded = false)) AS differing"
+        ))
+        .await,
+        0,
+        "a school's tallies differ from its included answers"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM score_sum \
+             WHERE campaign_id = {campaign} AND score_key = 'overall'"
+        ))
+        .await,
+        included,
+        "every included parent has an overall score, once"
+    );
+}
