@@ -15,10 +15,10 @@
 pub mod admission;
 pub mod signals;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::response;
+use entity::{campaign_link, response};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -299,15 +299,37 @@ async fn flip_all(
         counts.add(campaign_id, school_id, survey, &answer.answers, sign);
     }
     counts.apply(txn).await?;
-    for ((campaign_id, school_id), delta) in links {
+    // Each school's link moves with its answers, the links in id order, as the writer's batches
+    // lock them, so that an exclusion over several schools and a batch never wait on each other
+    // in a circle.
+    let campaign_ids: BTreeSet<i32> = links.keys().map(|(campaign_id, _)| *campaign_id).collect();
+    let school_ids: BTreeSet<i32> = links.keys().map(|(_, school_id)| *school_id).collect();
+    let rows: Vec<(i32, i32, i32)> = campaign_link::Entity::find()
+        .select_only()
+        .columns([
+            campaign_link::Column::Id,
+            campaign_link::Column::CampaignId,
+            campaign_link::Column::SchoolId,
+        ])
+        .filter(campaign_link::Column::CampaignId.is_in(campaign_ids))
+        .filter(campaign_link::Column::SchoolId.is_in(school_ids))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let by_id: BTreeMap<i32, i64> = rows
+        .into_iter()
+        .filter_map(|(id, campaign_id, school_id)| {
+            Some((id, *links.get(&(campaign_id, school_id))?))
+        })
+        .collect();
+    for (id, delta) in by_id {
         let link = Query::update()
             .table(Alias::new("campaign_link"))
             .value(
                 Alias::new("response_count"),
                 Expr::col(Alias::new("response_count")).add(delta),
             )
-            .and_where(Expr::col(Alias::new("campaign_id")).eq(campaign_id))
-            .and_where(Expr::col(Alias::new("school_id")).eq(school_id))
+            .and_where(Expr::col(Alias::new("id")).eq(id))
             .to_owned();
         txn.execute(&link).await?;
     }
