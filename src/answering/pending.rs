@@ -55,25 +55,11 @@ where
 /// As [`settle`], in the caller's write transaction: claims the pending answers (on PostgreSQL
 /// locking their rows in id order, as the writer does) and adds those not excluded.
 pub async fn settle_in(txn: &impl ConnectionTrait, campaign_id: Option<i32>) -> Result<u64, DbErr> {
-    let backend = txn.get_database_backend();
     // Only an integer is written into the statement.
     let of_campaign = campaign_id
-        .map(|id| format!(" WHERE campaign_id = {id}"))
-        .unwrap_or_default();
-    let claim = if backend == DatabaseBackend::Postgres {
-        format!(
-            "DELETE FROM response_pending WHERE response_id IN (SELECT response_id FROM \
-             response_pending{of_campaign} ORDER BY response_id FOR UPDATE) RETURNING response_id"
-        )
-    } else {
-        format!("DELETE FROM response_pending{of_campaign} RETURNING response_id")
-    };
-    let mut claimed: Vec<i64> = txn
-        .query_all_raw(Statement::from_string(backend, claim))
-        .await?
-        .iter()
-        .map(|row| row.try_get_by_index(0))
-        .collect::<Result<_, _>>()?;
+        .map(|id| format!("campaign_id = {id}"))
+        .unwrap_or_else(|| "true".to_owned());
+    let mut claimed: Vec<i64> = delete_pending(txn, &of_campaign).await?;
     claimed.sort_unstable();
     let mut counts = Counts::default();
     let mut surveys: HashMap<i32, Option<Survey>> = HashMap::new();
@@ -109,33 +95,37 @@ pub async fn settle_in(txn: &impl ConnectionTrait, campaign_id: Option<i32>) -> 
 /// an exclusion, whose answers still pending were never counted. On PostgreSQL the rows are
 /// locked in id order, as every claim locks them.
 pub async fn claim(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashSet<i64>, DbErr> {
-    let backend = txn.get_database_backend();
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     let mut claimed = HashSet::new();
     for chunk in ids.chunks(ANSWERS_PER_QUERY) {
         // Only integers are written into the statement.
         let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-        let list = list.join(",");
-        let sql = if backend == DatabaseBackend::Postgres {
-            format!(
-                "DELETE FROM response_pending WHERE response_id IN (SELECT response_id FROM \
-                 response_pending WHERE response_id IN ({list}) ORDER BY response_id FOR UPDATE) \
-                 RETURNING response_id"
-            )
-        } else {
-            format!(
-                "DELETE FROM response_pending WHERE response_id IN ({list}) RETURNING response_id"
-            )
-        };
-        for row in txn
-            .query_all_raw(Statement::from_string(backend, sql))
-            .await?
-        {
-            claimed.insert(row.try_get_by_index(0)?);
-        }
+        let condition = format!("response_id IN ({})", list.join(","));
+        claimed.extend(delete_pending(txn, &condition).await?);
     }
     Ok(claimed)
+}
+
+/// Deletes the pending rows that meet `condition` (SQL on `response_pending`'s columns, built
+/// from integers only) and returns their answers' ids: the claim. On PostgreSQL the rows are
+/// locked in id order first, as the writer's claim locks them.
+async fn delete_pending(txn: &impl ConnectionTrait, condition: &str) -> Result<Vec<i64>, DbErr> {
+    let backend = txn.get_database_backend();
+    let sql = if backend == DatabaseBackend::Postgres {
+        format!(
+            "DELETE FROM response_pending WHERE response_id IN (SELECT response_id FROM \
+             response_pending WHERE {condition} ORDER BY response_id FOR UPDATE) \
+             RETURNING response_id"
+        )
+    } else {
+        format!("DELETE FROM response_pending WHERE {condition} RETURNING response_id")
+    };
+    txn.query_all_raw(Statement::from_string(backend, sql))
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index(0))
+        .collect()
 }
 
 /// What a set of stored answers adds to (or, with a negative sign, takes out of) the tallies
