@@ -34,6 +34,19 @@ pub fn hex(bytes: &[u8]) -> String {
     text
 }
 
+/// The 16 bytes of a key of 32 hex characters ([`random_key`], [`form_key`]), or `None`.
+pub fn key_bytes(key: &str) -> Option<[u8; 16]> {
+    if !is_random_key(key) {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    for (byte, pair) in bytes.iter_mut().zip(key.as_bytes().chunks_exact(2)) {
+        let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(bytes)
+}
+
 /// The lower-case hex SHA-256 of `text`: how secrets that must be recognised but never kept
 /// (personal links, the setup link) are stored.
 pub fn sha256_hex(text: &str) -> String {
@@ -68,6 +81,16 @@ mod tests {
     fn hex_is_lower_case_and_two_digits_a_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
         assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn a_key_turns_into_its_bytes_and_back() {
+        let key = form_key(chrono::Utc::now());
+        let bytes = key_bytes(&key).expect("a form key is a key");
+        assert_eq!(hex(&bytes), key);
+        assert_eq!(key_bytes(&key.to_uppercase()).map(|b| hex(&b)), Some(key));
+        assert_eq!(key_bytes("not a key"), None);
+        assert_eq!(key_bytes(&"0".repeat(31)), None);
     }
 
     #[test]
