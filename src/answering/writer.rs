@@ -143,7 +143,10 @@ pub enum WriteError {
     Stopped,
 }
 
-type Reply = oneshot::Sender<Result<Outcome, WriteError>>;
+/// What became of a submission, and what is left of it: sent back so that the submitter's
+/// thread, which made its strings, frees them. Freed on the writer's thread, each took a lock on
+/// the submitter thread's allocator arena (glibc), on the one path every answer waits for.
+type Reply = oneshot::Sender<(Result<Outcome, WriteError>, Submission)>;
 type Queue = mpsc::Receiver<(Submission, Reply)>;
 
 /// Where the writer stores answers.
@@ -216,7 +219,9 @@ impl Writer {
             .send((submission, reply))
             .await
             .map_err(|_| WriteError::Stopped)?;
-        answer.await.map_err(|_| WriteError::Stopped)?
+        let (outcome, spent) = answer.await.map_err(|_| WriteError::Stopped)?;
+        drop(spent);
+        outcome
     }
 }
 
@@ -303,7 +308,7 @@ async fn run(mut database: impl Committer, mut receiver: Queue) {
             flush(&mut database, pending.take_all()).await;
             return;
         }
-        let (submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
+        let (mut submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
         let started = std::time::Instant::now();
         // At least as many as it stores, so that the pending answers cannot pile up.
         let flushing = pending.take_ready(started, submissions.len());
@@ -317,17 +322,19 @@ async fn run(mut database: impl Committer, mut receiver: Queue) {
         );
         match committed {
             Ok(committed) => {
-                for (reply, outcome) in replies.into_iter().zip(committed.outcomes) {
-                    let _ = reply.send(Ok(outcome));
+                pending.add(&mut submissions, &committed.left_pending, started);
+                for ((reply, outcome), spent) in
+                    replies.into_iter().zip(committed.outcomes).zip(submissions)
+                {
+                    let _ = reply.send((Ok(outcome), spent));
                 }
-                pending.add(submissions, &committed.left_pending, started);
             }
             Err(error) => {
                 // The answers it was to add stay pending in the database, for the next reader.
                 tracing::error!(error = %error, responses = submissions.len(), "storing answers failed");
                 let error = WriteError::Database(error.to_string());
-                for reply in replies {
-                    let _ = reply.send(Err(error.clone()));
+                for (reply, spent) in replies.into_iter().zip(submissions) {
+                    let _ = reply.send((Err(error.clone()), spent));
                 }
             }
         }
@@ -414,13 +421,14 @@ impl PendingCounts {
         self.schools.is_empty()
     }
 
-    /// Keeps the answers the batch of `submissions` left pending.
-    fn add(&mut self, submissions: Vec<Submission>, left: &[(usize, i64)], now: Instant) {
+    /// Keeps what the answers the batch of `submissions` left pending add to the counts (taken
+    /// out of them).
+    fn add(&mut self, submissions: &mut [Submission], left: &[(usize, i64)], now: Instant) {
         let mut ids = vec![None; submissions.len()];
         for (place, id) in left {
             ids[*place] = Some(*id);
         }
-        for (submission, id) in submissions.into_iter().zip(ids) {
+        for (submission, id) in submissions.iter_mut().zip(ids) {
             let Some(response_id) = id else {
                 continue;
             };
@@ -435,8 +443,8 @@ impl PendingCounts {
                 response_id,
                 campaign_id: submission.campaign_id,
                 school_id: submission.school_id,
-                tally_keys: submission.tally_keys,
-                scores: submission.scores,
+                tally_keys: std::mem::take(&mut submission.tally_keys),
+                scores: std::mem::take(&mut submission.scores),
             });
         }
     }
@@ -1089,7 +1097,7 @@ mod tests {
     /// The writer's pending answers of a batch, as the writer keeps them.
     fn kept(submissions: &[Submission], left: &[(usize, i64)]) -> Vec<Pending> {
         let mut pending = PendingCounts::default();
-        pending.add(submissions.to_vec(), left, std::time::Instant::now());
+        pending.add(&mut submissions.to_vec(), left, std::time::Instant::now());
         pending.take_all()
     }
 
@@ -1106,13 +1114,13 @@ mod tests {
         };
         let mut pending = PendingCounts::default();
         // School 1: one short of enough; school 2: enough; school 3: one answer.
-        let first: Vec<Submission> = (0..super::SCHOOL_ANSWERS - 1)
+        let mut first: Vec<Submission> = (0..super::SCHOOL_ANSWERS - 1)
             .map(|n| answer(1, n))
             .chain((0..super::SCHOOL_ANSWERS).map(|n| answer(2, n)))
             .chain([answer(3, 0)])
             .collect();
         let left: Vec<(usize, i64)> = (0..first.len()).map(|n| (n, n as i64 + 1)).collect();
-        pending.add(first, &left, start);
+        pending.add(&mut first, &left, start);
         let taken = pending.take_ready(start, 0);
         assert_eq!(taken.len(), super::SCHOOL_ANSWERS);
         assert!(taken.iter().all(|answer| answer.school_id == 2));
@@ -1123,11 +1131,11 @@ mod tests {
         assert_eq!(taken.len(), super::SCHOOL_ANSWERS);
         assert!(pending.is_empty());
         // A batch takes whole schools up to its share: 40 schools of 32, oldest first.
-        let many: Vec<Submission> = (0..40)
+        let mut many: Vec<Submission> = (0..40)
             .flat_map(|school| (0..super::SCHOOL_ANSWERS).map(move |n| answer(100 + school, n)))
             .collect();
         let left: Vec<(usize, i64)> = (0..many.len()).map(|n| (n, n as i64 + 1000)).collect();
-        pending.add(many, &left, later);
+        pending.add(&mut many, &left, later);
         let taken = pending.take_ready(later, 0);
         assert_eq!(taken.len(), super::FLUSH_ANSWERS);
         assert_eq!(
