@@ -336,14 +336,13 @@ pub async fn submit_form(
         Err(BodyError::TimedOut) => return Err(PageError::new(Failure::RequestTimeout)),
         Err(BodyError::Unreadable) => return Err(PageError::new(Failure::Unreadable)),
     };
-    let Some(pairs) = body::parse_urlencoded(&body) else {
+    let Some(fields) = body::parse_urlencoded(&body) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             &FormFields::default(),
             &general("提交的内容无法识别（可能含有无效字符），答案没有保存，请重新填写。"),
         );
     };
-    let fields = FormFields::new(pairs);
     let answers = match answering::validate(&survey, &fields) {
         Ok(answers) => answers,
         Err(errors) => {

@@ -8,7 +8,8 @@ use std::io;
 use actix_web::error::PayloadError;
 use actix_web::web;
 use futures_util::StreamExt;
-use percent_encoding::percent_decode;
+
+use crate::answering::FormFields;
 
 /// A questionnaire with every text box full fits many times over.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -53,38 +54,53 @@ pub async fn read_limited(
 }
 
 /// Decodes `a=1&b=%E4%BD%A0`, refusing invalid UTF-8 and absurd field counts.
-pub fn parse_urlencoded(body: &[u8]) -> Option<Vec<(String, String)>> {
-    let mut pairs = Vec::new();
+pub fn parse_urlencoded(body: &[u8]) -> Option<FormFields> {
+    let mut fields = FormFields::with_capacity(body.len());
+    // Each name and value is decoded here, then copied into `fields`: two buffers a form.
+    let (mut name, mut value) = (Vec::new(), Vec::new());
     for part in body.split(|byte| *byte == b'&') {
         if part.is_empty() {
             continue;
         }
-        if pairs.len() == MAX_FIELDS {
+        if fields.len() == MAX_FIELDS {
             return None;
         }
         let mut halves = part.splitn(2, |byte| *byte == b'=');
-        let name = decode(halves.next().unwrap_or_default())?;
-        let value = decode(halves.next().unwrap_or_default())?;
-        pairs.push((name, value));
+        decode(halves.next().unwrap_or_default(), &mut name);
+        decode(halves.next().unwrap_or_default(), &mut value);
+        fields.push(
+            std::str::from_utf8(&name).ok()?,
+            std::str::from_utf8(&value).ok()?,
+        );
     }
-    Some(pairs)
+    Some(fields)
 }
 
-/// One allocation for a field with nothing to decode (most names and answer codes), which the
-/// phone form's forty-odd fields per submission mostly are.
-fn decode(raw: &[u8]) -> Option<String> {
-    use std::borrow::Cow;
-    let plus_as_space: Cow<[u8]> = if raw.contains(&b'+') {
-        Cow::Owned(
-            raw.iter()
-                .map(|byte| if *byte == b'+' { b' ' } else { *byte })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(raw)
-    };
-    let bytes: Cow<[u8]> = percent_decode(&plus_as_space).into();
-    String::from_utf8(bytes.into_owned()).ok()
+/// `raw` decoded into `into` (emptied first): `+` is a space, `%XX` a byte, and a `%` without two
+/// hex digits after it stays as it is.
+fn decode(raw: &[u8], into: &mut Vec<u8>) {
+    into.clear();
+    let hex = |byte: u8| char::from(byte).to_digit(16).map(|digit| digit as u8);
+    let mut bytes = raw.iter();
+    while let Some(&byte) = bytes.next() {
+        match byte {
+            b'+' => into.push(b' '),
+            b'%' => {
+                let rest = bytes.as_slice();
+                match (
+                    rest.first().copied().and_then(hex),
+                    rest.get(1).copied().and_then(hex),
+                ) {
+                    (Some(high), Some(low)) => {
+                        into.push(high << 4 | low);
+                        bytes.nth(1);
+                    }
+                    _ => into.push(b'%'),
+                }
+            }
+            _ => into.push(byte),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -93,21 +109,29 @@ mod tests {
 
     #[test]
     fn fields_decode_with_chinese_and_repeats() {
-        let pairs = parse_urlencoded(b"a=1&b=%E4%BD%A0+%E5%A5%BD&b=2&&c").expect("valid");
+        let fields =
+            parse_urlencoded(b"a=1&b=%E4%BD%A0+%E5%A5%BD&b=2&&c&d=%2B%2&e=%").expect("valid");
         assert_eq!(
-            pairs,
+            fields.pairs().collect::<Vec<_>>(),
             vec![
-                ("a".into(), "1".into()),
-                ("b".into(), "你 好".into()),
-                ("b".into(), "2".into()),
-                ("c".into(), String::new()),
+                ("a", "1"),
+                ("b", "你 好"),
+                ("b", "2"),
+                ("c", ""),
+                ("d", "+%2"),
+                ("e", "%"),
             ]
         );
+        assert_eq!(fields.single("a"), Some("1"));
+        assert_eq!(fields.single("b"), None, "sent twice");
+        assert_eq!(fields.values("b").collect::<Vec<_>>(), ["你 好", "2"]);
     }
 
     #[test]
     fn invalid_utf8_is_refused() {
         assert!(parse_urlencoded(b"a=%FF%FE").is_none());
         assert!(parse_urlencoded(b"a=\xff").is_none());
+        // A character split between a name and its value is invalid in both.
+        assert!(parse_urlencoded(b"%E4%BD=%A0").is_none());
     }
 }

@@ -122,7 +122,7 @@ fn question_view(
 ) -> QuestionView {
     let sent = |name: &str| -> Vec<String> {
         submitted
-            .map(|(fields, _)| fields.values(name).into_iter().map(str::to_owned).collect())
+            .map(|(fields, _)| fields.values(name).map(str::to_owned).collect())
             .unwrap_or_default()
     };
     let choice_options = |name: &str, options: &[(String, String)]| -> Vec<OptionView> {
