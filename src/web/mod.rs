@@ -311,8 +311,7 @@ fn register(routes: &mut Routes) {
     routes
         .get("/", home)
         .get("/healthz", healthz)
-        .get("/s/{token}", answer::show_form)
-        .post("/s/{token}", answer::submit_form)
+        .get_and_post("/s/{token}", answer::show_form, answer::submit_form)
         .get("/s/{token}/thanks", answer::thanks)
         .get("/s/{token}/qr.svg", answer::qr_svg)
         .get("/s/{token}/qr.png", answer::qr_png);

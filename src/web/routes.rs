@@ -82,6 +82,42 @@ impl<'a> Routes<'a> {
         self
     }
 
+    /// A path that both shows (GET) and takes (POST) a form, as one resource: its path is matched
+    /// once per request, where two registrations match it twice for a POST (the phone form's
+    /// `/s/{token}`, the busiest path). Other methods get the 404 page, as for any path.
+    pub fn get_and_post<G, GArgs, P, PArgs>(
+        &mut self,
+        path: &'static str,
+        show: G,
+        take: P,
+    ) -> &mut Self
+    where
+        G: Handler<GArgs>,
+        GArgs: FromRequest + 'static,
+        G::Output: Responder + 'static,
+        P: Handler<PArgs>,
+        PArgs: FromRequest + 'static,
+        P::Output: Responder + 'static,
+    {
+        if let Some(config) = self.config.as_deref_mut() {
+            config.service(
+                web::resource(path)
+                    .route(web::get().to(show))
+                    .route(web::post().to(take))
+                    .default_service(web::to(super::not_found)),
+            );
+        }
+        self.table.push(Route {
+            method: Method::Get,
+            path,
+        });
+        self.table.push(Route {
+            method: Method::Post,
+            path,
+        });
+        self
+    }
+
     pub fn any<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
     where
         F: Handler<Args>,
