@@ -750,6 +750,10 @@ impl<'a> Stored<'a> {
         let flags = match (held, submission.flags.as_deref()) {
             (false, flags) => flags.map(str::to_owned),
             (true, None) => Some(HELD.to_owned()),
+            // Held by its address as well as by its link: one flag, not two.
+            (true, Some(flags)) if flags.split(',').any(|flag| flag == HELD) => {
+                Some(flags.to_owned())
+            }
             (true, Some(flags)) => Some(format!("{flags},{HELD}")),
         };
         let held_left_out = submission
@@ -1120,6 +1124,35 @@ mod tests {
         let mut pending = PendingCounts::default();
         pending.add(&mut submissions.to_vec(), left, std::time::Instant::now());
         pending.take_all()
+    }
+
+    /// An answer held by its address and then by its link carries `held` once.
+    #[test]
+    fn an_answer_held_twice_is_flagged_held_once() {
+        let flagged = |flags: Option<&str>, held: bool| {
+            let submission = Submission {
+                flags: flags.map(str::to_owned),
+                ..Submission::default()
+            };
+            super::Stored::of(&submission, held.then_some(&true)).flags
+        };
+        assert_eq!(flagged(None, true).as_deref(), Some("held"));
+        assert_eq!(
+            flagged(Some("too_fast"), false).as_deref(),
+            Some("too_fast")
+        );
+        assert_eq!(
+            flagged(Some("too_fast"), true).as_deref(),
+            Some("too_fast,held")
+        );
+        assert_eq!(
+            flagged(Some("too_fast,held"), true).as_deref(),
+            Some("too_fast,held")
+        );
+        assert_eq!(
+            flagged(Some("held,all_top"), true).as_deref(),
+            Some("held,all_top")
+        );
     }
 
     /// A school's answers wait until it has enough of them to share rows, or until the oldest

@@ -237,6 +237,14 @@ impl Terminal {
         run.stdout_lines().into_iter().map(str::to_owned).collect()
     }
 
+    /// Has `dupin` read a copy of the plan in this terminal's folder, and returns the copy's
+    /// folder, for the test to edit.
+    pub(crate) fn copy_the_plan(&mut self) -> PathBuf {
+        let copy = copy_of_the_plan(self.dir.path());
+        self.surveys = copy.clone();
+        copy
+    }
+
     /// Starts `dupin` with `args` and waits for it to say where it serves.
     pub(crate) fn start_server(&self, args: &[&str]) -> Server {
         self.start_server_with_env(args, &[])
