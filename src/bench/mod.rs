@@ -6,6 +6,7 @@
 //! (`counts`).
 
 mod ceiling;
+pub use ceiling::{CeilingArgs, serve as serve_ceiling};
 mod client;
 pub(crate) mod counts;
 pub mod results;
@@ -156,9 +157,11 @@ pub struct BenchReport {
     pub server_peak_rss_kib: u64,
     /// GET / per second on the same server afterwards: what the server does with no work.
     pub ceiling_per_second: f64,
-    /// Complete submissions per second against [`ceiling::Ceiling`]: the form from memory, the
-    /// POST only parsed, on the same HTTP stack and load generator.
+    /// Complete submissions per second against the ceiling's server (`ceiling.rs`): the form
+    /// from memory, the POST only parsed, on the same HTTP stack and load generator.
     pub submission_ceiling_per_second: f64,
+    /// That server's CPU seconds per submission.
+    pub submission_ceiling_cpu_seconds: f64,
 }
 
 pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
@@ -300,8 +303,10 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
     let mut report = report?;
     report.ceiling_per_second = ceiling;
     if let Some((form, cookie)) = served_form {
-        report.submission_ceiling_per_second =
-            submission_ceiling(args, form, cookie, &tokens, &survey).await?;
+        (
+            report.submission_ceiling_per_second,
+            report.submission_ceiling_cpu_seconds,
+        ) = submission_ceiling(args, form, cookie, &tokens, &survey).await?;
     }
     report.server_cpu_seconds = usage.0;
     report.server_peak_rss_kib = usage.1;
@@ -430,8 +435,9 @@ fn print_report(report: &BenchReport) {
     if report.submission_ceiling_per_second > 0.0 {
         println!(
             "  machine:    {:.0} submissions/s with the form from memory and the POST only parsed \
-             (same HTTP stack, workers and load); dupin at {:.0} % of it",
+             (same HTTP stack, workers and load; {:.3} ms CPU per submission); dupin at {:.0} % of it",
             report.submission_ceiling_per_second,
+            report.submission_ceiling_cpu_seconds * 1000.0,
             100.0 * rate / report.submission_ceiling_per_second
         );
     }
@@ -607,7 +613,39 @@ impl ServerUnderTest {
         if let Some(workers) = workers {
             command.env("DUPIN_WORKERS", workers.to_string());
         }
-        let mut child = command.spawn().context("cannot start dupin serve")?;
+        Self::spawn(command, "dupin serve").await
+    }
+
+    /// The in-run ceiling's server (`ceiling.rs`) serving `form` and `cookie`: started from the
+    /// same binary as `dupin serve`, a process of its own like it.
+    async fn start_ceiling(
+        form: &std::path::Path,
+        cookie: &str,
+        workers: Option<usize>,
+    ) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the dupin binary")?;
+        let mut command = Command::new(exe);
+        command
+            .arg("bench-ceiling")
+            .arg("--form")
+            .arg(form)
+            .arg("--cookie")
+            .arg(cookie)
+            .env("DUPIN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(workers) = workers {
+            command.arg("--server-workers").arg(workers.to_string());
+        }
+        Self::spawn(command, "dupin bench-ceiling").await
+    }
+
+    /// Starts `command`, a server that says `serving on http://127.0.0.1:PORT` once it listens.
+    async fn spawn(mut command: Command, what: &str) -> anyhow::Result<Self> {
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start {what}"))?;
         let pid = child.id().context("the server exited at once")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
@@ -763,6 +801,7 @@ async fn drive(
         server_peak_rss_kib: 0,
         ceiling_per_second: 0.0,
         submission_ceiling_per_second: 0.0,
+        submission_ceiling_cpu_seconds: 0.0,
     })
 }
 
@@ -780,19 +819,29 @@ async fn served_form(port: u16, token: &str) -> anyhow::Result<(Vec<u8>, String)
     Ok((form.body, cookie))
 }
 
-/// The same load against [`ceiling::Ceiling`] serving `form`: complete submissions a second.
+/// The same load against the ceiling's server (`ceiling.rs`) serving `form`: complete
+/// submissions a second, and that server's CPU seconds per submission.
 async fn submission_ceiling(
     args: &BenchArgs,
     form: Vec<u8>,
     cookie: String,
     tokens: &[String],
     survey: &Survey,
-) -> anyhow::Result<f64> {
-    let server = ceiling::Ceiling::start(form, cookie, args.server_workers)?;
+) -> anyhow::Result<(f64, f64)> {
+    let folder = tempfile_dir()?;
+    let form_file = folder.join("form.html");
+    std::fs::write(&form_file, form).context("cannot write the ceiling's form")?;
+    let started = ServerUnderTest::start_ceiling(&form_file, &cookie, args.server_workers).await;
+    let _ = std::fs::remove_dir_all(&folder);
+    let mut server = started?;
     let report = drive(args, server.port, tokens, survey).await;
+    let (cpu_seconds, _) = server.usage();
     server.stop().await;
     let report = report?;
-    Ok(report.submissions as f64 / report.seconds)
+    Ok((
+        report.submissions as f64 / report.seconds,
+        cpu_seconds / report.acknowledged.max(1) as f64,
+    ))
 }
 
 /// GET / at the same concurrency for `--ceiling` seconds.

@@ -136,6 +136,9 @@ enum Command {
     Campaign(CampaignCommand),
     /// Measure complete submissions per second on a fresh database.
     Bench(bench::BenchArgs),
+    /// The in-run ceiling's server of `dupin bench`, which starts it (not for people).
+    #[command(hide = true)]
+    BenchCeiling(bench::CeilingArgs),
     /// Fill a fresh database with a campaign of many answers (1,000,000 over 500 schools by
     /// default), then time the results page, the county report and the CSV export of every answer.
     BenchResults(bench::results::ResultsBenchArgs),
@@ -326,6 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args, common.surveys.clone())
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::BenchCeiling(args) => bench::serve_ceiling(args).await.map(|()| ExitCode::SUCCESS),
         Command::BenchResults(args) => bench::results::run(args, common.surveys.clone())
             .await
             .map(|()| ExitCode::SUCCESS),

@@ -126,10 +126,18 @@ fn bench_runs_twice_checks_every_acknowledged_answer_and_prints_the_median_row()
         .stdout
         .lines()
         .filter(|line| line.contains("submissions/s with the form from memory"))
+        .filter(|line| {
+            // The ceiling's server is a process of its own, whose CPU is measured as dupin's.
+            line.split("load; ")
+                .nth(1)
+                .and_then(|rest| rest.split(" ms CPU per submission").next())
+                .and_then(|ms| ms.parse::<f64>().ok())
+                .is_some_and(|ms| ms > 0.0)
+        })
         .count();
     assert_eq!(
         machine, 2,
-        "each run measures the machine's ceiling: {}",
+        "each run measures the machine's ceiling and its server's CPU: {}",
         run.stdout
     );
     let row = run
