@@ -1129,30 +1129,26 @@ mod tests {
     /// An answer held by its address and then by its link carries `held` once.
     #[test]
     fn an_answer_held_twice_is_flagged_held_once() {
-        let flagged = |flags: Option<&str>, held: bool| {
+        // (flags found when it was checked, held by its link) → flags stored
+        let cases = [
+            ((None, true), Some("held")),
+            ((Some("too_fast"), false), Some("too_fast")),
+            ((Some("too_fast"), true), Some("too_fast,held")),
+            ((Some("too_fast,held"), true), Some("too_fast,held")),
+            ((Some("held,all_top"), true), Some("held,all_top")),
+        ];
+        for ((flags, held), stored) in cases {
             let submission = Submission {
                 flags: flags.map(str::to_owned),
                 ..Submission::default()
             };
-            super::Stored::of(&submission, held.then_some(&true)).flags
-        };
-        assert_eq!(flagged(None, true).as_deref(), Some("held"));
-        assert_eq!(
-            flagged(Some("too_fast"), false).as_deref(),
-            Some("too_fast")
-        );
-        assert_eq!(
-            flagged(Some("too_fast"), true).as_deref(),
-            Some("too_fast,held")
-        );
-        assert_eq!(
-            flagged(Some("too_fast,held"), true).as_deref(),
-            Some("too_fast,held")
-        );
-        assert_eq!(
-            flagged(Some("held,all_top"), true).as_deref(),
-            Some("held,all_top")
-        );
+            let row = super::Stored::of(&submission, held.then_some(&true));
+            assert_eq!(
+                row.flags.as_deref(),
+                stored,
+                "{flags:?}, held by its link: {held}"
+            );
+        }
     }
 
     /// A school's answers wait until it has enough of them to share rows, or until the oldest

@@ -593,8 +593,7 @@ impl ServerUnderTest {
         surveys_dir: &std::path::Path,
         workers: Option<usize>,
     ) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe().context("cannot find the dupin binary")?;
-        let mut command = Command::new(exe);
+        let mut command = Self::dupin()?;
         command
             .arg("serve")
             .env("DATABASE_URL", database_url)
@@ -606,10 +605,7 @@ impl ServerUnderTest {
                 "DUPIN_LOG",
                 std::env::var("DUPIN_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()),
             )
-            .env_remove("DUPIN_BASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
+            .env_remove("DUPIN_BASE_URL");
         if let Some(workers) = workers {
             command.env("DUPIN_WORKERS", workers.to_string());
         }
@@ -623,25 +619,34 @@ impl ServerUnderTest {
         cookie: &str,
         workers: Option<usize>,
     ) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe().context("cannot find the dupin binary")?;
-        let mut command = Command::new(exe);
+        let mut command = Self::dupin()?;
         command
             .arg("bench-ceiling")
             .arg("--form")
             .arg(form)
             .arg("--cookie")
             .arg(cookie)
-            .env("DUPIN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
+            .env("DUPIN_LOG", "warn");
         if let Some(workers) = workers {
             command.arg("--server-workers").arg(workers.to_string());
         }
         Self::spawn(command, "dupin bench-ceiling").await
     }
 
-    /// Starts `command`, a server that says `serving on http://127.0.0.1:PORT` once it listens.
+    /// This binary as a child process: its output read here, its errors on the benchmark's, and
+    /// killed when dropped.
+    fn dupin() -> anyhow::Result<Command> {
+        let exe = std::env::current_exe().context("cannot find the dupin binary")?;
+        let mut command = Command::new(exe);
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        Ok(command)
+    }
+
+    /// Starts `command` (made by [`Self::dupin`]), a server that says
+    /// `serving on http://127.0.0.1:PORT` once it listens.
     async fn spawn(mut command: Command, what: &str) -> anyhow::Result<Self> {
         let mut child = command
             .spawn()
