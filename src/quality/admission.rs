@@ -171,6 +171,21 @@ impl AddressWindows {
             earlier: window.pass(),
         }
     }
+
+    /// Whether `address` has passed its ceiling on link `link_id` in its current window. An
+    /// answer admitted just before may be stored only after the answer that passed the ceiling
+    /// held the earlier ones (two HTTP workers, one writer queue): asked once the admitted answer
+    /// is stored, this says it must be held too. Either it was stored before that hold, which
+    /// then found it, or it asks after the ceiling was passed and sees it here.
+    pub fn passed(&self, address: IpAddr, link_id: i32) -> bool {
+        let Ok(windows) = self.windows.lock() else {
+            return false;
+        };
+        windows
+            .by_pair
+            .get(&(counted_as(address), link_id))
+            .is_some_and(|window| window.count == PASSED)
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +203,7 @@ mod tests {
                 AddressVerdict::Admitted
             );
         }
+        assert!(!windows.passed(address, 7));
         assert_eq!(
             windows.admit(address, 7, &key(3), 3, 10),
             AddressVerdict::Held {
@@ -200,6 +216,8 @@ mod tests {
                 earlier: Vec::new()
             }
         );
+        // An answer admitted before, stored only now, learns that it must be held too.
+        assert!(windows.passed(address, 7));
         // Another link, or another address, is counted apart.
         assert_eq!(
             windows.admit(address, 8, &key(5), 3, 10),
@@ -209,6 +227,7 @@ mod tests {
             windows.admit([10, 0, 0, 2].into(), 7, &key(6), 3, 10),
             AddressVerdict::Admitted
         );
+        assert!(!windows.passed(address, 8) && !windows.passed([10, 0, 0, 2].into(), 7));
     }
 
     #[test]

@@ -391,7 +391,8 @@ pub async fn submit_form(
     .await;
     // Past the ceiling of answers from one address to this link, the answer is held, and so are
     // the address's earlier ones of the window (held below, once this one is stored).
-    let address_verdict = crate::web::client_address(&state, &request).map(|address| {
+    let address = crate::web::client_address(&state, &request);
+    let address_verdict = address.map(|address| {
         state.address_windows.admit(
             address,
             context.link.id,
@@ -431,6 +432,18 @@ pub async fn submit_form(
     let browser_key = submission.browser_key.clone();
     let outcome = state.writer.submit(submission).await;
     if let Ok(Outcome::Stored | Outcome::Held { .. }) = &outcome {
+        // Admitted, but its address passed the ceiling while it waited for the writer: held
+        // with the rest of the window (see `AddressWindows::passed`).
+        let passed_meanwhile = matches!(address_verdict, Some(AddressVerdict::Admitted))
+            && address
+                .is_some_and(|address| state.address_windows.passed(address, context.link.id));
+        let address_verdict = if passed_meanwhile {
+            Some(AddressVerdict::Held {
+                earlier: vec![key.to_owned()],
+            })
+        } else {
+            address_verdict
+        };
         hold_what_came_before(&state, &context, &outcome, address_verdict, now).await;
     }
     if let (Ok(Outcome::Stored | Outcome::Held { .. } | Outcome::AlreadyAnswered), Some(browser)) =

@@ -605,3 +605,65 @@ async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() 
         .await;
     assert_eq!(tallied, 0);
 }
+
+/// A phone on a carrier's IPv6 network can take a fresh address of its /64 for every answer:
+/// sixty-one answers sent at once from sixty-one addresses of one /64 are one address's, past
+/// its ceiling of sixty, and every one of them is held — also those admitted before the ceiling
+/// was passed but stored after. Forty parents on forty networks all count.
+#[actix_web::test]
+async fn stuffing_from_fresh_ipv6_addresses_of_one_network_is_held_in_full() {
+    let app = app_behind_a_proxy().await;
+    let campaign = app.create_campaign("parents", None, None).await;
+    let survey = catalog_survey("parents");
+    let token = app.link_token(campaign, BIG_SCHOOL).await;
+    let school = school_id(&app, BIG_SCHOOL).await;
+    // The link's own rate (about 2,860 ÷ 10 = 286 a minute) is not what holds them here.
+    let per_minute = app
+        .count(&format!(
+            "SELECT CAST(expected AS BIGINT) FROM campaign_link \
+             WHERE campaign_id = {campaign} AND school_id = {school}"
+        ))
+        .await
+        .div_euclid(10)
+        + 1;
+    assert!(per_minute > 101, "{per_minute}");
+
+    let mut dice = Dice(20_261_205);
+    let mut parents = Vec::new();
+    for network in 0..40 {
+        let mut phone = phone_from(&app, &format!("2408:8400:{network:x}:1::1"));
+        let fields = open_form(&mut phone, &token, varied(&survey, &mut dice)).await;
+        parents.push((phone, fields));
+    }
+    send_together(&token, parents).await;
+    assert_eq!(counted_at(&app, campaign, school).await, 40);
+
+    let mut one_network = Vec::new();
+    for address in 1..=61 {
+        let mut phone = phone_from(&app, &format!("2408:8400:ffff:1::{address:x}"));
+        let fields = open_form(&mut phone, &token, all_top(&survey)).await;
+        one_network.push((phone, fields));
+    }
+    send_together(&token, one_network).await;
+    let stored = app
+        .count(&format!(
+            "SELECT count(*) FROM response WHERE school_id = {school}"
+        ))
+        .await;
+    let held = app
+        .count(&format!(
+            "SELECT count(*) FROM response WHERE school_id = {school} AND flags LIKE '%held%'"
+        ))
+        .await;
+    assert_eq!(stored, 101, "every acknowledged answer is stored");
+    assert_eq!(held, 61, "all of the one network's answers are held");
+    assert_eq!(
+        counted_at(&app, campaign, school).await,
+        40,
+        "only the forty parents count"
+    );
+    let api = app.api_token().await;
+    let (_, counted, json) = index_of(&app, &api, campaign, school).await;
+    assert_eq!(counted, 40, "{json}");
+    assert_eq!(json["left_out"]["count"].as_u64(), Some(61), "{json}");
+}
