@@ -940,7 +940,8 @@ async fn insert_responses(
             stored.flags.as_deref().into(),
         ]);
     }
-    txn.fetch_rows(&rows).await
+    // Column 3, the form's key, tells the rows apart.
+    txn.insert_rows(&rows, 3).await
 }
 
 async fn existing_keys(txn: &impl BatchDb, keys: &[&str]) -> Result<HashSet<String>, DbErr> {

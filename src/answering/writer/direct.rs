@@ -167,6 +167,35 @@ impl BatchDb for Direct {
         Ok(())
     }
 
+    /// Steps the INSERT without its `RETURNING` clause, and takes each new row's id from the
+    /// connection: SQLite runs a `RETURNING` as a trigger, and any statement with a trigger
+    /// keeps a statement journal (a copy of every page it changes, to undo just that statement)
+    /// — for the answers' rows and their four indexes, ≈ 5 % of the writer's time.
+    async fn insert_rows(&self, rows: &Rows<'_>, key: usize) -> Result<Vec<(i64, String)>, DbErr> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = rows.one_row_sql();
+        let without_returning = sql.split(" RETURNING ").next().unwrap_or(&sql);
+        let mut statement = self
+            .connection
+            .prepare_cached(without_returning)
+            .map_err(database_error)?;
+        let mut inserted = Vec::new();
+        for row in rows.each() {
+            let changed = statement
+                .execute(params_from_iter(row))
+                .map_err(database_error)?;
+            if changed == 1 {
+                let key = Rows::text(row, key).ok_or_else(|| {
+                    DbErr::Custom(format!("column {key} of the rows inserted is not a text"))
+                })?;
+                inserted.push((self.connection.last_insert_rowid(), key.to_owned()));
+            }
+        }
+        Ok(inserted)
+    }
+
     async fn fetch<T: Fetched>(&self, statement: Statement) -> Result<Vec<T>, DbErr> {
         let values = Self::bound_values(&statement)?;
         let mut prepared = self
@@ -266,6 +295,50 @@ mod tests {
         assert_eq!(pragma("foreign_keys"), "1");
         // 2 is MEMORY: statement journals are not temporary files.
         assert_eq!(pragma("temp_store"), "2");
+    }
+
+    /// On the writer's connection the answers' INSERT runs without its RETURNING (which would
+    /// give every row a statement journal): the ids it reports are the rows' own, in order, and
+    /// a row whose form key is stored already is not among them.
+    #[tokio::test]
+    async fn answers_inserted_without_returning_report_the_ids_stored() {
+        use crate::answering::writer::{Stored, insert_responses};
+        let test = crate::bench::TestCampaign::open(2, "ids").await;
+        let file = crate::db::sqlite_file(&test.url).expect("a SQLite file");
+        let direct = super::Direct::open(&file).expect("the writer's connection opens");
+        let mut answers = test.answers(3);
+        answers[2].idempotency_key = answers[0].idempotency_key.clone();
+        answers[2].browser_key = Some("e".repeat(32));
+        let stored: Vec<Stored> = answers
+            .iter()
+            .map(|answer| Stored::of(answer, None))
+            .collect();
+        direct
+            .connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("a write transaction");
+        let inserted = insert_responses(&direct, &stored, false)
+            .await
+            .expect("the answers are inserted");
+        direct
+            .connection
+            .execute_batch("COMMIT")
+            .expect("committed");
+
+        let mut in_database = Vec::new();
+        for answer in &answers[..2] {
+            let id: i64 = direct
+                .connection
+                .query_row(
+                    "SELECT id FROM response WHERE idempotency_key = ?1",
+                    [&answer.idempotency_key],
+                    |row| row.get(0),
+                )
+                .expect("the answer is stored");
+            in_database.push((id, answer.idempotency_key.clone()));
+        }
+        assert_eq!(inserted, in_database);
+        assert_eq!(count(&test.db, "SELECT COUNT(*) FROM response").await, 2);
     }
 
     async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
