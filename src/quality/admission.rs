@@ -186,6 +186,28 @@ impl AddressWindows {
             .get(&(counted_as(address), link_id))
             .is_some_and(|window| window.count == PASSED)
     }
+
+    /// The verdict on the answer `key` from `address` to `link_id` once it is stored: `verdict`,
+    /// as [`AddressWindows::admit`] gave it, unless the answer was admitted and its address has
+    /// [`passed`](AddressWindows::passed) the ceiling meanwhile — then held, itself the earlier
+    /// answer to hold.
+    pub fn once_stored(
+        &self,
+        verdict: Option<AddressVerdict>,
+        address: Option<IpAddr>,
+        link_id: i32,
+        key: &str,
+    ) -> Option<AddressVerdict> {
+        let passed_meanwhile = matches!(verdict, Some(AddressVerdict::Admitted))
+            && address.is_some_and(|address| self.passed(address, link_id));
+        if passed_meanwhile {
+            Some(AddressVerdict::Held {
+                earlier: vec![key.to_owned()],
+            })
+        } else {
+            verdict
+        }
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +240,12 @@ mod tests {
         );
         // An answer admitted before, stored only now, learns that it must be held too.
         assert!(windows.passed(address, 7));
+        assert_eq!(
+            windows.once_stored(Some(AddressVerdict::Admitted), Some(address), 7, &key(2)),
+            Some(AddressVerdict::Held {
+                earlier: vec![key(2)]
+            })
+        );
         // Another link, or another address, is counted apart.
         assert_eq!(
             windows.admit(address, 8, &key(5), 3, 10),
@@ -228,6 +256,10 @@ mod tests {
             AddressVerdict::Admitted
         );
         assert!(!windows.passed(address, 8) && !windows.passed([10, 0, 0, 2].into(), 7));
+        assert_eq!(
+            windows.once_stored(Some(AddressVerdict::Admitted), Some(address), 8, &key(5)),
+            Some(AddressVerdict::Admitted)
+        );
     }
 
     #[test]

@@ -433,17 +433,11 @@ pub async fn submit_form(
     let outcome = state.writer.submit(submission).await;
     if let Ok(Outcome::Stored | Outcome::Held { .. }) = &outcome {
         // Admitted, but its address passed the ceiling while it waited for the writer: held
-        // with the rest of the window (see `AddressWindows::passed`).
-        let passed_meanwhile = matches!(address_verdict, Some(AddressVerdict::Admitted))
-            && address
-                .is_some_and(|address| state.address_windows.passed(address, context.link.id));
-        let address_verdict = if passed_meanwhile {
-            Some(AddressVerdict::Held {
-                earlier: vec![key.to_owned()],
-            })
-        } else {
-            address_verdict
-        };
+        // with the rest of the window.
+        let address_verdict =
+            state
+                .address_windows
+                .once_stored(address_verdict, address, context.link.id, key);
         hold_what_came_before(&state, &context, &outcome, address_verdict, now).await;
     }
     if let (Ok(Outcome::Stored | Outcome::Held { .. } | Outcome::AlreadyAnswered), Some(browser)) =
