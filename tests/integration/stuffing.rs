@@ -176,9 +176,7 @@ async fn next_minute() {
 #[actix_web::test]
 async fn stuffing_a_forged_cookie_counts_as_none_and_a_moved_time_is_refused() {
     let app = app_behind_a_proxy().await;
-    let campaign = app.create_campaign("parents", None, None).await;
-    let survey = catalog_survey("parents");
-    let token = app.link_token(campaign, BIG_SCHOOL).await;
+    let BigSchool { survey, token, .. } = big_school_link(&app).await;
 
     // The served time moved five minutes back, or left out: a form our page could not send.
     let mut phone = phone_from(&app, "198.51.100.1");
@@ -242,10 +240,12 @@ struct Tally {
 #[actix_web::test]
 async fn stuffing_one_client_moves_a_schools_published_index_by_less_than_3_points() {
     let app = app_behind_a_proxy().await;
-    let campaign = app.create_campaign("parents", None, None).await;
-    let survey = catalog_survey("parents");
-    let token = app.link_token(campaign, BIG_SCHOOL).await;
-    let school = school_id(&app, BIG_SCHOOL).await;
+    let BigSchool {
+        campaign,
+        survey,
+        token,
+        school,
+    } = big_school_link(&app).await;
     let api = app.api_token().await;
 
     // 60 parents, each on their own phone and carrier address, mostly dissatisfied.
@@ -521,6 +521,24 @@ async fn stuffing_a_class_group_of_40_phones_is_counted_in_full_and_flagged_nowh
 /// A campaign whose small school's link (50 answers a minute) is about to take a surge: `parents`
 /// forms opened on it, each from an address of its own, and the clock at most 40 s into a minute
 /// so that they can all be sent inside it.
+/// An open parents' campaign and the public link of the county's largest school.
+struct BigSchool {
+    campaign: i32,
+    survey: Survey,
+    token: String,
+    school: i64,
+}
+
+async fn big_school_link(app: &TestApp) -> BigSchool {
+    let campaign = app.create_campaign("parents", None, None).await;
+    BigSchool {
+        campaign,
+        survey: catalog_survey("parents"),
+        token: app.link_token(campaign, BIG_SCHOOL).await,
+        school: school_id(app, BIG_SCHOOL).await,
+    }
+}
+
 struct Surge {
     campaign: i32,
     school: i64,
@@ -613,10 +631,12 @@ async fn stuffing_a_surge_from_many_addresses_on_a_small_schools_link_is_held() 
 #[actix_web::test]
 async fn stuffing_from_fresh_ipv6_addresses_of_one_network_is_held_in_full() {
     let app = app_behind_a_proxy().await;
-    let campaign = app.create_campaign("parents", None, None).await;
-    let survey = catalog_survey("parents");
-    let token = app.link_token(campaign, BIG_SCHOOL).await;
-    let school = school_id(&app, BIG_SCHOOL).await;
+    let BigSchool {
+        campaign,
+        survey,
+        token,
+        school,
+    } = big_school_link(&app).await;
     // The link's own rate (about 2,860 ÷ 10 = 286 a minute) is not what holds them here.
     let per_minute = app
         .count(&format!(
