@@ -202,6 +202,8 @@ fn serve(
             .wrap(Compress::default())
             .wrap(security_headers())
             .app_data(state.clone())
+            // Per worker: the factory runs once for each.
+            .app_data(web::Data::new(crate::answering::writer::Replies::default()))
             .app_data(crate::web::console::form_config())
             .app_data(crate::web::console::query_config())
             .configure(configure)

@@ -37,8 +37,11 @@ use crate::survey::Area;
 
 mod batch;
 mod direct;
+mod replies;
 use batch::{BatchDb, Pooled, Rows};
 pub use direct::Direct;
+pub use replies::Replies;
+use replies::ReplyTo;
 
 /// Keys per `IN (…)` list when looking up keys and browsers that were not inserted.
 const KEYS_PER_STATEMENT: usize = 500;
@@ -143,11 +146,7 @@ pub enum WriteError {
     Stopped,
 }
 
-/// What became of a submission, and what is left of it: sent back so that the submitter's
-/// thread, which made its strings, frees them. Freed on the writer's thread, each took a lock on
-/// the submitter thread's allocator arena (glibc), on the one path every answer waits for.
-type Reply = oneshot::Sender<(Result<Outcome, WriteError>, Submission)>;
-type Queue = mpsc::Receiver<(Submission, Reply)>;
+type Queue = mpsc::Receiver<(Submission, ReplyTo)>;
 
 /// Where the writer stores answers.
 pub enum WriterDatabase {
@@ -186,7 +185,7 @@ impl WriterDatabase {
 /// The handle submitters use; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<(Submission, Reply)>,
+    queue: mpsc::Sender<(Submission, ReplyTo)>,
 }
 
 impl Writer {
@@ -214,9 +213,29 @@ impl Writer {
 
     /// Queues `submission` and waits until it is committed (or refused).
     pub async fn submit(&self, submission: Submission) -> Result<Outcome, WriteError> {
+        self.queue_and_wait(submission, ReplyTo::Submitter).await
+    }
+
+    /// As [`Writer::submit`], answered through `replies`, the mailbox of the runtime thread
+    /// this runs on (an HTTP worker's).
+    pub async fn submit_through(
+        &self,
+        submission: Submission,
+        replies: &Replies,
+    ) -> Result<Outcome, WriteError> {
+        let mailbox = replies.mailbox();
+        self.queue_and_wait(submission, |reply| ReplyTo::Mailbox(mailbox, reply))
+            .await
+    }
+
+    async fn queue_and_wait(
+        &self,
+        submission: Submission,
+        reply_to: impl FnOnce(replies::Reply) -> ReplyTo,
+    ) -> Result<Outcome, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send((submission, reply))
+            .send((submission, reply_to(reply)))
             .await
             .map_err(|_| WriteError::Stopped)?;
         let (outcome, spent) = answer.await.map_err(|_| WriteError::Stopped)?;
@@ -329,7 +348,7 @@ async fn run(mut database: impl Committer, mut receiver: Queue, own_thread: OwnT
             flush(&mut database, pending.take_all()).await;
             return;
         }
-        let (mut submissions, replies): (Vec<Submission>, Vec<Reply>) = batch.drain(..).unzip();
+        let (mut submissions, replies): (Vec<Submission>, Vec<ReplyTo>) = batch.drain(..).unzip();
         let started = std::time::Instant::now();
         // At least as many as it stores, so that the pending answers cannot pile up.
         let flushing = pending.take_ready(started, submissions.len());
@@ -344,19 +363,24 @@ async fn run(mut database: impl Committer, mut receiver: Queue, own_thread: OwnT
         match committed {
             Ok(committed) => {
                 pending.add(&mut submissions, &committed.left_pending, started);
-                for ((reply, outcome), spent) in
-                    replies.into_iter().zip(committed.outcomes).zip(submissions)
-                {
-                    let _ = reply.send((Ok(outcome), spent));
-                }
+                replies::deliver(
+                    replies
+                        .into_iter()
+                        .zip(committed.outcomes)
+                        .zip(submissions)
+                        .map(|((to, outcome), spent)| (to, Ok(outcome), spent)),
+                );
             }
             Err(error) => {
                 // The answers it was to add stay pending in the database, for the next reader.
                 tracing::error!(error = %error, responses = submissions.len(), "storing answers failed");
                 let error = WriteError::Database(error.to_string());
-                for (reply, spent) in replies.into_iter().zip(submissions) {
-                    let _ = reply.send((Err(error.clone()), spent));
-                }
+                replies::deliver(
+                    replies
+                        .into_iter()
+                        .zip(submissions)
+                        .map(|(to, spent)| (to, Err(error.clone()), spent)),
+                );
             }
         }
     }

@@ -16,7 +16,7 @@ use super::form_view::form_view;
 use super::spliced;
 use super::templates::{self, MessagePage};
 use crate::answering::validate::{KEY_FIELD, SERVED_AT_FIELD};
-use crate::answering::writer::{Admission, Outcome, Submission};
+use crate::answering::writer::{Admission, Outcome, Replies, Submission};
 use crate::answering::{self, FormErrors, FormFields};
 use crate::campaigns::{self, Availability, LinkContext};
 use crate::links;
@@ -275,6 +275,7 @@ pub async fn show_form(
 
 pub async fn submit_form(
     state: web::Data<AppState>,
+    replies: web::Data<Replies>,
     token: web::Path<String>,
     request: HttpRequest,
     payload: web::Payload,
@@ -430,7 +431,7 @@ pub async fn submit_form(
         }),
     };
     let browser_key = submission.browser_key.clone();
-    let outcome = state.writer.submit(submission).await;
+    let outcome = state.writer.submit_through(submission, &replies).await;
     if let Ok(Outcome::Stored | Outcome::Held { .. }) = &outcome {
         // Admitted, but its address passed the ceiling while it waited for the writer: held
         // with the rest of the window.
