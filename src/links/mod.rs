@@ -26,16 +26,20 @@ pub fn normalize_token(text: &str) -> Option<String> {
     if text.len() != TOKEN_LENGTH {
         return None;
     }
-    text.chars()
-        .map(|c| {
-            let c = match c.to_ascii_uppercase() {
-                'O' => '0',
-                'I' | 'L' => '1',
-                other => other,
-            };
-            ALPHABET.contains(&(c as u8)).then_some(c)
-        })
-        .collect()
+    let mut token = String::with_capacity(TOKEN_LENGTH);
+    for byte in text.bytes() {
+        let byte = match byte.to_ascii_uppercase() {
+            b'O' => b'0',
+            b'I' | b'L' => b'1',
+            other => other,
+        };
+        // Only ASCII is in the alphabet, so a byte of a longer character is refused here.
+        if !ALPHABET.contains(&byte) {
+            return None;
+        }
+        token.push(char::from(byte));
+    }
+    Some(token)
 }
 
 /// The public address of a link: what QR codes and printed lists carry.

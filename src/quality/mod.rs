@@ -79,7 +79,10 @@ fn scale_choices<'s>(survey: &'s Survey, answers: &ValidResponse) -> Vec<(&'s Sc
 /// Every scale answer and matrix statement on the same point of its scale (by position, so
 /// that two scales with different codes compare), with at least `minimum` of them.
 pub fn is_straight_line(survey: &Survey, answers: &ValidResponse, minimum: u32) -> bool {
-    let chosen = scale_choices(survey, answers);
+    straight_line(&scale_choices(survey, answers), minimum)
+}
+
+fn straight_line(chosen: &[(&Scale, usize)], minimum: u32) -> bool {
     chosen.len() >= minimum as usize && chosen.windows(2).all(|pair| pair[0].1 == pair[1].1)
 }
 
@@ -97,7 +100,10 @@ fn top_of(scale: &Scale) -> usize {
 /// Every scale answer and matrix statement at the top of its scale, with at least `minimum` of
 /// them: the form a school that fills in its own link would send.
 pub fn is_all_top(survey: &Survey, answers: &ValidResponse, minimum: u32) -> bool {
-    let chosen = scale_choices(survey, answers);
+    all_top(&scale_choices(survey, answers), minimum)
+}
+
+fn all_top(chosen: &[(&Scale, usize)], minimum: u32) -> bool {
     chosen.len() >= minimum as usize
         && chosen
             .iter()
@@ -132,10 +138,11 @@ pub fn flags_of(
     rules: &QualityRules,
 ) -> Vec<Flag> {
     let mut flags = Vec::new();
-    if is_straight_line(survey, answers, rules.straight_line_min_answers) {
+    let chosen = scale_choices(survey, answers);
+    if straight_line(&chosen, rules.straight_line_min_answers) {
         flags.push(Flag::StraightLine);
     }
-    if is_all_top(survey, answers, rules.straight_line_min_answers) {
+    if all_top(&chosen, rules.straight_line_min_answers) {
         flags.push(Flag::AllTop);
     }
     if is_too_fast(
