@@ -424,7 +424,7 @@ fn print_report(report: &BenchReport) {
     );
     println!("  failures:   {}", report.failures);
     println!(
-        "  server:     {:.2} ms CPU per submission, peak RSS {:.1} MB",
+        "  server:     {:.3} ms CPU per submission, peak RSS {:.1} MB",
         report.server_cpu_seconds * 1000.0 / report.acknowledged.max(1) as f64,
         report.server_peak_rss_kib as f64 / 1024.0
     );
