@@ -41,10 +41,14 @@ pub fn key_bytes(key: &str) -> Option<[u8; 16]> {
     }
     let mut bytes = [0u8; 16];
     for (byte, pair) in bytes.iter_mut().zip(key.as_bytes().chunks_exact(2)) {
-        let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
-        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+        *byte = hex_digit(pair[0])? << 4 | hex_digit(pair[1])?;
     }
     Some(bytes)
+}
+
+/// The value of one hex digit (either case), or `None` for any other byte.
+pub fn hex_digit(byte: u8) -> Option<u8> {
+    char::from(byte).to_digit(16).map(|digit| digit as u8)
 }
 
 /// The lower-case hex SHA-256 of `text`: how secrets that must be recognised but never kept

@@ -10,6 +10,7 @@ use actix_web::web;
 use futures_util::StreamExt;
 
 use crate::answering::FormFields;
+use crate::secrets::hex_digit;
 
 /// A questionnaire with every text box full fits many times over.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -80,7 +81,6 @@ pub fn parse_urlencoded(body: &[u8]) -> Option<FormFields> {
 /// hex digits after it stays as it is.
 fn decode(raw: &[u8], into: &mut Vec<u8>) {
     into.clear();
-    let hex = |byte: u8| char::from(byte).to_digit(16).map(|digit| digit as u8);
     let mut bytes = raw.iter();
     while let Some(&byte) = bytes.next() {
         match byte {
@@ -88,8 +88,8 @@ fn decode(raw: &[u8], into: &mut Vec<u8>) {
             b'%' => {
                 let rest = bytes.as_slice();
                 match (
-                    rest.first().copied().and_then(hex),
-                    rest.get(1).copied().and_then(hex),
+                    rest.first().copied().and_then(hex_digit),
+                    rest.get(1).copied().and_then(hex_digit),
                 ) {
                     (Some(high), Some(low)) => {
                         into.push(high << 4 | low);
