@@ -38,6 +38,7 @@ use crate::survey::Area;
 mod batch;
 mod direct;
 mod replies;
+mod vfs;
 use batch::{BatchDb, Pooled, Rows};
 pub use direct::Direct;
 pub use replies::Replies;

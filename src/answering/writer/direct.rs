@@ -92,18 +92,17 @@ impl super::Committer for Direct {
 
 /// The connection, with the settings `db::pool_options` gives the shared pool's.
 fn connect(file: &Path) -> rusqlite::Result<Connection> {
-    let connection = Connection::open_with_flags(
-        file,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    connection.busy_timeout(BUSY_TIMEOUT)?;
-    // WAL is the file's own setting, made when `db::connect` created it; FULL makes every
-    // acknowledged answer durable; statement journals (an upsert keeps one, to undo just that
-    // statement) stay in memory rather than in temporary files.
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA temp_store = MEMORY;",
-    )?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = super::vfs::open(file, flags, |connection| {
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL is the file's own setting, made when `db::connect` created it; FULL makes every
+        // acknowledged answer durable; statement journals (an upsert keeps one, to undo just
+        // that statement) stay in memory rather than in temporary files.
+        connection.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY;",
+        )
+    })?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
