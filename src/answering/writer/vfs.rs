@@ -424,23 +424,32 @@ mod tests {
 
     const SETTINGS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
 
-    /// A database in WAL mode with one table, made through SQLite's own VFS as `db::connect`
-    /// makes dupin's.
-    fn database(folder: &Path) -> std::path::PathBuf {
-        let file = folder.join("vfs.sqlite3");
+    /// A database in WAL mode with one table, in a folder of its own, made through SQLite's own
+    /// VFS as `db::connect` makes dupin's.
+    fn database() -> (tempfile::TempDir, std::path::PathBuf) {
+        let folder = tempfile::tempdir().expect("a folder");
+        let file = folder.path().join("vfs.sqlite3");
         let made = Connection::open(&file).expect("the database is made");
         made.execute_batch(
             "PRAGMA journal_mode = WAL; \
              CREATE TABLE piece (id INTEGER PRIMARY KEY, body BLOB NOT NULL);",
         )
         .expect("the table is made");
-        file
+        (folder, file)
     }
 
     fn writer(file: &Path, settings: &'static str) -> rusqlite::Result<Connection> {
         super::open(file, OpenFlags::SQLITE_OPEN_READ_WRITE, |connection| {
             connection.execute_batch(settings)
         })
+    }
+
+    /// SQLite's own check of every page of the database, through `reader`.
+    fn assert_intact(reader: &Connection) {
+        let check: String = reader
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .expect("the check runs");
+        assert_eq!(check, "ok");
     }
 
     /// The `n`th piece's body: `size` bytes that differ from piece to piece.
@@ -452,8 +461,7 @@ mod tests {
 
     #[test]
     fn every_commit_is_read_at_once_by_a_connection_of_sqlites_own_vfs() {
-        let folder = tempfile::tempdir().expect("a folder");
-        let file = database(folder.path());
+        let (_folder, file) = database();
         let writer = writer(&file, SETTINGS).expect("the writer's connection opens");
         let reader = Connection::open(&file).expect("a reader opens");
         // 3,000 commits of a piece each write some 6,000 frames: several checkpoints and
@@ -475,16 +483,12 @@ mod tests {
             assert_eq!(count, n, "the reader sees every commit at once");
             assert_eq!(last, body(n, 3_000), "and what it wrote");
         }
-        let check: String = reader
-            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .expect("the check runs");
-        assert_eq!(check, "ok");
+        assert_intact(&reader);
     }
 
     #[test]
     fn a_transaction_larger_than_the_buffer_and_the_cache_is_stored_whole_or_not_at_all() {
-        let folder = tempfile::tempdir().expect("a folder");
-        let file = database(folder.path());
+        let (_folder, file) = database();
         // A page cache of ten pages spills a large transaction's pages into the WAL before it
         // commits, and reads them back from there.
         let writer = writer(
@@ -539,16 +543,12 @@ mod tests {
             assert_eq!(stored, body(n, 5_000));
         }
         drop(writer);
-        let check: String = reader
-            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .expect("the check runs");
-        assert_eq!(check, "ok");
+        assert_intact(&reader);
     }
 
     #[test]
     fn a_connection_that_would_not_sync_every_commit_is_refused() {
-        let folder = tempfile::tempdir().expect("a folder");
-        let file = database(folder.path());
+        let (_folder, file) = database();
         let refused = writer(
             &file,
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
