@@ -20,7 +20,14 @@
 //! WAL's index (where other connections find them) just after syncing them, and only at
 //! `synchronous = FULL` (or `EXTRA`) does it sync every commit. At `NORMAL` it would publish
 //! frames still in this buffer, and other connections would read what is not there yet; so
-//! [`open`] refuses a connection that is not at `FULL`.
+//! [`open`] refuses a connection that is not at `FULL`, and one without power-safe overwrite
+//! (where SQLite pads a commit past the sync and publishes the padding too). And the buffer
+//! never outlives the WAL's write lock: a transaction that spilled pages into the WAL and was
+//! rolled back leaves them buffered, and another connection then writes its own frames at the
+//! same place; they must not be overwritten later. So the database file is wrapped as well, and
+//! when it releases the write lock (`xShmLock`), whatever the WAL still holds is dropped — after
+//! a commit it holds nothing. (A review found this by test: a rolled-back spill, then another
+//! connection's commit, then the writer's next read had made the file "not a database".)
 //!
 //! This is the one module of dupin with `unsafe` code: SQLite calls a VFS through C function
 //! pointers. Each function only forwards to SQLite's own file, or keeps its buffer.
@@ -42,20 +49,25 @@ const MOST_BUFFERED: usize = 1 << 20;
 /// bits of a length, so a longer write fails as if the disk were full.
 const MOST_PER_WRITE: usize = 0x1_ffff;
 
-/// A WAL as this VFS opens it: this, then SQLite's own file. Any other file is SQLite's own
-/// file at the start of the same allocation, with SQLite's own methods.
+/// The WAL or the database file as this VFS opens them: this, then SQLite's own file. Any
+/// other file is SQLite's own file at the start of the same allocation, with SQLite's own
+/// methods.
 #[repr(C)]
 struct File {
     base: ffi::sqlite3_file,
-    /// The writes not yet handed to the kernel, and where they go in the file.
+    /// The WAL's writes not yet handed to the kernel, and where they go in the file; null for
+    /// the database file, whose writes go straight through.
     pending: *mut Vec<u8>,
     start: i64,
-    /// The same file, opened again to `fdatasync` it (see `sync`); null until its first sync.
+    /// The WAL, opened again when SQLite opened it, to `fdatasync` it once SQLite's own first
+    /// sync is done (see `sync`); null for the database file, or if it could not be opened.
     data_sync: *mut std::fs::File,
-    /// Its path, for opening `data_sync`.
-    path: *mut std::path::PathBuf,
+    /// Whether SQLite's own first sync is done.
+    synced: bool,
     /// SQLite's own file, just after this.
     real: *mut ffi::sqlite3_file,
+    /// The database file's WAL while it is open, and the WAL's database file (which outlives it).
+    other: *mut File,
 }
 
 /// The registered VFS; `None` if it could not be registered.
@@ -82,11 +94,27 @@ pub fn open(
     let connection = Connection::open_with_flags_and_vfs(file, flags, name)?;
     prepare(&connection)?;
     let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
-    if synchronous < 2 {
-        return Err(rusqlite::Error::SqliteFailure(
+    let refused = |message: &str| {
+        rusqlite::Error::SqliteFailure(
             ffi::Error::new(ffi::SQLITE_MISUSE),
-            Some("the answer writer's VFS needs synchronous = FULL".to_owned()),
-        ));
+            Some(format!("the answer writer's VFS needs {message}")),
+        )
+    };
+    if synchronous < 2 {
+        return Err(refused("synchronous = FULL"));
+    }
+    let mut power_safe: c_int = -1;
+    // SAFETY: the connection is open; the file control reads the setting into `power_safe`.
+    let code = unsafe {
+        ffi::sqlite3_file_control(
+            connection.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_POWERSAFE_OVERWRITE,
+            (&raw mut power_safe).cast(),
+        )
+    };
+    if code != ffi::SQLITE_OK || power_safe != 1 {
+        return Err(refused("power-safe overwrite (psow=1)"));
     }
     Ok(connection)
 }
@@ -139,7 +167,8 @@ unsafe extern "C" fn open_file(
         let Some(root_open) = (*root).xOpen else {
             return ffi::SQLITE_ERROR;
         };
-        if flags & ffi::SQLITE_OPEN_WAL == 0 {
+        let is_wal = flags & ffi::SQLITE_OPEN_WAL != 0;
+        if !is_wal && flags & ffi::SQLITE_OPEN_MAIN_DB == 0 {
             return root_open(root, name, file, flags, out_flags);
         }
         let this = file.cast::<File>();
@@ -151,19 +180,33 @@ unsafe extern "C" fn open_file(
         (*this).start = 0;
         (*this).pending = std::ptr::null_mut();
         (*this).data_sync = std::ptr::null_mut();
-        (*this).path = std::ptr::null_mut();
+        (*this).synced = false;
         (*this).real = real;
+        (*this).other = std::ptr::null_mut();
         let code = root_open(root, name, real, flags, out_flags);
         if code != ffi::SQLITE_OK || (*real).pMethods.is_null() {
+            return code;
+        }
+        (*this).base.pMethods = methods((*(*real).pMethods).iVersion);
+        if !is_wal {
             return code;
         }
         (*this).pending = Box::into_raw(Box::new(Vec::new()));
         if !name.is_null() {
             use std::os::unix::ffi::OsStrExt;
             let path = std::ffi::OsStr::from_bytes(CStr::from_ptr(name).to_bytes());
-            (*this).path = Box::into_raw(Box::new(std::path::PathBuf::from(path)));
+            if let Ok(again) = std::fs::File::open(path) {
+                (*this).data_sync = Box::into_raw(Box::new(again));
+            }
+            // The database file this WAL belongs to: this VFS's own, since a connection opens
+            // both through one VFS.
+            let database = ffi::sqlite3_database_file_object(name);
+            if is_ours(database) {
+                let database = database.cast::<File>();
+                (*this).other = database;
+                (*database).other = this;
+            }
         }
-        (*this).base.pMethods = methods((*(*real).pMethods).iVersion);
         code
     }
 }
@@ -200,6 +243,16 @@ fn methods(version: c_int) -> *const ffi::sqlite3_io_methods {
     &all[version].0
 }
 
+/// Whether `file` is one this VFS wrapped.
+fn is_ours(file: *const ffi::sqlite3_file) -> bool {
+    if file.is_null() {
+        return false;
+    }
+    // SAFETY: a file SQLite gave, open; its methods are a table or null.
+    let given = unsafe { (*file).pMethods };
+    (0..4).any(|version| std::ptr::eq(given, methods(version)))
+}
+
 struct Methods(ffi::sqlite3_io_methods);
 // SAFETY: a table of function pointers, never changed once made.
 unsafe impl Send for Methods {}
@@ -221,6 +274,9 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: as `real`; `pending` is this file's own buffer.
     unsafe {
         let this = file.cast::<File>();
+        if (*this).pending.is_null() {
+            return ffi::SQLITE_OK;
+        }
         let pending = &mut *(*this).pending;
         if pending.is_empty() {
             return ffi::SQLITE_OK;
@@ -256,6 +312,13 @@ unsafe extern "C" fn write(
     // SAFETY: SQLite gives `amount` readable bytes at `data`.
     unsafe {
         let this = file.cast::<File>();
+        if (*this).pending.is_null() {
+            let (real, methods) = real(file);
+            return match methods.xWrite {
+                Some(write) => write(real, data, amount, offset),
+                None => ffi::SQLITE_IOERR_WRITE,
+            };
+        }
         let pending = &mut *(*this).pending;
         let end = (*this).start + pending.len() as i64;
         if !pending.is_empty() && offset != end {
@@ -277,28 +340,27 @@ unsafe extern "C" fn write(
     }
 }
 
+/// Closes the file. What a WAL still holds is dropped, not written: SQLite closes a WAL only
+/// outside a write transaction, so it can only be a rolled-back transaction's pages.
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: the buffer was made by `open_file` and is freed once, here.
+    // SAFETY: the buffers were made by `open_file` and are freed once, here; `other` is the
+    // paired file while both are open, and each unlinks itself when it closes.
     unsafe {
-        let flushed = flush(file);
         let this = file.cast::<File>();
-        drop(Box::from_raw((*this).pending));
-        (*this).pending = std::ptr::null_mut();
+        if !(*this).other.is_null() {
+            (*(*this).other).other = std::ptr::null_mut();
+            (*this).other = std::ptr::null_mut();
+        }
+        if !(*this).pending.is_null() {
+            drop(Box::from_raw((*this).pending));
+            (*this).pending = std::ptr::null_mut();
+        }
         if !(*this).data_sync.is_null() {
             drop(Box::from_raw((*this).data_sync));
             (*this).data_sync = std::ptr::null_mut();
         }
-        if !(*this).path.is_null() {
-            drop(Box::from_raw((*this).path));
-            (*this).path = std::ptr::null_mut();
-        }
         let (real, methods) = real(file);
-        let closed = methods.xClose.map_or(ffi::SQLITE_OK, |close| close(real));
-        if flushed != ffi::SQLITE_OK {
-            flushed
-        } else {
-            closed
-        }
+        methods.xClose.map_or(ffi::SQLITE_OK, |close| close(real))
     }
 }
 
@@ -351,7 +413,7 @@ unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
             return code;
         }
         let this = file.cast::<File>();
-        if !(*this).data_sync.is_null() {
+        if (*this).synced && !(*this).data_sync.is_null() {
             return match (*(*this).data_sync).sync_data() {
                 Ok(()) => ffi::SQLITE_OK,
                 Err(_) => ffi::SQLITE_IOERR_FSYNC,
@@ -362,12 +424,7 @@ unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
             Some(sync) => sync(real, flags),
             None => ffi::SQLITE_ERROR,
         };
-        if code == ffi::SQLITE_OK
-            && !(*this).path.is_null()
-            && let Ok(own) = std::fs::File::open(&*(*this).path)
-        {
-            (*this).data_sync = Box::into_raw(Box::new(own));
-        }
+        (*this).synced = code == ffi::SQLITE_OK;
         code
     }
 }
@@ -379,9 +436,38 @@ passed!(check_reserved_lock, xCheckReservedLock(out: *mut c_int), ffi::SQLITE_OK
 passed!(sector_size, xSectorSize(), 4096);
 passed!(device_characteristics, xDeviceCharacteristics(), 0);
 passed!(shm_map, xShmMap(page: c_int, size: c_int, extend: c_int, out: *mut *mut c_void), ffi::SQLITE_IOERR);
-passed!(shm_lock, xShmLock(offset: c_int, count: c_int, flags: c_int), ffi::SQLITE_IOERR);
 passed!(shm_unmap, xShmUnmap(delete: c_int), ffi::SQLITE_OK);
 passed!(unfetch, xUnfetch(offset: i64, pointer: *mut c_void), ffi::SQLITE_OK);
+
+/// Passes a lock of the WAL's shared memory on; when the database file gives up the WAL's write
+/// lock (lock 0, exclusive), whatever its WAL still holds is dropped first. After a commit it
+/// holds nothing (the commit's sync wrote it out); after a rollback it may hold pages the
+/// transaction spilled, and the next writer — perhaps another connection — writes its own frames
+/// where they would have gone.
+unsafe extern "C" fn shm_lock(
+    file: *mut ffi::sqlite3_file,
+    offset: c_int,
+    count: c_int,
+    flags: c_int,
+) -> c_int {
+    const WAL_WRITE_LOCK: c_int = 0;
+    // SAFETY: a file of this VFS; `other` is its open WAL or null.
+    unsafe {
+        let this = file.cast::<File>();
+        let releases_write_lock = flags == ffi::SQLITE_SHM_UNLOCK | ffi::SQLITE_SHM_EXCLUSIVE
+            && offset <= WAL_WRITE_LOCK
+            && WAL_WRITE_LOCK < offset + count;
+        let wal = (*this).other;
+        if releases_write_lock && !wal.is_null() && !(*wal).pending.is_null() {
+            (*(*wal).pending).clear();
+        }
+        let (real, methods) = real(file);
+        match methods.xShmLock {
+            Some(lock) => lock(real, offset, count, flags),
+            None => ffi::SQLITE_IOERR,
+        }
+    }
+}
 
 unsafe extern "C" fn shm_barrier(file: *mut ffi::sqlite3_file) {
     // SAFETY: a file of this VFS.
@@ -544,6 +630,67 @@ mod tests {
         }
         drop(writer);
         assert_intact(&reader);
+    }
+
+    #[test]
+    fn pages_spilled_by_a_rolled_back_transaction_never_overwrite_another_connections_commit() {
+        let (_folder, file) = database();
+        let other = Connection::open(&file).expect("another connection opens");
+        let writer = writer(
+            &file,
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = 10;",
+        )
+        .expect("the writer's connection opens");
+        // An empty WAL, so that the spilled pages' frames are the WAL's first.
+        other
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .expect("the WAL is emptied");
+        writer.execute_batch("BEGIN").expect("a transaction begins");
+        for n in 1..=100_i64 {
+            writer
+                .execute(
+                    "INSERT INTO piece (id, body) VALUES (?1, ?2)",
+                    params![n, body(n, 3_000)],
+                )
+                .expect("a piece is stored");
+        }
+        writer.execute_batch("ROLLBACK").expect("it is rolled back");
+        // Another connection commits where the spilled frames would have gone.
+        for n in 1_000..1_020_i64 {
+            other
+                .execute(
+                    "INSERT INTO piece (id, body) VALUES (?1, ?2)",
+                    params![n, body(n, 3_000)],
+                )
+                .expect("the other connection stores a piece");
+        }
+        // The writer's next read would write out anything still held.
+        let seen: i64 = writer
+            .query_row("SELECT count(*) FROM piece", [], |row| row.get(0))
+            .expect("the writer reads");
+        assert_eq!(seen, 20, "the writer sees the other connection's pieces");
+        let fresh = Connection::open(&file).expect("a fresh connection opens");
+        let kept: i64 = fresh
+            .query_row("SELECT count(*) FROM piece", [], |row| row.get(0))
+            .expect("a fresh connection reads");
+        assert_eq!(kept, 20, "none of the other connection's pieces is lost");
+        assert_intact(&fresh);
+    }
+
+    #[test]
+    fn a_connection_without_power_safe_overwrite_is_refused() {
+        let (_folder, file) = database();
+        let uri = format!("file:{}?psow=0", file.display());
+        let refused = super::open(
+            Path::new(&uri),
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI,
+            |connection| connection.execute_batch(SETTINGS),
+        );
+        let message = refused
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("power-safe"), "{message}");
     }
 
     #[test]
