@@ -10,6 +10,7 @@
 //! three through the functions here. Pure: no I/O.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use super::validate::{Answer, ValidResponse};
 use crate::survey::{Area, QuestionKind, Survey};
@@ -144,13 +145,26 @@ impl ScoreSums {
 }
 
 /// The key of a row of sums: an area's slug (`nutrition`), or two areas' slugs in the order of
-/// [`Area::ALL`] joined by `|` (`nutrition|overall`).
-pub fn score_key(first: Area, second: Area) -> String {
-    if first == second {
-        first.slug().to_owned()
-    } else {
-        format!("{}|{}", first.slug(), second.slug())
-    }
+/// [`Area::ALL`] joined by `|` (`nutrition|overall`). Made once for every pair: an answer has
+/// some twenty rows of sums, and the writer adds them on its one thread.
+pub fn score_key(first: Area, second: Area) -> &'static str {
+    static KEYS: OnceLock<Vec<String>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        let mut keys = Vec::with_capacity(Area::ALL.len() * Area::ALL.len());
+        for first in Area::ALL {
+            for second in Area::ALL {
+                keys.push(if first == second {
+                    first.slug().to_owned()
+                } else {
+                    format!("{}|{}", first.slug(), second.slug())
+                });
+            }
+        }
+        keys
+    });
+    let place = |area: Area| Area::ALL.iter().position(|one| *one == area).unwrap_or(0);
+    keys.get(place(first) * Area::ALL.len() + place(second))
+        .map_or("", String::as_str)
 }
 
 /// The areas of a key written by [`score_key`].
@@ -166,7 +180,7 @@ pub fn parse_score_key(key: &str) -> Option<(Area, Area)> {
 
 /// What one respondent adds to the running sums: one row per area they have a score in, and
 /// one per pair of such areas (first area earlier in [`Area::ALL`]).
-pub fn score_rows(areas: &[(Area, f64)]) -> Vec<(String, ScoreSums)> {
+pub fn score_rows(areas: &[(Area, f64)]) -> Vec<(&'static str, ScoreSums)> {
     let mut rows = Vec::with_capacity(areas.len() * (areas.len() + 1) / 2);
     for (index, (first, x)) in areas.iter().enumerate() {
         for (second, y) in &areas[index..] {
@@ -298,5 +312,19 @@ mod tests {
             Some((Area::Nutrition, Area::Nutrition))
         );
         assert_eq!(parse_score_key("nutrition|nope"), None);
+    }
+
+    #[test]
+    fn every_pair_of_areas_has_a_key_of_its_own_that_reads_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for first in Area::ALL {
+            for second in Area::ALL {
+                let key = score_key(first, second);
+                assert_eq!(parse_score_key(key), Some((first, second)), "{key}");
+                assert!(seen.insert(key), "{key} twice");
+            }
+        }
+        assert_eq!(score_key(Area::Nutrition, Area::Overall), "nutrition|overall");
+        assert_eq!(score_key(Area::Overall, Area::Overall), "overall");
     }
 }

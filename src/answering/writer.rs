@@ -983,7 +983,7 @@ async fn existing_keys(txn: &impl BatchDb, keys: &[&str]) -> Result<HashSet<Stri
 }
 
 /// (campaign, school, score key): a row of the running score sums.
-pub type ScoreSumKey = (i32, i32, String);
+pub type ScoreSumKey = (i32, i32, &'static str);
 
 /// Adds sums to the running score sums, a row per key, creating rows that do not exist yet;
 /// negative sums take an answer back out (a supervisor's exclusion). One statement, keys in
@@ -1011,7 +1011,7 @@ fn score_sum_rows<'a>(
         rows.push([
             (*campaign_id).into(),
             (*school_id).into(),
-            key.as_str().into(),
+            (*key).into(),
             sums.n.into(),
             sums.sum_x.into(),
             sums.sum_y.into(),

@@ -196,7 +196,7 @@ mod tests {
                 .filter_map(|(area, score)| Some((*area, (*score)?)))
                 .collect();
             for (key, row) in score_rows(&scores) {
-                let Some(pair) = crate::answering::scoring::parse_score_key(&key) else {
+                let Some(pair) = crate::answering::scoring::parse_score_key(key) else {
                     continue;
                 };
                 sums.pairs.entry(pair).or_default().add(&Sums {

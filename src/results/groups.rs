@@ -309,7 +309,7 @@ mod tests {
                 for (key, row) in score_rows(&[(Area::Nutrition, score)]) {
                     let mut one = ScoreSums::default();
                     one.add(&row, 1);
-                    add_score_row(&mut sums, &key, &one);
+                    add_score_row(&mut sums, key, &one);
                 }
             }
         }

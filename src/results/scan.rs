@@ -67,7 +67,7 @@ pub struct ScanCounts {
     /// (school, question key, option code) → answers.
     counts: BTreeMap<(i32, String, String), u64>,
     /// (school, score key) → score sums, as the writer adds them.
-    sums: BTreeMap<(i32, String), ScoreSums>,
+    sums: BTreeMap<(i32, &'static str), ScoreSums>,
     /// School → answers counted.
     pub responses: BTreeMap<i32, u64>,
 }
@@ -99,11 +99,8 @@ impl ScanCounts {
 
     /// The score sums as rows of the running sums (campaign left out).
     #[cfg(test)]
-    pub fn sum_rows(&self) -> Vec<((i32, String), ScoreSums)> {
-        self.sums
-            .iter()
-            .map(|(key, sums)| (key.clone(), *sums))
-            .collect()
+    pub fn sum_rows(&self) -> Vec<((i32, &'static str), ScoreSums)> {
+        self.sums.iter().map(|(key, sums)| (*key, *sums)).collect()
     }
 
     /// The counts per school, as [`super::tally_counts`] reads them from the tallies.
@@ -403,7 +400,7 @@ mod tests {
             let mut tallies: BTreeMap<(i32, String, String), u64> = BTreeMap::new();
             // What the writer adds to the score sums: the rows of each response's area scores
             // (computed, like the tally keys, from the response as validated).
-            let mut sums: BTreeMap<(i32, String), ScoreSums> = BTreeMap::new();
+            let mut sums: BTreeMap<(i32, &'static str), ScoreSums> = BTreeMap::new();
             let mut scan = ScanCounts::default();
             for variant in 0..7 {
                 let school = (variant % 3) as i32 + 1;

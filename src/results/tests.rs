@@ -143,7 +143,7 @@ fn an_area_is_the_mean_of_its_respondents_scores() {
         for (key, row) in score_rows(&areas) {
             let mut one = ScoreSums::default();
             one.add(&row, 1);
-            add_score_row(&mut sums, &key, &one);
+            add_score_row(&mut sums, key, &one);
         }
     }
     let group = Group {
