@@ -324,7 +324,10 @@ mod tests {
                 assert!(seen.insert(key), "{key} twice");
             }
         }
-        assert_eq!(score_key(Area::Nutrition, Area::Overall), "nutrition|overall");
+        assert_eq!(
+            score_key(Area::Nutrition, Area::Overall),
+            "nutrition|overall"
+        );
         assert_eq!(score_key(Area::Overall, Area::Overall), "overall");
     }
 }

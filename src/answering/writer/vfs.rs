@@ -530,6 +530,18 @@ mod tests {
         })
     }
 
+    /// Stores the pieces of `ids`, each `size` bytes, through `connection`.
+    fn store(connection: &Connection, ids: std::ops::Range<i64>, size: usize) {
+        for n in ids {
+            connection
+                .execute(
+                    "INSERT INTO piece (id, body) VALUES (?1, ?2)",
+                    params![n, body(n, size)],
+                )
+                .expect("a piece is stored");
+        }
+    }
+
     /// SQLite's own check of every page of the database, through `reader`.
     fn assert_intact(reader: &Connection) {
         let check: String = reader
@@ -553,12 +565,7 @@ mod tests {
         // 3,000 commits of a piece each write some 6,000 frames: several checkpoints and
         // restarts of the WAL along the way.
         for n in 1..=3_000_i64 {
-            writer
-                .execute(
-                    "INSERT INTO piece (id, body) VALUES (?1, ?2)",
-                    params![n, body(n, 3_000)],
-                )
-                .expect("a piece is stored");
+            store(&writer, n..n + 1, 3_000);
             let (count, last): (i64, Vec<u8>) = reader
                 .query_row(
                     "SELECT count(*), (SELECT body FROM piece ORDER BY id DESC LIMIT 1) FROM piece",
@@ -582,16 +589,9 @@ mod tests {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = 10;",
         )
         .expect("the writer's connection opens");
-        let store = |from: i64, to: i64, then: &str| {
+        let transaction = |from: i64, to: i64, then: &str| {
             writer.execute_batch("BEGIN").expect("a transaction begins");
-            for n in from..to {
-                writer
-                    .execute(
-                        "INSERT INTO piece (id, body) VALUES (?1, ?2)",
-                        params![n, body(n, 5_000)],
-                    )
-                    .expect("a piece is stored");
-            }
+            store(&writer, from..to, 5_000);
             // Read back what the transaction wrote, spilled pages and all.
             let sum: i64 = writer
                 .query_row(
@@ -604,8 +604,8 @@ mod tests {
             writer.execute_batch(then).expect("the transaction ends");
         };
         // Some 3 MB each: past the most one write of SQLite's takes and the buffer's limit.
-        store(1, 600, "ROLLBACK");
-        store(1_000, 1_600, "COMMIT");
+        transaction(1, 600, "ROLLBACK");
+        transaction(1_000, 1_600, "COMMIT");
         let reader = Connection::open(&file).expect("a reader opens");
         let ids: Vec<i64> = reader
             .prepare("SELECT id FROM piece ORDER BY id")
@@ -646,24 +646,10 @@ mod tests {
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
             .expect("the WAL is emptied");
         writer.execute_batch("BEGIN").expect("a transaction begins");
-        for n in 1..=100_i64 {
-            writer
-                .execute(
-                    "INSERT INTO piece (id, body) VALUES (?1, ?2)",
-                    params![n, body(n, 3_000)],
-                )
-                .expect("a piece is stored");
-        }
+        store(&writer, 1..101, 3_000);
         writer.execute_batch("ROLLBACK").expect("it is rolled back");
         // Another connection commits where the spilled frames would have gone.
-        for n in 1_000..1_020_i64 {
-            other
-                .execute(
-                    "INSERT INTO piece (id, body) VALUES (?1, ?2)",
-                    params![n, body(n, 3_000)],
-                )
-                .expect("the other connection stores a piece");
-        }
+        store(&other, 1_000..1_020, 3_000);
         // The writer's next read would write out anything still held.
         let seen: i64 = writer
             .query_row("SELECT count(*) FROM piece", [], |row| row.get(0))
