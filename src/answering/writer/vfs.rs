@@ -70,7 +70,7 @@ struct File {
     other: *mut File,
 }
 
-/// The registered VFS; `None` if it could not be registered.
+/// Whether the VFS is registered, or why it could not be.
 static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
 /// SQLite's own VFS, whose files do the work.
 static ROOT: OnceLock<Root> = OnceLock::new();
