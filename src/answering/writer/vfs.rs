@@ -116,6 +116,26 @@ pub fn open(
     if code != ffi::SQLITE_OK || power_safe != 1 {
         return Err(refused("power-safe overwrite (psow=1)"));
     }
+    // A read opens the WAL; the database file must then know it, or a rolled-back
+    // transaction's buffer would outlive the write lock (see `shm_lock`).
+    connection.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
+        row.get::<_, i64>(0)
+    })?;
+    let mut database: *mut ffi::sqlite3_file = std::ptr::null_mut();
+    // SAFETY: the connection is open; the file control writes its database file's pointer into
+    // `database`, a file of this VFS whose `other` is read only if `is_ours` says so.
+    let linked = unsafe {
+        let code = ffi::sqlite3_file_control(
+            connection.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_FILE_POINTER,
+            (&raw mut database).cast(),
+        );
+        code == ffi::SQLITE_OK && is_ours(database) && !(*database.cast::<File>()).other.is_null()
+    };
+    if !linked {
+        return Err(refused("a database in WAL mode, its WAL opened through it"));
+    }
     Ok(connection)
 }
 
