@@ -40,6 +40,16 @@ pub enum DbSetupError {
 /// Prepared statements kept per SQLite connection (see `connect`).
 const STATEMENT_CACHE: usize = 24;
 
+/// The WAL's length, in pages, at which the connection whose commit reached it copies the WAL
+/// into the database file (SQLite's `wal_autocheckpoint`; its default is 1,000). A checkpoint
+/// writes each page once, however many commits changed it since the last one, and most of what
+/// the answer writer commits is the same pages again and again (each school's tallies and score
+/// sums, the pending answers, the links' counts, the indexes' last pages): at 1,000 pages the
+/// writer copied them some 25 times a second under load, each time stopping the answers behind
+/// it. At 30,000 (a WAL of ≈ 124 MB, which then keeps its size on disk) it copies about once a
+/// second at full load, for ≈ 30 ms: README's "Capacity", issue 14 part 13.
+pub const WAL_PAGES_BEFORE_CHECKPOINT: u32 = 30_000;
+
 /// Connects and migrates.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbSetupError> {
     let options = pool_options(url)?;
@@ -74,6 +84,11 @@ fn pool_options(url: &str) -> Result<ConnectOptions, DbSetupError> {
                 // statement) and sorts' scratch tables in memory, not in temporary files that
                 // are created, written and deleted for each batch of answers.
                 .pragma("temp_store", "memory")
+                // The same on every connection: whichever commits past it copies the WAL.
+                .pragma(
+                    "wal_autocheckpoint",
+                    WAL_PAGES_BEFORE_CHECKPOINT.to_string(),
+                )
         });
         8
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -97,11 +97,13 @@ fn connect(file: &Path) -> rusqlite::Result<Connection> {
         connection.busy_timeout(BUSY_TIMEOUT)?;
         // WAL is the file's own setting, made when `db::connect` created it; FULL makes every
         // acknowledged answer durable; statement journals (an upsert keeps one, to undo just
-        // that statement) stay in memory rather than in temporary files.
-        connection.execute_batch(
+        // that statement) stay in memory rather than in temporary files; the WAL is copied into
+        // the database at the pool's length (`db::WAL_PAGES_BEFORE_CHECKPOINT`).
+        connection.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA temp_store = MEMORY;",
-        )
+             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {};",
+            crate::db::WAL_PAGES_BEFORE_CHECKPOINT
+        ))
     })?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
@@ -243,7 +245,7 @@ impl BatchDb for Direct {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+    use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 
     use crate::answering::validate::TallyKeys;
     use crate::answering::writer::{
@@ -285,15 +287,27 @@ mod tests {
     }
 
     /// The writer's own connection keeps the shared pool's promises: WAL, every commit synced
-    /// to disk before the answer is acknowledged, foreign keys checked.
+    /// to disk before the answer is acknowledged, foreign keys checked, the WAL copied into the
+    /// database at the same length.
     #[tokio::test]
     async fn the_writers_connection_syncs_every_commit_and_checks_foreign_keys() {
         let folder = tempfile::tempdir().expect("a temporary folder");
         let file = folder.path().join("dupin.sqlite3");
-        crate::db::connect(&format!("sqlite://{}", file.display()))
+        let pool = crate::db::connect(&format!("sqlite://{}", file.display()))
             .await
             .expect("the database is created");
         let direct = super::Direct::open(&file).expect("the writer's connection opens");
+        let pools = pool
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "PRAGMA wal_autocheckpoint",
+            ))
+            .await
+            .expect("the pool's setting is read")
+            .expect("a row")
+            .try_get_by_index::<i64>(0)
+            .expect("a number");
+        assert_eq!(pools, 30_000, "the pool's connections copy the WAL at 30,000 pages");
         let pragma = |name: &str| -> String {
             direct
                 .connection
@@ -313,6 +327,7 @@ mod tests {
         assert_eq!(pragma("foreign_keys"), "1");
         // 2 is MEMORY: statement journals are not temporary files.
         assert_eq!(pragma("temp_store"), "2");
+        assert_eq!(pragma("wal_autocheckpoint"), "30000");
     }
 
     /// On the writer's connection the answers' INSERT runs without its RETURNING (which would
