@@ -203,10 +203,10 @@ impl Writer {
                     .build()?;
                 std::thread::Builder::new()
                     .name("dupin-writer".to_owned())
-                    .spawn(move || runtime.block_on(run(direct, receiver, OwnThread::Yes)))?;
+                    .spawn(move || runtime.block_on(run(direct, receiver)))?;
             }
             WriterDatabase::Shared(db) => {
-                tokio::spawn(run(Shared::start(db), receiver, OwnThread::No));
+                tokio::spawn(run(Shared::start(db), receiver));
             }
         }
         Ok(Writer { queue })
@@ -306,31 +306,10 @@ impl Committer for Shared {
     }
 }
 
-/// Whether the writer runs on a thread of its own (SQLite), which it may keep awake.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum OwnThread {
-    Yes,
-    No,
-}
-
-/// How long the writer's own thread stays awake, giving way to any other thread that can run,
-/// before it sleeps until the next submission. On a virtual machine's two cores a sleeping
-/// thread's core halts, and waking it (and the HTTP worker that waits for it) costs the answers
-/// behind it tens of microseconds each time; awake, it sees the next submission at once.
-/// Measured alternately, twelve runs of `dupin bench`: ≈ 5 % more answers a second, the same CPU
-/// per answer. Idle, it costs a millisecond of yielding after each batch.
-const AWAKE_BEFORE_SLEEP: Duration = Duration::from_millis(1);
-
-async fn run(mut database: impl Committer, mut receiver: Queue, own_thread: OwnThread) {
+async fn run(mut database: impl Committer, mut receiver: Queue) {
     let mut batch = Vec::with_capacity(RESPONSES_PER_BATCH);
     let mut pending = PendingCounts::default();
     loop {
-        if own_thread == OwnThread::Yes && receiver.is_empty() {
-            let until = Instant::now() + AWAKE_BEFORE_SLEEP;
-            while receiver.is_empty() && Instant::now() < until {
-                std::thread::yield_now();
-            }
-        }
         let received = if pending.is_empty() {
             receiver.recv_many(&mut batch, RESPONSES_PER_BATCH).await
         } else {
