@@ -693,11 +693,12 @@ async fn claim_pending<'p>(
              RETURNING response_id"
         },
         &["int8"],
-    );
+    )
+    .with_one_row("DELETE FROM response_pending WHERE response_id = ?1");
     for id in &ids {
         claim.push([(*id).into()]);
     }
-    let claimed: HashSet<i64> = txn.fetch_rows::<i64>(&claim).await?.into_iter().collect();
+    let claimed: HashSet<i64> = txn.delete_rows(&claim, 0).await?.into_iter().collect();
     Ok(flush
         .iter()
         .filter(|answer| claimed.contains(&answer.response_id))
@@ -1076,7 +1077,8 @@ fn link_count_rows(backend: DatabaseBackend, per_link: &BTreeMap<i32, i64>) -> V
          FROM (SELECT {0} AS id, {1} AS added FROM {rows}) AS counts \
          WHERE campaign_link.id = counts.id",
         &["int4", "int8"],
-    );
+    )
+    .with_one_row("UPDATE campaign_link SET response_count = response_count + ?2 WHERE id = ?1");
     for (link, count) in per_link {
         lock.push([(*link).into()]);
         add.push([(*link).into(), (*count).into()]);

@@ -17,7 +17,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, params_from_iter};
 use sea_orm::{DatabaseBackend, DbErr, Statement, Value};
 
-use super::batch::{BatchDb, Fetched, Rows};
+use super::batch::{BatchDb, Cell, Fetched, Rows};
 use super::{Batch, Pending, Submission};
 
 /// How long a batch waits for another connection's write (a console action, the mail outbox)
@@ -214,6 +214,37 @@ impl BatchDb for Direct {
             }
         }
         Ok(inserted)
+    }
+
+    /// Steps the DELETE without its `RETURNING` clause (a trigger, and so a statement journal,
+    /// as for [`BatchDb::insert_rows`]), and takes each row that deleted something as returned.
+    async fn delete_rows(&self, rows: &Rows<'_>, key: usize) -> Result<Vec<i64>, DbErr> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = self.one_row_sql(rows);
+        let without_returning = sql.split(" RETURNING ").next().unwrap_or(&sql);
+        let mut statement = self
+            .connection
+            .prepare_cached(without_returning)
+            .map_err(database_error)?;
+        let mut deleted = Vec::new();
+        for row in rows.each() {
+            let changed = statement
+                .execute(params_from_iter(row))
+                .map_err(database_error)?;
+            if changed > 0 {
+                match row.get(key) {
+                    Some(Cell::Int(number)) => deleted.push(*number),
+                    _ => {
+                        return Err(DbErr::Custom(format!(
+                            "column {key} of the rows deleted is not a number"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(deleted)
     }
 
     async fn fetch<T: Fetched>(&self, statement: Statement) -> Result<Vec<T>, DbErr> {
