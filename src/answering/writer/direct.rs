@@ -338,7 +338,10 @@ mod tests {
             .expect("a row")
             .try_get_by_index::<i64>(0)
             .expect("a number");
-        assert_eq!(pools, 30_000, "the pool's connections copy the WAL at 30,000 pages");
+        assert_eq!(
+            pools, 30_000,
+            "the pool's connections copy the WAL at 30,000 pages"
+        );
         let pragma = |name: &str| -> String {
             direct
                 .connection
