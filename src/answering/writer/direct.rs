@@ -51,6 +51,34 @@ impl Direct {
         self.connection.prepare_cached(sql)?.execute([]).map(|_| ())
     }
 
+    /// Steps `rows`' one-row statement, without its `RETURNING` clause, once for each row, and
+    /// calls `changed` with each row that changed something.
+    fn each_changed<'r, 'a>(
+        &self,
+        rows: &'r Rows<'a>,
+        mut changed: impl FnMut(&'r [Cell<'a>]) -> Result<(), DbErr>,
+    ) -> Result<(), DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = self.one_row_sql(rows);
+        let without_returning = sql.split(" RETURNING ").next().unwrap_or(&sql);
+        let mut statement = self
+            .connection
+            .prepare_cached(without_returning)
+            .map_err(database_error)?;
+        for row in rows.each() {
+            if statement
+                .execute(params_from_iter(row))
+                .map_err(database_error)?
+                > 0
+            {
+                changed(row)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The one-row statement of `rows`, as `Rows::one_row_sql` makes it.
     fn one_row_sql(&self, rows: &Rows<'_>) -> Arc<str> {
         self.one_row
@@ -192,58 +220,30 @@ impl BatchDb for Direct {
     /// keeps a statement journal (a copy of every page it changes, to undo just that statement)
     /// — for the answers' rows and their four indexes, ≈ 5 % of the writer's time.
     async fn insert_rows(&self, rows: &Rows<'_>, key: usize) -> Result<Vec<(i64, String)>, DbErr> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = self.one_row_sql(rows);
-        let without_returning = sql.split(" RETURNING ").next().unwrap_or(&sql);
-        let mut statement = self
-            .connection
-            .prepare_cached(without_returning)
-            .map_err(database_error)?;
         let mut inserted = Vec::new();
-        for row in rows.each() {
-            let changed = statement
-                .execute(params_from_iter(row))
-                .map_err(database_error)?;
-            if changed == 1 {
-                let key = Rows::text(row, key).ok_or_else(|| {
-                    DbErr::Custom(format!("column {key} of the rows inserted is not a text"))
-                })?;
-                inserted.push((self.connection.last_insert_rowid(), key.to_owned()));
-            }
-        }
+        self.each_changed(rows, |row| {
+            let key = Rows::text(row, key).ok_or_else(|| {
+                DbErr::Custom(format!("column {key} of the rows inserted is not a text"))
+            })?;
+            inserted.push((self.connection.last_insert_rowid(), key.to_owned()));
+            Ok(())
+        })?;
         Ok(inserted)
     }
 
-    /// Steps the DELETE without its `RETURNING` clause (a trigger, and so a statement journal,
-    /// as for [`BatchDb::insert_rows`]), and takes each row that deleted something as returned.
+    /// Steps the DELETE without its `RETURNING` clause (a trigger, as for
+    /// [`BatchDb::insert_rows`]), and takes each row that deleted something as returned.
     async fn delete_rows(&self, rows: &Rows<'_>, key: usize) -> Result<Vec<i64>, DbErr> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = self.one_row_sql(rows);
-        let without_returning = sql.split(" RETURNING ").next().unwrap_or(&sql);
-        let mut statement = self
-            .connection
-            .prepare_cached(without_returning)
-            .map_err(database_error)?;
         let mut deleted = Vec::new();
-        for row in rows.each() {
-            let changed = statement
-                .execute(params_from_iter(row))
-                .map_err(database_error)?;
-            if changed > 0 {
-                match row.get(key) {
-                    Some(Cell::Int(number)) => deleted.push(*number),
-                    _ => {
-                        return Err(DbErr::Custom(format!(
-                            "column {key} of the rows deleted is not a number"
-                        )));
-                    }
-                }
+        self.each_changed(rows, |row| match row.get(key) {
+            Some(Cell::Int(number)) => {
+                deleted.push(*number);
+                Ok(())
             }
-        }
+            _ => Err(DbErr::Custom(format!(
+                "column {key} of the rows deleted is not a number"
+            ))),
+        })?;
         Ok(deleted)
     }
 
