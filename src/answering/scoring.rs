@@ -9,7 +9,6 @@
 //! takes them out again, and the date-filtered scan adds them up from the stored answers: all
 //! three through the functions here. Pure: no I/O.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use super::validate::{Answer, ValidResponse};
@@ -26,50 +25,50 @@ use crate::survey::{Area, QuestionKind, Survey};
 pub fn item_index(kind: &QuestionKind, answer: &Answer) -> Option<f64> {
     match (kind, answer) {
         (QuestionKind::Scale { scale }, Answer::Choice(code)) => {
-            let scores = scale.points.iter().map(|point| (&point.code, point.score));
+            let scores = scale
+                .points
+                .iter()
+                .map(|point| (point.code.as_str(), point.score));
             index_of(scores, code)
         }
-        (QuestionKind::Matrix { scale, .. }, Answer::Rows(rows)) => {
-            let items: Vec<f64> = rows
-                .values()
-                .filter_map(|code| {
-                    index_of(
-                        scale.points.iter().map(|point| (&point.code, point.score)),
-                        code,
-                    )
-                })
-                .collect();
-            mean(&items)
-        }
+        (QuestionKind::Matrix { scale, .. }, Answer::Rows(rows)) => rows
+            .values()
+            .filter_map(|code| {
+                index_of(
+                    scale
+                        .points
+                        .iter()
+                        .map(|point| (point.code.as_str(), point.score)),
+                    code,
+                )
+            })
+            .collect::<Mean>()
+            .value(),
         (QuestionKind::Single { options }, Answer::Choice(code)) => index_of(
-            options.iter().map(|option| (&option.code, option.score)),
+            options
+                .iter()
+                .map(|option| (option.code.as_str(), option.score)),
             code,
         ),
-        (QuestionKind::Multiple { options, .. }, Answer::Choices(codes)) => {
-            let items: Vec<f64> = codes
-                .iter()
-                .filter_map(|code| {
-                    index_of(
-                        options.iter().map(|option| (&option.code, option.score)),
-                        code,
-                    )
-                })
-                .collect();
-            mean(&items)
-        }
+        (QuestionKind::Multiple { options, .. }, Answer::Choices(codes)) => codes
+            .iter()
+            .filter_map(|code| {
+                index_of(
+                    options
+                        .iter()
+                        .map(|option| (option.code.as_str(), option.score)),
+                    code,
+                )
+            })
+            .collect::<Mean>()
+            .value(),
         (
             QuestionKind::YesNo {
                 yes_score: Some(yes),
                 no_score: Some(no),
             },
             Answer::Choice(code),
-        ) => {
-            let (yes_code, no_code) = ("yes".to_owned(), "no".to_owned());
-            index_of(
-                [(&yes_code, Some(*yes)), (&no_code, Some(*no))].into_iter(),
-                code,
-            )
-        }
+        ) => index_of([("yes", Some(*yes)), ("no", Some(*no))].into_iter(), code),
         (QuestionKind::Rating { .. }, Answer::Choice(code)) => code
             .parse::<u32>()
             .ok()
@@ -81,13 +80,10 @@ pub fn item_index(kind: &QuestionKind, answer: &Answer) -> Option<f64> {
 
 /// The chosen code's score rescaled over the scored options' range.
 fn index_of<'a>(
-    scores: impl Iterator<Item = (&'a String, Option<f64>)> + Clone,
+    scores: impl Iterator<Item = (&'a str, Option<f64>)> + Clone,
     code: &str,
 ) -> Option<f64> {
-    let chosen = scores
-        .clone()
-        .find(|(known, _)| known.as_str() == code)?
-        .1?;
+    let chosen = scores.clone().find(|(known, _)| *known == code)?.1?;
     let (lowest, highest) = scores
         .filter_map(|(_, score)| score)
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), score| {
@@ -97,28 +93,62 @@ fn index_of<'a>(
     (range > 0.0).then(|| (chosen - lowest) / range * 100.0)
 }
 
-fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+/// A mean of items taken as they come: their sum, added in order, and their count (the same
+/// figure as summing a list of them, without the list).
+#[derive(Clone, Copy, Debug, Default)]
+struct Mean {
+    sum: f64,
+    count: usize,
 }
+
+impl Mean {
+    fn add(&mut self, item: f64) {
+        self.sum += item;
+        self.count += 1;
+    }
+
+    fn value(self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+}
+
+impl FromIterator<f64> for Mean {
+    fn from_iter<I: IntoIterator<Item = f64>>(items: I) -> Self {
+        let mut mean = Mean::default();
+        items.into_iter().for_each(|item| mean.add(item));
+        mean
+    }
+}
+
+// `area_scores` keeps an area's items at the area's position in `Area::ALL`.
+const _: () = {
+    let mut position = 0;
+    while position < Area::ALL.len() {
+        assert!(Area::ALL[position] as usize == position);
+        position += 1;
+    }
+};
 
 /// The person's score in each area where they answered a scored question with a score: the
 /// mean of their items there, each scored question counting once. In the order of
 /// [`Area::ALL`].
 pub fn area_scores(survey: &Survey, response: &ValidResponse) -> Vec<(Area, f64)> {
-    let mut items: BTreeMap<Area, Vec<f64>> = BTreeMap::new();
+    let mut means = [Mean::default(); Area::ALL.len()];
     for section in &survey.sections {
+        let mean = &mut means[section.area as usize];
         for question in section.questions.iter().filter(|question| question.scored) {
-            let Some(answer) = response.answers.get(&question.id) else {
+            let Some(answer) = response.answers.get(question.id.as_str()) else {
                 continue;
             };
             if let Some(item) = item_index(&question.kind, answer) {
-                items.entry(section.area).or_default().push(item);
+                mean.add(item);
             }
         }
     }
-    items
+    Area::ALL
         .into_iter()
-        .filter_map(|(area, items)| Some((area, mean(&items)?)))
+        .zip(means)
+        .filter_map(|(area, mean)| Some((area, mean.value()?)))
         .collect()
 }
 
@@ -200,6 +230,8 @@ pub fn score_rows(areas: &[(Area, f64)]) -> Vec<(&'static str, ScoreSums)> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::answering::{FormFields, validate};
 
@@ -215,7 +247,7 @@ mod tests {
         .clone()
     }
 
-    fn answered(survey: &Survey, pairs: &[(&str, &str)]) -> ValidResponse {
+    fn answered<'s>(survey: &'s Survey, pairs: &[(&str, &str)]) -> ValidResponse<'s> {
         let fields = FormFields::new(
             pairs
                 .iter()

@@ -14,7 +14,7 @@ use crate::survey::{QuestionKind, Survey};
 /// A stored answer (the JSON the writer stored) read back against its survey: the same
 /// [`ValidResponse`] it was stored from. Questions the survey does not have, and values of the
 /// wrong shape, are left out rather than guessed at.
-pub fn stored_response(survey: &Survey, json: &str) -> ValidResponse {
+pub fn stored_response<'s>(survey: &'s Survey, json: &str) -> ValidResponse<'s> {
     let stored: serde_json::Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
     let mut answers = BTreeMap::new();
     for question in survey.questions() {
@@ -54,7 +54,7 @@ pub fn stored_response(survey: &Survey, json: &str) -> ValidResponse {
             _ => None,
         };
         if let Some(answer) = answer {
-            answers.insert(question.id.clone(), answer);
+            answers.insert(question.id.as_str(), answer);
         }
     }
     ValidResponse { answers }

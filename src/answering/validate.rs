@@ -4,6 +4,8 @@
 //! Field names are the question ids (`meals`), a matrix row is `question.row` (`meals.food`), and
 //! the form's own hidden fields start with `_`. Pure: no I/O.
 
+use std::cell::Cell;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -98,11 +100,12 @@ impl FormFields {
 /// answered, every value is one the question allows. Hidden questions have no answer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
-pub struct ValidResponse {
-    pub answers: BTreeMap<String, Answer>,
+pub struct ValidResponse<'s> {
+    /// By question id, borrowed from the survey the response answers.
+    pub answers: BTreeMap<&'s str, Answer>,
 }
 
-impl ValidResponse {
+impl ValidResponse<'_> {
     pub fn to_json(&self) -> String {
         // A map of strings and numbers always serialises; NaN cannot occur (parse refuses it).
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
@@ -205,37 +208,48 @@ impl FormErrors {
 const NOT_FROM_THIS_FORM: &str = "表单中有本问卷没有的内容，请刷新页面后重新填写。";
 
 /// Checks `fields` against `survey`.
-pub fn validate(survey: &Survey, fields: &FormFields) -> Result<ValidResponse, FormErrors> {
+pub fn validate<'s>(
+    survey: &'s Survey,
+    fields: &FormFields,
+) -> Result<ValidResponse<'s>, FormErrors> {
     let mut errors = FormErrors::default();
-    check_field_names(survey, fields, &mut errors);
+    let sent = SentFields::new(fields);
+    for hidden in [KEY_FIELD, SERVED_AT_FIELD] {
+        if sent.values(&[hidden]).count() > 1 {
+            errors.malformed = true;
+        }
+    }
 
-    let mut answers: BTreeMap<String, Answer> = BTreeMap::new();
+    let mut answers: BTreeMap<&str, Answer> = BTreeMap::new();
     for question in survey.questions() {
-        let visible =
-            question
-                .show_if
-                .as_ref()
-                .is_none_or(|show_if| match answers.get(&show_if.question) {
-                    Some(Answer::Choice(code)) => show_if.any_of.contains(code),
-                    Some(Answer::Choices(codes)) => {
-                        codes.iter().any(|code| show_if.any_of.contains(code))
-                    }
-                    _ => false,
-                });
+        let visible = question.show_if.as_ref().is_none_or(|show_if| {
+            match answers.get(show_if.question.as_str()) {
+                Some(Answer::Choice(code)) => show_if.any_of.contains(code),
+                Some(Answer::Choices(codes)) => {
+                    codes.iter().any(|code| show_if.any_of.contains(code))
+                }
+                _ => false,
+            }
+        });
         if !visible {
             // Answers to a question the person should not have seen are dropped, not refused:
             // without CSS support the question shows, and they may have changed their mind.
+            sent.claim(question);
             continue;
         }
-        match check_question(question, fields, &mut errors) {
+        match check_question(question, &sent, &mut errors) {
             Some(answer) => {
-                answers.insert(question.id.clone(), answer);
+                answers.insert(&question.id, answer);
             }
             None if question.required && !errors.by_question.contains_key(&question.id) => {
                 errors.question(&question.id, missing_message(&question.kind));
             }
             None => {}
         }
+    }
+    // A field no question looked up is not one of this survey's form.
+    if !sent.all_claimed() {
+        errors.malformed = true;
     }
 
     if errors.is_empty() {
@@ -248,33 +262,58 @@ pub fn validate(survey: &Survey, fields: &FormFields) -> Result<ValidResponse, F
     }
 }
 
-fn check_field_names(survey: &Survey, fields: &FormFields, errors: &mut FormErrors) {
-    let mut seen_hidden = [false; 2];
-    for name in fields.names() {
-        let hidden = [KEY_FIELD, SERVED_AT_FIELD]
-            .iter()
-            .position(|field| *field == name);
-        if let Some(which) = hidden {
-            if std::mem::replace(&mut seen_hidden[which], true) {
-                errors.malformed = true;
-            }
-        } else if !is_question_field(survey, name) {
-            errors.malformed = true;
-        }
-    }
+/// A submitted form's fields sorted by name, each question's found by binary search, and which
+/// of them a question (or the form's hidden fields) looked up. A form has a few dozen fields and
+/// a survey a few dozen questions: looking each question's fields up among all of them, and
+/// each field among all the questions, was a thousand string comparisons a submission.
+struct SentFields<'f> {
+    /// (name, value), sorted by name; a name's values in the order sent (the sort is stable).
+    by_name: Vec<(&'f str, &'f str)>,
+    /// Whether `by_name[i]` was looked up.
+    claimed: Vec<Cell<bool>>,
 }
 
-/// Whether `name` is a field of `survey`'s form: a question's id, or `question.row` for a row
-/// of a matrix. Looked up in the survey itself rather than in a set of names built for every
-/// submission: a form has a few dozen fields and a survey a few dozen questions.
-fn is_question_field(survey: &Survey, name: &str) -> bool {
-    survey.questions().any(|question| match &question.kind {
-        QuestionKind::Matrix { rows, .. } => name
-            .strip_prefix(question.id.as_str())
-            .and_then(|rest| rest.strip_prefix('.'))
-            .is_some_and(|row_id| rows.iter().any(|row| row.id == row_id)),
-        _ => question.id == name,
-    })
+impl<'f> SentFields<'f> {
+    fn new(fields: &'f FormFields) -> Self {
+        let mut by_name: Vec<(&str, &str)> = fields.pairs().collect();
+        by_name.sort_by(|a, b| a.0.cmp(b.0));
+        let claimed = vec![Cell::new(false); by_name.len()];
+        SentFields { by_name, claimed }
+    }
+
+    /// The values sent under the name made of `parts` joined (`["meals", ".", "food"]` for
+    /// `meals.food`), in the order sent; they count as looked up.
+    fn values<'s>(&'s self, parts: &[&str]) -> impl Iterator<Item = &'f str> + use<'s, 'f> {
+        let order = |name: &str| match parts {
+            [whole] => name.cmp(whole),
+            _ => name.bytes().cmp(parts.iter().flat_map(|part| part.bytes())),
+        };
+        let start = self
+            .by_name
+            .partition_point(|(name, _)| order(name) == Ordering::Less);
+        let end = start
+            + self.by_name[start..].partition_point(|(name, _)| order(name) == Ordering::Equal);
+        self.claimed[start..end]
+            .iter()
+            .for_each(|claimed| claimed.set(true));
+        self.by_name[start..end].iter().map(|&(_, value)| value)
+    }
+
+    /// Counts the fields of `question` as looked up, without reading them.
+    fn claim(&self, question: &Question) {
+        match &question.kind {
+            QuestionKind::Matrix { rows, .. } => {
+                for row in rows {
+                    self.values(&[&question.id, ".", &row.id]).for_each(drop);
+                }
+            }
+            _ => self.values(&[&question.id]).for_each(drop),
+        }
+    }
+
+    fn all_claimed(&self) -> bool {
+        self.claimed.iter().all(Cell::get)
+    }
 }
 
 fn missing_message(kind: &QuestionKind) -> &'static str {
@@ -312,7 +351,7 @@ fn check_code(question: &Question, code: &str, errors: &mut FormErrors) -> Optio
 
 fn check_question(
     question: &Question,
-    fields: &FormFields,
+    fields: &SentFields,
     errors: &mut FormErrors,
 ) -> Option<Answer> {
     let id = question.id.as_str();
@@ -321,12 +360,12 @@ fn check_question(
         | QuestionKind::Scale { .. }
         | QuestionKind::YesNo { .. }
         | QuestionKind::Rating { .. } => {
-            let value = single_value(id, fields.values(id), errors)?;
+            let value = single_value(id, fields.values(&[id]), errors)?;
             check_code(question, value.trim(), errors).map(Answer::Choice)
         }
         QuestionKind::Multiple { min, max, .. } => {
             let values: Vec<&str> = fields
-                .values(id)
+                .values(&[id])
                 .map(str::trim)
                 .filter(|value| !value.is_empty())
                 .collect();
@@ -358,8 +397,8 @@ fn check_question(
         QuestionKind::Matrix { scale, rows } => {
             let mut answered = BTreeMap::new();
             for row in rows {
-                let name = format!("{id}.{}", row.id);
-                if let Some(value) = single_value(id, fields.values(&name), errors) {
+                let row_field = [id, ".", row.id.as_str()];
+                if let Some(value) = single_value(id, fields.values(&row_field), errors) {
                     let value = value.trim();
                     if scale.points.iter().any(|point| point.code == value) {
                         answered.insert(row.id.clone(), value.to_owned());
@@ -388,7 +427,7 @@ fn check_question(
             max,
             unit,
         } => {
-            let value = single_value(id, fields.values(id), errors)?;
+            let value = single_value(id, fields.values(&[id]), errors)?;
             let text = normalize_number(value);
             let number = if *decimal {
                 match text.parse::<f64>() {
@@ -441,7 +480,7 @@ fn check_question(
         }
         QuestionKind::Text { max_length } | QuestionKind::LongText { max_length } => {
             let multiline = matches!(question.kind, QuestionKind::LongText { .. });
-            let value = single_value(id, fields.values(id), errors)?;
+            let value = single_value(id, fields.values(&[id]), errors)?;
             let text = clean_text(value, multiline);
             if text.is_empty() {
                 return None;

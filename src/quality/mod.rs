@@ -51,7 +51,7 @@ pub fn answered_items(answers: &ValidResponse) -> usize {
 fn scale_choices<'s>(survey: &'s Survey, answers: &ValidResponse) -> Vec<(&'s Scale, usize)> {
     let mut chosen = Vec::new();
     for question in survey.questions() {
-        match (&question.kind, answers.answers.get(&question.id)) {
+        match (&question.kind, answers.answers.get(question.id.as_str())) {
             (QuestionKind::Scale { scale }, Some(Answer::Choice(code))) => {
                 chosen.extend(
                     scale
@@ -719,18 +719,18 @@ mod tests {
     }
 
     /// Every question on `point` (0 = first), `other` on `other_point`.
-    fn answers(point: usize, other_point: usize) -> ValidResponse {
+    fn answers(point: usize, other_point: usize) -> ValidResponse<'static> {
         let abc = ["a", "b", "c"];
         let mut answers = BTreeMap::new();
-        for n in 1..=4 {
-            answers.insert(format!("q{n}"), Answer::Choice(abc[point].to_owned()));
+        for question in ["q1", "q2", "q3", "q4"] {
+            answers.insert(question, Answer::Choice(abc[point].to_owned()));
         }
         answers.insert(
-            "other".to_owned(),
+            "other",
             Answer::Choice(["x", "y", "z"][other_point].to_owned()),
         );
         answers.insert(
-            "grid".to_owned(),
+            "grid",
             Answer::Rows(
                 ["r1", "r2", "r3"]
                     .iter()
@@ -738,7 +738,7 @@ mod tests {
                     .collect(),
             ),
         );
-        answers.insert("note".to_owned(), Answer::Text("好".to_owned()));
+        answers.insert("note", Answer::Text("好".to_owned()));
         ValidResponse { answers }
     }
 

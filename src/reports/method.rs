@@ -342,13 +342,13 @@ mod tests {
         );
         let response = ValidResponse {
             answers: BTreeMap::from([
-                ("support".to_owned(), matrix),
+                ("support", matrix),
                 (
-                    "allowance_satisfaction".to_owned(),
+                    "allowance_satisfaction",
                     Answer::Choice((example.number("scale") as u32).to_string()),
                 ),
                 (
-                    "allowance_paid".to_owned(),
+                    "allowance_paid",
                     Answer::Choice(example.input("yes_no").to_owned()),
                 ),
             ]),

@@ -335,7 +335,7 @@ mod tests {
     }
 
     /// Every shipped survey answered in a few different ways, validated as the form would be.
-    fn validated(survey: &Survey, variant: usize) -> ValidResponse {
+    fn validated(survey: &Survey, variant: usize) -> ValidResponse<'_> {
         let mut pairs = Vec::new();
         for question in survey.questions() {
             let id = question.id.clone();

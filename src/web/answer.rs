@@ -84,9 +84,20 @@ fn personal_form(
 }
 
 /// The browser's cookie, if this server issued it (its random part); any other counts as none.
+/// The random part of the browser cookie this server issued, if the request carries one. Read
+/// from the `Cookie` header itself: `HttpRequest::cookie` parses every cookie into owned strings
+/// kept in the request's extensions, on every form served and submitted.
 fn browser_cookie(state: &AppState, request: &HttpRequest) -> Option<String> {
-    let cookie = request.cookie(BROWSER_COOKIE)?;
-    answering::signed::verified_browser(&state.session_key, cookie.value())
+    let value = request
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            (name.trim() == BROWSER_COOKIE).then(|| value.trim())
+        })?;
+    answering::signed::verified_browser(&state.session_key, value)
 }
 
 fn new_browser_cookie(state: &AppState) -> Cookie<'static> {
@@ -543,7 +554,7 @@ async fn quality_flags(
     state: &AppState,
     context: &LinkContext,
     survey: &Survey,
-    answers: &answering::ValidResponse,
+    answers: &answering::ValidResponse<'_>,
     duration_ms: Option<i64>,
     told_apart: bool,
     now: chrono::DateTime<Utc>,

@@ -138,8 +138,18 @@ const GOOD: &[(&str, &str)] = &[
 
 #[test]
 fn a_complete_form_becomes_a_valid_response_with_its_tallies() {
-    let valid = validate(&survey(), &form(GOOD)).expect("valid");
+    let survey = survey();
+    let valid = validate(&survey, &form(GOOD)).expect("valid");
     assert_eq!(valid.answers["children"], Answer::Integer(2));
+    // A question's values keep the order they were sent in, wherever the form put them.
+    let mut pairs: Vec<(&str, &str)> = GOOD.to_vec();
+    pairs.swap(4, 5);
+    pairs.swap(0, 9);
+    let reordered = validate(&survey, &form(&pairs)).expect("valid");
+    assert_eq!(
+        reordered.answers["help"],
+        Answer::Choices(vec!["c".into(), "a".into()])
+    );
     assert_eq!(valid.answers["advice"], Answer::Text("多谢\n老师".into()));
     assert_eq!(
         valid.to_json(),
@@ -184,10 +194,11 @@ fn missing_required_answers_are_named_beside_their_questions() {
 fn a_hidden_question_is_neither_required_nor_stored() {
     let mut pairs: Vec<(&str, &str)> = GOOD.to_vec();
     pairs[2] = ("poor", "no");
-    let valid = validate(&survey(), &form(&pairs)).expect("valid");
+    let survey = survey();
+    let valid = validate(&survey, &form(&pairs)).expect("valid");
     assert!(!valid.answers.contains_key("funded"));
     pairs.retain(|(name, _)| *name != "funded");
-    assert!(validate(&survey(), &form(&pairs)).is_ok());
+    assert!(validate(&survey, &form(&pairs)).is_ok());
 }
 
 #[test]
@@ -234,6 +245,20 @@ fn forged_options_unknown_and_repeated_fields_are_malformed() {
     let errors = validate(&survey(), &form(&pairs)).expect_err("invalid");
     assert!(errors.malformed);
     assert!(errors.by_question.contains_key("recommend"));
+
+    // Fields that only look like a question's: a matrix's row it does not have, the matrix's
+    // own id, a row of a question that is no matrix, a prefix of a question's id.
+    for field in ["meals.air", "meals", "poor.food", "mea", "meals.food.x"] {
+        let mut pairs: Vec<(&str, &str)> = GOOD.to_vec();
+        pairs.push((field, "3"));
+        let errors = validate(&survey(), &form(&pairs)).expect_err(field);
+        assert!(errors.malformed, "{field}");
+        assert_eq!(
+            errors.general,
+            vec![NOT_FROM_THIS_FORM.to_owned()],
+            "{field}"
+        );
+    }
 
     let mut pairs: Vec<(&str, &str)> = GOOD.to_vec();
     pairs.push(("_key", "other"));
