@@ -265,7 +265,8 @@ pub fn validate<'s>(
 /// A submitted form's fields sorted by name, each question's found by binary search, and which
 /// of them a question (or the form's hidden fields) looked up. A form has a few dozen fields and
 /// a survey a few dozen questions: looking each question's fields up among all of them, and
-/// each field among all the questions, was a thousand string comparisons a submission.
+/// each field among all the questions, was a thousand string comparisons a submission. Names
+/// are ordered by length first, so that most comparisons end without reading a byte.
 struct SentFields<'f> {
     /// (name, value), sorted by name; a name's values in the order sent (the sort is stable).
     by_name: Vec<(&'f str, &'f str)>,
@@ -276,7 +277,7 @@ struct SentFields<'f> {
 impl<'f> SentFields<'f> {
     fn new(fields: &'f FormFields) -> Self {
         let mut by_name: Vec<(&str, &str)> = fields.pairs().collect();
-        by_name.sort_by(|a, b| a.0.cmp(b.0));
+        by_name.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(b.0)));
         let claimed = vec![Cell::new(false); by_name.len()];
         SentFields { by_name, claimed }
     }
@@ -284,9 +285,12 @@ impl<'f> SentFields<'f> {
     /// The values sent under the name made of `parts` joined (`["meals", ".", "food"]` for
     /// `meals.food`), in the order sent; they count as looked up.
     fn values<'s>(&'s self, parts: &[&str]) -> impl Iterator<Item = &'f str> + use<'s, 'f> {
-        let order = |name: &str| match parts {
-            [whole] => name.cmp(whole),
-            _ => name.bytes().cmp(parts.iter().flat_map(|part| part.bytes())),
+        let length: usize = parts.iter().map(|part| part.len()).sum();
+        let order = |name: &str| {
+            name.len().cmp(&length).then_with(|| match parts {
+                [whole] => name.cmp(whole),
+                _ => name.bytes().cmp(parts.iter().flat_map(|part| part.bytes())),
+            })
         };
         let start = self
             .by_name
