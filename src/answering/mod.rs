@@ -13,7 +13,7 @@ pub mod writer;
 use sha2::{Digest, Sha256};
 
 pub use stored::stored_response;
-pub use validate::{Answer, FormErrors, FormFields, TallyKeys, ValidResponse, validate};
+pub use validate::{Answer, Answers, FormErrors, FormFields, TallyKeys, ValidResponse, validate};
 
 /// What is stored to tell one browser's second answer to a campaign from a first one: a hash of
 /// the campaign and the browser's random cookie, so that the same browser cannot be followed

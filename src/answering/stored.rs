@@ -4,11 +4,9 @@
 //! date range — reads them through this one function, so that a recount and the counts the
 //! writer kept agree.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
-use super::{Answer, ValidResponse};
+use super::{Answer, Answers, ValidResponse};
 use crate::survey::{QuestionKind, Survey};
 
 /// A stored answer (the JSON the writer stored) read back against its survey: the same
@@ -16,7 +14,7 @@ use crate::survey::{QuestionKind, Survey};
 /// wrong shape, are left out rather than guessed at.
 pub fn stored_response<'s>(survey: &'s Survey, json: &str) -> ValidResponse<'s> {
     let stored: serde_json::Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
-    let mut answers = BTreeMap::new();
+    let mut answers = Answers::default();
     for question in survey.questions() {
         let Some(value) = stored.get(&question.id) else {
             continue;

@@ -101,8 +101,94 @@ impl FormFields {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct ValidResponse<'s> {
-    /// By question id, borrowed from the survey the response answers.
-    pub answers: BTreeMap<&'s str, Answer>,
+    pub answers: Answers<'s>,
+}
+
+/// A response's answers, each under its question's id (borrowed from the survey), in the order
+/// they were added — the survey's, when made by [`validate`] or read back by
+/// `stored::stored_response`. A response has a few dozen: a list read from the front costs less
+/// than a `BTreeMap` built, searched and freed for each submission. Serialised as a JSON object
+/// with its keys in order of bytes, as the stored answers have always been.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Answers<'s>(Vec<(&'s str, Answer)>);
+
+impl<'s> Answers<'s> {
+    pub fn get(&self, question: &str) -> Option<&Answer> {
+        self.0
+            .iter()
+            .find(|(id, _)| *id == question)
+            .map(|(_, answer)| answer)
+    }
+
+    pub fn contains_key(&self, question: &str) -> bool {
+        self.get(question).is_some()
+    }
+
+    /// Sets the answer to `question`, in place of one it had.
+    pub fn insert(&mut self, question: &'s str, answer: Answer) {
+        match self.0.iter_mut().find(|(id, _)| *id == question) {
+            Some((_, kept)) => *kept = answer,
+            None => self.0.push((question, answer)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// (question id, answer), in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = (&'s str, &Answer)> {
+        self.0.iter().map(|(id, answer)| (*id, answer))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Answer> {
+        self.0.iter().map(|(_, answer)| answer)
+    }
+}
+
+impl std::ops::Index<&str> for Answers<'_> {
+    type Output = Answer;
+
+    /// The answer to `question`; panics if there is none, as a map's index does.
+    fn index(&self, question: &str) -> &Answer {
+        match self.get(question) {
+            Some(answer) => answer,
+            None => panic!("no answer to {question}"),
+        }
+    }
+}
+
+impl<'s> FromIterator<(&'s str, Answer)> for Answers<'s> {
+    fn from_iter<I: IntoIterator<Item = (&'s str, Answer)>>(pairs: I) -> Self {
+        let mut answers = Answers::default();
+        pairs
+            .into_iter()
+            .for_each(|(question, answer)| answers.insert(question, answer));
+        answers
+    }
+}
+
+impl<'s, const N: usize> From<[(&'s str, Answer); N]> for Answers<'s> {
+    fn from(pairs: [(&'s str, Answer); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl Serialize for Answers<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut sorted: Vec<&(&str, Answer)> = self.0.iter().collect();
+        sorted.sort_unstable_by_key(|(id, _)| *id);
+        let mut map = serializer.serialize_map(Some(sorted.len()))?;
+        for (id, answer) in sorted {
+            map.serialize_entry(id, answer)?;
+        }
+        map.end()
+    }
 }
 
 impl ValidResponse<'_> {
@@ -114,7 +200,7 @@ impl ValidResponse<'_> {
     /// The (question key, option code) pairs this response adds to the running tallies.
     pub fn tally_keys(&self) -> TallyKeys {
         let mut keys = TallyKeys::with_capacity(self.answers.len());
-        for (question, answer) in &self.answers {
+        for (question, answer) in self.answers.iter() {
             match answer {
                 Answer::Choice(code) => keys.push(&[question], code),
                 Answer::Choices(codes) => {
@@ -220,7 +306,7 @@ pub fn validate<'s>(
         }
     }
 
-    let mut answers: BTreeMap<&str, Answer> = BTreeMap::new();
+    let mut answers = Answers::default();
     for question in survey.questions() {
         let visible = question.show_if.as_ref().is_none_or(|show_if| {
             match answers.get(show_if.question.as_str()) {

@@ -635,9 +635,8 @@ pub async fn list_answers(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::answering::Answers;
     use crate::survey::{MatrixRow, Question, Scale, ScalePoint, Section};
 
     fn scale(codes: &[&str]) -> Scale {
@@ -721,7 +720,7 @@ mod tests {
     /// Every question on `point` (0 = first), `other` on `other_point`.
     fn answers(point: usize, other_point: usize) -> ValidResponse<'static> {
         let abc = ["a", "b", "c"];
-        let mut answers = BTreeMap::new();
+        let mut answers = Answers::default();
         for question in ["q1", "q2", "q3", "q4"] {
             answers.insert(question, Answer::Choice(abc[point].to_owned()));
         }

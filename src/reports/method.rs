@@ -98,7 +98,7 @@ mod tests {
 
     use super::*;
     use crate::answering::scoring::{area_scores, item_index, score_rows};
-    use crate::answering::{Answer, ValidResponse};
+    use crate::answering::{Answer, Answers, ValidResponse};
     use crate::rating::compare::{MeanSample, RateSample, compare_means, compare_rates};
     use crate::rating::indicators::{Evaluation, NotApplicable, Outcome, indicator_area_scores};
     use crate::rating::moments::{AreaSums, Sums};
@@ -341,7 +341,7 @@ mod tests {
             item_index(&support.kind, &matrix).expect("an item"),
         );
         let response = ValidResponse {
-            answers: BTreeMap::from([
+            answers: Answers::from([
                 ("support", matrix),
                 (
                     "allowance_satisfaction",

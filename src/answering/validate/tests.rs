@@ -314,3 +314,18 @@ fn a_code_is_known_exactly_when_it_is_in_the_questions_list_of_codes() {
         }
     }
 }
+
+#[test]
+fn answers_keep_one_answer_a_question_and_serialise_in_order_of_bytes() {
+    let mut answers = Answers::default();
+    answers.insert("zeta", Answer::Integer(1));
+    answers.insert("alpha", Answer::Choice("a".into()));
+    answers.insert("zeta", Answer::Integer(2));
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers["zeta"], Answer::Integer(2));
+    assert!(answers.get("beta").is_none());
+    assert_eq!(
+        ValidResponse { answers }.to_json(),
+        r#"{"alpha":"a","zeta":2}"#
+    );
+}
