@@ -150,6 +150,7 @@ impl<'s> Answers<'s> {
     }
 }
 
+#[cfg(test)]
 impl std::ops::Index<&str> for Answers<'_> {
     type Output = Answer;
 
