@@ -19,7 +19,13 @@ pub use validate::{Answer, Answers, FormErrors, FormFields, TallyKeys, ValidResp
 /// the campaign and the browser's random cookie, so that the same browser cannot be followed
 /// from one campaign to another in the database, and nothing names the person.
 pub fn browser_key(campaign_id: i32, browser_cookie: &str) -> String {
-    let hash = Sha256::digest(format!("dupin-browser:{campaign_id}:{browser_cookie}").as_bytes());
+    let mut campaign = itoa::Buffer::new();
+    let hash = Sha256::new()
+        .chain_update(b"dupin-browser:")
+        .chain_update(campaign.format(campaign_id))
+        .chain_update(b":")
+        .chain_update(browser_cookie)
+        .finalize();
     crate::secrets::hex(&hash[..16])
 }
 
@@ -37,4 +43,21 @@ pub async fn has_answered(
         .count(db)
         .await?;
     Ok(count > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The keys stored with answers already given must still be found for the same browser:
+    /// the hash of `dupin-browser:{campaign}:{cookie}` (worked out here with Python's hashlib).
+    #[test]
+    fn a_browser_key_is_the_one_earlier_versions_stored() {
+        assert_eq!(
+            super::browser_key(7, "0123456789abcdef0123456789abcdef"),
+            "252da88b94a0e561e50fb33687931962"
+        );
+        assert_eq!(
+            super::browser_key(-3, "x"),
+            "36f9e3f64b8004497eb04514d7af93e8"
+        );
+    }
 }

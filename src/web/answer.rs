@@ -33,7 +33,7 @@ const LONGEST_PLAUSIBLE_FILL_MS: i64 = 24 * 3600 * 1000;
 
 /// The signed served time of a form for `key` (see `answering::signed`).
 fn served_time(state: &AppState, context: &LinkContext, key: &str) -> String {
-    answering::signed::served_time(&state.session_key, context.link.id, key, Utc::now())
+    answering::signed::served_time(&state.form_signing, context.link.id, key, Utc::now())
 }
 
 async fn find_link(state: &AppState, token: &str) -> Result<Arc<LinkContext>, PageError> {
@@ -97,11 +97,11 @@ fn browser_cookie(state: &AppState, request: &HttpRequest) -> Option<String> {
             let (name, value) = pair.split_once('=')?;
             (name.trim() == BROWSER_COOKIE).then(|| value.trim())
         })?;
-    answering::signed::verified_browser(&state.session_key, value)
+    answering::signed::verified_browser(&state.form_signing, value)
 }
 
 fn new_browser_cookie(state: &AppState) -> Cookie<'static> {
-    let value = answering::signed::new_browser_cookie(&state.session_key, Utc::now());
+    let value = answering::signed::new_browser_cookie(&state.form_signing, Utc::now());
     Cookie::build(BROWSER_COOKIE, value)
         .path("/")
         .http_only(true)
@@ -379,7 +379,7 @@ pub async fn submit_form(
     // The served time must be one this server signed for this form: the too-fast check rests
     // on the server's clocks only, and a form with a moved or missing time is not ours.
     let Some(served) = fields.single(SERVED_AT_FIELD).and_then(|value| {
-        answering::signed::verified_served_time(&state.session_key, context.link.id, key, value)
+        answering::signed::verified_served_time(&state.form_signing, context.link.id, key, value)
     }) else {
         return refuse(
             StatusCode::BAD_REQUEST,

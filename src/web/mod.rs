@@ -44,6 +44,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Signs console sessions; the same in every process of one installation.
     pub session_key: Arc<Vec<u8>>,
+    /// The same key made ready for the signatures of the answer forms (`answering::signed`).
+    pub form_signing: crate::secrets::SigningKey,
     pub sign_in_throttle: Arc<ClientThrottle>,
     /// Answers per client address and link, in memory only (see `quality::admission`).
     pub address_windows: Arc<crate::quality::admission::AddressWindows>,
@@ -147,6 +149,7 @@ impl AppState {
             writer,
             base_url,
             secure_cookies,
+            form_signing: crate::secrets::SigningKey::new(&session_key),
             session_key: Arc::new(session_key),
             sign_in_throttle: Arc::default(),
             address_windows: Arc::default(),

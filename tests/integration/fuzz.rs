@@ -221,7 +221,12 @@ fn valid_fields(
         ("_key".to_owned(), key.clone()),
         (
             "_t".to_owned(),
-            dupin::answering::signed::served_time(&target.session_key, link, &key, served),
+            dupin::answering::signed::served_time(
+                &dupin::secrets::SigningKey::new(&target.session_key),
+                link,
+                &key,
+                served,
+            ),
         ),
     ];
     fields.extend(random_answers(survey, rng));
