@@ -775,6 +775,17 @@ impl<'a> Stored<'a> {
 /// The stored flag of a held answer (`crate::rating::flags::Flag::Held`).
 const HELD: &str = "held";
 
+/// How a link's count of the minute takes a batch's answers: a later minute starts again.
+macro_rules! count_admission {
+    () => {
+        " ON CONFLICT (link_id) DO UPDATE SET \
+         minute = CASE WHEN excluded.minute > admission.minute \
+         THEN excluded.minute ELSE admission.minute END, \
+         count = CASE WHEN excluded.minute > admission.minute \
+         THEN excluded.count ELSE admission.count + excluded.count END"
+    };
+}
+
 /// Counts each link's answers of this minute, one statement per link and minute in link order,
 /// and says which submissions are past their link's rate: those are held, and the first of them
 /// with which the link passed the rate is marked `true` (a surge began). A retried form counts
@@ -811,16 +822,21 @@ async fn admit(
         previous_link = Some(*link_id);
         if rounds.len() <= round {
             minutes.push(HashMap::new());
-            rounds.push(Rows::new(
-                "INSERT INTO admission (link_id, minute, count) SELECT {0}, {1}, {2} FROM {rows} \
-                 ON CONFLICT (link_id) DO UPDATE SET \
-                 minute = CASE WHEN excluded.minute > admission.minute \
-                 THEN excluded.minute ELSE admission.minute END, \
-                 count = CASE WHEN excluded.minute > admission.minute \
-                 THEN excluded.count ELSE admission.count + excluded.count END \
-                 RETURNING link_id, count",
-                &["int4", "int8", "int8"],
-            ));
+            rounds.push(
+                Rows::new(
+                    concat!(
+                        "INSERT INTO admission (link_id, minute, count) \
+                         SELECT {0}, {1}, {2} FROM {rows}",
+                        count_admission!(),
+                        " RETURNING link_id, count"
+                    ),
+                    &["int4", "int8", "int8"],
+                )
+                .with_one_row(concat!(
+                    "INSERT INTO admission (link_id, minute, count) VALUES (?1, ?2, ?3)",
+                    count_admission!()
+                )),
+            );
         }
         let added = i64::try_from(group.len()).unwrap_or(i64::MAX);
         rounds[round].push([(*link_id).into(), (*minute).into(), added.into()]);
@@ -829,7 +845,7 @@ async fn admit(
     let mut counts: HashMap<(i32, i64), i64> = HashMap::new();
     for (rows, minutes) in rounds.iter().zip(&minutes) {
         // A round has one row per link; its count is that of the minute the round counted in.
-        for (link_id, count) in txn.fetch_rows::<(i32, i64)>(rows).await? {
+        for (link_id, count) in admitted(txn, rows).await? {
             if let Some(minute) = minutes.get(&link_id) {
                 counts.insert((link_id, *minute), count);
             }
@@ -863,6 +879,28 @@ async fn admit(
         }
     }
     Ok(held)
+}
+
+/// Adds a round of links' counts (`admit`) and returns each link's count. On SQLite the upsert
+/// runs in its one-row form, without `RETURNING`, and the counts are read after it, in the same
+/// transaction:
+/// SQLite runs a `RETURNING` as a trigger, and a statement with a trigger keeps a statement
+/// journal (every page it changes copied first); the upsert was the writer's costliest
+/// statement per answer after the answer's own insert.
+async fn admitted(txn: &impl BatchDb, round: &Rows<'_>) -> Result<Vec<(i32, i64)>, DbErr> {
+    if txn.backend() != DatabaseBackend::Sqlite {
+        return txn.fetch_rows(round).await;
+    }
+    let mut links = Rows::new(
+        "SELECT link_id, count FROM admission WHERE link_id = {0}",
+        &["int4"],
+    )
+    .with_one_row("SELECT link_id, count FROM admission WHERE link_id = ?1");
+    for row in round.each() {
+        links.push([row[0]]);
+    }
+    txn.apply_rows(round).await?;
+    txn.fetch_rows(&links).await
 }
 
 /// The statement that inserts responses, its rows' source left as `{rows}`.
