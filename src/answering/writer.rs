@@ -882,17 +882,16 @@ async fn admit(
 }
 
 /// Adds a round of links' counts (`admit`) and returns each link's count. On SQLite the upsert
-/// runs in its one-row form, without `RETURNING`, and the counts are read after it, in the same
-/// transaction:
-/// SQLite runs a `RETURNING` as a trigger, and a statement with a trigger keeps a statement
-/// journal (every page it changes copied first); the upsert was the writer's costliest
-/// statement per answer after the answer's own insert.
+/// runs without `RETURNING` (in its one-row form on the writer's own connection) and the counts
+/// are read after it, in the same transaction: SQLite runs a `RETURNING` as a trigger, and a
+/// statement with a trigger keeps a statement journal (every page it changes copied first); the
+/// upsert was the writer's costliest statement per answer after the answer's own insert.
 async fn admitted(txn: &impl BatchDb, round: &Rows<'_>) -> Result<Vec<(i32, i64)>, DbErr> {
     if txn.backend() != DatabaseBackend::Sqlite {
         return txn.fetch_rows(round).await;
     }
     let mut links = Rows::new(
-        "SELECT link_id, count FROM admission WHERE link_id = {0}",
+        "SELECT link_id, count FROM admission WHERE link_id IN (SELECT {0} FROM {rows})",
         &["int4"],
     )
     .with_one_row("SELECT link_id, count FROM admission WHERE link_id = ?1");

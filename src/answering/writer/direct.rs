@@ -517,6 +517,28 @@ mod tests {
         assert_eq!(count(&db, "SELECT COUNT(*) FROM response").await, 40);
     }
 
+    /// The same rate through `writer::commit` on the shared pool (how the demonstration and
+    /// the tools store answers on SQLite): the links' counts read back as on the writer's own
+    /// connection.
+    #[tokio::test]
+    async fn a_rate_counts_the_same_through_the_shared_pool() {
+        let (_folder, db, _writer, good) = one_link().await;
+        let commit = |batch: Vec<Submission>| {
+            let db = db.clone();
+            async move { crate::answering::writer::commit(&db, &batch).await }
+        };
+        let first = commit(vec![phone(&good, 0, 2), phone(&good, 1, 2)]).await;
+        let second = commit(vec![phone(&good, 2, 2), phone(&good, 3, 2)]).await;
+        assert_eq!(first.ok(), Some(vec![Outcome::Stored, Outcome::Stored]));
+        assert_eq!(
+            second.ok(),
+            Some(vec![
+                Outcome::Held { surge: true },
+                Outcome::Held { surge: false }
+            ])
+        );
+    }
+
     /// The link's (r + 1)-th answer of a minute begins the surge (its submitter then holds the
     /// minute's earlier answers) even when the answers before it came in batches that ended
     /// exactly at the rate; the ones after it are held without beginning another.
