@@ -12,6 +12,9 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
+mod page_cache;
+pub use page_cache::install as install_page_cache;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
     #[error("DATABASE_URL must start with sqlite:// or postgres:// (got \"{0}\")")]

@@ -276,8 +276,13 @@ impl Common {
 
 /// Parses the command line and runs the command; what `main.rs` calls.
 pub fn main() -> ExitCode {
+    // Before anything uses SQLite, which takes a page cache only then.
+    let page_cache = crate::db::install_page_cache();
     let cli = Cli::parse();
     init_logging(&cli.common.log_format);
+    if let Err(why) = page_cache {
+        tracing::warn!(%why, "SQLite keeps its own page cache");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
