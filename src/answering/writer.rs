@@ -565,7 +565,7 @@ async fn store(
     let answered_browsers = existing_browsers(txn, &refused_browsers).await?;
 
     let mut counted: HashSet<&str> = HashSet::new();
-    let mut tallies: BTreeMap<TallyKey<'_>, i64> = BTreeMap::new();
+    let mut tallies: Tallies<'_> = HashMap::default();
     let mut score_sums: BTreeMap<ScoreSumKey, ScoreSums> = BTreeMap::new();
     let mut per_link: BTreeMap<i32, i64> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(submissions.len());
@@ -637,10 +637,10 @@ async fn store(
             );
         }
     }
-    txn.apply_rows(&tally_rows(
-        tallies.iter().map(|(key, count)| (*key, *count)),
-    ))
-    .await?;
+    // In key order, as every transaction takes the tallies' row locks.
+    let mut tallies: Vec<(TallyKey<'_>, i64)> = tallies.into_iter().collect();
+    tallies.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    txn.apply_rows(&tally_rows(tallies)).await?;
     txn.apply_rows(&score_sum_rows(&score_sums)).await?;
     for rows in link_count_rows(txn.backend(), &per_link) {
         txn.apply_rows(&rows).await?;
@@ -654,7 +654,7 @@ async fn store(
 /// Adds what one answer of `school` (campaign and school) counts to a batch's tallies and score
 /// sums.
 fn add_counts<'a>(
-    tallies: &mut BTreeMap<TallyKey<'a>, i64>,
+    tallies: &mut Tallies<'a>,
     score_sums: &mut BTreeMap<ScoreSumKey, ScoreSums>,
     (campaign_id, school_id): (i32, i32),
     tally_keys: &'a TallyKeys,
@@ -1040,6 +1040,10 @@ fn score_sum_rows<'a>(
 
 /// (campaign, school, question key, option code) → how many answers to add.
 type TallyKey<'a> = (i32, i32, &'a str, &'a str);
+/// A batch's tallies while its answers are added: a school's answers add some twenty keys each
+/// (a hash map with foldhash's hasher, then sorted once; a `BTreeMap` compared the keys' strings
+/// some ten times for each).
+type Tallies<'a> = HashMap<TallyKey<'a>, i64, foldhash::fast::RandomState>;
 
 /// The (campaign, browser key) pairs among `browsers` that already have an answer.
 async fn existing_browsers(
