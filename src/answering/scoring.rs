@@ -278,23 +278,20 @@ mod tests {
             min_label: None,
             max_label: None,
         };
-        assert_eq!(
-            item_index(&rating, &Answer::Choice("7".to_owned())),
-            Some(70.0)
-        );
+        assert_eq!(item_index(&rating, &Answer::Choice("7".into())), Some(70.0));
         let yes_no = QuestionKind::YesNo {
             yes_score: Some(0.0),
             no_score: Some(100.0),
         };
         assert_eq!(
-            item_index(&yes_no, &Answer::Choice("yes".to_owned())),
+            item_index(&yes_no, &Answer::Choice("yes".into())),
             Some(0.0)
         );
         let same = QuestionKind::YesNo {
             yes_score: Some(50.0),
             no_score: Some(50.0),
         };
-        assert_eq!(item_index(&same, &Answer::Choice("yes".to_owned())), None);
+        assert_eq!(item_index(&same, &Answer::Choice("yes".into())), None);
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn stored_response<'s>(survey: &'s Survey, json: &str) -> ValidResponse<'s> 
                 | QuestionKind::YesNo { .. }
                 | QuestionKind::Rating { .. },
                 Value::String(code),
-            ) => Some(Answer::Choice(code.clone())),
+            ) => Some(Answer::Choice(code.as_str().into())),
             (QuestionKind::Multiple { .. }, Value::Array(codes)) => Some(Answer::Choices(
                 codes
                     .iter()

@@ -311,7 +311,7 @@ pub fn validate<'s>(
     for question in survey.questions() {
         let visible = question.show_if.as_ref().is_none_or(|show_if| {
             match answers.get(show_if.question.as_str()) {
-                Some(Answer::Choice(code)) => show_if.any_of.contains(code),
+                Some(Answer::Choice(code)) => show_if.any_of.iter().any(|shown| shown == &**code),
                 Some(Answer::Choices(codes)) => {
                     codes.iter().any(|code| show_if.any_of.contains(code))
                 }
@@ -431,9 +431,9 @@ fn single_value<'a>(
     (!value.trim().is_empty()).then_some(value)
 }
 
-fn check_code(question: &Question, code: &str, errors: &mut FormErrors) -> Option<String> {
+fn check_code<'c>(question: &Question, code: &'c str, errors: &mut FormErrors) -> Option<&'c str> {
     if question.kind.has_code(code) {
-        Some(code.to_owned())
+        Some(code)
     } else {
         errors.forged(&question.id, "所选的选项不在本题中，请重新选择。");
         None
@@ -452,7 +452,7 @@ fn check_question(
         | QuestionKind::YesNo { .. }
         | QuestionKind::Rating { .. } => {
             let value = single_value(id, fields.values(&[id]), errors)?;
-            check_code(question, value.trim(), errors).map(Answer::Choice)
+            check_code(question, value.trim(), errors).map(|code| Answer::Choice(code.into()))
         }
         QuestionKind::Multiple { min, max, .. } => {
             let values: Vec<&str> = fields
@@ -466,11 +466,11 @@ fn check_question(
             let mut picked: Vec<String> = Vec::new();
             for value in values {
                 let code = check_code(question, value, errors)?;
-                if picked.contains(&code) {
+                if picked.iter().any(|already| already == code) {
                     errors.forged(id, "同一个选项收到了两次，请重新选择。");
                     return None;
                 }
-                picked.push(code);
+                picked.push(code.to_owned());
             }
             let count = picked.len() as u32;
             if count < *min {

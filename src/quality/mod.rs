@@ -57,7 +57,7 @@ fn scale_choices<'s>(survey: &'s Survey, answers: &ValidResponse) -> Vec<(&'s Sc
                     scale
                         .points
                         .iter()
-                        .position(|point| point.code == *code)
+                        .position(|point| point.code == code.as_str())
                         .map(|position| (scale, position)),
                 );
             }
@@ -722,12 +722,9 @@ mod tests {
         let abc = ["a", "b", "c"];
         let mut answers = Answers::default();
         for question in ["q1", "q2", "q3", "q4"] {
-            answers.insert(question, Answer::Choice(abc[point].to_owned()));
+            answers.insert(question, Answer::Choice(abc[point].into()));
         }
-        answers.insert(
-            "other",
-            Answer::Choice(["x", "y", "z"][other_point].to_owned()),
-        );
+        answers.insert("other", Answer::Choice(["x", "y", "z"][other_point].into()));
         answers.insert(
             "grid",
             Answer::Rows(

@@ -345,11 +345,11 @@ mod tests {
                 ("support", matrix),
                 (
                     "allowance_satisfaction",
-                    Answer::Choice((example.number("scale") as u32).to_string()),
+                    Answer::Choice((example.number("scale") as u32).to_string().as_str().into()),
                 ),
                 (
                     "allowance_paid",
-                    Answer::Choice(example.input("yes_no").to_owned()),
+                    Answer::Choice(example.input("yes_no").into()),
                 ),
             ]),
         };

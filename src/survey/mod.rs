@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use answer::Answer;
+pub use answer::{Answer, Code};
 pub use check::{Location, PlanError};
 pub(crate) use check::{Report, is_slug};
 pub use model::{

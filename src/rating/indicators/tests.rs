@@ -525,7 +525,7 @@ fn validated_answers_are_read_like_stored_ones() {
         ("teachers_backbone".to_owned(), Answer::Integer(4)),
         (
             "school_location".to_owned(),
-            Answer::Choice("central".to_owned()),
+            Answer::Choice("central".into()),
         ),
         (
             "stages".to_owned(),
@@ -533,7 +533,7 @@ fn validated_answers_are_read_like_stored_ones() {
         ),
         (
             "rural_allowance_paid".to_owned(),
-            Answer::Choice("yes".to_owned()),
+            Answer::Choice("yes".into()),
         ),
     ]);
     let profile = central(SchoolKind::NineYear);
