@@ -29,8 +29,9 @@
 //! a commit it holds nothing. (A review found this by test: a rolled-back spill, then another
 //! connection's commit, then the writer's next read had made the file "not a database".)
 //!
-//! This is the one module of dupin with `unsafe` code: SQLite calls a VFS through C function
-//! pointers. Each function only forwards to SQLite's own file, or keeps its buffer.
+//! This is one of dupin's two modules with `unsafe` code (the other is `db::page_cache`):
+//! SQLite calls a VFS through C function pointers. Each function only forwards to SQLite's own
+//! file, or keeps its buffer.
 
 #![allow(unsafe_code)]
 
