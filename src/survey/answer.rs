@@ -109,8 +109,8 @@ mod code_tests {
             let code = Code::from(text);
             assert_eq!(code.as_str(), text);
             assert_eq!(
-                serde_json::to_string(&code).unwrap(),
-                serde_json::to_string(text).unwrap()
+                serde_json::to_string(&code).expect("a code is written as a string"),
+                serde_json::to_string(text).expect("a string is written")
             );
             assert_eq!(format!("{code:?}"), format!("{text:?}"));
         }
