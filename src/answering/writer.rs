@@ -526,10 +526,18 @@ async fn store(
         .retain(|submission| !used_invitations.contains(submission.idempotency_key.as_str()));
     // Each link's count of this minute, by link id (one row each, locked in id order).
     let held = admit(txn, &in_key_order).await?;
-    let stored: Vec<Stored> = in_key_order
+    let mut stored: Vec<Stored> = in_key_order
         .iter()
         .map(|submission| Stored::of(submission, held.get(submission.idempotency_key.as_str())))
         .collect();
+    // Two copies of one form in a batch (a double tap) are one row: the first, in the batch's
+    // order (the sort is stable). Only its own flags say whether the stored answer counts — a
+    // later copy flagged otherwise (left out by a burst, say, or an address's ceiling) must not
+    // keep a counted row out of its link's count, or an exclusion later takes out what was
+    // never added.
+    stored.dedup_by(|later, first| {
+        later.submission.idempotency_key == first.submission.idempotency_key
+    });
     // On PostgreSQL the pending rows go in with the responses, in the same statement.
     let pending_with_responses =
         matches!(counting, Counting::Deferred(_)) && txn.backend() == DatabaseBackend::Postgres;
@@ -1135,7 +1143,9 @@ fn link_count_rows(backend: DatabaseBackend, per_link: &BTreeMap<i32, i64>) -> V
 mod tests {
     use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
-    use super::{Pending, PendingCounts, Submission, Writer, WriterDatabase, commit_deferred};
+    use super::{
+        Outcome, Pending, PendingCounts, Submission, Writer, WriterDatabase, commit_deferred,
+    };
     use crate::bench::TestCampaign;
 
     /// A fresh SQLite database with an open campaign of the shipped parents' survey over
@@ -1155,16 +1165,21 @@ mod tests {
         assert!(read.agree(), "{read:?}");
     }
 
-    async fn pending_rows(db: &DatabaseConnection) -> i64 {
+    /// The number the query `sql` gives (its first row's first column).
+    pub(super) async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
         db.query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT COUNT(*) FROM response_pending",
+            sql.to_owned(),
         ))
         .await
         .expect("the count runs")
         .expect("a row")
-        .try_get_by_index(0)
+        .try_get_by_index::<i64>(0)
         .expect("a number")
+    }
+
+    async fn pending_rows(db: &DatabaseConnection) -> i64 {
+        count(db, "SELECT COUNT(*) FROM response_pending").await
     }
 
     /// The writer's pending answers of a batch, as the writer keeps them.
@@ -1282,6 +1297,46 @@ mod tests {
             .flat_map(|options| options.values())
             .sum::<u64>() as i64;
         assert_eq!(responses, 60, "each answer names its child's stage once");
+    }
+
+    /// Two copies of one form in one batch, flagged differently (the second left out, say by a
+    /// burst the first was not part of): one row is stored, the first's, and it counts exactly
+    /// as that row says — in its link's count too, so that a later exclusion takes out only
+    /// what was added. Either order.
+    #[tokio::test]
+    async fn two_copies_of_a_form_in_a_batch_count_as_the_stored_one() {
+        let (test, answers) = campaign_and_answers(2, 2).await;
+        let (db, campaign_id) = (test.db.clone(), test.campaign.id);
+        let left_out = |submission: &Submission| Submission {
+            flags: Some("burst".to_owned()),
+            left_out: true,
+            ..submission.clone()
+        };
+        let batch = [
+            answers[0].clone(),
+            left_out(&answers[0]),
+            left_out(&answers[1]),
+            answers[1].clone(),
+        ];
+        let stored = commit_deferred(&db, &batch, &[])
+            .await
+            .expect("the batch is stored");
+        assert_eq!(
+            stored.outcomes,
+            [
+                Outcome::Stored,
+                Outcome::AlreadyStored,
+                Outcome::Stored,
+                Outcome::AlreadyStored
+            ]
+        );
+        let excluded = count(&db, "SELECT COUNT(*) FROM response WHERE excluded = true").await;
+        assert_eq!(excluded, 1, "the second form's first copy was left out");
+        assert_eq!(
+            count(&db, "SELECT SUM(response_count) FROM campaign_link").await,
+            1
+        );
+        assert_counted(&db, campaign_id).await;
     }
 
     /// An answer a supervisor excludes while its counts are still pending was never counted:

@@ -5,7 +5,7 @@
 //! writer's arithmetic at a scale no test reaches — and any later change to how the counts are
 //! kept, such as writing them after the answers.
 
-use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, Statement, TransactionTrait};
 
 use crate::rating::moments::{AreaSums, Sums};
 use crate::results::scan::{DateRange, scan_counts};
@@ -20,6 +20,9 @@ pub struct CountsCheck {
     pub tallies_differ: Vec<i32>,
     /// Schools whose score sums differ from the recount.
     pub sums_differ: Vec<i32>,
+    /// Schools whose link's count of answers (`campaign_link.response_count`, what the rates
+    /// and the privacy thresholds read) differs from a count of their included answers.
+    pub links_differ: Vec<i32>,
     /// Answers whose counts were still pending when the check began, which its first read
     /// added (`answering::pending::settle`).
     pub pending: u64,
@@ -27,7 +30,9 @@ pub struct CountsCheck {
 
 impl CountsCheck {
     pub fn agree(&self) -> bool {
-        self.tallies_differ.is_empty() && self.sums_differ.is_empty()
+        self.tallies_differ.is_empty()
+            && self.sums_differ.is_empty()
+            && self.links_differ.is_empty()
     }
 }
 
@@ -41,6 +46,7 @@ pub async fn check(
     let (counted, counted_sums) = (recount.by_school(), recount.sums_by_school());
     let tallies = tally_counts(db, campaign_id, None).await?;
     let sums = score_sums(db, campaign_id, None).await?;
+    let links_differ = links_differ(db, campaign_id).await?;
 
     let mut schools: Vec<i32> = counted.keys().chain(tallies.keys()).copied().collect();
     schools.extend(counted_sums.keys().chain(sums.keys()));
@@ -65,7 +71,29 @@ pub async fn check(
                 )
             })
             .collect(),
+        links_differ,
     })
+}
+
+/// The schools of `campaign_id` whose link's running count of answers is not the number of
+/// their included answers.
+async fn links_differ(db: &impl ConnectionTrait, campaign_id: i32) -> Result<Vec<i32>, DbErr> {
+    // (The campaign's id is a number, written in place: one text for both databases.)
+    let statement = Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "SELECT link.school_id FROM campaign_link AS link \
+             WHERE link.campaign_id = {campaign_id} AND link.response_count <> \
+             (SELECT COUNT(*) FROM response WHERE response.campaign_id = link.campaign_id \
+             AND response.school_id = link.school_id AND NOT response.excluded) \
+             ORDER BY link.school_id"
+        ),
+    );
+    db.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index(0))
+        .collect()
 }
 
 /// Whether two schools' counts are the same, a count of zero (a tally whose answers were all

@@ -332,14 +332,15 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
     print_report(&report);
     println!("  held:       {held} answers past a rate (0 expected)");
     println!(
-        "  counts:     tallies and score sums of {} schools {}",
+        "  counts:     tallies, score sums and link counts of {} schools {}",
         counts.schools,
         if counts.agree() {
             "equal a recount of the stored answers".to_owned()
         } else {
             format!(
-                "DIFFER from a recount of the stored answers (tallies of schools {:?}, score sums of {:?})",
-                counts.tallies_differ, counts.sums_differ
+                "DIFFER from a recount of the stored answers (tallies of schools {:?}, score \
+                 sums of {:?}, link counts of {:?})",
+                counts.tallies_differ, counts.sums_differ, counts.links_differ
             )
         }
     );

@@ -288,6 +288,7 @@ mod tests {
     use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 
     use crate::answering::validate::TallyKeys;
+    use crate::answering::writer::tests::count;
     use crate::answering::writer::{
         Admission, Outcome, Submission, WriteError, Writer, WriterDatabase,
     };
@@ -415,18 +416,6 @@ mod tests {
         }
         assert_eq!(inserted, in_database);
         assert_eq!(count(&test.db, "SELECT COUNT(*) FROM response").await, 2);
-    }
-
-    async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-        db.query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_owned(),
-        ))
-        .await
-        .expect("the count runs")
-        .expect("a row")
-        .try_get_by_index::<i64>(0)
-        .expect("a number")
     }
 
     /// A batch that fails half-way leaves nothing behind — not its link's admission count,
