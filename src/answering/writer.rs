@@ -36,7 +36,6 @@ use super::validate::TallyKeys;
 use crate::survey::Area;
 
 mod batch;
-mod checkpoint;
 mod direct;
 mod replies;
 mod vfs;
@@ -255,9 +254,6 @@ trait Committer {
         submissions: &[Submission],
         flush: Vec<Pending>,
     ) -> Result<Batch, DbErr>;
-
-    /// Upkeep between two batches, once the last one's submitters have their outcomes.
-    fn between_batches(&mut self) {}
 }
 
 /// PostgreSQL: each batch on a connection of the shared pool, and the pending answers added by
@@ -367,7 +363,6 @@ async fn run(mut database: impl Committer, mut receiver: Queue) {
                 );
             }
         }
-        database.between_batches();
     }
 }
 
@@ -381,7 +376,6 @@ async fn flush(database: &mut impl Committer, answers: Vec<Pending>) {
         // They stay pending in the database, for the next reader or the next start.
         tracing::warn!(%error, answers = count, "adding pending answers to the counts failed");
     }
-    database.between_batches();
 }
 
 /// Stores a batch in one transaction, adding its answers to the counts in the same transaction,

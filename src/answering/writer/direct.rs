@@ -18,8 +18,6 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use sea_orm::{DatabaseBackend, DbErr, Statement, Value};
 
 use super::batch::{BatchDb, Cell, Fetched, Rows};
-pub use super::checkpoint::Checkpointing;
-use super::checkpoint::{self, Checkpointer};
 use super::{Batch, Pending, Submission};
 
 /// How long a batch waits for another connection's write (a console action, the mail outbox)
@@ -39,9 +37,6 @@ const PAGE_CACHE_KIB: u32 = 8192;
 pub struct Direct {
     file: PathBuf,
     connection: Connection,
-    /// The thread that copies the WAL into the database beside the writer (`None` if it did
-    /// not start: the connection's own `wal_autocheckpoint` copies it then).
-    checkpointer: Option<Checkpointer>,
     /// Each statement's one-row text (`Rows::one_row_sql`), made once: made for every batch,
     /// its `format!`s and `replace`s were ≈ 2 % of the writer thread's time.
     one_row: RefCell<HashMap<&'static str, Arc<str>>>,
@@ -50,24 +45,9 @@ pub struct Direct {
 impl Direct {
     /// Opens the writer's connection to a database that `db::connect` has created and migrated.
     pub fn open(file: &Path) -> rusqlite::Result<Direct> {
-        Direct::open_with(file, Checkpointing::default())
-    }
-
-    /// The copies of the WAL made beside the writer so far, if a thread makes them.
-    #[cfg(test)]
-    pub fn checkpoints(&self) -> Option<Arc<checkpoint::Checkpoints>> {
-        self.checkpointer
-            .as_ref()
-            .map(|checkpointer| checkpointer.shared().clone())
-    }
-
-    /// As [`Direct::open`], the WAL copied beside the writer as `checkpointing` says.
-    pub fn open_with(file: &Path, checkpointing: Checkpointing) -> rusqlite::Result<Direct> {
-        let checkpointer = Checkpointer::start(file, checkpointing);
         Ok(Direct {
             file: file.to_path_buf(),
-            connection: connect(file, checkpointer.is_some())?,
-            checkpointer,
+            connection: connect(file)?,
             one_row: RefCell::default(),
         })
     }
@@ -139,58 +119,27 @@ impl super::Committer for Direct {
             && let Err(error) = self.connection.execute_batch("ROLLBACK")
         {
             tracing::error!(%error, "the answer writer's connection cannot roll back; opening it again");
-            self.connection =
-                connect(&self.file, self.checkpointer.is_some()).map_err(database_error)?;
+            self.connection = connect(&self.file).map_err(database_error)?;
         }
         result
     }
-
-    /// Finishes a copy of the WAL the checkpoint thread made, if it asked: copies the frames
-    /// committed while it copied, so that the next commit starts the WAL again.
-    fn between_batches(&mut self) {
-        let Some(checkpointer) = &self.checkpointer else {
-            return;
-        };
-        if !checkpointer.shared().take_finish() {
-            return;
-        }
-        let started = std::time::Instant::now();
-        match checkpoint::finish(&self.connection) {
-            Ok((_, frames, copied)) => {
-                checkpointer.shared().finished();
-                tracing::debug!(
-                    frames,
-                    copied,
-                    micros = started.elapsed().as_micros() as u64,
-                    "WAL copy finished by the writer"
-                );
-            }
-            Err(error) => tracing::warn!(%error, "finishing the WAL's copy failed"),
-        }
-    }
 }
 
-/// The connection, with the settings `db::pool_options` gives the shared pool's — but for the
-/// WAL's length at which its commit copies it, twice the pool's when a thread copies it beside
-/// the writer (`copied_beside`).
-fn connect(file: &Path, copied_beside: bool) -> rusqlite::Result<Connection> {
-    let autocheckpoint = if copied_beside {
-        2 * crate::db::WAL_PAGES_BEFORE_CHECKPOINT
-    } else {
-        crate::db::WAL_PAGES_BEFORE_CHECKPOINT
-    };
+/// The connection, with the settings `db::pool_options` gives the shared pool's.
+fn connect(file: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = super::vfs::open(file, flags, |connection| {
         connection.busy_timeout(BUSY_TIMEOUT)?;
         // WAL is the file's own setting, made when `db::connect` created it; FULL makes every
         // acknowledged answer durable; statement journals (an upsert keeps one, to undo just
         // that statement) stay in memory rather than in temporary files; the WAL is copied into
-        // the database past `autocheckpoint` frames (see `checkpoint`); the page
+        // the database at the pool's length (`db::WAL_PAGES_BEFORE_CHECKPOINT`); the page
         // cache is the writer's own size.
         connection.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {autocheckpoint}; \
-             PRAGMA cache_size = -{PAGE_CACHE_KIB};"
+             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {}; \
+             PRAGMA cache_size = -{PAGE_CACHE_KIB};",
+            crate::db::WAL_PAGES_BEFORE_CHECKPOINT
         ))
     })?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -344,77 +293,6 @@ mod tests {
         Admission, Outcome, Submission, WriteError, Writer, WriterDatabase,
     };
 
-    /// Under a stream of answers the WAL is copied into the database beside the writer, each
-    /// copy finished by the writer between two batches, and the WAL starts again from its
-    /// beginning: its file stays near the length at which it is copied instead of holding every
-    /// page ever committed. The answers and their counts are whole.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_wal_is_copied_beside_the_writer_and_starts_again() {
-        const FRAMES: u32 = 200;
-        let test = crate::bench::TestCampaign::open(10, "checkpoints").await;
-        let file = crate::db::sqlite_file(&test.url).expect("a file");
-        let direct = super::Direct::open_with(
-            &file,
-            super::Checkpointing {
-                frames: FRAMES,
-                poll: std::time::Duration::from_millis(2),
-            },
-        )
-        .expect("the writer's connection opens");
-        let checkpoints = direct.checkpoints().expect("the checkpoint thread starts");
-        let writer = Writer::start(WriterDatabase::Sqlite(direct)).expect("the writer starts");
-        let answers = test.answers(3_000);
-        let mut submitters = Vec::new();
-        for chunk in answers.chunks(50) {
-            let (writer, chunk) = (writer.clone(), chunk.to_vec());
-            submitters.push(tokio::spawn(async move {
-                for answer in chunk {
-                    assert_eq!(
-                        writer.submit(answer).await.ok(),
-                        Some(Outcome::Stored),
-                        "every answer is stored"
-                    );
-                }
-            }));
-        }
-        for submitter in submitters {
-            submitter.await.expect("the submitter finishes");
-        }
-        let (copied, finished) = checkpoints.counts();
-        assert!(copied >= 3, "copies beside the writer: {copied}");
-        assert!(finished >= 3, "copies finished by the writer: {finished}");
-        // Without starting again the WAL would hold every frame of 3,000 answers (some 5,000).
-        let wal = std::fs::metadata(file.with_extension("sqlite3-wal"))
-            .expect("the WAL is there")
-            .len();
-        let frames = wal / (4096 + 24);
-        assert!(
-            frames < 5 * u64::from(FRAMES),
-            "the WAL holds {frames} frames"
-        );
-        drop(writer);
-        assert_eq!(
-            count(&test.db, "SELECT COUNT(*) FROM response").await,
-            3_000
-        );
-        let read = crate::bench::counts::check(&test.db, test.campaign.id)
-            .await
-            .expect("the check runs");
-        assert!(read.agree(), "{read:?}");
-        let integrity: String = test
-            .db
-            .query_one_raw(Statement::from_string(
-                DatabaseBackend::Sqlite,
-                "PRAGMA integrity_check",
-            ))
-            .await
-            .expect("the check runs")
-            .expect("a row")
-            .try_get_by_index(0)
-            .expect("a text");
-        assert_eq!(integrity, "ok");
-    }
-
     /// A fresh SQLite database with one school's link in an open campaign of the shipped
     /// parents' survey, and the writer's own connection to it.
     async fn one_link() -> (tempfile::TempDir, DatabaseConnection, Writer, Submission) {
@@ -493,9 +371,7 @@ mod tests {
         assert_eq!(pragma("foreign_keys"), "1");
         // 2 is MEMORY: statement journals are not temporary files.
         assert_eq!(pragma("temp_store"), "2");
-        // Copied beside the writer at 30,000 pages; by its own commit only past twice that.
-        assert!(direct.checkpointer.is_some(), "the checkpoint thread runs");
-        assert_eq!(pragma("wal_autocheckpoint"), "60000");
+        assert_eq!(pragma("wal_autocheckpoint"), "30000");
     }
 
     /// On the writer's connection the answers' INSERT runs without its RETURNING (which would
