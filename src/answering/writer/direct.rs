@@ -97,6 +97,8 @@ impl Direct {
 }
 
 impl super::Committer for Direct {
+    const GATHERS: bool = true;
+
     /// Stores a batch in one transaction, as `super::commit` does, and says what became of each
     /// submission. After a failure the transaction is rolled back; a connection that cannot
     /// even roll back is opened again for the next batch.
