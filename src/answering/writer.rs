@@ -325,9 +325,14 @@ impl Committer for Shared {
 /// "Capacity", part 18). The batch waits [`GATHER_PAUSE`] at a time while each pause brought
 /// more, for [`GATHER_MOST`] at most; a pause that brings nothing ends the wait.
 fn gather<T>(receiver: &mut mpsc::Receiver<T>, batch: &mut Vec<T>) -> usize {
+    gather_within(receiver, batch, GATHER_MOST)
+}
+
+/// [`gather`] for `most` at most.
+fn gather_within<T>(receiver: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, most: Duration) -> usize {
     let started = Instant::now();
     let mut paused = 0;
-    while batch.len() < GATHER_BELOW && started.elapsed() < GATHER_MOST {
+    while batch.len() < GATHER_BELOW && started.elapsed() < most {
         std::thread::sleep(GATHER_PAUSE);
         paused += 1;
         let before = batch.len();
@@ -1236,20 +1241,26 @@ mod tests {
     /// coming; a pause that brings nothing, or a batch of `GATHER_BELOW`, ends the wait.
     #[test]
     fn a_small_batch_waits_while_answers_keep_coming() {
-        use super::{GATHER_BELOW, gather};
+        use super::{GATHER_BELOW, gather, gather_within};
         use tokio::sync::mpsc;
+
+        // (Given a minute rather than `GATHER_MOST`, so that a slow machine's long pause does
+        // not end the wait before the rules under test do.)
+        let gather_all = |receiver: &mut _, batch: &mut _| {
+            gather_within(receiver, batch, std::time::Duration::from_secs(60))
+        };
 
         // Nothing more comes (a quiet server): one pause, and the answer goes alone.
         let (queue, mut receiver) = mpsc::channel::<usize>(100);
         let mut batch = vec![0];
-        assert_eq!(gather(&mut receiver, &mut batch), 1);
+        assert_eq!(gather_all(&mut receiver, &mut batch), 1);
         assert_eq!(batch, [0]);
 
         // Five came during the first pause, none during the second.
         for answer in 1..=5 {
             queue.try_send(answer).expect("room");
         }
-        assert_eq!(gather(&mut receiver, &mut batch), 2);
+        assert_eq!(gather_all(&mut receiver, &mut batch), 2);
         assert_eq!(batch, [0, 1, 2, 3, 4, 5]);
 
         // Enough came during the first pause: no second one, and all that came are taken.
@@ -1257,15 +1268,21 @@ mod tests {
             queue.try_send(answer).expect("room");
         }
         let mut batch = vec![0];
-        assert_eq!(gather(&mut receiver, &mut batch), 1);
+        assert_eq!(gather_all(&mut receiver, &mut batch), 1);
         assert_eq!(batch.len(), 26);
         assert!(batch.len() >= GATHER_BELOW);
 
-        // A batch that is large enough does not wait; nor does one whose queue has closed.
+        // A batch that is large enough does not wait, nor one whose time is up; one whose queue
+        // has closed waits one pause.
         assert_eq!(gather(&mut receiver, &mut batch), 0);
+        let mut batch = vec![0];
+        assert_eq!(
+            gather_within(&mut receiver, &mut batch, std::time::Duration::ZERO),
+            0
+        );
         drop(queue);
         let mut batch = vec![0];
-        assert_eq!(gather(&mut receiver, &mut batch), 1);
+        assert_eq!(gather_all(&mut receiver, &mut batch), 1);
         assert_eq!(batch, [0]);
     }
 
