@@ -49,7 +49,7 @@ pub fn answered_items(answers: &ValidResponse) -> usize {
 /// The scale answers and matrix statements of an answer, each as (its scale, the chosen point's
 /// position on it).
 fn scale_choices<'s>(survey: &'s Survey, answers: &ValidResponse) -> Vec<(&'s Scale, usize)> {
-    let mut chosen = Vec::new();
+    let mut chosen = Vec::with_capacity(answers.answers.len());
     for question in survey.questions() {
         match (&question.kind, answers.answers.get(question.id.as_str())) {
             (QuestionKind::Scale { scale }, Some(Answer::Choice(code))) => {

@@ -57,8 +57,9 @@ pub async fn read_limited(
 /// Decodes `a=1&b=%E4%BD%A0`, refusing invalid UTF-8 and absurd field counts.
 pub fn parse_urlencoded(body: &[u8]) -> Option<FormFields> {
     let mut fields = FormFields::with_capacity(body.len());
-    // Each name and value is decoded here, then copied into `fields`: two buffers a form.
-    let (mut name, mut value) = (Vec::new(), Vec::new());
+    // Each name and value is decoded here, then copied into `fields`: two buffers a form, made
+    // large enough at once for a question's key and a choice's code.
+    let (mut name, mut value) = (Vec::with_capacity(64), Vec::with_capacity(64));
     for part in body.split(|byte| *byte == b'&') {
         if part.is_empty() {
             continue;
