@@ -563,7 +563,9 @@ async fn store(
     submissions: &[Submission],
     counting: Counting<'_>,
 ) -> Result<Batch, DbErr> {
-    let mut inserted: HashMap<String, i64> = HashMap::new();
+    // The batch's collections are made at its size at once: grown as they filled, they were ≈ 2 %
+    // of the writer's time.
+    let mut inserted: HashMap<String, i64> = HashMap::with_capacity(submissions.len());
     // Every transaction takes its row locks in the same order — responses by key, tallies by
     // their key, links by id — so that two processes' batches on PostgreSQL never deadlock.
     let mut in_key_order: Vec<&Submission> = submissions.iter().collect();
@@ -620,12 +622,12 @@ async fn store(
         .collect();
     let answered_browsers = existing_browsers(txn, &refused_browsers).await?;
 
-    let mut counted: HashSet<&str> = HashSet::new();
+    let mut counted: HashSet<&str> = HashSet::with_capacity(submissions.len());
     let mut tallies: Tallies<'_> = HashMap::default();
     let mut score_sums: BTreeMap<ScoreSumKey, ScoreSums> = BTreeMap::new();
     let mut per_link: BTreeMap<i32, i64> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(submissions.len());
-    let mut left_pending = Vec::new();
+    let mut left_pending = Vec::with_capacity(submissions.len());
     let mut pending_rows = Rows::new(
         "INSERT INTO response_pending (response_id, campaign_id) SELECT {0}, {1} FROM {rows}",
         &["int8", "int4"],

@@ -75,7 +75,10 @@ impl Delivery {
 pub(super) fn deliver(
     outcomes: impl IntoIterator<Item = (ReplyTo, Result<Outcome, WriteError>, Submission)>,
 ) {
-    let mut by_mailbox: Vec<(Mailbox, Vec<Delivery>)> = Vec::new();
+    let outcomes = outcomes.into_iter();
+    // One mailbox a worker, each given room for the whole batch at once.
+    let room = outcomes.size_hint().0;
+    let mut by_mailbox: Vec<(Mailbox, Vec<Delivery>)> = Vec::with_capacity(4);
     for (to, outcome, spent) in outcomes {
         match to {
             ReplyTo::Submitter(reply) => Delivery {
@@ -95,7 +98,11 @@ pub(super) fn deliver(
                     .find(|(known, _)| known.0.same_channel(&mailbox.0))
                 {
                     Some((_, deliveries)) => deliveries.push(delivery),
-                    None => by_mailbox.push((mailbox, vec![delivery])),
+                    None => {
+                        let mut deliveries = Vec::with_capacity(room);
+                        deliveries.push(delivery);
+                        by_mailbox.push((mailbox, deliveries));
+                    }
                 }
             }
         }
