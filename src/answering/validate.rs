@@ -331,9 +331,10 @@ pub fn validate<'s>(
             continue;
         }
         match check_question(question, &sent, &mut errors) {
-            Some(answer) => {
-                answers.insert(&question.id, answer);
-            }
+            // Each of the survey's questions comes once (`survey::check` refuses an id given
+            // twice), so its answer is added without looking for an earlier one: the look-up
+            // made building the answers quadratic, 1.5 % of the HTTP workers' samples.
+            Some(answer) => answers.0.push((&question.id, answer)),
             None if question.required && !errors.by_question.contains_key(&question.id) => {
                 errors.question(&question.id, missing_message(&question.kind));
             }
