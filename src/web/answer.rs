@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
@@ -78,7 +77,7 @@ fn personal_form(
     let body = render_form(state, context, survey, None, key, served_at)?;
     let mut response = HttpResponse::Ok();
     if !has_cookie {
-        response.cookie(new_browser_cookie(state));
+        response.append_header(new_browser_cookie(state));
     }
     Ok(templates::html(response, body))
 }
@@ -100,15 +99,34 @@ fn browser_cookie(state: &AppState, request: &HttpRequest) -> Option<String> {
     answering::signed::verified_browser(&state.form_signing, value)
 }
 
-fn new_browser_cookie(state: &AppState) -> Cookie<'static> {
+/// A new browser cookie, as the `Set-Cookie` header of a response: `name=value; HttpOnly;
+/// SameSite=Lax; [Secure; ]Path=/; Max-Age=…`, as the `cookie` crate writes a `Cookie` with
+/// those attributes (pinned by a test), written out directly on every form served to a new phone.
+fn new_browser_cookie(state: &AppState) -> (header::HeaderName, String) {
     let value = answering::signed::new_browser_cookie(&state.form_signing, Utc::now());
-    Cookie::build(BROWSER_COOKIE, value)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.secure_cookies)
-        .max_age(CookieDuration::days(730))
-        .finish()
+    (
+        header::SET_COOKIE,
+        browser_cookie_header(&value, state.secure_cookies),
+    )
+}
+
+/// Two years, in seconds.
+const BROWSER_COOKIE_MAX_AGE: &str = "63072000";
+
+fn browser_cookie_header(value: &str, secure: bool) -> String {
+    let mut header = String::with_capacity(BROWSER_COOKIE.len() + value.len() + 72);
+    for part in [
+        BROWSER_COOKIE,
+        "=",
+        value,
+        "; HttpOnly; SameSite=Lax",
+        if secure { "; Secure" } else { "" },
+        "; Path=/; Max-Age=",
+        BROWSER_COOKIE_MAX_AGE,
+    ] {
+        header.push_str(part);
+    }
+    header
 }
 
 fn unavailable_page(availability: &Availability, submitting: bool) -> Option<(StatusCode, String)> {
@@ -260,7 +278,7 @@ pub async fn show_form(
     let served_at = served_time(&state, &context, &key);
     let mut response = HttpResponse::Ok();
     if cookie.is_none() {
-        response.cookie(new_browser_cookie(&state));
+        response.append_header(new_browser_cookie(&state));
     }
     response
         .content_type("text/html; charset=utf-8")
@@ -465,7 +483,7 @@ pub async fn submit_form(
                 format!("/s/{}/thanks", context.link.token),
             ));
             if cookie.is_none() {
-                response.cookie(new_browser_cookie(&state));
+                response.append_header(new_browser_cookie(&state));
             }
             Ok(response.finish())
         }
@@ -622,4 +640,30 @@ pub async fn qr_png(
         .content_type("image/png")
         .insert_header(("Cache-Control", "public, max-age=86400"))
         .body(png))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+
+    use super::*;
+
+    #[test]
+    fn the_browser_cookie_header_is_the_one_the_cookie_crate_wrote() {
+        let value = "0123456789abcdef0123456789abcdef.1764400000.c2lnbmF0dXJl";
+        for secure in [false, true] {
+            let cookie = Cookie::build(BROWSER_COOKIE, value)
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(secure)
+                .max_age(CookieDuration::days(730))
+                .finish();
+            assert_eq!(
+                browser_cookie_header(value, secure),
+                cookie.to_string(),
+                "secure: {secure}"
+            );
+        }
+    }
 }
