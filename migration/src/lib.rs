@@ -12,6 +12,7 @@ mod m20261203_000006_integrity;
 pub mod m20261204_000007_score_sum;
 mod m20261205_000008_supervision;
 mod m20261206_000009_response_pending;
+mod m20261206_000010_pending_unindexed;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_score_sum::Migration),
             Box::new(m20261205_000008_supervision::Migration),
             Box::new(m20261206_000009_response_pending::Migration),
+            Box::new(m20261206_000010_pending_unindexed::Migration),
         ]
     }
 }
