@@ -3,7 +3,8 @@
 //! (open the form, answer it, submit), and reports complete submissions per second, latency,
 //! the server's CPU per submission and peak memory — and checks that every acknowledged answer
 //! is stored, and nothing more, and that the running counts equal a recount of those answers
-//! (`counts`).
+//! (`counts`). After dupin, the same load measures the machine's ceiling (`ceiling`), alone and
+//! then in pairs of slices that drive the two servers in turn (`paired_slices`).
 
 mod ceiling;
 pub use ceiling::{CeilingArgs, serve as serve_ceiling};
@@ -73,6 +74,16 @@ pub struct BenchArgs {
     /// submission ceiling (the same load against a server that only parses, see `ceiling.rs`).
     #[arg(long, default_value_t = 3)]
     pub ceiling: u64,
+    /// Pairs of paired slices after the in-run ceiling: with both servers up, the same load
+    /// drives dupin's and the ceiling's in turn for `--slice` seconds each (after a second's
+    /// warm-up), the order swapped every other pair, so that each pair measures both on the
+    /// machine as it is at that moment; dupin's share in each pair and their median are
+    /// printed. 0 skips them.
+    #[arg(long, default_value_t = 4)]
+    pub paired: usize,
+    /// Seconds each paired slice is measured.
+    #[arg(long, default_value_t = 2)]
+    pub slice: u64,
     /// Whole runs, each on a fresh database and server; with more than one, the median of each
     /// figure is printed at the end as a table row for README.
     #[arg(long, default_value_t = 1)]
@@ -162,6 +173,26 @@ pub struct BenchReport {
     pub submission_ceiling_per_second: f64,
     /// That server's CPU seconds per submission.
     pub submission_ceiling_cpu_seconds: f64,
+    /// dupin's rate over the ceiling's in each pair of paired slices (`--paired`).
+    pub paired_shares: Vec<f64>,
+    /// Answers dupin acknowledged in the paired slices, after the run's own (`acknowledged`).
+    pub acknowledged_in_pairs: u64,
+}
+
+/// "1 pair", "4 pairs".
+fn pairs(count: usize) -> String {
+    if count == 1 {
+        "1 pair".to_owned()
+    } else {
+        format!("{count} pairs")
+    }
+}
+
+impl BenchReport {
+    /// Every answer dupin acknowledged: the run's and the paired slices'.
+    fn all_acknowledged(&self) -> i64 {
+        i64::try_from(self.acknowledged + self.acknowledged_in_pairs).unwrap_or(i64::MAX)
+    }
 }
 
 pub async fn run(args: BenchArgs, surveys_dir: PathBuf) -> anyhow::Result<()> {
@@ -203,6 +234,8 @@ struct Figures {
     cpu_ms: f64,
     rss_mb: f64,
     machine_rate: f64,
+    /// dupin's share of the ceiling in each pair of paired slices.
+    paired_shares: Vec<f64>,
     stored_equal: bool,
     counts_agree: bool,
 }
@@ -233,13 +266,32 @@ fn print_median(args: &BenchArgs, figures: &[Figures]) {
     } else {
         "—".to_owned()
     };
+    // Every pair of every run: each pair is a measurement of its own.
+    let all: Vec<f64> = figures
+        .iter()
+        .flat_map(|figures| figures.paired_shares.iter().copied())
+        .collect();
+    let paired = if all.is_empty() {
+        "—".to_owned()
+    } else {
+        let (low, high) = all.iter().fold((f64::MAX, f64::MIN), |(low, high), share| {
+            (low.min(*share), high.max(*share))
+        });
+        format!(
+            "{:.0} % ({:.0}–{:.0}, {})",
+            100.0 * median(all.clone()),
+            100.0 * low,
+            100.0 * high,
+            pairs(all.len())
+        )
+    };
     println!("median of {} runs:", figures.len());
     println!(
-        "| backend | concurrency | submissions/s (range) | p50 | p99 | server CPU / submission | peak RSS | machine ceiling | dupin's share | stored = acknowledged |"
+        "| backend | concurrency | submissions/s (range) | p50 | p99 | server CPU / submission | peak RSS | machine ceiling | dupin's share | dupin's share, paired slices | stored = acknowledged |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {:?} | {} | {:.0} ({:.0}–{:.0}) | {:.1} ms | {:.1} ms | {:.3} ms | {:.0} MB | {:.0}/s | {share} | {} |",
+        "| {:?} | {} | {:.0} ({:.0}–{:.0}) | {:.1} ms | {:.1} ms | {:.3} ms | {:.0} MB | {:.0}/s | {share} | {paired} | {} |",
         args.backend,
         args.concurrency,
         of(|figures| figures.rate),
@@ -299,15 +351,27 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
     } else {
         None
     };
-    server.stop().await;
     let mut report = report?;
     report.ceiling_per_second = ceiling;
     if let Some((form, cookie)) = served_form {
-        (
-            report.submission_ceiling_per_second,
-            report.submission_ceiling_cpu_seconds,
-        ) = submission_ceiling(args, form, cookie, &tokens, &survey).await?;
+        let mut machine = start_submission_ceiling(args, form, &cookie).await?;
+        let measured = submission_ceiling(args, &machine, &tokens, &survey).await;
+        let paired = match measured {
+            Ok(figures) => {
+                (
+                    report.submission_ceiling_per_second,
+                    report.submission_ceiling_cpu_seconds,
+                ) = figures;
+                paired_slices(args, server.port, machine.port, &tokens, &survey).await
+            }
+            Err(error) => Err(error),
+        };
+        machine.stop().await;
+        let (shares, acknowledged) = paired?;
+        report.paired_shares = shares;
+        report.acknowledged_in_pairs = acknowledged;
     }
+    server.stop().await;
     report.server_cpu_seconds = usage.0;
     report.server_peak_rss_kib = usage.1;
     report.stored = db
@@ -360,7 +424,8 @@ async fn run_once(args: &BenchArgs, surveys_dir: &std::path::Path) -> anyhow::Re
         cpu_ms: report.server_cpu_seconds * 1000.0 / report.acknowledged.max(1) as f64,
         rss_mb: report.server_peak_rss_kib as f64 / 1024.0,
         machine_rate: report.submission_ceiling_per_second,
-        stored_equal: report.stored == report.acknowledged as i64,
+        paired_shares: report.paired_shares.clone(),
+        stored_equal: report.stored == report.all_acknowledged(),
         counts_agree: counts.agree(),
     })
 }
@@ -442,11 +507,25 @@ fn print_report(report: &BenchReport) {
             100.0 * rate / report.submission_ceiling_per_second
         );
     }
+    if !report.paired_shares.is_empty() {
+        let each: Vec<String> = report
+            .paired_shares
+            .iter()
+            .map(|share| format!("{:.0}", 100.0 * share))
+            .collect();
+        println!(
+            "  paired:     dupin at {:.0} % of the ceiling, the median of {} of slices driven in \
+             turn with both servers up ({} %)",
+            100.0 * median(report.paired_shares.clone()),
+            pairs(report.paired_shares.len()),
+            each.join(", ")
+        );
+    }
     println!(
         "  durability: {} acknowledged, {} stored — {}",
-        report.acknowledged,
+        report.all_acknowledged(),
         report.stored,
-        if report.stored == report.acknowledged as i64 {
+        if report.stored == report.all_acknowledged() {
             "equal"
         } else {
             "DIFFERENT"
@@ -808,6 +887,8 @@ async fn drive(
         ceiling_per_second: 0.0,
         submission_ceiling_per_second: 0.0,
         submission_ceiling_cpu_seconds: 0.0,
+        paired_shares: Vec::new(),
+        acknowledged_in_pairs: 0,
     })
 }
 
@@ -825,29 +906,76 @@ async fn served_form(port: u16, token: &str) -> anyhow::Result<(Vec<u8>, String)
     Ok((form.body, cookie))
 }
 
-/// The same load against the ceiling's server (`ceiling.rs`) serving `form`: complete
-/// submissions a second, and that server's CPU seconds per submission.
-async fn submission_ceiling(
+/// The ceiling's server (`ceiling.rs`) serving `form` and `cookie`.
+async fn start_submission_ceiling(
     args: &BenchArgs,
     form: Vec<u8>,
-    cookie: String,
-    tokens: &[String],
-    survey: &Survey,
-) -> anyhow::Result<(f64, f64)> {
+    cookie: &str,
+) -> anyhow::Result<ServerUnderTest> {
     let folder = tempfile_dir()?;
     let form_file = folder.join("form.html");
     std::fs::write(&form_file, form).context("cannot write the ceiling's form")?;
-    let started = ServerUnderTest::start_ceiling(&form_file, &cookie, args.server_workers).await;
+    let started = ServerUnderTest::start_ceiling(&form_file, cookie, args.server_workers).await;
     let _ = std::fs::remove_dir_all(&folder);
-    let mut server = started?;
-    let report = drive(args, server.port, tokens, survey).await;
+    started
+}
+
+/// The same load against the ceiling's server: complete submissions a second, and that
+/// server's CPU seconds per submission.
+async fn submission_ceiling(
+    args: &BenchArgs,
+    server: &ServerUnderTest,
+    tokens: &[String],
+    survey: &Survey,
+) -> anyhow::Result<(f64, f64)> {
+    let report = drive(args, server.port, tokens, survey).await?;
     let (cpu_seconds, _) = server.usage();
-    server.stop().await;
-    let report = report?;
     Ok((
         report.submissions as f64 / report.seconds,
         cpu_seconds / report.acknowledged.max(1) as f64,
     ))
+}
+
+/// `--paired` pairs of slices, dupin's server (`dupin`) and the ceiling's (`ceiling`) each
+/// driven for `--slice` seconds in turn — dupin first in even pairs, the ceiling first in odd
+/// ones: dupin's rate over the ceiling's in each pair, and the answers dupin acknowledged in
+/// them (for the durability check).
+async fn paired_slices(
+    args: &BenchArgs,
+    dupin: u16,
+    ceiling: u16,
+    tokens: &[String],
+    survey: &Survey,
+) -> anyhow::Result<(Vec<f64>, u64)> {
+    let slice = BenchArgs {
+        duration: args.slice,
+        warmup: 1,
+        ..args.clone()
+    };
+    let mut shares = Vec::with_capacity(args.paired);
+    let mut acknowledged = 0;
+    for pair in 0..args.paired {
+        let order = if pair % 2 == 0 {
+            [dupin, ceiling]
+        } else {
+            [ceiling, dupin]
+        };
+        let mut rates = [0.0; 2];
+        for port in order {
+            let report = drive(&slice, port, tokens, survey).await?;
+            let rate = report.submissions as f64 / report.seconds;
+            if port == dupin {
+                acknowledged += report.acknowledged;
+                rates[0] = rate;
+            } else {
+                rates[1] = rate;
+            }
+        }
+        if rates[1] > 0.0 {
+            shares.push(rates[0] / rates[1]);
+        }
+    }
+    Ok((shares, acknowledged))
 }
 
 /// GET / at the same concurrency for `--ceiling` seconds.

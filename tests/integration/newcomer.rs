@@ -70,8 +70,8 @@ fn bench_results_shows_its_fill_progress_without_a_terminal() {
 
 /// `dupin bench` as the README runs it, made short: two whole runs on fresh databases (on
 /// PostgreSQL too when the suite runs there), each ending with the in-run ceiling, the check
-/// that every acknowledged answer was stored and the recount of the running counts; then the
-/// median row for README.
+/// that every acknowledged answer was stored (those of the paired slices too) and the recount of
+/// the running counts; then the median row for README.
 #[test]
 fn bench_runs_twice_checks_every_acknowledged_answer_and_prints_the_median_row() {
     let terminal = Terminal::new();
@@ -90,6 +90,10 @@ fn bench_runs_twice_checks_every_acknowledged_answer_and_prints_the_median_row()
         "3",
         "--runs",
         "2",
+        "--paired",
+        "1",
+        "--slice",
+        "1",
     ];
     if let Some(admin) = postgres.as_deref() {
         args.extend(["--backend", "postgres", "--postgres-admin", admin]);
@@ -159,4 +163,21 @@ fn bench_runs_twice_checks_every_acknowledged_answer_and_prints_the_median_row()
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no rate in {row}"));
     assert!(rate > 0.0, "{row}");
+    // Each run's pair of slices, driven with both servers up, gives dupin's share of the
+    // ceiling at that moment; the row carries their median over the runs.
+    let paired = run
+        .stdout
+        .lines()
+        .filter(|line| {
+            line.trim_start().starts_with("paired:")
+                && line.contains("% of the ceiling, the median of 1 pair of slices")
+        })
+        .count();
+    assert_eq!(
+        paired, 2,
+        "each run measures a pair of slices: {}",
+        run.stdout
+    );
+    let share = row.split('|').nth(10).unwrap_or_default();
+    assert!(share.trim().ends_with(", 2 pairs)"), "{row}");
 }
