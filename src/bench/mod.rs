@@ -81,8 +81,8 @@ pub struct BenchArgs {
     /// printed. 0 skips them.
     #[arg(long, default_value_t = 4)]
     pub paired: usize,
-    /// Seconds each paired slice is measured.
-    #[arg(long, default_value_t = 2)]
+    /// Seconds each paired slice is measured (at least 1).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     pub slice: u64,
     /// Whole runs, each on a fresh database and server; with more than one, the median of each
     /// figure is printed at the end as a table row for README.
