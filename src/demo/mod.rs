@@ -223,6 +223,20 @@ pub async fn build(
         .iter()
         .find(|(survey, _, _)| survey.audience == Audience::School)
         .map(|(_, campaign, plan)| (campaign.id, plan));
+    // The teachers' survey has ended before the round's letters are issued: a letter shows the
+    // school's teachers' figures, and is issued only once they no longer change (`letters`).
+    if let Some((_, teachers, _)) = rounds
+        .iter()
+        .find(|(survey, _, _)| survey.audience == Audience::Teachers)
+    {
+        crate::campaigns::actions::set_campaign_status(
+            context,
+            Actor::CommandLine,
+            teachers.id,
+            CampaignStatus::Closed,
+        )
+        .await?;
+    }
     let supervision = match self_check_round {
         Some((round, plan_of_round)) => {
             let answered: Vec<entity::school::Model> = plan_of_round

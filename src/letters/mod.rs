@@ -50,6 +50,11 @@ pub enum LetterError {
     SchoolNotInRound,
     #[error("这所学校还没有可以接收邮件的学校查看账号，请填写收件地址")]
     NoRecipients,
+    /// The round's teachers' campaign `0` still takes answers from this school's teachers.
+    #[error(
+        "教师问卷“{0}”仍在收答卷：为保护教师匿名，要等它结束后才能出具这所学校的意见书。两份意见书之间多出的一两份答卷，就可能看出个别教师的回答。可以等到截止时间，或在调查活动页提前结束它。"
+    )]
+    TeachersStillAnswering(String),
     #[error(transparent)]
     Results(#[from] ResultsError),
     #[error(transparent)]
@@ -388,6 +393,50 @@ pub async fn draft(
     draft_from(db, &evidence, school_id).await
 }
 
+/// A letter's draft, and why it cannot be issued yet, if it cannot.
+pub struct Draft {
+    pub content: LetterContent,
+    pub held: Option<LetterError>,
+}
+
+/// [`draft`], with what [`issue`] would say of it now.
+pub async fn draft_to_issue(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    plan: &Plan,
+    school_id: i32,
+    campaign_id: i32,
+) -> Result<Draft, LetterError> {
+    let evidence = round_evidence(db, plan, campaign_id).await?;
+    let content = draft_from(db, &evidence, school_id).await?;
+    let held = teachers_still_answering(&evidence, school_id, Utc::now())
+        .map(|open| LetterError::TeachersStillAnswering(open.name.clone()));
+    Ok(Draft { content, held })
+}
+
+/// The teachers' campaign of a round's evidence that `school_id` is in and that still takes
+/// answers at `now`, if there is one. A letter is the school's own view of its teachers'
+/// figures: two letters issued while those answers still come in would differ by the few
+/// given in between, and a principal who knows who answered when could read single teachers'
+/// answers off the difference. So a school's letter is issued only once that campaign no longer
+/// takes answers — as the school sees its before/after only once both campaigns have closed
+/// (surveys/METHOD.md, `withheld` and `accountability`).
+pub fn teachers_still_answering(
+    evidence: &RoundEvidence,
+    school_id: i32,
+    now: chrono::DateTime<Utc>,
+) -> Option<&campaign::Model> {
+    evidence
+        .used
+        .iter()
+        .map(|(_, found)| found)
+        .filter(|found| found.survey.audience == Audience::Teachers)
+        .filter(|found| found.schools.iter().any(|school| school.id == school_id))
+        .map(|found| &found.campaign)
+        .find(|campaign| {
+            crate::campaigns::availability(campaign, now) == crate::campaigns::Availability::Open
+        })
+}
+
 /// [`draft`] from a round's evidence already gathered.
 pub async fn draft_from(
     db: &impl ConnectionTrait,
@@ -461,7 +510,8 @@ fn is_unique_violation(error: &DbErr) -> bool {
 /// frozen, numbered, audited, in one change. A new letter takes the next number of the year
 /// (China time) across all schools; a reissue keeps its number and year and adds a version.
 /// When another issue takes the same number at the same moment, the unique indexes refuse one
-/// of them and it is tried again from the start.
+/// of them and it is tried again from the start. Refused while a teachers' campaign the letter
+/// draws on still takes answers from the school ([`teachers_still_answering`]).
 pub async fn issue(
     context: &Context,
     actor: Actor<'_>,
@@ -469,7 +519,11 @@ pub async fn issue(
     school_id: i32,
     campaign_id: i32,
 ) -> Result<letter::Model, LetterError> {
-    let content = draft(&context.db, plan, school_id, campaign_id).await?;
+    let evidence = round_evidence(&context.db, plan, campaign_id).await?;
+    if let Some(open) = teachers_still_answering(&evidence, school_id, Utc::now()) {
+        return Err(LetterError::TeachersStillAnswering(open.name.clone()));
+    }
+    let content = draft_from(&context.db, &evidence, school_id).await?;
     let issued_by = match actor {
         Actor::Account(account) => account.id,
         _ => 0,

@@ -712,3 +712,83 @@ print(json.dumps({"title": sheet.title, "rows": rows}, ensure_ascii=False, defau
     assert_eq!((hasty[8].clone(), hasty[9].clone()), (0.into(), 1.into()));
     assert_eq!(hasty[10], 40, "40 days late when it reported");
 }
+
+#[actix_web::test]
+async fn a_schools_letter_waits_until_its_teachers_can_no_longer_answer() {
+    let app = spawn_app().await;
+    let round = app.create_campaign("school", None, None).await;
+    let teachers = app.create_campaign("teachers", None, None).await;
+    let (school_id, code) = school_of(&app, round, 0).await;
+    self_check(&app, round, &code).await;
+    // Five of the school's teachers answer: enough for its letter to show their figures.
+    let token = app.link_token(teachers, &code).await;
+    let survey = catalog_survey("teachers");
+    for _ in 0..5 {
+        let page = app.phone().answer(&token, &survey).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+
+    // While the teachers' campaign takes answers, the draft says why it cannot be issued and
+    // has no button; a letter issued now and another after a sixth answer would differ by it.
+    let mut supervisor = app.signed_in(Role::Supervisor).await;
+    let draft_path = format!("/console/campaigns/{round}/letters/{code}");
+    let draft = supervisor.get(&draft_path).await;
+    assert_eq!(draft.status, StatusCode::OK, "{}", draft.body);
+    assert!(draft.body.contains("草稿预览"), "{}", draft.body);
+    assert!(
+        draft.body.contains("暂不能出具")
+            && draft.body.contains("教师问卷“测试 teachers”仍在收答卷"),
+        "{}",
+        draft.body
+    );
+    assert!(!draft.body.contains("出具并编号"), "{}", draft.body);
+    // A post from an older page (another tab) is refused with the same reason; nothing stored.
+    let refused = supervisor.submit(&draft_path, &draft_path, &[]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("暂不能出具"), "{}", refused.body);
+    let by_domain = dupin::letters::issue(
+        &app.context(),
+        Actor::CommandLine,
+        &plan(&app),
+        school_id,
+        round,
+    )
+    .await;
+    assert!(
+        matches!(
+            by_domain,
+            Err(dupin::letters::LetterError::TeachersStillAnswering(_))
+        ),
+        "{by_domain:?}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM letter").await, 0);
+    // A school that is not in the teachers' campaign would not wait; this one is, so the
+    // round's other schools (all in it here) wait too.
+    let (_, other_code) = school_of(&app, round, 1).await;
+    let other = supervisor
+        .get(&format!("/console/campaigns/{round}/letters/{other_code}"))
+        .await;
+    assert!(other.body.contains("暂不能出具"), "{}", other.body);
+
+    // Once the teachers' campaign is closed, the letter is issued.
+    let teachers_page = format!("/console/campaigns/{teachers}");
+    let closed = supervisor
+        .submit(
+            &teachers_page,
+            &format!("{teachers_page}/status"),
+            &[("status", "closed")],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let draft = supervisor.get(&draft_path).await;
+    assert!(!draft.body.contains("暂不能出具"), "{}", draft.body);
+    assert!(draft.body.contains("出具并编号"), "{}", draft.body);
+    let issued = supervisor.submit(&draft_path, &draft_path, &[]).await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let letter_id = letter_id_of(issued.location.as_deref());
+    let letter = supervisor
+        .get(&format!("/console/letters/{letter_id}"))
+        .await;
+    assert_eq!(letter.status, StatusCode::OK, "{}", letter.body);
+    assert_eq!(app.count("SELECT count(*) FROM letter").await, 1);
+}

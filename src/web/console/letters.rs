@@ -95,6 +95,8 @@ struct LetterView {
     /// For a draft: where to issue it, and whether it was issued before (a reissue).
     issue_action: String,
     issued_before: Option<LetterLine>,
+    /// For a draft: why it cannot be issued yet (a teachers' campaign still taking answers).
+    held: Option<String>,
     /// Supervisors may mail an issued letter.
     can_mail: bool,
     mail_configured: bool,
@@ -104,9 +106,9 @@ struct LetterView {
     back: String,
 }
 
+/// A school of a round by its code (the round's id is read by [`CampaignPath`]).
 #[derive(Deserialize)]
 pub struct DraftPath {
-    id: i32,
     code: String,
 }
 
@@ -129,28 +131,42 @@ async fn draft(
     campaign: CampaignPath,
     path: web::Path<DraftPath>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let school = school_of_round(&state, campaign.id, &path.code).await?;
-    let content = letters::draft(&state.db, &state.plan, school.school_id, campaign.id)
+    render_draft(&state, &staff, StatusCode::OK, campaign.id, &path.code).await
+}
+
+/// A school's draft letter of round `campaign_id`, with its issue button or why it cannot be
+/// issued yet.
+async fn render_draft(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    campaign_id: i32,
+    code: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    let school = school_of_round(state, campaign_id, code).await?;
+    let draft = letters::draft_to_issue(&state.db, &state.plan, school.school_id, campaign_id)
         .await
         .map_err(fault)?;
-    staff.render(
-        &state,
+    staff.render_with_status(
+        state,
+        status,
         "console/letters/letter",
         &format!("{} · 督导意见书（草稿）", school.name),
         "campaigns",
         LetterView {
-            letter: content,
+            letter: draft.content,
             draft: true,
             revised: false,
             letter_id: None,
-            issue_action: format!("/console/campaigns/{}/letters/{}", path.id, path.code),
+            issue_action: format!("/console/campaigns/{campaign_id}/letters/{code}"),
             issued_before: school.latest,
+            held: draft.held.map(|why| why.to_string()),
             can_mail: false,
             mail_configured: state.mailer.is_configured(),
             addresses: String::new(),
             error: None,
             notice: None,
-            back: format!("/console/campaigns/{}/letters", campaign.id),
+            back: format!("/console/campaigns/{campaign_id}/letters"),
         },
     )
 }
@@ -163,7 +179,7 @@ async fn issue(
     _form: CsrfForm<ButtonOnly>,
 ) -> Result<HttpResponse, ConsoleError> {
     let school = school_of_round(&state, campaign.id, &path.code).await?;
-    let issued = letters::issue(
+    let issued = match letters::issue(
         &state.context,
         Actor::Account(&staff.account),
         &state.plan,
@@ -171,7 +187,20 @@ async fn issue(
         campaign.id,
     )
     .await
-    .map_err(fault)?;
+    {
+        Ok(issued) => issued,
+        Err(LetterError::TeachersStillAnswering(_)) => {
+            return render_draft(
+                &state,
+                &staff,
+                StatusCode::CONFLICT,
+                campaign.id,
+                &path.code,
+            )
+            .await;
+        }
+        Err(error) => return Err(fault(error)),
+    };
     Ok(see_other(&format!(
         "/console/letters/{}?issued=1",
         issued.id
@@ -224,6 +253,7 @@ async fn render_issued(
             letter_id: Some(id),
             issue_action: String::new(),
             issued_before: None,
+            held: None,
             can_mail: supervisor,
             mail_configured: state.mailer.is_configured(),
             addresses,
