@@ -382,25 +382,15 @@ fn rating(evidence: &RoundEvidence, school_id: i32) -> LetterRating {
     }
 }
 
-/// The letter `school` would get for round `campaign_id` now, without a number: read-only.
-pub async fn draft(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    plan: &Plan,
-    school_id: i32,
-    campaign_id: i32,
-) -> Result<LetterContent, LetterError> {
-    let evidence = round_evidence(db, plan, campaign_id).await?;
-    draft_from(db, &evidence, school_id).await
-}
-
 /// A letter's draft, and why it cannot be issued yet, if it cannot.
 pub struct Draft {
     pub content: LetterContent,
     pub held: Option<LetterError>,
 }
 
-/// [`draft`], with what [`issue`] would say of it now.
-pub async fn draft_to_issue(
+/// The letter of `school_id` for round `campaign_id` as it would be issued now (read-only),
+/// and why [`issue`] would refuse it now, if it would.
+pub async fn draft(
     db: &(impl ConnectionTrait + TransactionTrait),
     plan: &Plan,
     school_id: i32,

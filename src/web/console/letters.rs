@@ -144,7 +144,7 @@ async fn render_draft(
     code: &str,
 ) -> Result<HttpResponse, ConsoleError> {
     let school = school_of_round(state, campaign_id, code).await?;
-    let draft = letters::draft_to_issue(&state.db, &state.plan, school.school_id, campaign_id)
+    let draft = letters::draft(&state.db, &state.plan, school.school_id, campaign_id)
         .await
         .map_err(fault)?;
     staff.render_with_status(
