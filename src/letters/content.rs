@@ -100,6 +100,9 @@ pub struct SatisfactionSource {
     /// 家长问卷 …
     pub source: String,
     pub campaign: String,
+    /// The campaign's id (0 in letters issued before it was kept).
+    #[serde(default)]
+    pub campaign_id: i32,
     pub answers: u64,
     /// The questionnaire's score for the school (0–100, with its interval), or `—`.
     pub score: String,

@@ -50,6 +50,17 @@ pub enum LetterError {
     SchoolNotInRound,
     #[error("这所学校还没有可以接收邮件的学校查看账号，请填写收件地址")]
     NoRecipients,
+    /// A reissue would show teachers' figures of the same campaign as version `version`, changed
+    /// by fewer than 5 answers (`before` → `now`).
+    #[error(
+        "第 {version} 版出具后，教师问卷“{campaign}”中这所学校计入的答卷又有变动（原 {before} 份，现 {now} 份）：为保护教师匿名，教师数字相差不到 5 份答卷时不能重新出具，否则两版相减就能看出个别教师的回答。"
+    )]
+    TeachersChangedSinceLetter {
+        version: i32,
+        campaign: String,
+        before: u64,
+        now: u64,
+    },
     /// The round's teachers' campaign `0` still takes answers from this school's teachers.
     #[error(
         "教师问卷“{0}”仍在收答卷：为保护教师匿名，要等它结束后才能出具这所学校的意见书。两份意见书之间多出的一两份答卷，就可能看出个别教师的回答。可以等到截止时间，或在调查活动页提前结束它。"
@@ -205,6 +216,7 @@ fn satisfaction(evidence: &RoundEvidence, school_id: i32) -> Vec<SatisfactionSou
         let mut line = SatisfactionSource {
             source: source.label().to_owned(),
             campaign: found.campaign.name.clone(),
+            campaign_id: found.campaign.id,
             answers: row.answers,
             score: "—".to_owned(),
             areas: Vec::new(),
@@ -398,9 +410,76 @@ pub async fn draft(
 ) -> Result<Draft, LetterError> {
     let evidence = round_evidence(db, plan, campaign_id).await?;
     let content = draft_from(db, &evidence, school_id).await?;
-    let held = teachers_still_answering(&evidence, school_id, Utc::now())
-        .map(|open| LetterError::TeachersStillAnswering(open.name.clone()));
+    let held = match teachers_still_answering(&evidence, school_id, Utc::now()) {
+        Some(open) => Some(LetterError::TeachersStillAnswering(open.name.clone())),
+        None => match latest_issued(db, school_id, campaign_id).await? {
+            Some(earlier) => teachers_moved_since(&earlier, &content)?.err(),
+            None => None,
+        },
+    };
     Ok(Draft { content, held })
+}
+
+/// The latest version issued of `school_id`'s letter for round `campaign_id`, if any.
+async fn latest_issued(
+    db: &impl ConnectionTrait,
+    school_id: i32,
+    campaign_id: i32,
+) -> Result<Option<letter::Model>, DbErr> {
+    letter::Entity::find()
+        .filter(letter::Column::SchoolId.eq(school_id))
+        .filter(letter::Column::CampaignId.eq(campaign_id))
+        .order_by_desc(letter::Column::Version)
+        .one(db)
+        .await
+}
+
+/// Whether `next` may be issued after `earlier` as far as teachers' figures go: `Ok(Err(why))`
+/// when both show the school's teachers' figures from the same campaign and those changed by
+/// fewer than [`results::TEACHERS_SHOWN_ALONE`] answers — after the campaign was reopened, or
+/// single answers were excluded or released — so that the two versions, both in the school's
+/// hands, would differ by one or a few teachers. Figures that did not change, that either
+/// version withholds (too few teachers), or that come from another campaign may be reissued.
+/// `Err` when the earlier snapshot cannot be read.
+fn teachers_moved_since(
+    earlier: &letter::Model,
+    next: &LetterContent,
+) -> Result<Result<(), LetterError>, LetterError> {
+    let before: LetterContent = serde_json::from_str(&earlier.snapshot)
+        .map_err(|error| LetterError::Snapshot(earlier.id, error))?;
+    Ok(
+        match teachers_moved(&before.satisfaction, &next.satisfaction) {
+            Some((old, line)) => Err(LetterError::TeachersChangedSinceLetter {
+                version: earlier.version,
+                campaign: line.campaign.clone(),
+                before: old.answers,
+                now: line.answers,
+            }),
+            None => Ok(()),
+        },
+    )
+}
+
+/// The teachers' line of `before` and of `next` that show the school's teachers' figures from
+/// the same campaign, changed by fewer than [`results::TEACHERS_SHOWN_ALONE`] answers, if any.
+fn teachers_moved<'a>(
+    before: &'a [SatisfactionSource],
+    next: &'a [SatisfactionSource],
+) -> Option<(&'a SatisfactionSource, &'a SatisfactionSource)> {
+    let teachers = Source::Teachers.label();
+    let shown = |line: &&SatisfactionSource| {
+        line.source == teachers && line.campaign_id != 0 && line.note != results::TEACHERS_TOO_FEW
+    };
+    next.iter().filter(shown).find_map(|line| {
+        let old = before
+            .iter()
+            .filter(shown)
+            .find(|old| old.campaign_id == line.campaign_id)?;
+        let changed =
+            (old.answers, &old.score, &old.areas) != (line.answers, &line.score, &line.areas);
+        (changed && old.answers.abs_diff(line.answers) < results::TEACHERS_SHOWN_ALONE)
+            .then_some((old, line))
+    })
 }
 
 /// The teachers' campaign of a round's evidence that `school_id` is in and that still takes
@@ -501,7 +580,9 @@ fn is_unique_violation(error: &DbErr) -> bool {
 /// (China time) across all schools; a reissue keeps its number and year and adds a version.
 /// When another issue takes the same number at the same moment, the unique indexes refuse one
 /// of them and it is tried again from the start. Refused while a teachers' campaign the letter
-/// draws on still takes answers from the school ([`teachers_still_answering`]).
+/// draws on still takes answers from the school ([`teachers_still_answering`]), and a reissue
+/// whose teachers' figures moved by fewer than 5 answers since the version before
+/// ([`teachers_moved_since`]).
 pub async fn issue(
     context: &Context,
     actor: Actor<'_>,
@@ -550,12 +631,10 @@ async fn issue_once(
 ) -> Result<letter::Model, LetterError> {
     let change = Change::begin(context, actor).await?;
     let (school_id, campaign_id) = (content.school.id, content.campaign.id);
-    let earlier = letter::Entity::find()
-        .filter(letter::Column::SchoolId.eq(school_id))
-        .filter(letter::Column::CampaignId.eq(campaign_id))
-        .order_by_desc(letter::Column::Version)
-        .one(change.txn())
-        .await?;
+    let earlier = latest_issued(change.txn(), school_id, campaign_id).await?;
+    if let Some(earlier) = &earlier {
+        teachers_moved_since(earlier, content)??;
+    }
     let now = Utc::now();
     let (year, number, version) = match &earlier {
         Some(last) => (last.year, last.number, last.version + 1),
@@ -906,4 +985,74 @@ pub async fn mail(
     change.mail_queued();
     change.commit().await?;
     Ok(addresses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn teachers(campaign_id: i32, answers: u64, score: &str) -> SatisfactionSource {
+        SatisfactionSource {
+            source: Source::Teachers.label().to_owned(),
+            campaign: format!("教师问卷 {campaign_id}"),
+            campaign_id,
+            answers,
+            score: score.to_owned(),
+            areas: Vec::new(),
+            note: if answers < results::TEACHERS_SHOWN_ALONE {
+                results::TEACHERS_TOO_FEW.to_owned()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    fn moved(before: SatisfactionSource, next: SatisfactionSource) -> bool {
+        teachers_moved(&[before], &[next]).is_some()
+    }
+
+    #[test]
+    fn a_reissue_waits_while_the_teachers_figures_moved_by_fewer_than_five() {
+        assert!(
+            moved(teachers(7, 5, "80.0"), teachers(7, 6, "78.5")),
+            "one more"
+        );
+        assert!(
+            moved(teachers(7, 9, "80.0"), teachers(7, 8, "81.0")),
+            "one excluded"
+        );
+        assert!(
+            moved(teachers(7, 9, "80.0"), teachers(7, 9, "79.2")),
+            "one swapped for another: same count, other figures"
+        );
+        assert!(
+            !moved(teachers(7, 5, "80.0"), teachers(7, 5, "80.0")),
+            "unchanged"
+        );
+        assert!(
+            !moved(teachers(7, 5, "80.0"), teachers(7, 10, "75.0")),
+            "five more"
+        );
+        assert!(
+            !moved(teachers(7, 5, "80.0"), teachers(8, 6, "70.0")),
+            "another campaign"
+        );
+        assert!(
+            !moved(teachers(7, 4, "—"), teachers(7, 5, "80.0")),
+            "shown for the first time"
+        );
+        assert!(
+            !moved(teachers(7, 5, "80.0"), teachers(7, 4, "—")),
+            "withheld now"
+        );
+        assert!(
+            !moved(teachers(0, 5, "80.0"), teachers(7, 6, "78.5")),
+            "an older snapshot"
+        );
+        let mut parents = teachers(7, 5, "80.0");
+        parents.source = Source::Parents.label().to_owned();
+        let mut later = parents.clone();
+        later.answers = 6;
+        assert!(!moved(parents, later), "parents are many");
+    }
 }

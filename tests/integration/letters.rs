@@ -16,7 +16,9 @@ use dupin::change::Actor;
 use entity::{finding, letter, photo, rectification, visit};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use crate::helpers::{Options, TestApp, answers_for, catalog_survey, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Browser, Options, TestApp, answers_for, catalog_survey, spawn_app, spawn_app_with,
+};
 use crate::smtp::{self, Sink};
 
 fn china_today() -> chrono::NaiveDate {
@@ -771,15 +773,7 @@ async fn a_schools_letter_waits_until_its_teachers_can_no_longer_answer() {
     assert!(other.body.contains("暂不能出具"), "{}", other.body);
 
     // Once the teachers' campaign is closed, the letter is issued.
-    let teachers_page = format!("/console/campaigns/{teachers}");
-    let closed = supervisor
-        .submit(
-            &teachers_page,
-            &format!("{teachers_page}/status"),
-            &[("status", "closed")],
-        )
-        .await;
-    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    set_status(&mut supervisor, teachers, "closed").await;
     let draft = supervisor.get(&draft_path).await;
     assert!(!draft.body.contains("暂不能出具"), "{}", draft.body);
     assert!(draft.body.contains("出具并编号"), "{}", draft.body);
@@ -791,4 +785,58 @@ async fn a_schools_letter_waits_until_its_teachers_can_no_longer_answer() {
         .await;
     assert_eq!(letter.status, StatusCode::OK, "{}", letter.body);
     assert_eq!(app.count("SELECT count(*) FROM letter").await, 1);
+
+    // Reopened for a sixth teacher and closed again, the school's figures moved by one answer:
+    // a reissue would hand the school two versions that differ by that teacher. Refused.
+    set_status(&mut supervisor, teachers, "open").await;
+    let sixth = app.phone().answer(&token, &survey).await;
+    assert_eq!(sixth.status, StatusCode::SEE_OTHER, "{}", sixth.body);
+    set_status(&mut supervisor, teachers, "closed").await;
+    let draft = supervisor.get(&draft_path).await;
+    assert!(
+        draft.body.contains("暂不能出具") && draft.body.contains("原 5 份，现 6 份"),
+        "{}",
+        draft.body
+    );
+    assert!(
+        !draft.body.contains("重新出具（修订版）</button>"),
+        "{}",
+        draft.body
+    );
+    let refused = supervisor.submit(&draft_path, &draft_path, &[]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("原 5 份，现 6 份"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.count("SELECT count(*) FROM letter").await, 1);
+
+    // Four more (ten in all, five more than the letter showed): the two versions would differ
+    // by five teachers, no fewer, and the letter is reissued as version 2.
+    set_status(&mut supervisor, teachers, "open").await;
+    for _ in 0..4 {
+        let page = app.phone().answer(&token, &survey).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    set_status(&mut supervisor, teachers, "closed").await;
+    let draft = supervisor.get(&draft_path).await;
+    assert!(!draft.body.contains("暂不能出具"), "{}", draft.body);
+    let reissued = supervisor.submit(&draft_path, &draft_path, &[]).await;
+    assert_eq!(reissued.status, StatusCode::SEE_OTHER, "{}", reissued.body);
+    assert_eq!(app.count("SELECT max(version) FROM letter").await, 2);
+}
+
+/// Opens or closes campaign `id` from its console page, as a supervisor does.
+async fn set_status(browser: &mut Browser, id: i32, status: &str) {
+    let page = format!("/console/campaigns/{id}");
+    let done = browser
+        .submit(&page, &format!("{page}/status"), &[("status", status)])
+        .await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "{status}: {}",
+        done.body
+    );
 }

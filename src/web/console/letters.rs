@@ -189,7 +189,9 @@ async fn issue(
     .await
     {
         Ok(issued) => issued,
-        Err(LetterError::TeachersStillAnswering(_)) => {
+        Err(
+            LetterError::TeachersStillAnswering(_) | LetterError::TeachersChangedSinceLetter { .. },
+        ) => {
             return render_draft(
                 &state,
                 &staff,
