@@ -131,15 +131,15 @@ async fn draft(
     campaign: CampaignPath,
     path: web::Path<DraftPath>,
 ) -> Result<HttpResponse, ConsoleError> {
-    render_draft(&state, &staff, StatusCode::OK, campaign.id, &path.code).await
+    render_draft(&state, &staff, None, campaign.id, &path.code).await
 }
 
 /// A school's draft letter of round `campaign_id`, with its issue button or why it cannot be
-/// issued yet.
+/// issued yet; with `refused`, the reason an issue was just refused (409), as it was given.
 async fn render_draft(
     state: &AppState,
     staff: &Staff,
-    status: StatusCode,
+    refused: Option<LetterError>,
     campaign_id: i32,
     code: &str,
 ) -> Result<HttpResponse, ConsoleError> {
@@ -147,6 +147,11 @@ async fn render_draft(
     let draft = letters::draft(&state.db, &state.plan, school.school_id, campaign_id)
         .await
         .map_err(fault)?;
+    let status = match refused {
+        Some(_) => StatusCode::CONFLICT,
+        None => StatusCode::OK,
+    };
+    let held = refused.or(draft.held).map(|why| why.to_string());
     staff.render_with_status(
         state,
         status,
@@ -160,7 +165,7 @@ async fn render_draft(
             letter_id: None,
             issue_action: format!("/console/campaigns/{campaign_id}/letters/{code}"),
             issued_before: school.latest,
-            held: draft.held.map(|why| why.to_string()),
+            held,
             can_mail: false,
             mail_configured: state.mailer.is_configured(),
             addresses: String::new(),
@@ -190,16 +195,10 @@ async fn issue(
     {
         Ok(issued) => issued,
         Err(
-            LetterError::TeachersStillAnswering(_) | LetterError::TeachersChangedSinceLetter { .. },
+            refused @ (LetterError::TeachersStillAnswering(_)
+            | LetterError::TeachersChangedSinceLetter { .. }),
         ) => {
-            return render_draft(
-                &state,
-                &staff,
-                StatusCode::CONFLICT,
-                campaign.id,
-                &path.code,
-            )
-            .await;
+            return render_draft(&state, &staff, Some(refused), campaign.id, &path.code).await;
         }
         Err(error) => return Err(fault(error)),
     };
