@@ -413,7 +413,7 @@ pub async fn draft(
     let held = match teachers_still_answering(&evidence, school_id, Utc::now()) {
         Some(open) => Some(LetterError::TeachersStillAnswering(open.name.clone())),
         None => match latest_issued(db, school_id, campaign_id).await? {
-            Some(earlier) => teachers_moved_since(&earlier, &content)?.err(),
+            Some(earlier) => teachers_moved_since(&earlier, &content)?,
             None => None,
         },
     };
@@ -434,7 +434,7 @@ async fn latest_issued(
         .await
 }
 
-/// Whether `next` may be issued after `earlier` as far as teachers' figures go: `Ok(Err(why))`
+/// Why `next` may not be issued after `earlier` as far as teachers' figures go, if it may not:
 /// when both show the school's teachers' figures from the same campaign and those changed by
 /// fewer than [`results::TEACHERS_SHOWN_ALONE`] answers — after the campaign was reopened, or
 /// single answers were excluded or released — so that the two versions, both in the school's
@@ -444,19 +444,17 @@ async fn latest_issued(
 fn teachers_moved_since(
     earlier: &letter::Model,
     next: &LetterContent,
-) -> Result<Result<(), LetterError>, LetterError> {
+) -> Result<Option<LetterError>, LetterError> {
     let before: LetterContent = serde_json::from_str(&earlier.snapshot)
         .map_err(|error| LetterError::Snapshot(earlier.id, error))?;
+    let moved = teachers_moved(&before.satisfaction, &next.satisfaction);
     Ok(
-        match teachers_moved(&before.satisfaction, &next.satisfaction) {
-            Some((old, line)) => Err(LetterError::TeachersChangedSinceLetter {
-                version: earlier.version,
-                campaign: line.campaign.clone(),
-                before: old.answers,
-                now: line.answers,
-            }),
-            None => Ok(()),
-        },
+        moved.map(|(old, line)| LetterError::TeachersChangedSinceLetter {
+            version: earlier.version,
+            campaign: line.campaign.clone(),
+            before: old.answers,
+            now: line.answers,
+        }),
     )
 }
 
@@ -632,8 +630,10 @@ async fn issue_once(
     let change = Change::begin(context, actor).await?;
     let (school_id, campaign_id) = (content.school.id, content.campaign.id);
     let earlier = latest_issued(change.txn(), school_id, campaign_id).await?;
-    if let Some(earlier) = &earlier {
-        teachers_moved_since(earlier, content)??;
+    if let Some(earlier) = &earlier
+        && let Some(why) = teachers_moved_since(earlier, content)?
+    {
+        return Err(why);
     }
     let now = Utc::now();
     let (year, number, version) = match &earlier {
